@@ -1,0 +1,186 @@
+//! Typed bridge to Atlassian's `AP` JavaScript API (AP.js), in the csr/ssr
+//! twin-module style: the browser build calls the real library through
+//! wasm-bindgen; the server build gets same-named functions that report
+//! [`ApError::Unavailable`], so components compile on both sides.
+//!
+//! AP methods come in two shapes (see `@types/atlassian-connect-js`):
+//! promise-returning (`context.getToken`, `context.getContext`) and
+//! callback-only (`user.getCurrentUser`, `confluence.getMacroData`). Both are
+//! exposed here as `async fn`s; callback-only methods are wrapped in a
+//! `Promise` on our side so production (CDN `all.js`) and the simulator
+//! (npm `iframe.js`) behave the same.
+//! Reference: <https://developer.atlassian.com/cloud/confluence/about-the-javascript-api/>
+
+use serde::{Deserialize, Serialize};
+
+/// Why an AP call did not produce a value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ApError {
+    /// No Connect host: the page was opened outside Confluence, or on the server.
+    #[error("this page must be opened inside Confluence")]
+    Unavailable,
+    /// The host answered with an error or an unexpected value.
+    #[error("Confluence did not answer: {0}")]
+    Host(String),
+}
+
+/// `AP.user.getCurrentUser()`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrentUser {
+    /// The Atlassian account id of the person looking at the page.
+    pub atlassian_account_id: String,
+}
+
+/// The parts of `AP.context.getContext()` Smart Courses reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostContext {
+    #[serde(default)]
+    pub confluence: ConfluenceContext,
+}
+
+/// `context.confluence`: where the module is shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfluenceContext {
+    #[serde(default)]
+    pub content: Option<IdRef>,
+    #[serde(default)]
+    pub space: Option<SpaceRef>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdRef {
+    pub id: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceRef {
+    pub key: String,
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use super::*;
+    use js_sys::{Function, Promise};
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen_futures::JsFuture;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(js_namespace = ["AP", "context"], js_name = getToken, catch)]
+        fn ap_get_token() -> Result<Promise, JsValue>;
+        #[wasm_bindgen(js_namespace = ["AP", "context"], js_name = getContext, catch)]
+        fn ap_get_context() -> Result<Promise, JsValue>;
+        #[wasm_bindgen(js_namespace = ["AP", "user"], js_name = getCurrentUser, catch)]
+        fn ap_get_current_user(callback: &Function) -> Result<(), JsValue>;
+        #[wasm_bindgen(js_namespace = ["AP", "confluence"], js_name = getMacroData, catch)]
+        fn ap_get_macro_data(callback: &Function) -> Result<(), JsValue>;
+        #[wasm_bindgen(js_namespace = ["AP", "confluence"], js_name = saveMacro, catch)]
+        fn ap_save_macro(params: &JsValue) -> Result<(), JsValue>;
+        #[wasm_bindgen(js_namespace = ["AP", "confluence"], js_name = closeMacroEditor, catch)]
+        fn ap_close_macro_editor() -> Result<(), JsValue>;
+        #[wasm_bindgen(js_namespace = AP, js_name = resize, catch)]
+        fn ap_resize() -> Result<(), JsValue>;
+    }
+
+    fn host_err(v: JsValue) -> ApError {
+        // A missing module (page outside Confluence) surfaces as a TypeError.
+        if v.is_instance_of::<js_sys::TypeError>() {
+            return ApError::Unavailable;
+        }
+        ApError::Host(v.as_string().unwrap_or_else(|| format!("{v:?}")))
+    }
+
+    fn from_js<T: serde::de::DeserializeOwned>(v: JsValue) -> Result<T, ApError> {
+        let text = js_sys::JSON::stringify(&v)
+            .map_err(host_err)?
+            .as_string()
+            .ok_or_else(|| ApError::Host("not JSON".into()))?;
+        serde_json::from_str(&text).map_err(|e| ApError::Host(e.to_string()))
+    }
+
+    /// Turns a callback-only AP method into a future.
+    async fn callback_call(
+        call: fn(&Function) -> Result<(), JsValue>,
+    ) -> Result<JsValue, ApError> {
+        let mut failed = None;
+        let promise = Promise::new(&mut |resolve, _reject| {
+            if let Err(e) = call(&resolve) {
+                failed = Some(e);
+            }
+        });
+        if let Some(e) = failed {
+            return Err(host_err(e));
+        }
+        JsFuture::from(promise).await.map_err(host_err)
+    }
+
+    pub async fn context_token() -> Result<String, ApError> {
+        let v = JsFuture::from(ap_get_token().map_err(host_err)?)
+            .await
+            .map_err(host_err)?;
+        v.as_string()
+            .ok_or_else(|| ApError::Host("token is not a string".into()))
+    }
+
+    pub async fn context() -> Result<HostContext, ApError> {
+        let v = JsFuture::from(ap_get_context().map_err(host_err)?)
+            .await
+            .map_err(host_err)?;
+        from_js(v)
+    }
+
+    pub async fn current_user() -> Result<CurrentUser, ApError> {
+        from_js(callback_call(ap_get_current_user).await?)
+    }
+
+    pub async fn macro_data() -> Result<serde_json::Map<String, serde_json::Value>, ApError> {
+        let v = callback_call(ap_get_macro_data).await?;
+        if v.is_undefined() || v.is_null() {
+            return Ok(Default::default());
+        }
+        from_js(v)
+    }
+
+    pub fn save_macro(params: &serde_json::Map<String, serde_json::Value>) -> Result<(), ApError> {
+        let text = serde_json::to_string(params).map_err(|e| ApError::Host(e.to_string()))?;
+        let v = js_sys::JSON::parse(&text).map_err(host_err)?;
+        ap_save_macro(&v).map_err(host_err)
+    }
+
+    pub fn close_macro_editor() -> Result<(), ApError> {
+        ap_close_macro_editor().map_err(host_err)
+    }
+
+    pub fn resize() {
+        // Best effort: outside a host there is nothing to resize.
+        let _ = ap_resize();
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    use super::*;
+
+    pub async fn context_token() -> Result<String, ApError> {
+        Err(ApError::Unavailable)
+    }
+    pub async fn context() -> Result<HostContext, ApError> {
+        Err(ApError::Unavailable)
+    }
+    pub async fn current_user() -> Result<CurrentUser, ApError> {
+        Err(ApError::Unavailable)
+    }
+    pub async fn macro_data() -> Result<serde_json::Map<String, serde_json::Value>, ApError> {
+        Err(ApError::Unavailable)
+    }
+    pub fn save_macro(_: &serde_json::Map<String, serde_json::Value>) -> Result<(), ApError> {
+        Err(ApError::Unavailable)
+    }
+    pub fn close_macro_editor() -> Result<(), ApError> {
+        Err(ApError::Unavailable)
+    }
+    pub fn resize() {}
+}
+
+pub use imp::{close_macro_editor, context, context_token, current_user, macro_data, resize, save_macro};

@@ -1,0 +1,197 @@
+/**
+ * The offline Confluence host simulator, end to end: a Confluence-like host page
+ * (baseURL, e.g. http://127.0.0.1:3101) embeds the real app (another origin, e.g.
+ * http://127.0.0.1:3100) through Atlassian's `atlassian-connect-js` host library.
+ *
+ * Every test fails on an uncaught exception in the host page or in an app iframe, and
+ * on console errors other than the known ACJS noise (reference pitfall 7,
+ * /work/shared/reference/ap-host-simulator.md).
+ */
+import { test as base, expect, type Frame, type FrameLocator, type Locator, type Page } from '@playwright/test';
+
+type SimUser = { accountId: string; displayName: string; role: string };
+type SimConfig = {
+  appKey: string;
+  appBaseUrl: string;
+  site: { baseUrl: string; title: string };
+  space: { key: string; name: string };
+  page: { id: string; title: string; version: number };
+  users: SimUser[];
+  modules: { macro: string; editor: string; spaceTools: string };
+};
+
+/** Console output connect-host.js / iframe.js print on every run; harmless (pitfall 7). */
+const KNOWN_NOISE: RegExp[] = [
+  /Connect GasV3 catch/,
+  /\[ACJS\] Feature flag service is not initialised/,
+  /\[Simple-XDM\] Failed promise/,
+  /\[ACJS\] jQuery was not loaded before Connect/,
+];
+
+/** Hydration means fetching and starting the WASM bundle: allow for a cold server. */
+const HYDRATED = { timeout: 20_000 };
+
+const test = base.extend<{ hostErrors: string[]; config: SimConfig }>({
+  hostErrors: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      // `pageerror` covers the host page and its iframes (same site, one renderer).
+      page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() !== 'error') return;
+        const text = msg.text();
+        if (KNOWN_NOISE.some((re) => re.test(text))) return;
+        errors.push(`console.error: ${text} (${msg.location().url || 'unknown source'})`);
+      });
+      // A macro iframe (`moduleType: dynamicContentMacros`) makes iframe.js load
+      // legacy-text-colors.css from the Atlassian CDN, unreachable offline (pitfall 6).
+      // Answer CDN requests with an empty stylesheet so no request fails.
+      await page.route('https://connect-cdn.atl-paas.net/**', (route) =>
+        route.fulfill({ status: 200, contentType: 'text/css', body: '/* offline stand-in for connect-cdn.atl-paas.net */' }),
+      );
+      await use(errors);
+      expect(errors, 'errors in the host page or the app iframes').toEqual([]);
+    },
+    { auto: true },
+  ],
+  config: async ({ request }, use) => {
+    const res = await request.get('/sim/config');
+    expect(res.ok(), 'GET /sim/config').toBeTruthy();
+    await use((await res.json()) as SimConfig);
+  },
+});
+
+/** The "Viewing as" user the page starts with. */
+async function currentUser(page: Page, config: SimConfig): Promise<SimUser> {
+  const select = page.locator('#sim-user');
+  await expect(select).toBeEnabled();
+  const accountId = await select.inputValue();
+  const user = config.users.find((u) => u.accountId === accountId);
+  expect(user, `#sim-user value ${accountId} is one of /sim/config users`).toBeTruthy();
+  return user!;
+}
+
+async function frameOf(iframe: Locator): Promise<Frame> {
+  const handle = await iframe.elementHandle();
+  const frame = await handle?.contentFrame();
+  expect(frame, 'iframe has a content frame').toBeTruthy();
+  return frame!;
+}
+
+/** Asserts the iframe is served by the app, on another origin than the host page. */
+async function expectCrossOriginApp(page: Page, iframe: Locator, config: SimConfig) {
+  const src = await iframe.getAttribute('src');
+  expect(src, 'iframe src').toBeTruthy();
+  const url = new URL(src!, page.url());
+  expect(url.origin).not.toBe(new URL(page.url()).origin);
+  expect(url.origin).toBe(new URL(config.appBaseUrl).origin);
+  expect(url.searchParams.get('jwt'), 'signed iframe URL carries a jwt').toBeTruthy();
+  // And the browser treats it as cross-origin: the app cannot reach into the host.
+  const frame = await frameOf(iframe);
+  const access = await frame.evaluate(() => {
+    try {
+      void window.parent.document.title;
+      return 'same-origin';
+    } catch (e) {
+      return (e as Error).name;
+    }
+  });
+  expect(access).toBe('SecurityError');
+}
+
+async function expectWhoami(macro: FrameLocator, user: SimUser, config: SimConfig) {
+  await macro.locator('#sc-whoami').click();
+  await expect(macro.locator('#sc-account-id')).toHaveText(user.accountId);
+  await expect(macro.locator('#sc-space-key')).toHaveText(config.space.key);
+  // Read by the server from the context JWT that AP.context.getToken() returned.
+  await expect(macro.locator('#sc-server-account')).toHaveText(user.accountId, { timeout: 10_000 });
+}
+
+test('page embeds the course macro cross-origin; identity round-trips through AP and the server', async ({ page, config }) => {
+  expect(config.space.key).toBe('DEV');
+  await page.goto('/');
+
+  await expect(page.locator('#sim-install-state')).toHaveText('Installed in Smart Courses', { timeout: 15_000 });
+  await expect(page.locator('#sim-page-title')).toHaveText(config.page.title);
+  const user = await currentUser(page, config);
+
+  const iframe = page.locator('#sim-macro-slot iframe');
+  await expect(iframe).toHaveCount(1);
+  const macro = page.frameLocator('#sim-macro-slot iframe');
+  await expect(macro.locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+  await expectCrossOriginApp(page, iframe, config);
+
+  await expectWhoami(macro, user, config);
+
+  // The host answered those calls itself (host log, one line per AP call).
+  for (const call of ['user.getCurrentUser', 'context.getContext', 'context.getToken']) {
+    await expect(page.locator(`#sim-log li[data-call="${call}"][data-source="macro"][data-outcome="ok"]`).first()).toBeAttached();
+  }
+});
+
+test('switching "Viewing as" re-creates the macro iframe for the new user', async ({ page, config }) => {
+  const learner = config.users.find((u) => u.role === 'learner');
+  expect(learner, 'a learner in /sim/config').toBeTruthy();
+
+  await page.goto('/');
+  const iframe = page.locator('#sim-macro-slot iframe');
+  const macro = page.frameLocator('#sim-macro-slot iframe');
+  await expect(macro.locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+  const before = await currentUser(page, config);
+  expect(before.accountId, 'the page does not start as the learner').not.toBe(learner!.accountId);
+  const oldId = await iframe.getAttribute('id');
+  const oldSrc = await iframe.getAttribute('src');
+
+  await page.locator('#sim-user').selectOption(learner!.accountId);
+
+  // A new iframe (new extension id, freshly signed URL), and only that one.
+  await expect(page.locator(`#sim-macro-slot iframe:not([id="${oldId}"])`)).toHaveCount(1);
+  await expect(iframe).toHaveCount(1);
+  expect(await iframe.getAttribute('src')).not.toBe(oldSrc);
+  await expect(macro.locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+
+  await expectWhoami(macro, learner!, config);
+});
+
+test('"Edit macro" opens the editor dialog with the app editor; Close dismisses it without saving', async ({ page, config, request }) => {
+  const stored = (await (await request.get('/sim/macro')).json()) as { params: Record<string, unknown> };
+  const hasCourse = Object.keys(stored.params ?? {}).length > 0;
+
+  await page.goto('/');
+  await expect(page.frameLocator('#sim-macro-slot iframe').locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+  const macroId = await page.locator('#sim-macro-slot iframe').getAttribute('id');
+
+  await page.locator('#sim-edit-macro').click();
+  const dialog = page.locator('#sim-editor-dialog');
+  await expect(dialog).toBeVisible();
+  await expect(page.locator('#sim-editor-title')).toHaveText(hasCourse ? 'Edit Smart Course' : 'Insert Smart Course');
+
+  const iframe = page.locator('#sim-editor-dialog iframe');
+  await expect(iframe).toHaveCount(1);
+  await expect(page.frameLocator('#sim-editor-dialog iframe').locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+  await expectCrossOriginApp(page, iframe, config);
+
+  await page.locator('#sim-editor-cancel').click();
+  await expect(dialog).toBeHidden();
+  await expect(iframe).toHaveCount(0);
+
+  // Nothing was saved, so the page kept its macro iframe as it was.
+  await expect(page.locator('#sim-log li[data-call="confluence.saveMacro"]')).toHaveCount(0);
+  await expect(page.locator('#sim-macro-slot iframe')).toHaveAttribute('id', macroId!);
+  expect((await (await request.get('/sim/macro')).json()).params).toEqual(stored.params);
+});
+
+test('#space-tools deep link shows Space settings with the Smart Courses admin tab', async ({ page, config }) => {
+  await page.goto('/#space-tools');
+
+  await expect(page.locator('#sim-space-tools')).toBeVisible();
+  await expect(page.locator('#sim-page')).toBeHidden();
+  await expect(page.getByRole('tab', { name: 'Smart Courses' })).toHaveAttribute('aria-selected', 'true');
+
+  const iframe = page.locator('#sim-space-tools iframe');
+  await expect(iframe).toHaveCount(1);
+  await expect(page.frameLocator('#sim-space-tools iframe').locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+  await expectCrossOriginApp(page, iframe, config);
+  // The page's macro is not loaded behind the settings view.
+  await expect(page.locator('#sim-macro-slot iframe')).toHaveCount(0);
+});

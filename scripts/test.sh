@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# README command 2: every test suite.
+#
+#   1. app unit tests          cargo test -p app --features ssr
+#   2. server, SQLite          cargo test -p server --features dev-host
+#   3. server, PostgreSQL      same, with SC_TEST_DB=postgres (needs a server on 127.0.0.1:5432;
+#                              with CI=true a missing server is a failure, locally only a warning)
+#   4. browser (Playwright)    build-site.sh + server build + end2end/ against Debian's chromium
+#
+# Env: SC_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres); each Rust test
+# creates its own database/schema there. CI=true makes the PostgreSQL suite mandatory.
+# All suites run even when one fails; the exit status is non-zero if any failed.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+export PATH="$ROOT/node_modules/.bin:$PATH"
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+PG_URL="${SC_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+# For messages: never print a password from the URL.
+PG_SHOWN="$(sed -E 's#^([a-z]+://[^:/@]*):[^@/]*@#\1:***@#' <<<"$PG_URL")"
+IS_CI=0
+case "${CI:-}" in true | 1 | yes) IS_CI=1 ;; esac
+
+SUMMARY=()
+FAILED=0
+NOT_RUN=0
+record() { # name status seconds [note]
+  SUMMARY+=("$(printf '  %-22s %-8s %5ss  %s' "$1" "$2" "$3" "${4:-}")")
+  [[ "$2" == FAIL ]] && FAILED=1
+  [[ "$2" == "NOT RUN" ]] && NOT_RUN=1
+  return 0
+}
+banner() { printf '\n==== %s ====\n' "$*"; }
+
+# Runs "$@" as suite $1 and records PASS/FAIL with its duration.
+suite() {
+  local name="$1"
+  shift
+  banner "$name: $*"
+  local start=$SECONDS
+  if "$@"; then
+    record "$name" PASS $((SECONDS - start))
+  else
+    record "$name" FAIL $((SECONDS - start))
+  fi
+}
+
+pg_reachable() {
+  local host=127.0.0.1 port=5432
+  # postgres://user[:pass]@host[:port]/db
+  if [[ "$PG_URL" =~ ^postgres(ql)?://([^@/]*@)?([^:/?]+)(:([0-9]+))? ]]; then
+    host="${BASH_REMATCH[3]}"
+    port="${BASH_REMATCH[5]:-5432}"
+  fi
+  if command -v pg_isready >/dev/null 2>&1; then
+    pg_isready -q -h "$host" -p "$port" -t 3
+  else
+    timeout 3 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null
+  fi
+}
+
+postgres_suite() { # a function, so the banner does not print the URL (it may hold a password)
+  echo "SC_TEST_DB=postgres SC_TEST_PG_URL=$PG_SHOWN cargo test -p server --features dev-host"
+  SC_TEST_DB=postgres SC_TEST_PG_URL="$PG_URL" cargo test -p server --features dev-host
+}
+
+browser_suite() {
+  bash scripts/build-site.sh &&
+    cargo build -p server --features dev-host &&
+    npx playwright test -c end2end/playwright.config.ts
+}
+
+bash scripts/setup.sh
+
+suite "app (unit)" cargo test -p app --features ssr
+suite "server (SQLite)" cargo test -p server --features dev-host
+
+if pg_reachable; then
+  suite "server (PostgreSQL)" postgres_suite
+elif [[ "$IS_CI" == 1 ]]; then
+  printf '\nERROR: CI=true but PostgreSQL is not reachable at %s.\n' "$PG_SHOWN" >&2
+  printf 'Start one (e.g. the postgres service of the CI job) or set SC_TEST_PG_URL.\n' >&2
+  record "server (PostgreSQL)" FAIL 0 "PostgreSQL not reachable ($PG_SHOWN)"
+else
+  cat >&2 <<EOF
+
+###########################################################################
+###                                                                     ###
+###            PostgreSQL suite NOT RUN                                 ###
+###                                                                     ###
+###  Nothing answers at ${PG_SHOWN}
+###  Only the SQLite suite ran. To run the PostgreSQL suite, start a    ###
+###  server there (or set SC_TEST_PG_URL) and rerun scripts/test.sh.    ###
+###  With CI=true this is an error.                                     ###
+###                                                                     ###
+###########################################################################
+
+EOF
+  record "server (PostgreSQL)" "NOT RUN" 0 "no server at $PG_SHOWN"
+fi
+
+suite "browser (Playwright)" browser_suite
+
+banner "summary"
+printf '%s\n' "${SUMMARY[@]}"
+if [[ "$FAILED" == 1 ]]; then
+  echo "test.sh: FAILED"
+  exit 1
+fi
+if [[ "$NOT_RUN" == 1 ]]; then
+  echo "test.sh: all suites that ran passed (PostgreSQL suite NOT RUN)"
+else
+  echo "test.sh: all suites passed"
+fi

@@ -1,0 +1,102 @@
+//! Configuration, layered: command-line flags > environment > optional env
+//! file (`--env-file`, KEY=VALUE lines) > defaults. Read once at start-up.
+//! See README "Configuration" and `.env.sample`.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use app::state::Settings;
+use clap::Args;
+use url::Url;
+
+/// Everything `serve` and `migrate` need. Field docs are the `--help` text.
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// Public base URL of the app: the descriptor's baseUrl and the `aud` every
+    /// install token must carry.
+    #[arg(long, env = "APP_BASE_URL", default_value = "http://127.0.0.1:3000")]
+    pub base_url: Url,
+
+    /// Connect app key (descriptor `key`).
+    #[arg(long, env = "APP_KEY", default_value = "smart-courses")]
+    pub app_key: String,
+
+    /// Address to bind (Leptos's own variable name). Port 0 picks a free port.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+
+    /// sqlite://path (default, created on first start) or postgres://…
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/smart-courses.db")]
+    pub database_url: String,
+
+    /// Folder with the built browser assets (scripts/build-site.sh output).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Where signed-install public keys are fetched (`<url>/<kid>`).
+    #[arg(long, env = "CONNECT_KEYS_CDN_URL")]
+    pub keys_cdn_url: Option<Url>,
+
+    /// The AP iframe library URL pages load.
+    #[arg(long, env = "AP_SCRIPT_URL", default_value = "https://connect-cdn.atl-paas.net/all.js")]
+    pub ap_script_url: String,
+
+    /// Clock-skew leeway in seconds for exp/nbf/iat of incoming JWTs.
+    #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30)]
+    pub jwt_leeway_secs: u64,
+
+    /// Days an uninstalled tenant's data is kept before it may be purged.
+    #[arg(long, env = "RETENTION_DAYS", default_value_t = 30)]
+    pub retention_days: u32,
+
+    /// Bind address of the offline Confluence host simulator (dev-host builds
+    /// only): a second origin that embeds the app's pages in iframes.
+    #[cfg(feature = "dev-host")]
+    #[arg(long, env = "DEV_HOST_ADDR", default_value = "127.0.0.1:3001")]
+    pub dev_host_addr: SocketAddr,
+
+    /// Where the npm packages live (the simulator serves atlassian-connect-js from it).
+    #[cfg(feature = "dev-host")]
+    #[arg(long, env = "NODE_MODULES_DIR", default_value = "node_modules")]
+    pub node_modules_dir: PathBuf,
+}
+
+/// Atlassian's install-key server (what atlassian-connect-express falls back to).
+pub const ATLASSIAN_KEYS_CDN: &str = "https://connect-install-keys.atlassian.com";
+
+impl Config {
+    /// The settings the app core uses, with defaults resolved.
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let base_url = Url::parse(self.base_url.as_str().trim_end_matches('/'))
+            .context("APP_BASE_URL is not a valid URL")?;
+        // Under the simulator the pages load the npm build of Atlassian's AP
+        // library from our own origin (no network), the simulator may frame
+        // them, and install keys come from the simulator's key server unless
+        // configured otherwise.
+        #[cfg(feature = "dev-host")]
+        let (extra_frame_ancestors, ap_script_url, keys_cdn_url) = {
+            let sim = crate::dev_host::origin(self.dev_host_addr);
+            let keys = match &self.keys_cdn_url {
+                Some(u) => Some(u.clone()),
+                None => Some(Url::parse(&format!("{sim}/keys"))?),
+            };
+            (vec![sim], "/atlassian-connect/all.js".to_string(), keys)
+        };
+        #[cfg(not(feature = "dev-host"))]
+        let (extra_frame_ancestors, ap_script_url, keys_cdn_url) =
+            (Vec::new(), self.ap_script_url.clone(), self.keys_cdn_url.clone());
+        let keys_cdn_url = match keys_cdn_url {
+            Some(u) => u,
+            None => Url::parse(ATLASSIAN_KEYS_CDN)?,
+        };
+        Ok(Settings {
+            base_url,
+            app_key: self.app_key.clone(),
+            keys_cdn_url,
+            jwt_leeway: Duration::from_secs(self.jwt_leeway_secs),
+            ap_script_url,
+            extra_frame_ancestors,
+            retention_days: self.retention_days,
+        })
+    }
+}

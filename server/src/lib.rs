@@ -1,0 +1,172 @@
+//! The Smart Courses server: wiring only. `app(state)` builds the router so
+//! tests can run the real thing on port 0 with their own database;
+//! [`Application`] binds first and reports the real address.
+
+pub mod assets;
+pub mod config;
+pub mod descriptor;
+pub mod lifecycle;
+pub mod pages;
+pub mod telemetry;
+
+#[cfg(feature = "dev-host")]
+pub mod dev_host;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use axum::{
+    body::Body,
+    extract::{DefaultBodyLimit, Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware,
+    response::IntoResponse,
+    routing::{get, post},
+    Json, Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
+
+use app::{connect::install::InstallKeyCache, shell, state::AppState, store::Db, App};
+
+pub use config::Config;
+
+/// Largest request body we accept (lifecycle payloads and server-function
+/// arguments are small; course imports get their own limit later).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Builds the shared state: opens and migrates the database (refusing to go
+/// on if migration fails), reads the asset manifest.
+pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
+    let settings = config.settings()?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .context("could not open the database (DATABASE_URL)")?;
+    db.migrate().await.context("database migration failed; refusing to serve")?;
+    let manifest = assets::Manifest::load(&config.site_root)?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name(manifest.output_name.clone())
+        .site_root(config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(config.site_addr)
+        .build();
+    let http = reqwest::Client::builder()
+        .user_agent(concat!("smart-courses/", env!("CARGO_PKG_VERSION")))
+        // Never follow a redirect to another scheme or host with our tokens.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("could not build the HTTP client")?;
+    Ok(AppState {
+        leptos_options,
+        assets: Arc::new(manifest.site_assets(&settings.ap_script_url)),
+        db,
+        settings: Arc::new(settings),
+        http,
+        install_keys: InstallKeyCache::default(),
+    })
+}
+
+/// The whole HTTP surface. See README "Routes".
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx_state = state.clone();
+    let shell_state = state.clone();
+    // Page routes: rendered by Leptos, each behind the page-JWT check.
+    let pages = Router::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx_state.clone()),
+            move || shell(shell_state.leptos_options.clone(), (*shell_state.assets).clone()),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), pages::require_page_jwt));
+
+    let router = Router::new()
+        .route("/health", get(health))
+        .route("/atlassian-connect.json", get(descriptor::get))
+        .route("/installed", post(lifecycle::installed))
+        .route("/uninstalled", post(lifecycle::uninstalled))
+        .route("/enabled", post(lifecycle::enabled))
+        .route("/disabled", post(lifecycle::disabled))
+        .route("/api/{*fn_name}", post(server_fn))
+        .merge(pages);
+
+    let site_root = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
+    router
+        .with_state(state)
+        .merge(assets::routes(site_root))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+}
+
+/// `POST /api/{name}`: every server function. Authentication happens inside
+/// each function (`api::ssr::caller`), which needs the state from context.
+async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+/// `GET /health`: liveness plus a database round trip. No tenant data.
+async fn health(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "database unavailable"})),
+            )
+        }
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds the state and binds `config.site_addr` (port 0 → a free port).
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let state = build_state(config).await?;
+        let listener = TcpListener::bind(config.site_addr)
+            .await
+            .with_context(|| format!("could not bind {}", config.site_addr))?;
+        #[allow(unused_mut)]
+        let mut router = app(state.clone());
+        #[cfg(feature = "dev-host")]
+        {
+            router = router.merge(dev_host::app_side_routes(config.node_modules_dir.clone()).with_state(state.clone()));
+        }
+        Ok(Self {
+            router,
+            listener,
+            state,
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    /// The state (tests use its store directly to check what was written).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server error")
+    }
+}

@@ -1,0 +1,115 @@
+//! `smart-courses`: the server binary.
+//!
+//! `smart-courses serve` (default) runs migrations and serves;
+//! `smart-courses migrate` only migrates. Configuration: README
+//! "Configuration" and `.env.sample`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use server::{telemetry, Application, Config};
+
+#[derive(Parser)]
+#[command(name = "smart-courses", version, about = "Smart Courses for Confluence")]
+struct Cli {
+    /// Optional file of KEY=VALUE lines, read before the environment is
+    /// consulted (real environment variables win).
+    #[arg(long, global = true, env = "SC_ENV_FILE")]
+    env_file: Option<std::path::PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run migrations, then serve (the default).
+    Serve(Config),
+    /// Run database migrations and exit.
+    Migrate(Config),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // Read the env file first so that clap's `env = …` defaults see it.
+    let pre = Cli::try_parse().ok().and_then(|c| c.env_file);
+    if let Some(path) = &pre {
+        load_env_file(path)?;
+    }
+    let cli = Cli::parse();
+    telemetry::init();
+    let command = match cli.command {
+        Some(c) => c,
+        None => Command::Serve(Config::parse_from_env()),
+    };
+    match command {
+        Command::Migrate(config) => {
+            let db = app::store::Db::connect(&config.database_url).await.context("could not open the database")?;
+            db.migrate().await.context("migration failed")?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Serve(config) => serve(config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let application = Application::build(&config).await?;
+    let addr = application.local_addr();
+    tracing::info!(%addr, base_url = %config.base_url, "Smart Courses listening");
+    #[cfg(feature = "dev-host")]
+    let _sim = server::dev_host::start(&config, application.state().clone()).await?;
+    application.run_until(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+/// Minimal KEY=VALUE reader: blank lines and `#` comments skipped; values
+/// already in the environment are not overridden.
+fn load_env_file(path: &std::path::Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (k, v) = line
+            .split_once('=')
+            .with_context(|| format!("{}:{}: expected KEY=VALUE", path.display(), n + 1))?;
+        let (k, v) = (k.trim(), v.trim().trim_matches('"'));
+        if std::env::var_os(k).is_none() {
+            // SAFETY-free: set_var is safe on edition 2021; single-threaded at this point.
+            std::env::set_var(k, v);
+        }
+    }
+    Ok(())
+}
+
+trait FromEnv {
+    fn parse_from_env() -> Self;
+}
+
+impl FromEnv for Config {
+    /// `smart-courses` with no subcommand: same as `serve` with no flags.
+    fn parse_from_env() -> Self {
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            config: Config,
+        }
+        Only::parse_from(["smart-courses"]).config
+    }
+}
