@@ -25,7 +25,7 @@ use axum::{
     Json, Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, handle_server_fns_with_context};
 use tokio::net::TcpListener;
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
@@ -70,18 +70,21 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
 
 /// The whole HTTP surface. See README "Routes".
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    // Page routes: rendered by Leptos, each behind the page-JWT check. (Not
+    // `leptos_routes_with_context`: it also mounts every server function,
+    // which would put them behind the page-JWT layer; server functions take
+    // context JWTs and are mounted on their own below.)
     let ctx_state = state.clone();
     let shell_state = state.clone();
-    // Page routes: rendered by Leptos, each behind the page-JWT check.
-    let pages = Router::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(ctx_state.clone()),
-            move || shell(shell_state.leptos_options.clone(), (*shell_state.assets).clone()),
-        )
-        .route_layer(middleware::from_fn_with_state(state.clone(), pages::require_page_jwt));
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || provide_context(ctx_state.clone()),
+        move || shell(shell_state.leptos_options.clone(), (*shell_state.assets).clone()),
+    );
+    let mut pages = Router::new();
+    for listing in generate_route_list(App) {
+        pages = pages.route(listing.path(), get(render.clone()));
+    }
+    let pages = pages.route_layer(middleware::from_fn_with_state(state.clone(), pages::require_page_jwt));
 
     let router = Router::new()
         .route("/health", get(health))
