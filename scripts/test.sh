@@ -76,6 +76,8 @@ bash scripts/setup.sh
 
 suite "app (unit)" cargo test -p app --features ssr
 suite "server (SQLite)" cargo test -p server --features dev-host
+# The release configuration (no `dev-host` feature): proves it serves no simulator route.
+suite "server (production build, no simulator)" cargo test -p server --test api -- simulator_routes
 
 if pg_reachable; then
   suite "server (PostgreSQL)" postgres_suite

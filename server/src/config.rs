@@ -37,6 +37,12 @@ pub struct Config {
     #[arg(long, env = "CONNECT_KEYS_CDN_URL")]
     pub keys_cdn_url: Option<Url>,
 
+    /// OAuth 2.0 token endpoint for ACT_AS_USER (the JWT-bearer grant).
+    /// Defaults to Atlassian's authorization server (the simulator's
+    /// `/oauth2/token` in dev-host builds).
+    #[arg(long, env = "OAUTH_TOKEN_URL")]
+    pub oauth_token_url: Option<Url>,
+
     /// The AP iframe library URL pages load.
     #[arg(long, env = "AP_SCRIPT_URL", default_value = "https://connect-cdn.atl-paas.net/all.js")]
     pub ap_script_url: String,
@@ -64,35 +70,69 @@ pub struct Config {
 /// Atlassian's install-key server (what atlassian-connect-express falls back to).
 pub const ATLASSIAN_KEYS_CDN: &str = "https://connect-install-keys.atlassian.com";
 
+/// Atlassian's OAuth 2.0 authorization server: the ACT_AS_USER token endpoint
+/// (connect-protocol.md §3.2; what atlassian-oauth2 posts to).
+pub const ATLASSIAN_OAUTH_TOKEN_URL: &str = "https://oauth-2-authorization-server.services.atlassian.com/oauth2/token";
+
 impl Config {
+    /// The configuration with no flags given: environment variables, then
+    /// defaults (what `smart-courses` with no subcommand uses; tests start
+    /// from it and override fields).
+    pub fn from_env_and_defaults() -> Self {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            config: Config,
+        }
+        <Only as clap::Parser>::parse_from(["smart-courses"]).config
+    }
+
     /// The settings the app core uses, with defaults resolved.
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let base_url = Url::parse(self.base_url.as_str().trim_end_matches('/'))
             .context("APP_BASE_URL is not a valid URL")?;
         // Under the simulator the pages load the npm build of Atlassian's AP
         // library from our own origin (no network), the simulator may frame
-        // them, and install keys come from the simulator's key server unless
-        // configured otherwise.
+        // them, and install keys and ACT_AS_USER tokens come from the
+        // simulator unless configured otherwise.
         #[cfg(feature = "dev-host")]
-        let (extra_frame_ancestors, ap_script_url, keys_cdn_url) = {
+        let (extra_frame_ancestors, ap_script_url, keys_cdn_url, oauth_token_url) = {
             let sim = crate::dev_host::origin(self.dev_host_addr);
             let keys = match &self.keys_cdn_url {
                 Some(u) => Some(u.clone()),
                 None => Some(Url::parse(&format!("{sim}/keys"))?),
             };
-            (vec![sim], "/atlassian-connect/all.js".to_string(), keys)
+            let oauth = match &self.oauth_token_url {
+                Some(u) => Some(u.clone()),
+                None => Some(Url::parse(&format!("{sim}/oauth2/token"))?),
+            };
+            (vec![sim], "/atlassian-connect/all.js".to_string(), keys, oauth)
         };
         #[cfg(not(feature = "dev-host"))]
-        let (extra_frame_ancestors, ap_script_url, keys_cdn_url) =
-            (Vec::new(), self.ap_script_url.clone(), self.keys_cdn_url.clone());
+        let (extra_frame_ancestors, ap_script_url, keys_cdn_url, oauth_token_url) = (
+            Vec::new(),
+            self.ap_script_url.clone(),
+            self.keys_cdn_url.clone(),
+            self.oauth_token_url.clone(),
+        );
         let keys_cdn_url = match keys_cdn_url {
             Some(u) => u,
             None => Url::parse(ATLASSIAN_KEYS_CDN)?,
         };
+        let oauth_token_url = match oauth_token_url {
+            Some(u) => u,
+            None => Url::parse(ATLASSIAN_OAUTH_TOKEN_URL)?,
+        };
+        // Its origin becomes the assertion's `aud`, so it must have one.
+        anyhow::ensure!(
+            matches!(oauth_token_url.scheme(), "https" | "http") && oauth_token_url.host().is_some(),
+            "OAUTH_TOKEN_URL must be an http(s) URL"
+        );
         Ok(Settings {
             base_url,
             app_key: self.app_key.clone(),
             keys_cdn_url,
+            oauth_token_url,
             jwt_leeway: Duration::from_secs(self.jwt_leeway_secs),
             ap_script_url,
             extra_frame_ancestors,

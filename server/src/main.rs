@@ -28,18 +28,25 @@ enum Command {
     Migrate(Config),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    // Read the env file first so that clap's `env = …` defaults see it.
-    let pre = Cli::try_parse().ok().and_then(|c| c.env_file);
-    if let Some(path) = &pre {
-        load_env_file(path)?;
+fn main() -> anyhow::Result<()> {
+    // Read the env file before anything else (and before any thread exists)
+    // so that clap's `env = …` lookups see it.
+    if let Some(path) = Cli::try_parse().ok().and_then(|c| c.env_file) {
+        load_env_file(&path)?;
     }
     let cli = Cli::parse();
     telemetry::init();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = match cli.command {
         Some(c) => c,
-        None => Command::Serve(Config::parse_from_env()),
+        None => Command::Serve(Config::from_env_and_defaults()),
     };
     match command {
         Command::Migrate(config) => {
@@ -91,25 +98,9 @@ fn load_env_file(path: &std::path::Path) -> anyhow::Result<()> {
             .with_context(|| format!("{}:{}: expected KEY=VALUE", path.display(), n + 1))?;
         let (k, v) = (k.trim(), v.trim().trim_matches('"'));
         if std::env::var_os(k).is_none() {
-            // SAFETY-free: set_var is safe on edition 2021; single-threaded at this point.
+            // Still single-threaded here (the runtime starts afterwards).
             std::env::set_var(k, v);
         }
     }
     Ok(())
-}
-
-trait FromEnv {
-    fn parse_from_env() -> Self;
-}
-
-impl FromEnv for Config {
-    /// `smart-courses` with no subcommand: same as `serve` with no flags.
-    fn parse_from_env() -> Self {
-        #[derive(Parser)]
-        struct Only {
-            #[command(flatten)]
-            config: Config,
-        }
-        Only::parse_from(["smart-courses"]).config
-    }
 }

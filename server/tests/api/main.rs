@@ -1,0 +1,9 @@
+//! Integration tests: the real server on a real socket, its own database per
+//! test (SQLite by default, PostgreSQL with `SC_TEST_DB=postgres`).
+
+mod helpers;
+
+mod http_surface;
+mod install;
+mod page_and_context_auth;
+mod store;
