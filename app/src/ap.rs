@@ -100,9 +100,7 @@ mod imp {
     }
 
     /// Turns a callback-only AP method into a future.
-    async fn callback_call(
-        call: fn(&Function) -> Result<(), JsValue>,
-    ) -> Result<JsValue, ApError> {
+    async fn callback_call(call: fn(&Function) -> Result<(), JsValue>) -> Result<JsValue, ApError> {
         let mut failed = None;
         let promise = Promise::new(&mut |resolve, _reject| {
             if let Err(e) = call(&resolve) {
@@ -183,4 +181,6 @@ mod imp {
     pub fn resize() {}
 }
 
-pub use imp::{close_macro_editor, context, context_token, current_user, macro_data, resize, save_macro};
+pub use imp::{
+    close_macro_editor, context, context_token, current_user, macro_data, resize, save_macro,
+};

@@ -32,9 +32,9 @@ where
         {
             use server_fn::error::{IntoAppError, ServerFnErrorErr};
             send_wrapper::SendWrapper::new(async move {
-                let token = token_cache::token().await.map_err(|e| {
-                    ServerFnErrorErr::Request(e.to_string()).into_app_error()
-                })?;
+                let token = token_cache::token()
+                    .await
+                    .map_err(|e| ServerFnErrorErr::Request(e.to_string()).into_app_error())?;
                 req.headers().set("Authorization", &format!("JWT {token}"));
                 <BrowserClient as Client<E, IS, OS>>::send(req).await
             })
@@ -85,7 +85,7 @@ mod token_cache {
     fn expiry(token: &str) -> Option<f64> {
         let payload = token.split('.').nth(1)?;
         let mut b64: String = payload.replace('-', "+").replace('_', "/");
-        while b64.len() % 4 != 0 {
+        while !b64.len().is_multiple_of(4) {
             b64.push('=');
         }
         let json = web_sys::window()?.atob(&b64).ok()?;

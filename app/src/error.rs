@@ -59,7 +59,9 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {
                 AppError::Invalid("The request was malformed.".into())
             }
-            ServerFnErrorErr::MissingArg(name) => AppError::Invalid(format!("Missing field: {name}")),
+            ServerFnErrorErr::MissingArg(name) => {
+                AppError::Invalid(format!("Missing field: {name}"))
+            }
             _ => AppError::Internal,
         }
     }

@@ -63,4 +63,3 @@ pub fn App() -> impl IntoView {
         </Router>
     }
 }
-

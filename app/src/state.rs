@@ -9,7 +9,11 @@ use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use url::Url;
 
-use crate::{connect::install::InstallKeyCache, shell::SiteAssets, store::Db};
+use crate::{
+    connect::{authz::AuthzCache, host_client::HostTokenCache, install::InstallKeyCache},
+    shell::SiteAssets,
+    store::Db,
+};
 
 /// Our own settings (Leptos keeps its own in [`LeptosOptions`]).
 #[derive(Clone, Debug)]
@@ -22,6 +26,11 @@ pub struct Settings {
     /// Where signed-install public keys are fetched by `kid`
     /// (`CONNECT_KEYS_CDN_URL`, the name atlassian-connect-express uses).
     pub keys_cdn_url: Url,
+    /// The OAuth 2.0 token endpoint of the ACT_AS_USER JWT-bearer grant
+    /// (`OAUTH_TOKEN_URL`; Atlassian's authorization server in production,
+    /// the simulator's `/oauth2/token` under `dev-host`). Its origin is the
+    /// `aud` of the assertion.
+    pub oauth_token_url: Url,
     /// Clock-skew allowance for `exp`/`nbf`/`iat` on incoming tokens. Atlassian's
     /// Spring Boot framework uses 30 s; we use the same.
     pub jwt_leeway: Duration,
@@ -54,6 +63,12 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub http: reqwest::Client,
     pub install_keys: InstallKeyCache,
+    /// ACT_AS_USER access tokens per (tenant, user, scopes), see
+    /// [`crate::connect::host_client`].
+    pub host_tokens: HostTokenCache,
+    /// Recent permission answers from Confluence (a few seconds), see
+    /// [`crate::connect::authz`].
+    pub authz: AuthzCache,
     pub assets: Arc<SiteAssets>,
 }
 

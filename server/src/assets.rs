@@ -29,9 +29,13 @@ impl Manifest {
     pub fn load(site_root: &Path) -> anyhow::Result<Self> {
         let path = site_root.join("manifest.json");
         let text = std::fs::read_to_string(&path).with_context(|| {
-            format!("{} not found: build the browser side first (scripts/build-site.sh)", path.display())
+            format!(
+                "{} not found: build the browser side first (scripts/build-site.sh)",
+                path.display()
+            )
         })?;
-        serde_json::from_str(&text).with_context(|| format!("{} is not a valid manifest", path.display()))
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid manifest", path.display()))
     }
 
     pub fn site_assets(&self, ap_script_url: &str) -> SiteAssets {

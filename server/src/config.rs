@@ -26,7 +26,11 @@ pub struct Config {
     pub site_addr: SocketAddr,
 
     /// sqlite://path (default, created on first start) or postgres://…
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/smart-courses.db")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/smart-courses.db"
+    )]
     pub database_url: String,
 
     /// Folder with the built browser assets (scripts/build-site.sh output).
@@ -44,7 +48,11 @@ pub struct Config {
     pub oauth_token_url: Option<Url>,
 
     /// The AP iframe library URL pages load.
-    #[arg(long, env = "AP_SCRIPT_URL", default_value = "https://connect-cdn.atl-paas.net/all.js")]
+    #[arg(
+        long,
+        env = "AP_SCRIPT_URL",
+        default_value = "https://connect-cdn.atl-paas.net/all.js"
+    )]
     pub ap_script_url: String,
 
     /// Clock-skew leeway in seconds for exp/nbf/iat of incoming JWTs.
@@ -72,7 +80,8 @@ pub const ATLASSIAN_KEYS_CDN: &str = "https://connect-install-keys.atlassian.com
 
 /// Atlassian's OAuth 2.0 authorization server: the ACT_AS_USER token endpoint
 /// (connect-protocol.md §3.2; what atlassian-oauth2 posts to).
-pub const ATLASSIAN_OAUTH_TOKEN_URL: &str = "https://oauth-2-authorization-server.services.atlassian.com/oauth2/token";
+pub const ATLASSIAN_OAUTH_TOKEN_URL: &str =
+    "https://oauth-2-authorization-server.services.atlassian.com/oauth2/token";
 
 impl Config {
     /// The configuration with no flags given: environment variables, then
@@ -106,7 +115,12 @@ impl Config {
                 Some(u) => Some(u.clone()),
                 None => Some(Url::parse(&format!("{sim}/oauth2/token"))?),
             };
-            (vec![sim], "/atlassian-connect/all.js".to_string(), keys, oauth)
+            (
+                vec![sim],
+                "/atlassian-connect/all.js".to_string(),
+                keys,
+                oauth,
+            )
         };
         #[cfg(not(feature = "dev-host"))]
         let (extra_frame_ancestors, ap_script_url, keys_cdn_url, oauth_token_url) = (
@@ -125,7 +139,8 @@ impl Config {
         };
         // Its origin becomes the assertion's `aud`, so it must have one.
         anyhow::ensure!(
-            matches!(oauth_token_url.scheme(), "https" | "http") && oauth_token_url.host().is_some(),
+            matches!(oauth_token_url.scheme(), "https" | "http")
+                && oauth_token_url.host().is_some(),
             "OAUTH_TOKEN_URL must be an http(s) URL"
         );
         Ok(Settings {

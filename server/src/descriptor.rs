@@ -46,8 +46,23 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["baseUrl"], "https://courses.example.com");
         assert_eq!(v["key"], "smart-courses");
-        let scopes: Vec<&str> = v["scopes"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
-        assert_eq!(scopes, ["READ", "WRITE", "DELETE", "ACT_AS_USER", "ACCESS_EMAIL_ADDRESSES", "SPACE_ADMIN"]);
+        let scopes: Vec<&str> = v["scopes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            scopes,
+            [
+                "READ",
+                "WRITE",
+                "DELETE",
+                "ACT_AS_USER",
+                "ACCESS_EMAIL_ADDRESSES",
+                "SPACE_ADMIN"
+            ]
+        );
         assert!(!text.contains("{{"), "unrendered placeholder left: {text}");
     }
 }

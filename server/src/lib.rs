@@ -29,7 +29,13 @@ use leptos_axum::{generate_route_list, handle_server_fns_with_context};
 use tokio::net::TcpListener;
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
-use app::{connect::install::InstallKeyCache, shell, state::AppState, store::Db, App};
+use app::{
+    connect::{authz::AuthzCache, host_client::HostTokenCache, install::InstallKeyCache},
+    shell,
+    state::AppState,
+    store::Db,
+    App,
+};
 
 pub use config::Config;
 
@@ -44,7 +50,9 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
     let db = Db::connect(&config.database_url)
         .await
         .context("could not open the database (DATABASE_URL)")?;
-    db.migrate().await.context("database migration failed; refusing to serve")?;
+    db.migrate()
+        .await
+        .context("database migration failed; refusing to serve")?;
     let manifest = assets::Manifest::load(&config.site_root)?;
     let leptos_options = LeptosOptions::builder()
         .output_name(manifest.output_name.clone())
@@ -65,6 +73,8 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         settings: Arc::new(settings),
         http,
         install_keys: InstallKeyCache::default(),
+        host_tokens: HostTokenCache::default(),
+        authz: AuthzCache::default(),
     })
 }
 
@@ -78,13 +88,21 @@ pub fn app(state: AppState) -> Router {
     let shell_state = state.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
         move || provide_context(ctx_state.clone()),
-        move || shell(shell_state.leptos_options.clone(), (*shell_state.assets).clone()),
+        move || {
+            shell(
+                shell_state.leptos_options.clone(),
+                (*shell_state.assets).clone(),
+            )
+        },
     );
     let mut pages = Router::new();
     for listing in generate_route_list(App) {
         pages = pages.route(listing.path(), get(render.clone()));
     }
-    let pages = pages.route_layer(middleware::from_fn_with_state(state.clone(), pages::require_page_jwt));
+    let pages = pages.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        pages::require_page_jwt,
+    ));
 
     let router = Router::new()
         .route("/health", get(health))
@@ -146,7 +164,10 @@ impl Application {
         let mut router = app(state.clone());
         #[cfg(feature = "dev-host")]
         {
-            router = router.merge(dev_host::app_side_routes(config.node_modules_dir.clone()).with_state(state.clone()));
+            router = router.merge(
+                dev_host::app_side_routes(config.node_modules_dir.clone())
+                    .with_state(state.clone()),
+            );
         }
         Ok(Self {
             router,
@@ -157,7 +178,9 @@ impl Application {
 
     /// The address actually bound.
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// The state (tests use its store directly to check what was written).
@@ -166,7 +189,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

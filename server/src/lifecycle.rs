@@ -71,9 +71,12 @@ impl IntoResponse for LifecycleError {
     }
 }
 
-fn payload(body: Result<Json<LifecyclePayload>, JsonRejection>) -> Result<LifecyclePayload, LifecycleError> {
-    body.map(|Json(p)| p)
-        .map_err(|e| LifecycleError::BadRequest(format!("Invalid lifecycle payload: {}", e.body_text())))
+fn payload(
+    body: Result<Json<LifecyclePayload>, JsonRejection>,
+) -> Result<LifecyclePayload, LifecycleError> {
+    body.map(|Json(p)| p).map_err(|e| {
+        LifecycleError::BadRequest(format!("Invalid lifecycle payload: {}", e.body_text()))
+    })
 }
 
 /// The token's issuer must be the tenant the body talks about
@@ -87,14 +90,21 @@ fn same_tenant(token_client_key: &str, body_client_key: &str) -> Result<(), Life
     Ok(())
 }
 
-fn checked_url(field: &str, value: Option<String>, required: bool) -> Result<Option<String>, LifecycleError> {
+fn checked_url(
+    field: &str,
+    value: Option<String>,
+    required: bool,
+) -> Result<Option<String>, LifecycleError> {
     match value.filter(|v| !v.is_empty()) {
         None if required => Err(LifecycleError::BadRequest(format!("{field} is required"))),
         None => Ok(None),
         Some(v) => {
-            let u = url::Url::parse(&v).map_err(|_| LifecycleError::BadRequest(format!("{field} is not a URL")))?;
+            let u = url::Url::parse(&v)
+                .map_err(|_| LifecycleError::BadRequest(format!("{field} is not a URL")))?;
             if !matches!(u.scheme(), "https" | "http") || u.host_str().is_none() {
-                return Err(LifecycleError::BadRequest(format!("{field} must be an http(s) URL")));
+                return Err(LifecycleError::BadRequest(format!(
+                    "{field} must be an http(s) URL"
+                )));
             }
             Ok(Some(v.trim_end_matches('/').to_string()))
         }
@@ -115,7 +125,9 @@ pub async fn installed(
         .filter(|s| !s.is_empty())
         .ok_or_else(|| LifecycleError::BadRequest("sharedSecret is required".into()))?;
     if secret.len() > 1024 {
-        return Err(LifecycleError::BadRequest("sharedSecret is too long".into()));
+        return Err(LifecycleError::BadRequest(
+            "sharedSecret is too long".into(),
+        ));
     }
     let base_url = checked_url("baseUrl", p.base_url, true)?.unwrap_or_default();
     let display_url = checked_url("displayUrl", p.display_url, false)?;
@@ -169,7 +181,11 @@ pub async fn disabled(
     set_state(&state, &client_key, TenantState::Disabled).await
 }
 
-async fn set_state(state: &AppState, client_key: &str, to: TenantState) -> Result<StatusCode, LifecycleError> {
+async fn set_state(
+    state: &AppState,
+    client_key: &str,
+    to: TenantState,
+) -> Result<StatusCode, LifecycleError> {
     if state.db.set_tenant_state(client_key, to).await? {
         tracing::info!(%client_key, state = ?to, "tenant lifecycle state changed");
         Ok(StatusCode::NO_CONTENT)

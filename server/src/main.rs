@@ -9,7 +9,11 @@ use clap::{Parser, Subcommand};
 use server::{telemetry, Application, Config};
 
 #[derive(Parser)]
-#[command(name = "smart-courses", version, about = "Smart Courses for Confluence")]
+#[command(
+    name = "smart-courses",
+    version,
+    about = "Smart Courses for Confluence"
+)]
 struct Cli {
     /// Optional file of KEY=VALUE lines, read before the environment is
     /// consulted (real environment variables win).
@@ -50,7 +54,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match command {
         Command::Migrate(config) => {
-            let db = app::store::Db::connect(&config.database_url).await.context("could not open the database")?;
+            let db = app::store::Db::connect(&config.database_url)
+                .await
+                .context("could not open the database")?;
             db.migrate().await.context("migration failed")?;
             tracing::info!("migrations applied");
             Ok(())
@@ -74,7 +80,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -87,7 +94,8 @@ async fn shutdown_signal() {
 /// Minimal KEY=VALUE reader: blank lines and `#` comments skipped; values
 /// already in the environment are not overridden.
 fn load_env_file(path: &std::path::Path) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {

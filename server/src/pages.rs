@@ -35,11 +35,14 @@ pub async fn require_page_jwt(
     };
     // Only the tenant's own site (and, in development, the simulator) may
     // frame the page.
-    let mut ancestors: Vec<String> = [Some(verified.tenant_base_url.as_str()), verified.tenant_display_url.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter_map(origin_of)
-        .collect();
+    let mut ancestors: Vec<String> = [
+        Some(verified.tenant_base_url.as_str()),
+        verified.tenant_display_url.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(origin_of)
+    .collect();
     ancestors.extend(state.settings.extra_frame_ancestors.iter().cloned());
     ancestors.dedup();
     req.extensions_mut().insert(verified);
@@ -47,10 +50,17 @@ pub async fn require_page_jwt(
     let headers = resp.headers_mut();
     // The URL carries a JWT: never cache the page, never leak it in a Referer.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     let csp = format!(
         "frame-ancestors {}; object-src 'none'; base-uri 'none'",
-        if ancestors.is_empty() { "'none'".to_string() } else { ancestors.join(" ") }
+        if ancestors.is_empty() {
+            "'none'".to_string()
+        } else {
+            ancestors.join(" ")
+        }
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         headers.insert(header::CONTENT_SECURITY_POLICY, v);
@@ -64,8 +74,14 @@ mod tests {
 
     #[test]
     fn origins_drop_paths() {
-        assert_eq!(origin_of("https://acme.atlassian.net/wiki").as_deref(), Some("https://acme.atlassian.net"));
-        assert_eq!(origin_of("http://127.0.0.1:3001/wiki").as_deref(), Some("http://127.0.0.1:3001"));
+        assert_eq!(
+            origin_of("https://acme.atlassian.net/wiki").as_deref(),
+            Some("https://acme.atlassian.net")
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:3001/wiki").as_deref(),
+            Some("http://127.0.0.1:3001")
+        );
         assert_eq!(origin_of("not a url"), None);
     }
 }

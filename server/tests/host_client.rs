@@ -25,14 +25,16 @@ use app::{
     store::tenants::TenantInstall,
 };
 use axum::{
-    body::{to_bytes, Body},
+    body::to_bytes,
     extract::{Request, State},
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     Json, Router,
 };
 use clap::Parser;
-use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -87,14 +89,22 @@ impl Fake {
     }
 
     fn token_requests(&self) -> usize {
-        self.seen().iter().filter(|s| s.path == "/oauth2/token").count()
+        self.seen()
+            .iter()
+            .filter(|s| s.path == "/oauth2/token")
+            .count()
     }
 }
 
 async fn fake_confluence(State(fake): State<Fake>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let body = String::from_utf8(to_bytes(body, 1 << 20).await.unwrap().to_vec()).unwrap();
-    let header = |name: header::HeaderName| parts.headers.get(name).map(|v| v.to_str().unwrap().to_string());
+    let header = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
     let seen = Seen {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
@@ -110,10 +120,16 @@ async fn fake_confluence(State(fake): State<Fake>, req: Request) -> Response {
     };
     match (seen.method.as_str(), seen.path.as_str()) {
         ("POST", "/oauth2/token") => {
-            let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
-            let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(&form["assertion"]).unwrap();
-            let account = claims["sub"].as_str().unwrap().rsplit(':').next().unwrap().to_string();
-            let account = format!("557058:{account}");
+            let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+                .into_owned()
+                .collect();
+            let claims: Value =
+                jsonwebtoken::dangerous::insecure_decode_claims(&form["assertion"]).unwrap();
+            let sub = claims["sub"].as_str().unwrap();
+            let account = sub
+                .strip_prefix("urn:atlassian:connect:useraccountid:")
+                .unwrap()
+                .to_string();
             let n = fake.issued.fetch_add(1, Ordering::SeqCst) + 1;
             let token = format!("tok-{n}");
             fake.tokens.lock().unwrap().insert(token.clone(), account);
@@ -124,7 +140,10 @@ async fn fake_confluence(State(fake): State<Fake>, req: Request) -> Response {
             }))
             .into_response()
         }
-        ("POST", path) if path.starts_with("/wiki/rest/api/content/") && path.ends_with("/permission/check") => {
+        ("POST", path)
+            if path.starts_with("/wiki/rest/api/content/")
+                && path.ends_with("/permission/check") =>
+        {
             let id = path.split('/').nth(5).unwrap();
             let req: Value = serde_json::from_str(&body).unwrap();
             let user = req["subject"]["identifier"].as_str().unwrap();
@@ -157,16 +176,20 @@ async fn fake_confluence(State(fake): State<Fake>, req: Request) -> Response {
             }
             Json(json!({"operations": ops})).into_response()
         }
-        ("GET", "/wiki/redirect-me") => {
-            (StatusCode::FOUND, [(header::LOCATION, "/wiki/somewhere-else")]).into_response()
-        }
+        ("GET", "/wiki/redirect-me") => (
+            StatusCode::FOUND,
+            [(header::LOCATION, "/wiki/somewhere-else")],
+        )
+            .into_response(),
         _ => Json(json!({"ok": true})).into_response(),
     }
 }
 
 async fn spawn_fake() -> (Fake, String) {
     let fake = Fake::new();
-    let router = Router::new().fallback(fake_confluence).with_state(fake.clone());
+    let router = Router::new()
+        .fallback(fake_confluence)
+        .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -229,7 +252,10 @@ async fn setup() -> Setup {
     let state = server::build_state(&config).await.expect("state builds");
     for (client_key, base_url) in [
         (CLIENT_KEY, format!("{origin}/wiki")),
-        (DOWN_CLIENT_KEY, format!("http://127.0.0.1:{}/wiki", closed_port().await)),
+        (
+            DOWN_CLIENT_KEY,
+            format!("http://127.0.0.1:{}/wiki", closed_port().await),
+        ),
     ] {
         state
             .db
@@ -245,14 +271,19 @@ async fn setup() -> Setup {
             .await
             .unwrap();
     }
-    Setup { state, fake, origin }
+    Setup {
+        state,
+        fake,
+        origin,
+    }
 }
 
 /// What the app knows about a caller after verifying their context JWT (the
 /// real verification path, with a token signed like Confluence signs it).
 async fn caller(state: &AppState, client_key: &str, account_id: Option<&str>) -> Verified {
     let now = jsonwebtoken::get_current_timestamp();
-    let mut claims = json!({"iss": client_key, "iat": now, "exp": now + 300, "qsh": qsh::CONTEXT_QSH});
+    let mut claims =
+        json!({"iss": client_key, "iat": now, "exp": now + 300, "qsh": qsh::CONTEXT_QSH});
     if let Some(a) = account_id {
         claims["sub"] = json!(a);
     }
@@ -262,7 +293,9 @@ async fn caller(state: &AppState, client_key: &str, account_id: Option<&str>) ->
         &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
     )
     .unwrap();
-    verify_hs256(&state.db, &state.settings, &token, Expect::Context).await.unwrap()
+    verify_hs256(&state.db, &state.settings, &token, Expect::Context)
+        .await
+        .unwrap()
 }
 
 /// Verifies an HS256 token with the shared secret and returns its claims.
@@ -272,9 +305,13 @@ fn verified_claims(token: &str, audience: &str) -> Value {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_audience(&[audience]);
     validation.leeway = 0;
-    decode::<Value>(token, &DecodingKey::from_secret(SECRET.as_bytes()).unwrap(), &validation)
-        .expect("signed with the tenant's shared secret")
-        .claims
+    decode::<Value>(
+        token,
+        &DecodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        &validation,
+    )
+    .expect("signed with the tenant's shared secret")
+    .claims
 }
 
 #[tokio::test]
@@ -300,21 +337,42 @@ async fn app_calls_carry_a_jwt_with_iss_aud_and_the_qsh_of_the_site_relative_req
     let seen = s.fake.seen();
     assert_eq!(seen.len(), 1);
     let req = &seen[0];
-    assert_eq!(req.path, "/wiki/rest/api/content/98305", "context path kept in the URL");
-    assert_eq!(req.query.as_deref(), Some("status=current&expand=version,space"));
-    let token = req.authorization.as_deref().unwrap().strip_prefix("JWT ").expect("JWT scheme");
+    assert_eq!(
+        req.path, "/wiki/rest/api/content/98305",
+        "context path kept in the URL"
+    );
+    assert_eq!(
+        req.query.as_deref(),
+        Some("status=current&expand=version,space")
+    );
+    let token = req
+        .authorization
+        .as_deref()
+        .unwrap()
+        .strip_prefix("JWT ")
+        .expect("JWT scheme");
     let claims = verified_claims(token, CLIENT_KEY);
     assert_eq!(claims["iss"], APP_KEY);
     assert_eq!(claims["aud"], json!([CLIENT_KEY]));
     let expected_qsh = qsh::qsh("GET", "/rest/api/content/98305", req.query.as_deref(), "");
-    assert_eq!(claims["qsh"], expected_qsh.as_str(), "qsh over the path without /wiki");
+    assert_eq!(
+        claims["qsh"],
+        expected_qsh.as_str(),
+        "qsh over the path without /wiki"
+    );
     assert_eq!(
         expected_qsh,
         qsh::qsh("GET", &req.path, req.query.as_deref(), "/wiki"),
         "what the product computes from the URL it received"
     );
-    assert_ne!(expected_qsh, qsh::qsh("GET", &req.path, req.query.as_deref(), ""));
-    let (iat, exp) = (claims["iat"].as_u64().unwrap(), claims["exp"].as_u64().unwrap());
+    assert_ne!(
+        expected_qsh,
+        qsh::qsh("GET", &req.path, req.query.as_deref(), "")
+    );
+    let (iat, exp) = (
+        claims["iat"].as_u64().unwrap(),
+        claims["exp"].as_u64().unwrap(),
+    );
     assert_eq!(exp - iat, 180);
     assert!(claims.get("sub").is_none());
 }
@@ -328,7 +386,12 @@ async fn acting_as_a_user_uses_the_jwt_bearer_grant_with_the_documented_claims()
 
     // Act
     let resp = client
-        .send(Principal::user(LEO), Method::GET, "/rest/api/user/current", None)
+        .send(
+            Principal::user(LEO),
+            Method::GET,
+            "/rest/api/user/current",
+            None,
+        )
         .await
         .unwrap();
 
@@ -337,19 +400,43 @@ async fn acting_as_a_user_uses_the_jwt_bearer_grant_with_the_documented_claims()
     let seen = s.fake.seen();
     assert_eq!(seen.len(), 2, "{seen:#?}");
     let grant = &seen[0];
-    assert_eq!((grant.method.as_str(), grant.path.as_str()), ("POST", "/oauth2/token"));
-    assert_eq!(grant.content_type.as_deref(), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        (grant.method.as_str(), grant.path.as_str()),
+        ("POST", "/oauth2/token")
+    );
+    assert_eq!(
+        grant.content_type.as_deref(),
+        Some("application/x-www-form-urlencoded")
+    );
     assert!(grant.authorization.is_none());
-    let form: HashMap<String, String> = url::form_urlencoded::parse(grant.body.as_bytes()).into_owned().collect();
-    assert_eq!(form["grant_type"], "urn:ietf:params:oauth:grant-type:jwt-bearer");
+    let form: HashMap<String, String> = url::form_urlencoded::parse(grant.body.as_bytes())
+        .into_owned()
+        .collect();
+    assert_eq!(
+        form["grant_type"],
+        "urn:ietf:params:oauth:grant-type:jwt-bearer"
+    );
     assert_eq!(form["scope"], "ACT_AS_USER READ");
     assert_eq!(form.len(), 3);
     let claims = verified_claims(&form["assertion"], &s.origin);
-    assert_eq!(claims["iss"], format!("urn:atlassian:connect:clientid:{OAUTH_CLIENT}"));
-    assert_eq!(claims["sub"], format!("urn:atlassian:connect:useraccountid:{LEO}"));
+    assert_eq!(
+        claims["iss"],
+        format!("urn:atlassian:connect:clientid:{OAUTH_CLIENT}")
+    );
+    assert_eq!(
+        claims["sub"],
+        format!("urn:atlassian:connect:useraccountid:{LEO}")
+    );
     assert_eq!(claims["tnt"], format!("{}/wiki", s.origin));
-    assert_eq!(claims["aud"], s.origin.as_str(), "the token endpoint's origin");
-    assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 60);
+    assert_eq!(
+        claims["aud"],
+        s.origin.as_str(),
+        "the token endpoint's origin"
+    );
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        60
+    );
 
     let call = &seen[1];
     assert_eq!(call.path, "/wiki/rest/api/user/current");
@@ -369,7 +456,12 @@ async fn access_tokens_are_reused_until_shortly_before_they_expire() {
     call(Principal::user(LEO)).await.unwrap();
     call(Principal::user(LEO)).await.unwrap();
     assert_eq!(s.fake.token_requests(), 1);
-    let auth: Vec<_> = s.fake.seen().iter().filter_map(|r| r.authorization.clone()).collect();
+    let auth: Vec<_> = s
+        .fake
+        .seen()
+        .iter()
+        .filter_map(|r| r.authorization.clone())
+        .collect();
     assert_eq!(auth, ["Bearer tok-1", "Bearer tok-1"]);
 
     // Another user, or other scopes: their own token.
@@ -400,8 +492,14 @@ async fn page_permissions_follow_confluence_and_are_cached_briefly() {
     // Act + Assert
     assert_eq!(authz::require_view_page(&s.state, &leo, PAGE).await, Ok(()));
     assert_eq!(authz::require_edit_page(&s.state, &ada, PAGE).await, Ok(()));
-    assert_eq!(authz::require_edit_page(&s.state, &leo, PAGE).await, Err(AppError::Forbidden));
-    assert_eq!(authz::require_view_page(&s.state, &leo, HIDDEN_PAGE).await, Err(AppError::Forbidden));
+    assert_eq!(
+        authz::require_edit_page(&s.state, &leo, PAGE).await,
+        Err(AppError::Forbidden)
+    );
+    assert_eq!(
+        authz::require_view_page(&s.state, &leo, HIDDEN_PAGE).await,
+        Err(AppError::Forbidden)
+    );
     assert_eq!(
         authz::require_view_page(&s.state, &leo, "424242").await,
         Err(AppError::Forbidden),
@@ -411,17 +509,29 @@ async fn page_permissions_follow_confluence_and_are_cached_briefly() {
     let checks = s.fake.seen();
     assert_eq!(checks.len(), 5);
     let first = &checks[0];
-    assert_eq!((first.method.as_str(), first.path.as_str()), ("POST", "/wiki/rest/api/content/98305/permission/check"));
-    assert!(first.authorization.as_deref().unwrap().starts_with("JWT "), "asked as the app");
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("POST", "/wiki/rest/api/content/98305/permission/check")
+    );
+    assert!(
+        first.authorization.as_deref().unwrap().starts_with("JWT "),
+        "asked as the app"
+    );
     assert_eq!(
         serde_json::from_str::<Value>(&first.body).unwrap(),
         json!({"subject": {"type": "user", "identifier": LEO}, "operation": "read"})
     );
-    assert_eq!(serde_json::from_str::<Value>(&checks[2].body).unwrap()["operation"], "update");
+    assert_eq!(
+        serde_json::from_str::<Value>(&checks[2].body).unwrap()["operation"],
+        "update"
+    );
 
     // The same questions again: answered from the cache, allowed or not.
     assert_eq!(authz::require_view_page(&s.state, &leo, PAGE).await, Ok(()));
-    assert_eq!(authz::require_edit_page(&s.state, &leo, PAGE).await, Err(AppError::Forbidden));
+    assert_eq!(
+        authz::require_edit_page(&s.state, &leo, PAGE).await,
+        Err(AppError::Forbidden)
+    );
     assert_eq!(s.fake.seen().len(), 5);
 }
 
@@ -433,8 +543,14 @@ async fn space_admin_is_decided_by_the_users_permitted_operations() {
     let ada = caller(&s.state, CLIENT_KEY, Some(ADA)).await;
 
     // Act + Assert
-    assert_eq!(authz::require_space_admin(&s.state, &sam, "DEV").await, Ok(()));
-    assert_eq!(authz::require_space_admin(&s.state, &ada, "DEV").await, Err(AppError::Forbidden));
+    assert_eq!(
+        authz::require_space_admin(&s.state, &sam, "DEV").await,
+        Ok(())
+    );
+    assert_eq!(
+        authz::require_space_admin(&s.state, &ada, "DEV").await,
+        Err(AppError::Forbidden)
+    );
     assert_eq!(
         authz::require_space_admin(&s.state, &sam, "NOPE").await,
         Err(AppError::Forbidden),
@@ -445,7 +561,14 @@ async fn space_admin_is_decided_by_the_users_permitted_operations() {
     let product: Vec<_> = seen.iter().filter(|r| r.path != "/oauth2/token").collect();
     assert_eq!(product[0].path, "/wiki/api/v2/spaces");
     assert_eq!(product[0].query.as_deref(), Some("keys=DEV&limit=1"));
-    assert!(product[0].authorization.as_deref().unwrap().starts_with("Bearer "), "asked as the user");
+    assert!(
+        product[0]
+            .authorization
+            .as_deref()
+            .unwrap()
+            .starts_with("Bearer "),
+        "asked as the user"
+    );
     assert_eq!(product[1].path, "/wiki/api/v2/spaces/65537/operations");
     assert_eq!(s.fake.token_requests(), 2, "one grant per user");
 
@@ -462,8 +585,14 @@ async fn authorization_fails_closed_when_confluence_cannot_be_reached() {
     let leo = caller(&s.state, DOWN_CLIENT_KEY, Some(LEO)).await;
 
     // Act + Assert
-    assert_eq!(authz::require_view_page(&s.state, &leo, PAGE).await, Err(AppError::Internal));
-    assert_eq!(authz::require_space_admin(&s.state, &leo, "DEV").await, Err(AppError::Internal));
+    assert_eq!(
+        authz::require_view_page(&s.state, &leo, PAGE).await,
+        Err(AppError::Internal)
+    );
+    assert_eq!(
+        authz::require_space_admin(&s.state, &leo, "DEV").await,
+        Err(AppError::Internal)
+    );
     // Failures are not cached: the next call asks again (and fails again).
     assert!(matches!(
         authz::can_view_page(&s.state, &leo, PAGE).await,
@@ -479,18 +608,41 @@ async fn malformed_ids_and_anonymous_callers_are_refused_before_any_request() {
     let anonymous = caller(&s.state, CLIENT_KEY, None).await;
 
     // Act + Assert
-    for bad in ["", "abc", "98305/../1", "1?x=1", "../../admin", "98305 ", "%39"] {
+    for bad in [
+        "",
+        "abc",
+        "98305/../1",
+        "1?x=1",
+        "../../admin",
+        "98305 ",
+        "%39",
+    ] {
         assert!(
-            matches!(authz::require_view_page(&s.state, &leo, bad).await, Err(AppError::Invalid(_))),
+            matches!(
+                authz::require_view_page(&s.state, &leo, bad).await,
+                Err(AppError::Invalid(_))
+            ),
             "{bad:?}"
         );
-        assert_eq!(authz::can_edit_page(&s.state, &leo, bad).await, Err(authz::AuthzError::InvalidContentId));
+        assert_eq!(
+            authz::can_edit_page(&s.state, &leo, bad).await,
+            Err(authz::AuthzError::InvalidContentId)
+        );
     }
     for bad in ["", "DEV&keys=X", "DEV/../x", "D E V", &"K".repeat(300)] {
-        assert_eq!(authz::is_space_admin(&s.state, &leo, bad).await, Err(authz::AuthzError::InvalidSpaceKey));
+        assert_eq!(
+            authz::is_space_admin(&s.state, &leo, bad).await,
+            Err(authz::AuthzError::InvalidSpaceKey)
+        );
     }
-    assert_eq!(authz::require_view_page(&s.state, &anonymous, PAGE).await, Err(AppError::Forbidden));
-    assert_eq!(authz::require_space_admin(&s.state, &anonymous, "DEV").await, Err(AppError::Forbidden));
+    assert_eq!(
+        authz::require_view_page(&s.state, &anonymous, PAGE).await,
+        Err(AppError::Forbidden)
+    );
+    assert_eq!(
+        authz::require_space_admin(&s.state, &anonymous, "DEV").await,
+        Err(AppError::Forbidden)
+    );
     assert!(s.fake.seen().is_empty(), "{:#?}", s.fake.seen());
 }
 
@@ -502,7 +654,9 @@ async fn redirects_are_not_followed_and_errors_carry_no_secrets() {
     let client = HostClient::for_tenant(&s.state, &leo.tenant).await.unwrap();
 
     // Act
-    let redirected = client.get_json::<Value>(Principal::user(LEO), "/redirect-me").await;
+    let redirected = client
+        .get_json::<Value>(Principal::user(LEO), "/redirect-me")
+        .await;
     let unsafe_path = client.get_json::<Value>(Principal::App, "/../admin").await;
 
     // Assert

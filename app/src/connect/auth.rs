@@ -60,7 +60,10 @@ impl ContextJwt {
 impl FromRequestParts<AppState> for ContextJwt {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Self::from_parts(parts, state).await.map_err(AuthRejection)
     }
 }
@@ -105,7 +108,10 @@ impl PageJwt {
 impl FromRequestParts<AppState> for PageJwt {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Self::from_parts(parts, state).await.map_err(AuthRejection)
     }
 }
@@ -119,7 +125,10 @@ pub struct InstallToken(pub super::install::InstallClaims);
 impl FromRequestParts<AppState> for InstallToken {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer_jwt(parts).ok_or(AuthRejection(AuthError::Missing))?;
         super::install::verify(
             &state.http,
@@ -146,7 +155,10 @@ pub struct LifecycleToken(pub String);
 impl FromRequestParts<AppState> for LifecycleToken {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer_jwt(parts).ok_or(AuthRejection(AuthError::Missing))?;
         let alg = jsonwebtoken::decode_header(token)
             .map(|h| h.alg)

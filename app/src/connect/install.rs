@@ -82,7 +82,10 @@ async fn fetch_key(
         .await
         .map_err(|e| AuthError::KeyUnavailable(e.to_string()))?;
     if !resp.status().is_success() {
-        return Err(AuthError::KeyUnavailable(format!("status {}", resp.status())));
+        return Err(AuthError::KeyUnavailable(format!(
+            "status {}",
+            resp.status()
+        )));
     }
     let pem = resp
         .text()
@@ -138,10 +141,25 @@ mod tests {
 
     #[test]
     fn kid_pattern_refuses_path_games() {
-        for good in ["0f9e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b", "key_1", "prod.key-2"] {
+        for good in [
+            "0f9e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
+            "key_1",
+            "prod.key-2",
+        ] {
             assert!(kid_is_safe(good), "{good}");
         }
-        for bad in ["", "../x", "a/b", "..", ".hidden", "a%2fb", "a b", "k?x=1", "a\\b", &"k".repeat(129)] {
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            "..",
+            ".hidden",
+            "a%2fb",
+            "a b",
+            "k?x=1",
+            "a\\b",
+            &"k".repeat(129),
+        ] {
             assert!(!kid_is_safe(bad), "{bad}");
         }
     }

@@ -8,7 +8,7 @@
 //! A token without `qsh` is refused everywhere.
 //! Reference: <https://developer.atlassian.com/cloud/confluence/understanding-jwt-for-connect-apps/>
 
-use jsonwebtoken::{decode, decode_header, dangerous, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{dangerous, decode, decode_header, Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 

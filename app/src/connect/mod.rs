@@ -11,9 +11,15 @@
 //! | context JWT | tenant shared secret, HS256 | `context-qsh` | server functions (`Authorization: JWT`) | [`auth::ContextJwt`] |
 //!
 //! The tenant is only ever taken from a verified token; see [`TenantKey`].
+//!
+//! Calls back to the product go through [`host_client`] (as the app with a
+//! JWT, or as a user through the ACT_AS_USER grant), and [`authz`] asks
+//! Confluence whether the verified user may do what a request wants.
 //! Reference: <https://developer.atlassian.com/cloud/confluence/understanding-jwt-for-connect-apps/>
 
 pub mod auth;
+pub mod authz;
+pub mod host_client;
 pub mod install;
 pub mod jwt;
 pub mod qsh;

@@ -68,7 +68,6 @@ pub struct TenantInstall {
     pub installation_id: Option<String>,
 }
 
-
 impl Db {
     /// Inserts or replaces a tenant after a **verified signed install**
     /// (the only caller is the `/installed` handler, after
@@ -109,9 +108,9 @@ impl Db {
                     oauth_client_id, installation_id, state, installed_at, updated_at \
              FROM tenants WHERE client_key = $1",
         )
-            .bind(client_key)
-            .fetch_optional(self.pool())
-            .await?;
+        .bind(client_key)
+        .fetch_optional(self.pool())
+        .await?;
         let Some(row) = row else { return Ok(None) };
         Ok(Some(Tenant {
             client_key: row.try_get("client_key")?,
@@ -128,7 +127,11 @@ impl Db {
     }
 
     /// Records a lifecycle state change. Returns false when no such tenant exists.
-    pub async fn set_tenant_state(&self, client_key: &str, state: TenantState) -> StoreResult<bool> {
+    pub async fn set_tenant_state(
+        &self,
+        client_key: &str,
+        state: TenantState,
+    ) -> StoreResult<bool> {
         let now = now_epoch();
         let uninstalled_at = (state == TenantState::Uninstalled).then_some(now);
         let done = sqlx::query(

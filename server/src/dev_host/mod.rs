@@ -10,11 +10,15 @@
 //! - it signs **page JWTs** (HS256, qsh over the iframe URL built from the
 //!   app's own descriptor) and **context JWTs** for `AP.context.getToken`;
 //! - its host page (`assets/`) drives Atlassian's `atlassian-connect-js`
-//!   host library and adds the Confluence-only AP modules.
+//!   host library and adds the Confluence-only AP modules;
+//! - it answers the product REST calls the app makes back (`confluence.rs`:
+//!   permission checks, users, groups, the ACT_AS_USER token endpoint),
+//!   verifying the app's JWTs and the access tokens it issued.
 //!
 //! Nothing here bypasses a check in the app: the app verifies the
 //! simulator's tokens like any tenant's.
 
+mod confluence;
 mod sim;
 
 pub use sim::{origin, start};

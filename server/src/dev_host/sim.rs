@@ -32,7 +32,7 @@ use crate::Config;
 const DEV_INSTALL_KEY: &str = include_str!("keys/dev-install-key.pem");
 const DEV_INSTALL_PUB: &str = include_str!("keys/dev-install-key.pub.pem");
 const DEV_KID: &str = "dev-host-install-key-1";
-const CLIENT_KEY: &str = "dev-host-simulated-confluence";
+pub(super) const CLIENT_KEY: &str = "dev-host-simulated-confluence";
 
 /// `http://<addr>`: the simulator's origin.
 pub fn origin(addr: SocketAddr) -> String {
@@ -49,8 +49,9 @@ pub struct SimUser {
     pub email: &'static str,
 }
 
-/// The three dev users (author, learner, space admin).
-pub const USERS: [SimUser; 3] = [
+/// The dev users: author, learner, space admin, and a reader who may view
+/// the page but not edit it (see `confluence.rs` for the permission model).
+pub const USERS: [SimUser; 4] = [
     SimUser {
         account_id: "557058:ada-author-0001",
         display_name: "Ada Author",
@@ -69,10 +70,16 @@ pub const USERS: [SimUser; 3] = [
         role: "space-admin",
         email: "sam.spaceadmin@example.com",
     },
+    SimUser {
+        account_id: "557058:rita-reader-0004",
+        display_name: "Rita Reader",
+        role: "viewer",
+        email: "rita.reader@example.com",
+    },
 ];
 
-const SPACE_KEY: &str = "DEV";
-const PAGE_ID: &str = "98305";
+pub(super) const SPACE_KEY: &str = "DEV";
+pub(super) const PAGE_ID: &str = "98305";
 const PAGE_VERSION: u32 = 3;
 
 struct Sim {
@@ -98,7 +105,10 @@ impl Sim {
         match module {
             "macro" => {
                 let m = &modules["dynamicContentMacros"][0];
-                Some((m["key"].as_str()?.to_string(), m["url"].as_str()?.to_string()))
+                Some((
+                    m["key"].as_str()?.to_string(),
+                    m["url"].as_str()?.to_string(),
+                ))
             }
             "editor" => {
                 let m = &modules["dynamicContentMacros"][0];
@@ -109,7 +119,10 @@ impl Sim {
             }
             "spaceTools" => {
                 let m = &modules["spaceToolsTabs"][0];
-                Some((m["key"].as_str()?.to_string(), m["url"].as_str()?.to_string()))
+                Some((
+                    m["key"].as_str()?.to_string(),
+                    m["url"].as_str()?.to_string(),
+                ))
             }
             _ => None,
         }
@@ -158,7 +171,9 @@ fn expand(template: &str, vars: &Map<String, Value>) -> String {
             Some(Value::Null) | None => String::new(),
             Some(other) => other.to_string(),
         };
-        out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()).map(|s| s.replace('+', "%20")));
+        out.extend(
+            url::form_urlencoded::byte_serialize(value.as_bytes()).map(|s| s.replace('+', "%20")),
+        );
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
@@ -167,7 +182,10 @@ fn expand(template: &str, vars: &Map<String, Value>) -> String {
 
 /// Starts the simulator on `config.dev_host_addr` and installs its tenant
 /// into the app in the background (the app is about to start serving).
-pub async fn start(config: &Config, _state: AppState) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+pub async fn start(
+    config: &Config,
+    _state: AppState,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(config.dev_host_addr)
         .await
         .with_context(|| format!("could not bind the simulator on {}", config.dev_host_addr))?;
@@ -206,12 +224,23 @@ pub async fn start(config: &Config, _state: AppState) -> anyhow::Result<tokio::t
 fn router(sim: Arc<Sim>) -> Router {
     let assets = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/dev_host/assets"));
     let acjs = sim.node_modules.join("atlassian-connect-js/dist");
+    // The product REST API of the simulated site (its own state: issued tokens).
+    let product = super::confluence::Product::new(&sim.origin, &sim.app_key, &sim.shared_secret);
     Router::new()
         .route_service("/", ServeFile::new(assets.join("host.html")))
         .nest_service("/assets", ServeDir::new(&assets))
-        .route_service("/vendor/connect-host.js", ServeFile::new(acjs.join("connect-host.js")))
-        .route_service("/vendor/connect-host.css", ServeFile::new(acjs.join("connect-host.css")))
-        .route_service("/vendor/jquery.js", ServeFile::new(sim.node_modules.join("jquery/dist/jquery.js")))
+        .route_service(
+            "/vendor/connect-host.js",
+            ServeFile::new(acjs.join("connect-host.js")),
+        )
+        .route_service(
+            "/vendor/connect-host.css",
+            ServeFile::new(acjs.join("connect-host.css")),
+        )
+        .route_service(
+            "/vendor/jquery.js",
+            ServeFile::new(sim.node_modules.join("jquery/dist/jquery.js")),
+        )
         .route("/keys/{kid}", get(public_key))
         .route("/sim/config", get(sim_config))
         .route("/sim/state", get(sim_state))
@@ -219,12 +248,17 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/sim/context-token", post(context_token))
         .route("/sim/macro", get(get_macro).put(put_macro))
         .with_state(sim)
+        .merge(super::confluence::router(product))
 }
 
 /// The install-key server: `GET /keys/{kid}` → PEM, like Atlassian's CDN.
 async fn public_key(Path(kid): Path<String>) -> Response {
     if kid == DEV_KID {
-        ([(header::CONTENT_TYPE, "application/x-pem-file")], DEV_INSTALL_PUB).into_response()
+        (
+            [(header::CONTENT_TYPE, "application/x-pem-file")],
+            DEV_INSTALL_PUB,
+        )
+            .into_response()
     } else {
         StatusCode::NOT_FOUND.into_response()
     }
@@ -274,7 +308,7 @@ async fn install_once(sim: &Sim, http: &reqwest::Client) -> anyhow::Result<()> {
         "productType": "confluence",
         "description": "Simulated Confluence (dev-host)",
         "eventType": "installed",
-        "oauthClientId": "dev-host-oauth-client",
+        "oauthClientId": super::confluence::OAUTH_CLIENT_ID,
     });
     let resp = http
         .post(format!("{}/installed", sim.app_base))
@@ -319,7 +353,9 @@ fn bad(msg: &str) -> Response {
 /// app's descriptor, Connect's standard parameters, and a page JWT whose qsh
 /// covers all of it.
 async fn iframe_url(State(sim): State<Arc<Sim>>, Json(req): Json<IframeReq>) -> Response {
-    let Some(u) = user(&req.user) else { return bad("unknown user") };
+    let Some(u) = user(&req.user) else {
+        return bad("unknown user");
+    };
     let Some((module_key, template)) = sim.module_url_template(&req.module) else {
         return bad("unknown module");
     };
@@ -377,7 +413,9 @@ struct TokenReq {
 /// `AP.context.getToken()`: a context JWT (qsh `context-qsh`) for the user,
 /// carrying the page's Confluence context.
 async fn context_token(State(sim): State<Arc<Sim>>, Json(req): Json<TokenReq>) -> Response {
-    let Some(u) = user(&req.user) else { return bad("unknown user") };
+    let Some(u) = user(&req.user) else {
+        return bad("unknown user");
+    };
     let claims = json!({
         "iss": CLIENT_KEY,
         "sub": u.account_id,
@@ -420,7 +458,10 @@ mod tests {
         vars.insert("course".into(), json!("c 1&x"));
         vars.insert("page.id".into(), json!("98305"));
         assert_eq!(
-            expand("/macro/course?course={course}&page.id={page.id}&m={missing}", &vars),
+            expand(
+                "/macro/course?course={course}&page.id={page.id}&m={missing}",
+                &vars
+            ),
             "/macro/course?course=c%201%26x&page.id=98305&m="
         );
     }

@@ -23,7 +23,9 @@ pub const BASE_URL: &str = "https://courses.example.test";
 /// Which database a test runs on: SQLite by default, PostgreSQL when
 /// `SC_TEST_DB=postgres` (`scripts/test.sh` runs the suite both ways).
 pub fn test_backend_is_postgres() -> bool {
-    std::env::var("SC_TEST_DB").map(|v| v == "postgres").unwrap_or(false)
+    std::env::var("SC_TEST_DB")
+        .map(|v| v == "postgres")
+        .unwrap_or(false)
 }
 
 /// A fresh, empty database URL for one test.
@@ -35,6 +37,26 @@ pub async fn fresh_database_url() -> String {
         let mut conn = sqlx::PgConnection::connect(&admin)
             .await
             .expect("PostgreSQL suite: cannot connect to SC_TEST_PG_URL");
+        // Once per test process: drop the databases earlier runs left behind.
+        static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+        CLEANED
+            .get_or_init(|| async {
+                let mut admin_conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+                let old: Vec<String> = sqlx::query_scalar(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'sc_test_%'",
+                )
+                .fetch_all(&mut admin_conn)
+                .await
+                .unwrap();
+                for name in old {
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin_conn)
+                    .await;
+                }
+            })
+            .await;
         let name = format!("sc_test_{id}");
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
@@ -60,7 +82,11 @@ pub fn test_site_root() -> PathBuf {
         r#"{"output_name":"frontend-test","stylesheet":"/pkg/style-test.css"}"#,
     )
     .unwrap();
-    std::fs::write(dir.join("pkg/style-test.css"), "body{color:red}".repeat(200)).unwrap();
+    std::fs::write(
+        dir.join("pkg/style-test.css"),
+        "body{color:red}".repeat(200),
+    )
+    .unwrap();
     std::fs::write(dir.join("pkg/style-test.css.gz"), b"fake-gzip").unwrap();
     dir
 }
@@ -90,15 +116,10 @@ pub struct TestApp {
     pub http: reqwest::Client,
 }
 
+#[derive(Default)]
 pub struct Options {
     /// Key server URL; `None` spawns the fixture key server.
     pub keys_cdn_url: Option<String>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self { keys_cdn_url: None }
-    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -142,7 +163,12 @@ impl TestApp {
     }
 
     /// POST a lifecycle callback with an optional `Authorization: JWT` token.
-    pub async fn lifecycle(&self, event: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+    pub async fn lifecycle(
+        &self,
+        event: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
         let mut req = self.http.post(self.url(&format!("/{event}"))).json(body);
         if let Some(t) = token {
             req = req.header("Authorization", format!("JWT {t}"));
@@ -156,11 +182,21 @@ impl TestApp {
         let resp = self
             .lifecycle("installed", Some(&token), &install_body(client_key, secret))
             .await;
-        assert_eq!(resp.status(), 204, "install of {client_key} refused: {}", resp.text().await.unwrap());
+        assert_eq!(
+            resp.status(),
+            204,
+            "install of {client_key} refused: {}",
+            resp.text().await.unwrap()
+        );
     }
 
     /// Calls a server function with a context JWT.
-    pub async fn call_fn(&self, name: &str, token: Option<&str>, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn call_fn(
+        &self,
+        name: &str,
+        token: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut req = self.http.post(self.url(&format!("/api/{name}"))).form(form);
         if let Some(t) = token {
             req = req.header("Authorization", format!("JWT {t}"));
@@ -224,11 +260,21 @@ impl InstallClaims {
 pub fn install_token(c: InstallClaims) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = c.kid;
-    encode(&header, &c.claims, &EncodingKey::from_rsa_pem(c.key.as_bytes()).unwrap()).unwrap()
+    encode(
+        &header,
+        &c.claims,
+        &EncodingKey::from_rsa_pem(c.key.as_bytes()).unwrap(),
+    )
+    .unwrap()
 }
 
 pub fn hs_token(alg: Algorithm, secret: &str, claims: &Value) -> String {
-    encode(&Header::new(alg), claims, &EncodingKey::from_secret(secret.as_bytes()).unwrap()).unwrap()
+    encode(
+        &Header::new(alg),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()).unwrap(),
+    )
+    .unwrap()
 }
 
 pub fn rs_token(claims: &Value) -> String {

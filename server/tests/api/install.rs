@@ -9,11 +9,20 @@ use crate::helpers::*;
 async fn a_valid_signed_install_stores_the_tenant() {
     let app = spawn_app().await;
     app.install("site-a", "secret-a-0123456789").await;
-    let t = app.state.db.tenant("site-a").await.unwrap().expect("tenant stored");
+    let t = app
+        .state
+        .db
+        .tenant("site-a")
+        .await
+        .unwrap()
+        .expect("tenant stored");
     assert_eq!(t.base_url, "https://site-a.atlassian.net/wiki");
     assert_eq!(t.oauth_client_id.as_deref(), Some("oauth-site-a"));
     assert!(t.state.is_active());
-    assert_eq!(app.stored_secret("site-a").await.as_deref(), Some("secret-a-0123456789"));
+    assert_eq!(
+        app.stored_secret("site-a").await.as_deref(),
+        Some("secret-a-0123456789")
+    );
 }
 
 /// Each case: a way of sending `/installed` that must be refused with 401 and
@@ -26,11 +35,19 @@ async fn installs_that_are_not_validly_signed_are_refused_and_write_nothing() {
     let mut cases: Vec<(&str, Option<String>)> = vec![("no token", None)];
     cases.push((
         "HS256 install",
-        Some(hs_token(Algorithm::HS256, "attacker-secret", &valid().claims)),
+        Some(hs_token(
+            Algorithm::HS256,
+            "attacker-secret",
+            &valid().claims,
+        )),
     ));
     cases.push((
         "context token",
-        Some(hs_token(Algorithm::HS256, "attacker-secret", &context_claims("site-x", "u1"))),
+        Some(hs_token(
+            Algorithm::HS256,
+            "attacker-secret",
+            &context_claims("site-x", "u1"),
+        )),
     ));
     cases.push(("unsigned (alg none)", Some(unsigned_token(&valid().claims))));
     let mut c = valid();
@@ -62,12 +79,22 @@ async fn installs_that_are_not_validly_signed_are_refused_and_write_nothing() {
     cases.push(("missing qsh", Some(install_token(c))));
     let mut c = valid();
     c.key = KEY_B;
-    cases.push(("signed by a key other than the kid's", Some(install_token(c))));
+    cases.push((
+        "signed by a key other than the kid's",
+        Some(install_token(c)),
+    ));
     for (name, token) in cases {
         let resp = app.lifecycle("installed", token.as_deref(), &body).await;
         assert_eq!(resp.status(), 401, "case '{name}' was not refused");
-        assert_eq!(resp.text().await.unwrap(), "Unauthorized", "case '{name}' leaked detail");
-        assert!(app.state.db.tenant("site-x").await.unwrap().is_none(), "case '{name}' wrote a tenant");
+        assert_eq!(
+            resp.text().await.unwrap(),
+            "Unauthorized",
+            "case '{name}' leaked detail"
+        );
+        assert!(
+            app.state.db.tenant("site-x").await.unwrap().is_none(),
+            "case '{name}' wrote a tenant"
+        );
     }
 }
 
@@ -79,7 +106,9 @@ async fn install_fails_closed_when_the_key_server_is_down() {
     })
     .await;
     let token = install_token(InstallClaims::valid("site-k", "/installed"));
-    let resp = app.lifecycle("installed", Some(&token), &install_body("site-k", "s")).await;
+    let resp = app
+        .lifecycle("installed", Some(&token), &install_body("site-k", "s"))
+        .await;
     assert_eq!(resp.status(), 401);
     assert!(app.state.db.tenant("site-k").await.unwrap().is_none());
 }
@@ -96,13 +125,23 @@ async fn a_reinstall_cannot_replace_the_secret_without_a_valid_signature() {
         &InstallClaims::valid("site-r", "/installed").claims,
     );
     let resp = app
-        .lifecycle("installed", Some(&forged), &install_body("site-r", "attacker-secret"))
+        .lifecycle(
+            "installed",
+            Some(&forged),
+            &install_body("site-r", "attacker-secret"),
+        )
         .await;
     assert_eq!(resp.status(), 401);
-    assert_eq!(app.stored_secret("site-r").await.as_deref(), Some("original-secret"));
+    assert_eq!(
+        app.stored_secret("site-r").await.as_deref(),
+        Some("original-secret")
+    );
     // A validly signed reinstall may rotate it (Atlassian does on every dev reinstall).
     app.install("site-r", "rotated-secret").await;
-    assert_eq!(app.stored_secret("site-r").await.as_deref(), Some("rotated-secret"));
+    assert_eq!(
+        app.stored_secret("site-r").await.as_deref(),
+        Some("rotated-secret")
+    );
 }
 
 #[tokio::test]
@@ -114,7 +153,9 @@ async fn a_malformed_install_body_is_a_clear_400_and_writes_nothing() {
     let resp = app.lifecycle("installed", Some(&token), &body).await;
     assert_eq!(resp.status(), 400);
     assert!(resp.text().await.unwrap().contains("baseUrl"));
-    let resp = app.lifecycle("installed", Some(&token), &json!({"clientKey": "site-m"})).await;
+    let resp = app
+        .lifecycle("installed", Some(&token), &json!({"clientKey": "site-m"}))
+        .await;
     assert_eq!(resp.status(), 400);
     assert!(app.state.db.tenant("site-m").await.unwrap().is_none());
 }
@@ -123,7 +164,11 @@ async fn a_malformed_install_body_is_a_clear_400_and_writes_nothing() {
 async fn uninstall_stops_tokens_at_once_and_keeps_the_data() {
     let app = spawn_app().await;
     app.install("site-u", "secret-u").await;
-    let ctx = hs_token(Algorithm::HS256, "secret-u", &context_claims("site-u", "acc-1"));
+    let ctx = hs_token(
+        Algorithm::HS256,
+        "secret-u",
+        &context_claims("site-u", "acc-1"),
+    );
     assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 200);
 
     // Uninstall must be signed too: an HS256 token is refused.
@@ -133,11 +178,21 @@ async fn uninstall_stops_tokens_at_once_and_keeps_the_data() {
         &InstallClaims::valid("site-u", "/uninstalled").claims,
     );
     let body = json!({"clientKey": "site-u", "key": "smart-courses", "eventType": "uninstalled"});
-    assert_eq!(app.lifecycle("uninstalled", Some(&hs), &body).await.status(), 401);
+    assert_eq!(
+        app.lifecycle("uninstalled", Some(&hs), &body)
+            .await
+            .status(),
+        401
+    );
     assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 200);
 
     let token = install_token(InstallClaims::valid("site-u", "/uninstalled"));
-    assert_eq!(app.lifecycle("uninstalled", Some(&token), &body).await.status(), 204);
+    assert_eq!(
+        app.lifecycle("uninstalled", Some(&token), &body)
+            .await
+            .status(),
+        204
+    );
     assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 401);
     // Kept for the retention period.
     assert!(app.state.db.tenant("site-u").await.unwrap().is_some());
@@ -147,7 +202,11 @@ async fn uninstall_stops_tokens_at_once_and_keeps_the_data() {
 async fn disabled_and_enabled_switch_the_tenant_off_and_on() {
     let app = spawn_app().await;
     app.install("site-e", "secret-e").await;
-    let ctx = hs_token(Algorithm::HS256, "secret-e", &context_claims("site-e", "acc-1"));
+    let ctx = hs_token(
+        Algorithm::HS256,
+        "secret-e",
+        &context_claims("site-e", "acc-1"),
+    );
     let body = json!({"clientKey": "site-e", "key": "smart-courses"});
     // Connect signs enabled/disabled with the shared secret and a real qsh.
     let lifecycle_token = |path: &str| {
@@ -156,14 +215,21 @@ async fn disabled_and_enabled_switch_the_tenant_off_and_on() {
         hs_token(Algorithm::HS256, "secret-e", &claims)
     };
     assert_eq!(
-        app.lifecycle("disabled", Some(&lifecycle_token("/disabled")), &body).await.status(),
+        app.lifecycle("disabled", Some(&lifecycle_token("/disabled")), &body)
+            .await
+            .status(),
         204
     );
     assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 401);
     // A context token is not a lifecycle token.
-    assert_eq!(app.lifecycle("enabled", Some(&ctx), &body).await.status(), 401);
     assert_eq!(
-        app.lifecycle("enabled", Some(&lifecycle_token("/enabled")), &body).await.status(),
+        app.lifecycle("enabled", Some(&ctx), &body).await.status(),
+        401
+    );
+    assert_eq!(
+        app.lifecycle("enabled", Some(&lifecycle_token("/enabled")), &body)
+            .await
+            .status(),
         204
     );
     assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 200);

@@ -27,7 +27,11 @@ async fn load_page(app: &TestApp, token: &str) -> reqwest::Response {
 #[tokio::test]
 async fn a_valid_page_jwt_renders_the_page_with_hardened_headers() {
     let app = app_with_tenant().await;
-    let token = hs_token(Algorithm::HS256, SECRET, &page_claims("site-a", "acc-1", PAGE_PATH, PAGE_QUERY));
+    let token = hs_token(
+        Algorithm::HS256,
+        SECRET,
+        &page_claims("site-a", "acc-1", PAGE_PATH, PAGE_QUERY),
+    );
     let resp = load_page(&app, &token).await;
     assert_eq!(resp.status(), 200);
     let h = resp.headers().clone();
@@ -35,17 +39,27 @@ async fn a_valid_page_jwt_renders_the_page_with_hardened_headers() {
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["x-content-type-options"], "nosniff");
     let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("frame-ancestors https://site-a.atlassian.net"), "{csp}");
+    assert!(
+        csp.contains("frame-ancestors https://site-a.atlassian.net"),
+        "{csp}"
+    );
     assert!(!csp.contains("*"), "{csp}");
     let html = resp.text().await.unwrap();
     assert!(html.contains("sc-hydrated"), "page did not render");
-    assert!(html.contains("/pkg/style-test.css"), "hashed stylesheet not linked");
+    assert!(
+        html.contains("/pkg/style-test.css"),
+        "hashed stylesheet not linked"
+    );
 }
 
 #[tokio::test]
 async fn a_valid_context_jwt_reaches_a_server_function_with_the_verified_identity() {
     let app = app_with_tenant().await;
-    let token = hs_token(Algorithm::HS256, SECRET, &context_claims("site-a", "acc-42"));
+    let token = hs_token(
+        Algorithm::HS256,
+        SECRET,
+        &context_claims("site-a", "acc-42"),
+    );
     let resp = app.call_fn("whoami", Some(&token), &[]).await;
     assert_eq!(resp.status(), 200);
     let v: Value = resp.json().await.unwrap();
@@ -68,29 +82,53 @@ fn bad_tokens(valid: &Value, kind: &str) -> Vec<(String, String)> {
         c
     };
     let mut cases = vec![
-        ("expired".to_string(), sign(&with("exp", json!(now() - 120)))),
-        ("nbf in the future beyond leeway".into(), sign(&with("nbf", json!(now() + 600)))),
-        ("iat in the future beyond leeway".into(), sign(&with("iat", json!(now() + 600)))),
+        (
+            "expired".to_string(),
+            sign(&with("exp", json!(now() - 120))),
+        ),
+        (
+            "nbf in the future beyond leeway".into(),
+            sign(&with("nbf", json!(now() + 600))),
+        ),
+        (
+            "iat in the future beyond leeway".into(),
+            sign(&with("iat", json!(now() + 600))),
+        ),
         ("missing qsh".into(), sign(&without("qsh"))),
         ("alg none".into(), unsigned_token(valid)),
         ("HS512".into(), hs_token(Algorithm::HS512, SECRET, valid)),
         ("RS256".into(), rs_token(valid)),
-        ("wrong secret".into(), hs_token(Algorithm::HS256, "not-the-secret", valid)),
-        ("tampered payload".into(), tampered(&sign(valid), &with("sub", json!("someone-else")))),
+        (
+            "wrong secret".into(),
+            hs_token(Algorithm::HS256, "not-the-secret", valid),
+        ),
+        (
+            "tampered payload".into(),
+            tampered(&sign(valid), &with("sub", json!("someone-else"))),
+        ),
         ("missing iss".into(), sign(&without("iss"))),
-        ("unknown clientKey".into(), sign(&with("iss", json!("site-unknown")))),
+        (
+            "unknown clientKey".into(),
+            sign(&with("iss", json!("site-unknown"))),
+        ),
         ("missing exp".into(), sign(&without("exp"))),
         ("missing iat".into(), sign(&without("iat"))),
         ("garbage".into(), "not.a.jwt".into()),
     ];
     if kind == "page" {
-        cases.push(("context-qsh on a page route".into(), sign(&with("qsh", json!("context-qsh")))));
+        cases.push((
+            "context-qsh on a page route".into(),
+            sign(&with("qsh", json!("context-qsh"))),
+        ));
         let other_route = app::connect::qsh::qsh("GET", "/macro/editor", Some(PAGE_QUERY), "");
         cases.push(("wrong qsh".into(), sign(&with("qsh", json!(other_route)))));
     } else {
         cases.push((
             "page token (computed qsh) on a server function".into(),
-            sign(&with("qsh", json!(app::connect::qsh::qsh("POST", "/api/whoami", None, "")))),
+            sign(&with(
+                "qsh",
+                json!(app::connect::qsh::qsh("POST", "/api/whoami", None, "")),
+            )),
         ));
     }
     cases
@@ -103,20 +141,36 @@ async fn bad_page_jwts_are_refused_with_401() {
     for (name, token) in bad_tokens(&valid, "page") {
         let resp = load_page(&app, &token).await;
         assert_eq!(resp.status(), 401, "page: case '{name}' was not refused");
-        assert_eq!(resp.text().await.unwrap(), "Unauthorized", "page: case '{name}'");
+        assert_eq!(
+            resp.text().await.unwrap(),
+            "Unauthorized",
+            "page: case '{name}'"
+        );
     }
     // No token at all.
-    let resp = app.http.get(app.url(&format!("{PAGE_PATH}?{PAGE_QUERY}"))).send().await.unwrap();
+    let resp = app
+        .http
+        .get(app.url(&format!("{PAGE_PATH}?{PAGE_QUERY}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
     // A valid token for the page, but the query was changed after signing.
     let token = hs_token(Algorithm::HS256, SECRET, &valid);
     let resp = app
         .http
-        .get(app.url(&format!("{PAGE_PATH}?{}&jwt={token}", PAGE_QUERY.replace("98305", "11111"))))
+        .get(app.url(&format!(
+            "{PAGE_PATH}?{}&jwt={token}",
+            PAGE_QUERY.replace("98305", "11111")
+        )))
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 401, "a query changed after signing must fail the qsh");
+    assert_eq!(
+        resp.status(),
+        401,
+        "a query changed after signing must fail the qsh"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +181,11 @@ async fn bad_context_jwts_are_refused_with_401() {
         let resp = app.call_fn("whoami", Some(&token), &[]).await;
         assert_eq!(resp.status(), 401, "context: case '{name}' was not refused");
     }
-    assert_eq!(app.call_fn("whoami", None, &[]).await.status(), 401, "no token");
+    assert_eq!(
+        app.call_fn("whoami", None, &[]).await.status(),
+        401,
+        "no token"
+    );
     // A context token in the query string is not accepted by server functions.
     let token = hs_token(Algorithm::HS256, SECRET, &valid);
     let resp = app
@@ -162,8 +220,19 @@ async fn tenants_cannot_use_each_others_tokens() {
     let app = app_with_tenant().await;
     app.install("site-b", "tenant-b-secret").await;
     // B's token claiming to be A (signed with B's secret) fails A's signature check.
-    let forged = hs_token(Algorithm::HS256, "tenant-b-secret", &context_claims("site-a", "acc-b"));
-    assert_eq!(app.call_fn("whoami", Some(&forged), &[]).await.status(), 401);
-    let own = hs_token(Algorithm::HS256, "tenant-b-secret", &context_claims("site-b", "acc-b"));
+    let forged = hs_token(
+        Algorithm::HS256,
+        "tenant-b-secret",
+        &context_claims("site-a", "acc-b"),
+    );
+    assert_eq!(
+        app.call_fn("whoami", Some(&forged), &[]).await.status(),
+        401
+    );
+    let own = hs_token(
+        Algorithm::HS256,
+        "tenant-b-secret",
+        &context_claims("site-b", "acc-b"),
+    );
     assert_eq!(app.call_fn("whoami", Some(&own), &[]).await.status(), 200);
 }

@@ -50,12 +50,40 @@ async fn tenants_upsert_read_and_change_state() {
     assert_eq!(t1.state, TenantState::Installed);
     // Reinstall replaces the secret of that tenant only.
     db.upsert_tenant(&install("t1", "s1-new")).await.unwrap();
-    assert_eq!(db.tenant("t1").await.unwrap().unwrap().shared_secret.expose_secret(), "s1-new");
-    assert_eq!(db.tenant("t2").await.unwrap().unwrap().shared_secret.expose_secret(), "s2");
-    assert!(db.set_tenant_state("t1", TenantState::Uninstalled).await.unwrap());
-    assert_eq!(db.tenant("t1").await.unwrap().unwrap().state, TenantState::Uninstalled);
-    assert_eq!(db.tenant("t2").await.unwrap().unwrap().state, TenantState::Installed);
-    assert!(!db.set_tenant_state("nope", TenantState::Disabled).await.unwrap());
+    assert_eq!(
+        db.tenant("t1")
+            .await
+            .unwrap()
+            .unwrap()
+            .shared_secret
+            .expose_secret(),
+        "s1-new"
+    );
+    assert_eq!(
+        db.tenant("t2")
+            .await
+            .unwrap()
+            .unwrap()
+            .shared_secret
+            .expose_secret(),
+        "s2"
+    );
+    assert!(db
+        .set_tenant_state("t1", TenantState::Uninstalled)
+        .await
+        .unwrap());
+    assert_eq!(
+        db.tenant("t1").await.unwrap().unwrap().state,
+        TenantState::Uninstalled
+    );
+    assert_eq!(
+        db.tenant("t2").await.unwrap().unwrap().state,
+        TenantState::Installed
+    );
+    assert!(!db
+        .set_tenant_state("nope", TenantState::Disabled)
+        .await
+        .unwrap());
     // A signed reinstall brings it back.
     db.upsert_tenant(&install("t1", "s1-again")).await.unwrap();
     assert!(db.tenant("t1").await.unwrap().unwrap().state.is_active());
@@ -64,7 +92,10 @@ async fn tenants_upsert_read_and_change_state() {
 #[tokio::test]
 async fn a_bad_database_url_is_a_clear_error() {
     let err = Db::connect("mysql://x").await.unwrap_err();
-    assert!(err.to_string().contains("sqlite:// or postgres://"), "{err}");
+    assert!(
+        err.to_string().contains("sqlite:// or postgres://"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
