@@ -101,9 +101,12 @@ fn checked_url(
         Some(v) => {
             let u = url::Url::parse(&v)
                 .map_err(|_| LifecycleError::BadRequest(format!("{field} is not a URL")))?;
-            if !matches!(u.scheme(), "https" | "http") || u.host_str().is_none() {
+            // We send signed requests to this URL, so production insists on
+            // TLS; only the simulator (a dev-host build) runs on plain http.
+            let allowed = u.scheme() == "https" || (cfg!(feature = "dev-host") && u.scheme() == "http");
+            if !allowed || u.host_str().is_none() {
                 return Err(LifecycleError::BadRequest(format!(
-                    "{field} must be an http(s) URL"
+                    "{field} must be an https URL"
                 )));
             }
             Ok(Some(v.trim_end_matches('/').to_string()))
