@@ -14,7 +14,9 @@
 
 pub mod ap;
 pub mod api;
+pub mod authoring;
 pub mod client;
+pub mod course;
 pub mod error;
 pub mod pages;
 pub mod shell;

@@ -103,7 +103,8 @@ fn checked_url(
                 .map_err(|_| LifecycleError::BadRequest(format!("{field} is not a URL")))?;
             // We send signed requests to this URL, so production insists on
             // TLS; only the simulator (a dev-host build) runs on plain http.
-            let allowed = u.scheme() == "https" || (cfg!(feature = "dev-host") && u.scheme() == "http");
+            let allowed =
+                u.scheme() == "https" || (cfg!(feature = "dev-host") && u.scheme() == "http");
             if !allowed || u.host_str().is_none() {
                 return Err(LifecycleError::BadRequest(format!(
                     "{field} must be an https URL"

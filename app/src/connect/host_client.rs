@@ -574,19 +574,23 @@ impl HostClient {
             exp: now + ASSERTION_LIFETIME_SECS,
         };
         let assertion = sign(&claims, &self.tenant.shared_secret)?;
-        let mut form = url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("grant_type", JWT_BEARER_GRANT);
-        form.append_pair("assertion", &assertion);
-        if !scope.is_empty() {
-            form.append_pair("scope", &scope);
-        }
+        // Built before any await: the serializer is not `Send`.
+        let body = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("grant_type", JWT_BEARER_GRANT);
+            form.append_pair("assertion", &assertion);
+            if !scope.is_empty() {
+                form.append_pair("scope", &scope);
+            }
+            form.finish()
+        };
         let resp = self
             .http
             .post(token_url.clone())
             .timeout(REQUEST_TIMEOUT)
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json")
-            .body(form.finish())
+            .body(body)
             .send()
             .await
             .map_err(|e| {

@@ -18,3 +18,36 @@ pub fn HydrationMarker() -> impl IntoView {
         </span>
     }
 }
+
+/// `YYYY-MM-DD HH:MM UTC` for seconds since the Unix epoch (no date crate in
+/// the browser bundle; Howard Hinnant's civil-from-days algorithm).
+pub fn format_epoch(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_epoch;
+
+    #[test]
+    fn epoch_formatting_matches_known_dates() {
+        assert_eq!(format_epoch(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_epoch(951_782_400), "2000-02-29 00:00 UTC");
+        assert_eq!(format_epoch(1_795_000_000), "2026-11-18 11:06 UTC");
+    }
+}

@@ -10,6 +10,7 @@
 //! [`crate::connect::TenantKey`], which only the verified-token code can
 //! create. No query takes a client key from a request body, query or path.
 
+pub mod courses;
 pub mod tenants;
 
 use std::{str::FromStr, time::Duration};
@@ -37,6 +38,10 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("could not create the database directory: {0}")]
     Io(#[from] std::io::Error),
+    #[error("not found")]
+    NotFound,
+    #[error("changed concurrently")]
+    Conflict,
 }
 
 /// Convenience alias for store results.

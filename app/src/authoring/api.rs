@@ -1,0 +1,579 @@
+//! Authoring server functions (`/api/authoring/*`).
+//!
+//! Every function verifies the context JWT ([`crate::api::ssr::caller`]) and
+//! asks Confluence whether the caller may edit the page the macro is on
+//! (`authz::require_edit_page`, cached briefly). Read-only openers (view
+//! permission only) get the outline, never the answers.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    client::ApClient,
+    course::model::{CourseContent, ImportReport},
+    error::AppError,
+};
+
+/// A published version in the history list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub version: i64,
+    pub title: String,
+    /// Questions changed materially: earlier passes need re-certification.
+    pub material: bool,
+    pub published_by: Option<String>,
+    /// Seconds since the Unix epoch.
+    pub published_at: i64,
+}
+
+/// The outline a reader without edit permission sees (no answers).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outline {
+    pub title: String,
+    pub modules: Vec<OutlineModule>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OutlineModule {
+    pub title: String,
+    pub lessons: Vec<String>,
+    pub questions: usize,
+}
+
+/// What the editor opens with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EditorState {
+    /// `None` until the first draft save creates the course.
+    pub course_id: Option<String>,
+    /// Whether Confluence lets this user edit the page (else read-only).
+    pub can_edit: bool,
+    /// The draft (editors only).
+    pub content: Option<CourseContent>,
+    /// The outline (everyone who may view the page).
+    pub outline: Outline,
+    /// Optimistic-concurrency revision of the draft.
+    pub revision: i64,
+    pub latest_version: Option<i64>,
+    pub versions: Vec<VersionInfo>,
+    /// The macro points at a course that belongs to another page (the page
+    /// was copied): editing it here would silently change the other page's
+    /// course, so the editor offers an independent copy instead.
+    pub belongs_to_other_page: bool,
+}
+
+/// Result of a draft save.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedDraft {
+    pub course_id: String,
+    pub revision: i64,
+}
+
+/// Import formats for questions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportFormat {
+    Gift,
+    Aiken,
+}
+
+/// Largest draft we store (JSON bytes); a course is text, this is generous.
+pub const MAX_DRAFT_BYTES: usize = 512 * 1024;
+
+/// `POST /api/authoring/open` — open the editor for the macro's course
+/// (`None`: a new macro).
+#[server(endpoint = "authoring/open", client = ApClient)]
+pub async fn editor_open(course_id: Option<String>) -> Result<EditorState, AppError> {
+    ssr::open(course_id).await
+}
+
+/// `POST /api/authoring/save-draft` — autosave. Creates the course on the
+/// first save; refuses a stale `revision` with 409 so two editors never
+/// silently overwrite each other.
+#[server(endpoint = "authoring/save-draft", client = ApClient, input = server_fn::codec::Json)]
+pub async fn save_draft(
+    course_id: Option<String>,
+    revision: i64,
+    content: CourseContent,
+) -> Result<SavedDraft, AppError> {
+    ssr::save_draft(course_id, revision, content).await
+}
+
+/// `POST /api/authoring/publish` — validate the saved draft and snapshot it
+/// as the next immutable version. `material`: the author says the change
+/// invalidates earlier passes.
+#[server(endpoint = "authoring/publish", client = ApClient)]
+pub async fn publish(
+    course_id: String,
+    revision: i64,
+    material: bool,
+) -> Result<VersionInfo, AppError> {
+    ssr::publish(course_id, revision, material).await
+}
+
+/// `POST /api/authoring/version` — a published version's content.
+#[server(endpoint = "authoring/version", client = ApClient)]
+pub async fn version_content(course_id: String, version: i64) -> Result<CourseContent, AppError> {
+    ssr::version_content(course_id, version).await
+}
+
+/// `POST /api/authoring/restore` — make a published version the draft again.
+#[server(endpoint = "authoring/restore", client = ApClient)]
+pub async fn restore_version(
+    course_id: String,
+    version: i64,
+    revision: i64,
+) -> Result<SavedDraft, AppError> {
+    ssr::restore(course_id, version, revision).await
+}
+
+/// `POST /api/authoring/copy` — an independent copy of a course for the page
+/// the editor is open on (after a page copy).
+#[server(endpoint = "authoring/copy", client = ApClient)]
+pub async fn copy_course(course_id: String) -> Result<EditorState, AppError> {
+    ssr::copy(course_id).await
+}
+
+/// `POST /api/authoring/preview` — Markdown rendered and sanitised exactly
+/// as learners will see it.
+#[server(endpoint = "authoring/preview", client = ApClient)]
+pub async fn preview_markdown(markdown: String) -> Result<String, AppError> {
+    ssr::preview(markdown).await
+}
+
+/// `POST /api/authoring/import-questions` — parse GIFT or Aiken text. A dry
+/// run: nothing is written; the editor shows every problem by line number
+/// and adds the questions to the draft only when the author confirms.
+#[server(endpoint = "authoring/import-questions", client = ApClient)]
+pub async fn import_questions(
+    format: ImportFormat,
+    text: String,
+) -> Result<ImportReport, AppError> {
+    ssr::import_questions(format, text).await
+}
+
+/// `POST /api/authoring/export` — the course draft as portable JSON.
+#[server(endpoint = "authoring/export", client = ApClient)]
+pub async fn export_course(course_id: String) -> Result<String, AppError> {
+    ssr::export(course_id).await
+}
+
+/// `POST /api/authoring/import-course` — parse an exported course (from this
+/// or another site); like question import, nothing is written until the
+/// author saves.
+#[server(endpoint = "authoring/import-course", client = ApClient)]
+pub async fn import_course(json: String) -> Result<CourseContent, AppError> {
+    ssr::import_course(json).await
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use super::*;
+    use crate::{
+        api::ssr::{caller, fail},
+        connect::{authz, Verified},
+        course::{self, validate::validate_course},
+        state::AppState,
+        store::{
+            courses::{CourseRow, DraftSave, NewCourse, VersionMeta},
+            StoreError,
+        },
+    };
+
+    /// Logs a store error and answers 500 (or the matching 4xx).
+    fn store_err(e: StoreError) -> AppError {
+        match e {
+            StoreError::NotFound => fail(AppError::NotFound),
+            StoreError::Conflict => fail(AppError::Conflict(
+                "Someone else changed this course at the same time. Reload to see their changes."
+                    .into(),
+            )),
+            other => {
+                tracing::error!(error = %other, "authoring: store error");
+                fail(AppError::Internal)
+            }
+        }
+    }
+
+    fn page_of(caller: &Verified) -> Result<(String, String), AppError> {
+        match (&caller.content_id, &caller.space_key) {
+            (Some(c), Some(s)) => Ok((c.clone(), s.clone())),
+            _ => Err(fail(AppError::Invalid(
+                "Open the editor from a Confluence page.".into(),
+            ))),
+        }
+    }
+
+    /// Caller + state, with edit permission on the macro's page checked.
+    async fn editor() -> Result<(AppState, Verified, String, String), AppError> {
+        let state = AppState::current().map_err(fail)?;
+        let who = caller().await?;
+        let (page, space) = page_of(&who)?;
+        authz::require_edit_page(&state, &who, &page).await?;
+        Ok((state, who, page, space))
+    }
+
+    async fn load(state: &AppState, who: &Verified, id: &str) -> Result<CourseRow, AppError> {
+        validate_id(id)?;
+        state
+            .db
+            .course(&who.tenant, id)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| fail(AppError::NotFound))
+    }
+
+    fn validate_id(id: &str) -> Result<(), AppError> {
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if ok {
+            Ok(())
+        } else {
+            Err(fail(AppError::Invalid("That is not a course id.".into())))
+        }
+    }
+
+    fn parse_draft(row: &CourseRow) -> Result<CourseContent, AppError> {
+        serde_json::from_str(&row.draft_json).map_err(|e| {
+            tracing::error!(error = %e, course = %row.id, "stored draft does not parse");
+            fail(AppError::Internal)
+        })
+    }
+
+    fn info(m: VersionMeta) -> VersionInfo {
+        VersionInfo {
+            version: m.version,
+            title: m.title,
+            material: m.material,
+            published_by: m.published_by,
+            published_at: m.published_at,
+        }
+    }
+
+    fn outline(c: &CourseContent) -> Outline {
+        Outline {
+            title: c.title.clone(),
+            modules: c
+                .modules
+                .iter()
+                .map(|m| OutlineModule {
+                    title: m.title.clone(),
+                    lessons: m.lessons.iter().map(|l| l.title.clone()).collect(),
+                    questions: m.quiz.as_ref().map(|q| q.questions.len()).unwrap_or(0),
+                })
+                .collect(),
+        }
+    }
+
+    fn new_course_content() -> CourseContent {
+        CourseContent {
+            title: "Untitled course".into(),
+            description_md: String::new(),
+            modules: Vec::new(),
+            settings: Default::default(),
+        }
+    }
+
+    fn check_size(content: &CourseContent) -> Result<String, AppError> {
+        let json = serde_json::to_string(content).map_err(|_| fail(AppError::Internal))?;
+        if json.len() > MAX_DRAFT_BYTES {
+            return Err(fail(AppError::Invalid(format!(
+                "This course is too large to save ({} KB; the limit is {} KB). Split it into several courses.",
+                json.len() / 1024,
+                MAX_DRAFT_BYTES / 1024
+            ))));
+        }
+        Ok(json)
+    }
+
+    pub async fn open(course_id: Option<String>) -> Result<EditorState, AppError> {
+        let state = AppState::current().map_err(fail)?;
+        let who = caller().await?;
+        let (page, _space) = page_of(&who)?;
+        let can_edit = match authz::can_edit_page(&state, &who, &page).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "authoring: edit permission check failed");
+                return Err(fail(AppError::Internal));
+            }
+        };
+        if !can_edit {
+            authz::require_view_page(&state, &who, &page).await?;
+        }
+        let Some(id) = course_id.filter(|s| !s.is_empty()) else {
+            let content = new_course_content();
+            return Ok(EditorState {
+                course_id: None,
+                can_edit,
+                outline: outline(&content),
+                content: can_edit.then_some(content),
+                revision: 0,
+                latest_version: None,
+                versions: Vec::new(),
+                belongs_to_other_page: false,
+            });
+        };
+        let row = load(&state, &who, &id).await?;
+        let content = parse_draft(&row)?;
+        let versions = state
+            .db
+            .versions(&who.tenant, &id)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .map(info)
+            .collect();
+        Ok(EditorState {
+            course_id: Some(row.id.clone()),
+            can_edit,
+            outline: outline(&content),
+            content: can_edit.then_some(content),
+            revision: row.draft_revision,
+            latest_version: row.latest_version,
+            versions,
+            belongs_to_other_page: row.page_id != page,
+        })
+    }
+
+    pub async fn save_draft(
+        course_id: Option<String>,
+        revision: i64,
+        content: CourseContent,
+    ) -> Result<SavedDraft, AppError> {
+        let (state, who, page, space) = editor().await?;
+        let json = check_size(&content)?;
+        let title = content.title.trim();
+        let title = if title.is_empty() {
+            "Untitled course"
+        } else {
+            title
+        };
+        match course_id.filter(|s| !s.is_empty()) {
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                state
+                    .db
+                    .create_course(
+                        &who.tenant,
+                        &NewCourse {
+                            id: &id,
+                            space_key: &space,
+                            page_id: &page,
+                            title,
+                            draft_json: &json,
+                            created_by: who.account_id.as_deref(),
+                            copied_from: None,
+                        },
+                    )
+                    .await
+                    .map_err(store_err)?;
+                Ok(SavedDraft {
+                    course_id: id,
+                    revision: 1,
+                })
+            }
+            Some(id) => {
+                let row = load(&state, &who, &id).await?;
+                if row.page_id != page {
+                    return Err(fail(AppError::Conflict(
+                        "This course belongs to another page. Make a copy to edit it here.".into(),
+                    )));
+                }
+                match state
+                    .db
+                    .save_draft(&who.tenant, &id, revision, title, &json)
+                    .await
+                    .map_err(store_err)?
+                {
+                    DraftSave::Saved(r) => Ok(SavedDraft { course_id: id, revision: r }),
+                    DraftSave::Stale { .. } => Err(fail(AppError::Conflict(
+                        "This course was changed in another window. Reload to continue with the latest draft."
+                            .into(),
+                    ))),
+                    DraftSave::Missing => Err(fail(AppError::NotFound)),
+                }
+            }
+        }
+    }
+
+    pub async fn publish(
+        course_id: String,
+        revision: i64,
+        material: bool,
+    ) -> Result<VersionInfo, AppError> {
+        let (state, who, page, _) = editor().await?;
+        let row = load(&state, &who, &course_id).await?;
+        if row.page_id != page {
+            return Err(fail(AppError::Conflict(
+                "This course belongs to another page. Make a copy to publish it here.".into(),
+            )));
+        }
+        if row.draft_revision != revision {
+            return Err(fail(AppError::Conflict(
+                "The draft changed since you last saved. Wait for it to save, then publish again."
+                    .into(),
+            )));
+        }
+        let content = parse_draft(&row)?;
+        let problems = validate_course(&content);
+        if !problems.is_empty() {
+            let first = &problems[0];
+            return Err(fail(AppError::Invalid(format!(
+                "Fix {} problem{} before publishing. First: {} ({})",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" },
+                first.message,
+                first.path
+            ))));
+        }
+        // The first version can't invalidate earlier passes.
+        let material = material && row.latest_version.is_some();
+        let version = state
+            .db
+            .publish_version(
+                &who.tenant,
+                &course_id,
+                &content.title,
+                &row.draft_json,
+                material,
+                who.account_id.as_deref(),
+            )
+            .await
+            .map_err(store_err)?;
+        let meta = state
+            .db
+            .version(&who.tenant, &course_id, version)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| fail(AppError::Internal))?
+            .meta;
+        Ok(info(meta))
+    }
+
+    pub async fn version_content(
+        course_id: String,
+        version: i64,
+    ) -> Result<CourseContent, AppError> {
+        let (state, who, _, _) = editor().await?;
+        validate_id(&course_id)?;
+        let v = state
+            .db
+            .version(&who.tenant, &course_id, version)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| fail(AppError::NotFound))?;
+        serde_json::from_str(&v.content_json).map_err(|_| fail(AppError::Internal))
+    }
+
+    pub async fn restore(
+        course_id: String,
+        version: i64,
+        revision: i64,
+    ) -> Result<SavedDraft, AppError> {
+        let (state, who, page, _) = editor().await?;
+        let row = load(&state, &who, &course_id).await?;
+        if row.page_id != page {
+            return Err(fail(AppError::Conflict(
+                "This course belongs to another page.".into(),
+            )));
+        }
+        let v = state
+            .db
+            .version(&who.tenant, &course_id, version)
+            .await
+            .map_err(store_err)?
+            .ok_or_else(|| fail(AppError::NotFound))?;
+        match state
+            .db
+            .save_draft(
+                &who.tenant,
+                &course_id,
+                revision,
+                &v.meta.title,
+                &v.content_json,
+            )
+            .await
+            .map_err(store_err)?
+        {
+            DraftSave::Saved(r) => Ok(SavedDraft {
+                course_id,
+                revision: r,
+            }),
+            DraftSave::Stale { .. } => Err(fail(AppError::Conflict(
+                "The draft changed meanwhile. Reload, then restore again.".into(),
+            ))),
+            DraftSave::Missing => Err(fail(AppError::NotFound)),
+        }
+    }
+
+    pub async fn copy(course_id: String) -> Result<EditorState, AppError> {
+        let (state, who, page, space) = editor().await?;
+        let row = load(&state, &who, &course_id).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        state
+            .db
+            .create_course(
+                &who.tenant,
+                &NewCourse {
+                    id: &id,
+                    space_key: &space,
+                    page_id: &page,
+                    title: &row.title,
+                    draft_json: &row.draft_json,
+                    created_by: who.account_id.as_deref(),
+                    copied_from: Some(&row.id),
+                },
+            )
+            .await
+            .map_err(store_err)?;
+        open(Some(id)).await
+    }
+
+    /// Largest Markdown text previewed at once.
+    const MAX_PREVIEW_BYTES: usize = 200 * 1024;
+
+    pub async fn preview(markdown: String) -> Result<String, AppError> {
+        let _ = editor().await?;
+        if markdown.len() > MAX_PREVIEW_BYTES {
+            return Err(fail(AppError::Invalid(
+                "This text is too long to preview.".into(),
+            )));
+        }
+        Ok(course::markdown::render_markdown(&markdown))
+    }
+
+    /// Largest import text.
+    const MAX_IMPORT_BYTES: usize = 512 * 1024;
+
+    pub async fn import_questions(
+        format: ImportFormat,
+        text: String,
+    ) -> Result<ImportReport, AppError> {
+        let _ = editor().await?;
+        if text.len() > MAX_IMPORT_BYTES {
+            return Err(fail(AppError::Invalid(
+                "This file is too large to import (512 KB at most).".into(),
+            )));
+        }
+        Ok(match format {
+            ImportFormat::Gift => course::gift::parse_gift(&text),
+            ImportFormat::Aiken => course::aiken::parse_aiken(&text),
+        })
+    }
+
+    pub async fn export(course_id: String) -> Result<String, AppError> {
+        let (state, who, _, _) = editor().await?;
+        let row = load(&state, &who, &course_id).await?;
+        let content = parse_draft(&row)?;
+        Ok(course::export::to_export_json(&content))
+    }
+
+    pub async fn import_course(json: String) -> Result<CourseContent, AppError> {
+        let _ = editor().await?;
+        if json.len() > MAX_DRAFT_BYTES {
+            return Err(fail(AppError::Invalid(
+                "This file is too large to import.".into(),
+            )));
+        }
+        course::export::parse_export(&json).map_err(|m| fail(AppError::Invalid(m)))
+    }
+}

@@ -1,0 +1,10 @@
+//! Course authoring: the macro editor where authors build a course
+//! (modules, Markdown lessons, quizzes), autosave drafts, publish immutable
+//! versions, restore old ones, and import/export.
+//!
+//! - [`api`]: the server functions (`/api/authoring/*`), each checking with
+//!   Confluence that the caller may edit the page holding the macro.
+//! - [`editor`]: the editor UI.
+
+pub mod api;
+pub mod editor;
