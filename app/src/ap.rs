@@ -81,6 +81,10 @@ mod imp {
         fn ap_close_macro_editor() -> Result<(), JsValue>;
         #[wasm_bindgen(js_namespace = AP, js_name = resize, catch)]
         fn ap_resize() -> Result<(), JsValue>;
+        #[wasm_bindgen(js_namespace = ["AP", "dialog"], js_name = disableCloseOnSubmit, catch)]
+        fn ap_disable_close_on_submit() -> Result<(), JsValue>;
+        #[wasm_bindgen(js_namespace = ["AP", "events"], js_name = on, catch)]
+        fn ap_events_on(name: &str, callback: &Function) -> Result<(), JsValue>;
     }
 
     fn host_err(v: JsValue) -> ApError {
@@ -154,6 +158,16 @@ mod imp {
         // Best effort: outside a host there is nothing to resize.
         let _ = ap_resize();
     }
+
+    pub fn on_dialog_submit(handler: impl Fn() + 'static) {
+        // Keep the dialog open: the handler closes it once the work is done.
+        let _ = ap_disable_close_on_submit();
+        let cb = Closure::<dyn Fn()>::new(handler);
+        if ap_events_on("dialog.submit", cb.as_ref().unchecked_ref()).is_ok() {
+            // The host keeps calling it for the page's lifetime.
+            cb.forget();
+        }
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -179,8 +193,10 @@ mod imp {
         Err(ApError::Unavailable)
     }
     pub fn resize() {}
+    pub fn on_dialog_submit(_handler: impl Fn() + 'static) {}
 }
 
 pub use imp::{
-    close_macro_editor, context, context_token, current_user, macro_data, resize, save_macro,
+    close_macro_editor, context, context_token, current_user, macro_data, on_dialog_submit, resize,
+    save_macro,
 };

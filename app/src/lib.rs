@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Smart Courses: the Leptos application shared by the server (feature `ssr`)
 //! and the browser bundle (feature `hydrate`).
 //!

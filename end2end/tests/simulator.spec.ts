@@ -7,59 +7,8 @@
  * on console errors other than the known ACJS noise (reference pitfall 7,
  * /work/shared/reference/ap-host-simulator.md).
  */
-import { test as base, expect, type Frame, type FrameLocator, type Locator, type Page } from '@playwright/test';
-
-type SimUser = { accountId: string; displayName: string; role: string };
-type SimConfig = {
-  appKey: string;
-  appBaseUrl: string;
-  site: { baseUrl: string; title: string };
-  space: { key: string; name: string };
-  page: { id: string; title: string; version: number };
-  users: SimUser[];
-  modules: { macro: string; editor: string; spaceTools: string };
-};
-
-/** Console output connect-host.js / iframe.js print on every run; harmless (pitfall 7). */
-const KNOWN_NOISE: RegExp[] = [
-  /Connect GasV3 catch/,
-  /\[ACJS\] Feature flag service is not initialised/,
-  /\[Simple-XDM\] Failed promise/,
-  /\[ACJS\] jQuery was not loaded before Connect/,
-];
-
-/** Hydration means fetching and starting the WASM bundle: allow for a cold server. */
-const HYDRATED = { timeout: 20_000 };
-
-const test = base.extend<{ hostErrors: string[]; config: SimConfig }>({
-  hostErrors: [
-    async ({ page }, use) => {
-      const errors: string[] = [];
-      // `pageerror` covers the host page and its iframes (same site, one renderer).
-      page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
-      page.on('console', (msg) => {
-        if (msg.type() !== 'error') return;
-        const text = msg.text();
-        if (KNOWN_NOISE.some((re) => re.test(text))) return;
-        errors.push(`console.error: ${text} (${msg.location().url || 'unknown source'})`);
-      });
-      // A macro iframe (`moduleType: dynamicContentMacros`) makes iframe.js load
-      // legacy-text-colors.css from the Atlassian CDN, unreachable offline (pitfall 6).
-      // Answer CDN requests with an empty stylesheet so no request fails.
-      await page.route('https://connect-cdn.atl-paas.net/**', (route) =>
-        route.fulfill({ status: 200, contentType: 'text/css', body: '/* offline stand-in for connect-cdn.atl-paas.net */' }),
-      );
-      await use(errors);
-      expect(errors, 'errors in the host page or the app iframes').toEqual([]);
-    },
-    { auto: true },
-  ],
-  config: async ({ request }, use) => {
-    const res = await request.get('/sim/config');
-    expect(res.ok(), 'GET /sim/config').toBeTruthy();
-    await use((await res.json()) as SimConfig);
-  },
-});
+import { expect, test, HYDRATED, type SimConfig, type SimUser } from './fixtures';
+import type { Frame, Locator, Page } from '@playwright/test';
 
 /** The "Viewing as" user the page starts with. */
 async function currentUser(page: Page, config: SimConfig): Promise<SimUser> {

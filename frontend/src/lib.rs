@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The WASM entry point. Everything interesting lives in the `app` crate;
 //! this crate only exists so the browser bundle is built with `hydrate` and
 //! never with `ssr`.

@@ -69,6 +69,8 @@ struct Ctx {
     edit_gen: RwSignal<u64>,
     notice: RwSignal<Option<(bool, String)>>,
     busy: RwSignal<bool>,
+    /// The author marks the change as material (re-certification due).
+    material: RwSignal<bool>,
 }
 
 /// How long typing must pause before the draft is saved.
@@ -110,6 +112,7 @@ impl Ctx {
             edit_gen: RwSignal::new(0),
             notice: RwSignal::new(None),
             busy: RwSignal::new(false),
+            material: RwSignal::new(false),
         }
     }
 
@@ -277,7 +280,19 @@ async fn publish_and_close(ctx: Ctx, material: bool) {
 #[component]
 pub fn Editor() -> impl IntoView {
     let ctx = Ctx::new();
-    Effect::new(move |_| spawn_local(load(ctx)));
+    Effect::new(move |_| {
+        // Confluence's own Save/Insert button around the editor dialog does
+        // what ours does; the dialog stays open until publishing succeeded.
+        ap::on_dialog_submit(move || {
+            if ctx.phase.get_untracked() == Phase::Ready
+                && ctx.can_edit.get_untracked()
+                && !ctx.busy.get_untracked()
+            {
+                spawn_local(publish_and_close(ctx, ctx.material.get_untracked()));
+            }
+        });
+        spawn_local(load(ctx));
+    });
     view! {
         <div class="sc-editor">
             {move || match ctx.phase.get() {
@@ -321,7 +336,7 @@ fn ReadOnly(ctx: Ctx) -> impl IntoView {
 
 #[component]
 fn EditorReady(ctx: Ctx) -> impl IntoView {
-    let material = RwSignal::new(false);
+    let material = ctx.material;
     let problems = Memo::new(move |_| ctx.draft.with(validate_course));
     let cancel = move |_| {
         if let Err(e) = ap::close_macro_editor() {
@@ -524,15 +539,17 @@ fn MarkdownField(
     let refresh = move |text: String| {
         gen.update(|g| *g += 1);
         let mine = gen.get_untracked();
+        // The panel may be gone (another item selected) by the time the timer
+        // fires or the answer arrives: `try_*` then does nothing.
         set_timeout(
             move || {
-                if gen.get_untracked() != mine {
+                if gen.try_get_untracked() != Some(mine) {
                     return;
                 }
                 spawn_local(async move {
                     if let Ok(html) = api::preview_markdown(text).await {
-                        if gen.get_untracked() == mine {
-                            preview.set(html);
+                        if gen.try_get_untracked() == Some(mine) {
+                            preview.try_set(html);
                             ap::resize();
                         }
                     }
@@ -572,7 +589,9 @@ fn CoursePanel(ctx: Ctx) -> impl IntoView {
         };
         spawn_local(async move {
             match api::export_course(id).await {
-                Ok(json) => export_text.set(Some(json)),
+                Ok(json) => {
+                    export_text.try_set(Some(json));
+                }
                 Err(e) => ctx.say(false, e.to_string()),
             }
             ap::resize();
@@ -713,9 +732,9 @@ fn MoveButtons(
     let up_label = format!("Move {label} up");
     let down_label = format!("Move {label} down");
     view! {
-        <button class="sc-button sc-button-subtle" aria-label=up_label disabled=move || idx == 0
+        <button class="sc-button sc-button-subtle" aria-label=up_label disabled=move || { idx == 0 }
             on:click=move |_| { if idx > 0 { on_move.run((idx, idx - 1)) } }>"↑"</button>
-        <button class="sc-button sc-button-subtle" aria-label=down_label disabled=move || idx + 1 >= len.get()
+        <button class="sc-button sc-button-subtle" aria-label=down_label disabled=move || { idx + 1 >= len.get() }
             on:click=move |_| { if idx + 1 < len.get_untracked() { on_move.run((idx, idx + 1)) } }>"↓"</button>
     }
 }
@@ -1174,7 +1193,9 @@ fn ImportPanel(ctx: Ctx, m: usize) -> impl IntoView {
         let (f, t) = (format.get_untracked(), text.get_untracked());
         spawn_local(async move {
             match api::import_questions(f, t).await {
-                Ok(r) => report.set(Some(r)),
+                Ok(r) => {
+                    report.try_set(Some(r));
+                }
                 Err(e) => ctx.say(false, e.to_string()),
             }
             ap::resize();

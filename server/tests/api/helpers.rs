@@ -2,9 +2,23 @@
 //! install-key server with fixture keys, and token builders that sign real
 //! JWTs (no bypass anywhere).
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{
+    collections::{HashMap, HashSet},
+    net::SocketAddr,
+    path::PathBuf,
+    sync::{
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+};
 
-use axum::{extract::Path, http::StatusCode, response::IntoResponse, routing::get, Router};
+use axum::{
+    extract::{Path, State},
+    http::StatusCode,
+    response::IntoResponse,
+    routing::{get, post},
+    Router,
+};
 use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
@@ -114,6 +128,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub state: app::state::AppState,
     pub http: reqwest::Client,
+    /// The test's own database (to check what was or was not written).
+    pub database_url: String,
 }
 
 #[derive(Default)]
@@ -127,6 +143,12 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(opts: Options) -> TestApp {
+    spawn_app_configured(opts, |_| {}).await
+}
+
+/// [`spawn_app_with`], with a last chance to change the configuration
+/// (e.g. the OAuth token endpoint) before the app is built.
+pub async fn spawn_app_configured(opts: Options, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let keys = match opts.keys_cdn_url {
         Some(u) => u,
         None => spawn_key_server().await,
@@ -143,6 +165,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
         // Tests run in server/; the npm packages live at the repository root.
         config.node_modules_dir = "../node_modules".into();
     }
+    tweak(&mut config);
     let application = Application::build(&config).await.expect("app builds");
     let addr = application.local_addr();
     let state = application.state().clone();
@@ -150,6 +173,7 @@ pub async fn spawn_app_with(opts: Options) -> TestApp {
     TestApp {
         addr,
         state,
+        database_url: config.database_url.clone(),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -325,4 +349,529 @@ pub fn page_claims(client_key: &str, account: &str, path: &str, query: &str) -> 
         "exp": now() + 180,
         "qsh": app::connect::qsh::qsh("GET", path, Some(query), ""),
     })
+}
+
+// ---------------------------------------------------------------------------
+// Server functions with a Confluence behind them: a fake Confluence that
+// answers permission checks from a table, tenants installed against it, and
+// direct database access to prove what was (not) written.
+// ---------------------------------------------------------------------------
+
+/// The app key the test app runs with (the `iss` of every app JWT it sends).
+pub const APP_KEY: &str = "smart-courses";
+
+/// One permission check as the fake Confluence answered it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeenCheck {
+    pub client_key: String,
+    pub account_id: String,
+    pub content_id: String,
+    pub operation: String,
+}
+
+#[derive(Clone, Default)]
+struct FakeState {
+    /// Client key → shared secret (to verify the app's JWTs).
+    secrets: Arc<Mutex<HashMap<String, String>>>,
+    /// (account id, content id, operation) → allowed. Missing → false.
+    grants: Arc<Mutex<HashMap<(String, String, String), bool>>>,
+    /// Space key → (space id, administrators).
+    spaces: Arc<Mutex<HashMap<String, (u64, HashSet<String>)>>>,
+    /// ACT_AS_USER access token → account id.
+    user_tokens: Arc<Mutex<HashMap<String, String>>>,
+    /// Answer 503 to everything (Confluence is having a bad day).
+    outage: Arc<AtomicBool>,
+    checks: Arc<Mutex<Vec<SeenCheck>>>,
+    /// Requests refused because the app JWT did not verify.
+    refused: Arc<AtomicUsize>,
+}
+
+/// A fake Confluence on `127.0.0.1:0`: `POST /wiki/rest/api/content/{id}/permission/check`
+/// (app JWT verified: HS256 with the tenant's secret, `iss` = [`APP_KEY`],
+/// `aud` = the client key, `qsh` of the site-relative request) answered from
+/// a table, plus what the space-admin check uses (`/oauth2/token`,
+/// `GET /wiki/api/v2/spaces`, `GET /wiki/api/v2/spaces/{id}/operations`).
+#[derive(Clone)]
+pub struct FakeConfluence {
+    origin: String,
+    state: FakeState,
+}
+
+impl FakeConfluence {
+    pub async fn start() -> Self {
+        let state = FakeState::default();
+        let router = Router::new()
+            .route(
+                "/wiki/rest/api/content/{id}/permission/check",
+                post(fake_permission_check),
+            )
+            .route("/oauth2/token", post(fake_token))
+            .route("/wiki/api/v2/spaces", get(fake_spaces))
+            .route("/wiki/api/v2/spaces/{id}/operations", get(fake_operations))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let origin = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Self { origin, state }
+    }
+
+    /// The tenant `baseUrl` to install with (`http://127.0.0.1:<port>/wiki`).
+    pub fn base_url(&self) -> String {
+        format!("{}/wiki", self.origin)
+    }
+
+    /// The ACT_AS_USER token endpoint.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth2/token", self.origin)
+    }
+
+    /// Lets the fake verify app JWTs of `client_key`.
+    pub fn add_tenant(&self, client_key: &str, secret: &str) {
+        self.state
+            .secrets
+            .lock()
+            .unwrap()
+            .insert(client_key.into(), secret.into());
+    }
+
+    /// Sets the answer for (account, content, `read`/`update`).
+    pub fn grant(&self, account: &str, content_id: &str, operation: &str, allowed: bool) {
+        self.state.grants.lock().unwrap().insert(
+            (account.into(), content_id.into(), operation.into()),
+            allowed,
+        );
+    }
+
+    /// `account` may view and edit the page.
+    pub fn allow_edit(&self, account: &str, content_id: &str) {
+        self.grant(account, content_id, "read", true);
+        self.grant(account, content_id, "update", true);
+    }
+
+    /// `account` may view the page but not edit it.
+    pub fn allow_read_only(&self, account: &str, content_id: &str) {
+        self.grant(account, content_id, "read", true);
+        self.grant(account, content_id, "update", false);
+    }
+
+    /// `account` administers the space `space_key`.
+    pub fn make_space_admin(&self, account: &str, space_key: &str) {
+        let mut spaces = self.state.spaces.lock().unwrap();
+        let next_id = 65537 + spaces.len() as u64;
+        spaces
+            .entry(space_key.into())
+            .or_insert_with(|| (next_id, HashSet::new()))
+            .1
+            .insert(account.into());
+    }
+
+    /// From now on every request is answered with 503.
+    pub fn set_outage(&self, down: bool) {
+        self.state.outage.store(down, Ordering::SeqCst);
+    }
+
+    /// Every permission check answered so far.
+    pub fn checks(&self) -> Vec<SeenCheck> {
+        self.state.checks.lock().unwrap().clone()
+    }
+
+    /// How many requests were refused because the app JWT did not verify.
+    pub fn refused(&self) -> usize {
+        self.state.refused.load(Ordering::SeqCst)
+    }
+}
+
+/// Verifies the app JWT of a request to the fake; `Some(client key)` if good.
+fn fake_verify_app_jwt(
+    state: &FakeState,
+    headers: &axum::http::HeaderMap,
+    method: &str,
+    uri: &axum::http::Uri,
+) -> Option<String> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("JWT ")?;
+    if jsonwebtoken::decode_header(token).ok()?.alg != Algorithm::HS256 {
+        return None;
+    }
+    let unverified: Value = jsonwebtoken::dangerous::insecure_decode_claims(token).ok()?;
+    let client_key = match &unverified["aud"] {
+        Value::Array(a) => a.first()?.as_str()?.to_string(),
+        Value::String(s) => s.clone(),
+        _ => return None,
+    };
+    let secret = state.secrets.lock().unwrap().get(&client_key)?.clone();
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::HS256);
+    validation.set_issuer(&[APP_KEY]);
+    validation.set_audience(&[client_key.as_str()]);
+    let claims = jsonwebtoken::decode::<Value>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(secret.as_bytes()).ok()?,
+        &validation,
+    )
+    .ok()?
+    .claims;
+    let relative = uri.path().strip_prefix("/wiki")?;
+    let expected = app::connect::qsh::qsh(method, relative, uri.query(), "");
+    (claims["qsh"] == expected).then_some(client_key)
+}
+
+async fn fake_permission_check(
+    State(state): State<FakeState>,
+    Path(content_id): Path<String>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+    body: String,
+) -> axum::response::Response {
+    if state.outage.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let Some(client_key) = fake_verify_app_jwt(&state, &headers, "POST", &uri) else {
+        state.refused.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Ok(req) = serde_json::from_str::<Value>(&body) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let (Some(account), Some(operation)) = (
+        req["subject"]["identifier"].as_str(),
+        req["operation"].as_str(),
+    ) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    state.checks.lock().unwrap().push(SeenCheck {
+        client_key,
+        account_id: account.into(),
+        content_id: content_id.clone(),
+        operation: operation.into(),
+    });
+    let allowed = state
+        .grants
+        .lock()
+        .unwrap()
+        .get(&(account.into(), content_id, operation.into()))
+        .copied()
+        .unwrap_or(false);
+    axum::Json(json!({"hasPermission": allowed, "errors": []})).into_response()
+}
+
+async fn fake_token(State(state): State<FakeState>, body: String) -> axum::response::Response {
+    if state.outage.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let account = form
+        .get("assertion")
+        .and_then(|a| jsonwebtoken::dangerous::insecure_decode_claims::<Value>(a).ok())
+        .and_then(|c| {
+            c["sub"]
+                .as_str()?
+                .strip_prefix("urn:atlassian:connect:useraccountid:")
+                .map(str::to_string)
+        });
+    let Some(account) = account else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let token = format!("user-token-{}", uuid::Uuid::new_v4().simple());
+    state
+        .user_tokens
+        .lock()
+        .unwrap()
+        .insert(token.clone(), account);
+    axum::Json(json!({"access_token": token, "expires_in": 900, "token_type": "Bearer"}))
+        .into_response()
+}
+
+fn fake_bearer_user(state: &FakeState, headers: &axum::http::HeaderMap) -> Option<String> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    state.user_tokens.lock().unwrap().get(token).cloned()
+}
+
+async fn fake_spaces(
+    State(state): State<FakeState>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    if state.outage.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    if fake_bearer_user(&state, &headers).is_none() {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let keys: Vec<String> = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .filter(|(k, _)| k == "keys")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    let spaces = state.spaces.lock().unwrap();
+    let results: Vec<Value> = keys
+        .iter()
+        .filter_map(|k| {
+            spaces
+                .get(k)
+                .map(|(id, _)| json!({"id": id.to_string(), "key": k}))
+        })
+        .collect();
+    axum::Json(json!({ "results": results })).into_response()
+}
+
+async fn fake_operations(
+    State(state): State<FakeState>,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if state.outage.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let Some(user) = fake_bearer_user(&state, &headers) else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let spaces = state.spaces.lock().unwrap();
+    let Some((_, admins)) = spaces.values().find(|(sid, _)| sid.to_string() == id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut ops = vec![json!({"operation": "read", "targetType": "space"})];
+    if admins.contains(&user) {
+        ops.push(json!({"operation": "administer", "targetType": "space"}));
+    }
+    axum::Json(json!({ "operations": ops })).into_response()
+}
+
+/// The app, with ACT_AS_USER tokens coming from `fake`.
+pub async fn spawn_app_with_confluence(fake: &FakeConfluence) -> TestApp {
+    let token_url = fake.token_url();
+    spawn_app_configured(Options::default(), move |c| {
+        c.oauth_token_url = Some(token_url.parse().unwrap());
+    })
+    .await
+}
+
+/// A base URL nothing listens on (Confluence down: connection refused).
+pub async fn closed_port_base_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/wiki")
+}
+
+/// Claims of a context JWT for the macro on page `page_id` in space `space_key`.
+pub fn context_claims_on(client_key: &str, account: &str, page_id: &str, space_key: &str) -> Value {
+    let mut c = context_claims(client_key, account);
+    c["context"] = json!({"confluence": {"content": {"id": page_id}, "space": {"key": space_key}}});
+    c
+}
+
+/// A signed context JWT for `account` on page `page_id` (space `DEV`).
+pub fn context_token(client_key: &str, secret: &str, account: &str, page_id: &str) -> String {
+    hs_token(
+        Algorithm::HS256,
+        secret,
+        &context_claims_on(client_key, account, page_id, "DEV"),
+    )
+}
+
+impl TestApp {
+    /// Installs `client_key` (real signed install) with `baseUrl` = `base_url`.
+    pub async fn install_at(&self, client_key: &str, secret: &str, base_url: &str) {
+        let token = install_token(InstallClaims::valid(client_key, "/installed"));
+        let mut body = install_body(client_key, secret);
+        body["baseUrl"] = json!(base_url);
+        body["displayUrl"] = json!(base_url);
+        let resp = self.lifecycle("installed", Some(&token), &body).await;
+        assert_eq!(
+            resp.status(),
+            204,
+            "install of {client_key} at {base_url} refused: {}",
+            resp.text().await.unwrap()
+        );
+    }
+
+    /// Installs `client_key` against the fake Confluence (which learns the secret).
+    pub async fn install_on(&self, fake: &FakeConfluence, client_key: &str, secret: &str) {
+        fake.add_tenant(client_key, secret);
+        self.install_at(client_key, secret, &fake.base_url()).await;
+    }
+
+    /// Uninstalls `client_key` through the real signed `/uninstalled`.
+    pub async fn uninstall(&self, client_key: &str) {
+        let token = install_token(InstallClaims::valid(client_key, "/uninstalled"));
+        let mut body = install_body(client_key, "ignored");
+        body["eventType"] = json!("uninstalled");
+        let resp = self.lifecycle("uninstalled", Some(&token), &body).await;
+        assert_eq!(resp.status(), 204, "uninstall of {client_key} refused");
+    }
+
+    /// Calls a server function whose input encoding is JSON.
+    pub async fn call_fn_json(
+        &self,
+        name: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        let mut req = self.http.post(self.url(&format!("/api/{name}"))).json(body);
+        if let Some(t) = token {
+            req = req.header("Authorization", format!("JWT {t}"));
+        }
+        req.send().await.unwrap()
+    }
+
+    /// A connection of its own to the test's database (not the app's pool).
+    pub async fn db_connection(&self) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyConnection::connect(&self.database_url)
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// `SELECT COUNT(*) …` (or any single integer) against the test's database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = self.db_connection().await;
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+/// A publishable course with two lessons and one question of every kind,
+/// in its canonical JSON form (every defaulted field spelled out, as the
+/// server stores and returns it). Every answer-bearing text contains
+/// `hidden-`, so a test can prove no answer reached someone who must not see it.
+pub fn valid_course(title: &str) -> Value {
+    canonical_course(&json!({
+        "title": title,
+        "description_md": "Learn **fire** safety.",
+        "modules": [{
+            "id": "m1",
+            "title": "Basics",
+            "lessons": [
+                {"id": "l1", "title": "Why it matters", "body_md": "hidden-body Fires spread fast."},
+                {"id": "l2", "title": "Extinguishers", "body_md": "Use the *right* one."}
+            ],
+            "quiz": {"questions": [
+                {"id": "q1", "prompt_md": "hidden-prompt Electrical fire?", "points": 1.0,
+                 "kind": {"type": "single_choice", "options": [
+                    {"id": "a", "text": "hidden-water", "correct": false},
+                    {"id": "b", "text": "hidden-co2", "correct": true}]}},
+                {"id": "q2", "prompt_md": "Which are exits?", "points": 2.0,
+                 "kind": {"type": "multiple_choice", "partial_credit": true, "options": [
+                    {"id": "a", "text": "hidden-door", "correct": true},
+                    {"id": "b", "text": "hidden-window", "correct": true},
+                    {"id": "c", "text": "hidden-lift", "correct": false}]}},
+                {"id": "q3", "prompt_md": "Smoke rises.", "points": 1.0,
+                 "kind": {"type": "true_false", "answer": true}},
+                {"id": "q4", "prompt_md": "Minutes to evacuate?", "points": 1.0,
+                 "kind": {"type": "numeric", "answer": 4242.5, "tolerance": 0.5}},
+                {"id": "q5", "prompt_md": "Assembly point?", "points": 1.0,
+                 "kind": {"type": "short_text", "accepted": [
+                    {"text": "hidden-car park", "mode": "case_insensitive"}]}},
+                {"id": "q6", "prompt_md": "Order the steps.", "points": 1.0,
+                 "kind": {"type": "ordering", "items": [
+                    {"id": "i1", "text": "hidden-raise the alarm"},
+                    {"id": "i2", "text": "hidden-leave"}]}},
+                {"id": "q7", "prompt_md": "Match the class.", "points": 1.0,
+                 "kind": {"type": "matching", "pairs": [
+                    {"id": "p1", "prompt": "Class A", "answer": "hidden-wood"},
+                    {"id": "p2", "prompt": "Class B", "answer": "hidden-petrol"}]}}
+            ]}
+        }],
+        "settings": {"pass_mark_percent": 80}
+    }))
+}
+
+/// `content` as the server stores it: parsed as a course and written back.
+pub fn canonical_course(content: &Value) -> Value {
+    let parsed: app::course::model::CourseContent =
+        serde_json::from_value(content.clone()).expect("a course");
+    serde_json::to_value(parsed).unwrap()
+}
+
+/// A course row as stored, read straight from the database.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredCourse {
+    pub page_id: String,
+    pub title: String,
+    pub draft: Value,
+    pub draft_revision: i64,
+    pub latest_version: Option<i64>,
+    pub copied_from: Option<String>,
+}
+
+impl TestApp {
+    /// The course `id` of tenant `client_key`, straight from the database.
+    pub async fn stored_course(&self, client_key: &str, id: &str) -> Option<StoredCourse> {
+        use sqlx::Row;
+        let mut conn = self.db_connection().await;
+        let row = sqlx::query(
+            "SELECT page_id, title, draft_json, draft_revision, latest_version, copied_from \
+             FROM courses WHERE client_key = $1 AND id = $2",
+        )
+        .bind(client_key)
+        .bind(id)
+        .fetch_optional(&mut conn)
+        .await
+        .unwrap()?;
+        Some(StoredCourse {
+            page_id: row.get("page_id"),
+            title: row.get("title"),
+            draft: serde_json::from_str(&row.get::<String, _>("draft_json")).unwrap(),
+            draft_revision: row.get("draft_revision"),
+            latest_version: row.get("latest_version"),
+            copied_from: row.get("copied_from"),
+        })
+    }
+
+    /// The published versions of a course, oldest first: (version, content).
+    pub async fn stored_versions(&self, client_key: &str, id: &str) -> Vec<(i64, Value)> {
+        use sqlx::Row;
+        let mut conn = self.db_connection().await;
+        sqlx::query(
+            "SELECT version, content_json FROM course_versions \
+             WHERE client_key = $1 AND course_id = $2 ORDER BY version",
+        )
+        .bind(client_key)
+        .bind(id)
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r.get::<i64, _>("version"),
+                serde_json::from_str(&r.get::<String, _>("content_json")).unwrap(),
+            )
+        })
+        .collect()
+    }
+
+    /// How many courses and versions tenant `client_key` has.
+    pub async fn course_and_version_counts(&self, client_key: &str) -> (i64, i64) {
+        let k = client_key.replace('\'', "''");
+        (
+            self.count(&format!(
+                "SELECT COUNT(*) FROM courses WHERE client_key = '{k}'"
+            ))
+            .await,
+            self.count(&format!(
+                "SELECT COUNT(*) FROM course_versions WHERE client_key = '{k}'"
+            ))
+            .await,
+        )
+    }
+}
+
+/// A server function's answer: the status and the JSON body (a JSON string
+/// holding the raw text when the body is not JSON).
+pub async fn fn_reply(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body)
 }

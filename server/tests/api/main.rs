@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod all_server_fns;
+mod authoring;
 mod http_surface;
 mod install;
 mod page_and_context_auth;

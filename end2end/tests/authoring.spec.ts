@@ -1,0 +1,112 @@
+/**
+ * Authoring in the macro editor, as a Confluence author meets it: open the
+ * editor dialog from the page, build a course (two lessons, several question
+ * types), publish; the macro then holds the course id, reopening shows the
+ * course, and a user without edit permission sees it read-only.
+ */
+import { expect, test, HYDRATED } from './fixtures';
+import type { FrameLocator, Page } from '@playwright/test';
+
+const AUTHOR = '557058:ada-author-0001';
+const VIEWER = '557058:rita-reader-0004';
+
+async function openEditor(page: Page): Promise<FrameLocator> {
+  await page.locator('#sim-edit-macro').click();
+  await expect(page.locator('#sim-editor-dialog')).toBeVisible();
+  const editor = page.frameLocator('#sim-editor-dialog iframe');
+  await expect(editor.locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+  return editor;
+}
+
+async function macroParams(page: Page): Promise<Record<string, string>> {
+  const res = await page.request.get('/sim/macro');
+  expect(res.ok()).toBeTruthy();
+  return (await res.json()).params;
+}
+
+test('an author builds, publishes and reopens a course; a viewer sees it read-only', async ({ page }) => {
+  await page.goto(`/?user=${encodeURIComponent(AUTHOR)}#page`);
+  await expect(page.locator('#sim-install-state')).toContainText(/installed/i, { timeout: 15_000 });
+  const ed = await openEditor(page);
+
+  await ed.locator('#sc-course-title').fill('Security basics');
+  await ed.locator('#sc-add-module').click();
+  await ed.locator('#sc-module-title').fill('Phishing');
+  // Two lessons.
+  await ed.locator('#sc-add-lesson').click();
+  await ed.locator('#sc-lesson-title').fill('Spotting a phishing mail');
+  await ed.locator('#sc-lesson-body').fill('# Look twice\n\nCheck the **sender** and hover over [links](https://example.com).');
+  await expect(ed.locator('#sc-lesson-body-preview strong')).toHaveText('sender');
+  await ed.getByRole('button', { name: 'Phishing', exact: true }).click();
+  await ed.locator('#sc-add-lesson').click();
+  await ed.locator('#sc-lesson-title').fill('Reporting');
+  await ed.locator('#sc-lesson-body').fill('Use the *Report* button.');
+
+  // A quiz with five question types, filled with the keyboard-usable controls.
+  await ed.getByRole('button', { name: 'Phishing', exact: true }).click();
+  await ed.locator('#sc-add-quiz').click();
+  const add = async (kind: string) => {
+    await ed.locator('#sc-new-kind').selectOption(kind);
+    await ed.locator('#sc-add-question').click();
+  };
+  const q = (n: number) => ed.locator('article.sc-question-editor').nth(n);
+
+  await add('single');
+  await q(0).locator('textarea').first().fill('Which address is suspicious?');
+  await q(0).getByLabel('Option 1 text').fill('support@examp1e.com');
+  await q(0).getByLabel('Option 2 text').fill('support@example.com');
+  await q(0).getByLabel('Option 3 text').fill('it@example.com');
+
+  await add('multiple');
+  await q(1).locator('textarea').first().fill('Which are warning signs?');
+  await q(1).getByLabel('Option 1 text').fill('Urgency');
+  await q(1).getByLabel('Option 2 text').fill('Unexpected attachment');
+  await q(1).getByLabel('Option 3 text').fill('Your own name');
+
+  await add('truefalse');
+  await q(2).locator('textarea').first().fill('You should report phishing.');
+
+  await add('numeric');
+  await q(3).locator('textarea').first().fill('How many days do you have to report?');
+  await q(3).getByLabel('Correct answer').fill('2');
+
+  await add('ordering');
+  await q(4).locator('textarea').first().fill('Order the steps');
+  await q(4).getByLabel('Item 1', { exact: true }).fill('Stop');
+  await q(4).getByLabel('Item 2', { exact: true }).fill('Check');
+  await q(4).getByLabel('Item 3', { exact: true }).fill('Report');
+  // Reorder with the keyboard-accessible buttons (no drag and drop needed).
+  await q(4).getByRole('button', { name: 'Move item down' }).first().click();
+  await expect(q(4).getByLabel('Item 1', { exact: true })).toHaveValue('Check');
+  await q(4).getByRole('button', { name: 'Move item up' }).nth(1).click();
+  await expect(q(4).getByLabel('Item 1', { exact: true })).toHaveValue('Stop');
+
+  await expect(ed.locator('#sc-problems')).toHaveCount(0);
+  await expect(ed.locator('#sc-save-state')).toHaveText('All changes saved', { timeout: 10_000 });
+  await ed.locator('#sc-publish').click();
+
+  // saveMacro + closeMacroEditor: the dialog closes, the macro holds the course id.
+  await expect(page.locator('#sim-editor-dialog')).toBeHidden({ timeout: 10_000 });
+  const params = await macroParams(page);
+  expect(params.course).toMatch(/^[0-9a-f-]{36}$/);
+  await expect(page.locator('#sim-log li[data-call="confluence.saveMacro"]')).toHaveCount(1);
+
+  // Reopening shows the course and its first version.
+  const again = await openEditor(page);
+  await expect(again.locator('#sc-course-title')).toHaveValue('Security basics');
+  await expect(again.locator('#sc-versions-tab')).toHaveText('Versions (1)');
+  await again.getByRole('button', { name: 'Phishing', exact: true }).click();
+  await expect(again.locator('#sc-module-title')).toHaveValue('Phishing');
+  await page.locator('#sim-editor-cancel').click();
+  await expect(page.locator('#sim-editor-dialog')).toBeHidden();
+  expect((await macroParams(page)).course).toBe(params.course);
+
+  // A user who may view but not edit the page gets a read-only outline.
+  await page.locator('#sim-user').selectOption(VIEWER);
+  const ro = await openEditor(page);
+  await expect(ro.locator('#sc-readonly')).toBeVisible();
+  await expect(ro.locator('#sc-readonly')).toContainText('Spotting a phishing mail');
+  await expect(ro.locator('#sc-readonly')).toContainText('Quiz: 5 questions');
+  await expect(ro.locator('#sc-publish')).toHaveCount(0);
+  await expect(ro.locator('#sc-course-title')).toHaveCount(0);
+});
