@@ -54,6 +54,21 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // On the server this runs while the request is handled (e.g. its
+        // arguments failed to decode): answer with the matching status, not 500.
+        #[cfg(feature = "ssr")]
+        {
+            crate::api::ssr::fail(Self::from_framework(value))
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            Self::from_framework(value)
+        }
+    }
+}
+
+impl AppError {
+    fn from_framework(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(m) | ServerFnErrorErr::Response(m) => AppError::Transport(m),
             ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {

@@ -19,6 +19,7 @@ pub mod authoring;
 pub mod client;
 pub mod course;
 pub mod error;
+pub mod learning;
 pub mod pages;
 pub mod shell;
 

@@ -4,14 +4,25 @@
 //! Run: `bash bench/load.sh` (builds in release, then runs this).
 //!
 //! It installs a tenant through the real signed `POST /installed` (fixture
-//! key served by a local key server), mints a real context JWT, and measures
-//! a context-JWT-authenticated server-function call next to `/health`:
-//! requests/s, p50, p99, and the process RSS. Targets (issue "Connect trust
-//! core"): ≥ 20 000 req/s and p99 ≤ 5 ms at 32 connections on 2 cores.
+//! key served by a local key server), mints a real context JWT, creates and
+//! publishes a course through the real authoring server functions, and
+//! measures a context-JWT-authenticated course read (`authoring/open`: JWT
+//! verification, tenant lookup, permission check (cached, answered by an
+//! in-process fake Confluence), course + version queries) next to
+//! `/health`: requests/s, p50, p99, and the process RSS. Targets (issue
+//! "Connect trust core"): ≥ 20 000 req/s and p99 ≤ 5 ms at 32 connections on
+//! 2 cores.
+//!
+//! Built with the `dev-host` feature only so the tenant's Confluence may be a
+//! plain-http loopback fake; the measured request path is the production one.
 
 use std::{process::Command, time::Duration};
 
-use axum::{extract::Path, routing::get, Router};
+use axum::{
+    extract::Path,
+    routing::{get, post},
+    Json, Router,
+};
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 use server::{Application, Config};
@@ -117,6 +128,17 @@ async fn main() -> anyhow::Result<()> {
         let _ = axum::serve(keys, r).await;
     });
 
+    // Fake Confluence: every permission check says yes.
+    let confluence = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let confluence_url = format!("http://{}/wiki", confluence.local_addr()?);
+    tokio::spawn(async move {
+        let r = Router::new().route(
+            "/wiki/rest/api/content/{id}/permission/check",
+            post(|| async { Json(json!({"hasPermission": true})) }),
+        );
+        let _ = axum::serve(confluence, r).await;
+    });
+
     let dir = std::env::temp_dir().join(format!("sc-bench-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(dir.join("site/pkg"))?;
     std::fs::write(
@@ -147,7 +169,7 @@ async fn main() -> anyhow::Result<()> {
     let resp = http
         .post(format!("{base}/installed"))
         .header("Authorization", format!("JWT {install}"))
-        .json(&json!({"clientKey": CLIENT_KEY, "sharedSecret": SECRET, "baseUrl": "https://bench.atlassian.net/wiki", "key": "smart-courses"}))
+        .json(&json!({"clientKey": CLIENT_KEY, "sharedSecret": SECRET, "baseUrl": confluence_url, "key": "smart-courses"}))
         .send()
         .await?;
     anyhow::ensure!(

@@ -221,6 +221,44 @@ mod ssr {
             .ok_or_else(|| fail(AppError::NotFound))
     }
 
+    /// The course may live on another page than the one the caller's token
+    /// is for (a copied page, or a guessed id). Permission on the caller's
+    /// page then says nothing about the course: check the course's own page.
+    /// `Ok(true)`: may edit it; `Ok(false)`: may only view it; else 403.
+    async fn course_page_access(
+        state: &AppState,
+        who: &Verified,
+        row: &CourseRow,
+        caller_page: &str,
+        caller_can_edit: bool,
+    ) -> Result<bool, AppError> {
+        if row.page_id == caller_page {
+            return Ok(caller_can_edit);
+        }
+        match authz::can_edit_page(state, who, &row.page_id).await {
+            Ok(true) => Ok(caller_can_edit),
+            Ok(false) => {
+                authz::require_view_page(state, who, &row.page_id).await?;
+                Ok(false)
+            }
+            Err(e) => authz::enforce(Err(e)).map(|_| false),
+        }
+    }
+
+    /// Edit permission on the page the course belongs to (for reads that
+    /// reveal answers: versions, export, copy).
+    async fn require_course_page_edit(
+        state: &AppState,
+        who: &Verified,
+        row: &CourseRow,
+        caller_page: &str,
+    ) -> Result<(), AppError> {
+        if row.page_id != caller_page {
+            authz::require_edit_page(state, who, &row.page_id).await?;
+        }
+        Ok(())
+    }
+
     fn validate_id(id: &str) -> Result<(), AppError> {
         let ok = !id.is_empty()
             && id.len() <= 64
@@ -313,6 +351,7 @@ mod ssr {
             });
         };
         let row = load(&state, &who, &id).await?;
+        let can_edit = course_page_access(&state, &who, &row, &page, can_edit).await?;
         let content = parse_draft(&row)?;
         let versions = state
             .db
@@ -453,8 +492,9 @@ mod ssr {
         course_id: String,
         version: i64,
     ) -> Result<CourseContent, AppError> {
-        let (state, who, _, _) = editor().await?;
-        validate_id(&course_id)?;
+        let (state, who, page, _) = editor().await?;
+        let row = load(&state, &who, &course_id).await?;
+        require_course_page_edit(&state, &who, &row, &page).await?;
         let v = state
             .db
             .version(&who.tenant, &course_id, version)
@@ -508,6 +548,9 @@ mod ssr {
     pub async fn copy(course_id: String) -> Result<EditorState, AppError> {
         let (state, who, page, space) = editor().await?;
         let row = load(&state, &who, &course_id).await?;
+        // Copying reveals the answers: only for people who may edit the
+        // original page too (the author of the copied page, typically).
+        require_course_page_edit(&state, &who, &row, &page).await?;
         let id = uuid::Uuid::new_v4().to_string();
         state
             .db
@@ -561,8 +604,9 @@ mod ssr {
     }
 
     pub async fn export(course_id: String) -> Result<String, AppError> {
-        let (state, who, _, _) = editor().await?;
+        let (state, who, page, _) = editor().await?;
         let row = load(&state, &who, &course_id).await?;
+        require_course_page_edit(&state, &who, &row, &page).await?;
         let content = parse_draft(&row)?;
         Ok(course::export::to_export_json(&content))
     }

@@ -11,6 +11,7 @@
 //! create. No query takes a client key from a request body, query or path.
 
 pub mod courses;
+pub mod learning;
 pub mod tenants;
 
 use std::{str::FromStr, time::Duration};

@@ -369,14 +369,19 @@ pub struct SeenCheck {
     pub operation: String,
 }
 
+/// (account id, content id, operation) → allowed.
+type Grants = HashMap<(String, String, String), bool>;
+/// Space key → (space id, administrators).
+type Spaces = HashMap<String, (u64, HashSet<String>)>;
+
 #[derive(Clone, Default)]
 struct FakeState {
     /// Client key → shared secret (to verify the app's JWTs).
     secrets: Arc<Mutex<HashMap<String, String>>>,
     /// (account id, content id, operation) → allowed. Missing → false.
-    grants: Arc<Mutex<HashMap<(String, String, String), bool>>>,
+    grants: Arc<Mutex<Grants>>,
     /// Space key → (space id, administrators).
-    spaces: Arc<Mutex<HashMap<String, (u64, HashSet<String>)>>>,
+    spaces: Arc<Mutex<Spaces>>,
     /// ACT_AS_USER access token → account id.
     user_tokens: Arc<Mutex<HashMap<String, String>>>,
     /// Answer 503 to everything (Confluence is having a bad day).
@@ -648,17 +653,17 @@ async fn fake_operations(
 pub async fn spawn_app_with_confluence(fake: &FakeConfluence) -> TestApp {
     let token_url = fake.token_url();
     spawn_app_configured(Options::default(), move |c| {
+        c.app_key = APP_KEY.into();
         c.oauth_token_url = Some(token_url.parse().unwrap());
     })
     .await
 }
 
 /// A base URL nothing listens on (Confluence down: connection refused).
-pub async fn closed_port_base_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("http://127.0.0.1:{port}/wiki")
+/// Port 1 on loopback, as in `install.rs`: unlike a freed ephemeral port, no
+/// concurrently running test can bind it meanwhile.
+pub fn closed_port_base_url() -> String {
+    "http://127.0.0.1:1/wiki".to_string()
 }
 
 /// Claims of a context JWT for the macro on page `page_id` in space `space_key`.
@@ -874,4 +879,63 @@ pub async fn fn_reply(resp: reqwest::Response) -> (u16, Value) {
     let text = resp.text().await.unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, body)
+}
+
+// ---------------------------------------------------------------------------
+// Learner names for certificates: the fake Confluence with a user directory.
+// ---------------------------------------------------------------------------
+
+/// A second front door to `fake` — the same tenants, grants and recorded
+/// checks — that also answers `GET /wiki/rest/api/user?accountId=` (the app
+/// JWT verified like every other call to the fake) with the display name
+/// from `users` (account id, display name); unknown accounts get 404, and
+/// [`FakeConfluence::set_outage`] applies here too. Returns the tenant base
+/// URL to install a site at (after `fake.add_tenant`).
+pub async fn start_confluence_with_users(fake: &FakeConfluence, users: &[(&str, &str)]) -> String {
+    let names: Arc<HashMap<String, String>> = Arc::new(
+        users
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.to_string()))
+            .collect(),
+    );
+    let state = fake.state.clone();
+    let directory = Router::new().route(
+        "/wiki/rest/api/user",
+        get(
+            move |headers: axum::http::HeaderMap, uri: axum::http::Uri| async move {
+                if state.outage.load(Ordering::SeqCst) {
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                if fake_verify_app_jwt(&state, &headers, "GET", &uri).is_none() {
+                    state.refused.fetch_add(1, Ordering::SeqCst);
+                    return StatusCode::UNAUTHORIZED.into_response();
+                }
+                let account = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+                    .find(|(k, _)| k == "accountId")
+                    .map(|(_, v)| v.into_owned());
+                match account.and_then(|a| names.get(&a).map(|n| (a, n.clone()))) {
+                    Some((id, name)) => axum::Json(json!({
+                        "type": "known",
+                        "accountId": id,
+                        "accountType": "atlassian",
+                        "displayName": name,
+                        "publicName": name,
+                    }))
+                    .into_response(),
+                    None => StatusCode::NOT_FOUND.into_response(),
+                }
+            },
+        ),
+    );
+    let router = Router::new()
+        .route(
+            "/wiki/rest/api/content/{id}/permission/check",
+            post(fake_permission_check),
+        )
+        .with_state(fake.state.clone())
+        .merge(directory);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("{origin}/wiki")
 }

@@ -7,5 +7,6 @@ mod all_server_fns;
 mod authoring;
 mod http_surface;
 mod install;
+mod learning;
 mod page_and_context_auth;
 mod store;
