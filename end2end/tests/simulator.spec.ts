@@ -10,6 +10,13 @@
 import { expect, test, HYDRATED, type SimConfig, type SimUser } from './fixtures';
 import type { Frame, Locator, Page } from '@playwright/test';
 
+// These tests show the macro before any course is added: start from an empty macro
+// (other suites store a course in the simulated page).
+test.beforeEach(async ({ request }) => {
+  const res = await request.put('/sim/macro', { data: { params: {} } });
+  expect(res.ok(), 'PUT /sim/macro').toBeTruthy();
+});
+
 /** The "Viewing as" user the page starts with. */
 async function currentUser(page: Page, config: SimConfig): Promise<SimUser> {
   const select = page.locator('#sim-user');

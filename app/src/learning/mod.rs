@@ -8,3 +8,4 @@
 //!   correct answer before the attempt is submitted.
 
 pub mod api;
+pub mod view;

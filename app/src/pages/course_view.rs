@@ -3,8 +3,10 @@
 
 use leptos::prelude::*;
 
+use leptos_router::hooks::use_query_map;
+
 use super::HydrationMarker;
-use crate::{ap, api};
+use crate::{ap, api, learning::view::LearnerView};
 
 /// What the bridge and the server said about the viewer.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -15,8 +17,27 @@ struct Identity {
     error: Option<String>,
 }
 
+/// The macro: the learner view when the macro holds a course (its `course`
+/// parameter, part of the signed iframe URL), else an empty-state card.
 #[component]
 pub fn CourseView() -> impl IntoView {
+    let query = use_query_map();
+    let course = query
+        .with_untracked(|q| q.get("course"))
+        .filter(|c| !c.is_empty());
+    view! {
+        <HydrationMarker />
+        {match course {
+            Some(id) => view! { <LearnerView course_id=id /> }.into_any(),
+            None => view! { <EmptyMacro /> }.into_any(),
+        }}
+    }
+}
+
+/// A macro without a course yet: says how to add one, and offers a
+/// connection check (AP bridge and server both report who you are).
+#[component]
+fn EmptyMacro() -> impl IntoView {
     let identity = RwSignal::new(None::<Identity>);
     let busy = RwSignal::new(false);
     let check = move |_| {
@@ -41,7 +62,6 @@ pub fn CourseView() -> impl IntoView {
         });
     };
     view! {
-        <HydrationMarker />
         <section class="sc-card" aria-labelledby="sc-course-title">
             <h1 id="sc-course-title" class="sc-h1">"Smart Course"</h1>
             <p class="sc-muted">"This course has no lessons yet. An author can add them with Edit macro."</p>

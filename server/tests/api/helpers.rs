@@ -939,3 +939,50 @@ pub async fn start_confluence_with_users(fake: &FakeConfluence, users: &[(&str, 
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     format!("{origin}/wiki")
 }
+
+impl TestApp {
+    /// Every learning record of tenant `client_key` — lesson views, attempts
+    /// (every column), answers and completions — one line each, sorted: to
+    /// prove that a call changed none of them.
+    pub async fn learning_records(&self, client_key: &str) -> Vec<String> {
+        const QUERIES: [&str; 4] = [
+            "SELECT 'lesson_view ' || course_id || ' ' || account_id || ' ' || lesson_id \
+                 || ' v' || CAST(version AS TEXT) || ' at ' || CAST(opened_at AS TEXT) \
+             FROM lesson_views WHERE client_key = $1",
+            "SELECT 'attempt ' || id || ' ' || course_id || ' ' || module_id || ' ' \
+                 || account_id || ' token ' || client_token \
+                 || ' v' || CAST(course_version AS TEXT) \
+                 || ' page ' || COALESCE(CAST(page_version AS TEXT), '-') \
+                 || ' cycle ' || CAST(cycle_version AS TEXT) \
+                 || ' #' || CAST(number AS TEXT) || ' seed ' || seed \
+                 || ' started ' || CAST(started_at_ms AS TEXT) \
+                 || ' deadline ' || COALESCE(CAST(deadline_ms AS TEXT), '-') \
+                 || ' active ' || CAST(last_activity_ms AS TEXT) \
+                 || ' submitted ' || COALESCE(CAST(submitted_at_ms AS TEXT), '-') \
+                 || ' score ' || COALESCE(CAST(score AS TEXT), '-') \
+                 || '/' || COALESCE(CAST(max_score AS TEXT), '-') \
+                 || ' ' || COALESCE(CAST(percent AS TEXT), '-') \
+                 || '% passed ' || COALESCE(CAST(passed AS TEXT), '-') \
+             FROM attempts WHERE client_key = $1",
+            "SELECT 'answer ' || attempt_id || ' ' || question_id || ' ' || response_json \
+                 || ' answered ' || CAST(answered_at_ms AS TEXT) \
+                 || ' received ' || CAST(received_at_ms AS TEXT) \
+             FROM attempt_answers WHERE client_key = $1",
+            "SELECT 'completion ' || course_id || ' ' || account_id \
+                 || ' v' || CAST(version AS TEXT) || ' at ' || CAST(completed_at AS TEXT) \
+             FROM completions WHERE client_key = $1",
+        ];
+        let mut conn = self.db_connection().await;
+        let mut out = Vec::new();
+        for sql in QUERIES {
+            let rows: Vec<String> = sqlx::query_scalar(sql)
+                .bind(client_key)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            out.extend(rows);
+        }
+        out.sort();
+        out
+    }
+}

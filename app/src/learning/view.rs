@@ -1,0 +1,731 @@
+//! The learner's course view inside the page: table of contents, progress,
+//! "continue where you left off", lessons with previous/next, quizzes graded
+//! on the server, answers saved as they are given (and journalled in the
+//! iframe's local storage while the network is down), certificate.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use leptos::{prelude::*, task::spawn_local};
+
+use super::api::{
+    self, AttemptQuestion, AttemptResult, AttemptView, Certificate, LearnerCourse, ResumePoint,
+};
+use crate::{
+    ap,
+    course::{learner::LearnerKind, model::Response},
+    error::AppError,
+};
+
+/// What the main area shows.
+#[derive(Clone, Debug, PartialEq)]
+enum Screen {
+    Contents,
+    Lesson(usize, usize),
+    Quiz(usize),
+    Certificate,
+}
+
+/// Saved state of the answers, announced politely.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum SaveState {
+    Idle,
+    Saving,
+    Saved,
+    Offline,
+}
+
+fn now_ms() -> i64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0
+    }
+}
+
+fn random_token() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        (0..4)
+            .map(|_| format!("{:08x}", (js_sys::Math::random() * u32::MAX as f64) as u32))
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}
+
+/// The offline journal: answers not yet confirmed by the server, per attempt,
+/// in the iframe's local storage (survives reloads and network loss).
+mod journal {
+    use super::*;
+
+    pub type Entries = BTreeMap<String, (Response, i64)>;
+
+    fn key(attempt: &str) -> String {
+        format!("smart-courses:journal:{attempt}")
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn storage() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+
+    pub fn load(attempt: &str) -> Entries {
+        #[cfg(feature = "hydrate")]
+        {
+            storage()
+                .and_then(|s| s.get_item(&key(attempt)).ok().flatten())
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = key(attempt);
+            Entries::new()
+        }
+    }
+
+    pub fn store(attempt: &str, entries: &Entries) {
+        #[cfg(feature = "hydrate")]
+        if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(entries)) {
+            let _ = s.set_item(&key(attempt), &text);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (attempt, entries);
+    }
+
+    pub fn clear(attempt: &str) {
+        #[cfg(feature = "hydrate")]
+        if let Some(s) = storage() {
+            let _ = s.remove_item(&key(attempt));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = attempt;
+    }
+}
+
+/// The course macro for a learner. `course_id` comes from the signed macro URL.
+#[component]
+pub fn LearnerView(course_id: String) -> impl IntoView {
+    let course = RwSignal::new(None::<Result<LearnerCourse, String>>);
+    let screen = RwSignal::new(Screen::Contents);
+    // Lives here, above the course body, so a result stays on screen while
+    // the course (and its progress) reloads after a submit.
+    let last_result = RwSignal::new(None::<AttemptResult>);
+    let id = StoredValue::new(course_id);
+    let reload = move || {
+        spawn_local(async move {
+            let result = api::learner_course(id.get_value())
+                .await
+                .map_err(|e| match e {
+                    AppError::NotFound => "This course has not been published yet.".to_string(),
+                    other => other.to_string(),
+                });
+            course.set(Some(result));
+            ap::resize();
+        });
+    };
+    Effect::new(move |_| reload());
+    view! {
+        {move || match course.get() {
+            None => view! { <p class="sc-muted" role="status">"Loading the course…"</p> }.into_any(),
+            Some(Err(msg)) => view! { <section class="sc-card"><p class="sc-muted" id="sc-course-error">{msg}</p></section> }.into_any(),
+            Some(Ok(c)) => view! { <CourseBody course=c screen last_result reload=Callback::new(move |_| reload()) /> }.into_any(),
+        }}
+    }
+}
+
+#[component]
+fn CourseBody(
+    course: LearnerCourse,
+    screen: RwSignal<Screen>,
+    last_result: RwSignal<Option<AttemptResult>>,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let c = StoredValue::new(course);
+    let progress = c.with_value(|c| c.progress.clone());
+    let complete = c.with_value(|c| c.completed_at_ms.is_some());
+    let resume = move |_| {
+        let target = c.with_value(|c| match &c.resume {
+            Some(ResumePoint::Attempt { module_id, .. })
+            | Some(ResumePoint::Quiz { module_id }) => c
+                .modules
+                .iter()
+                .position(|m| &m.id == module_id)
+                .map(Screen::Quiz),
+            Some(ResumePoint::Lesson {
+                module_id,
+                lesson_id,
+            }) => c
+                .modules
+                .iter()
+                .position(|m| &m.id == module_id)
+                .and_then(|mi| {
+                    c.modules[mi]
+                        .lessons
+                        .iter()
+                        .position(|l| &l.id == lesson_id)
+                        .map(|li| Screen::Lesson(mi, li))
+                }),
+            None => None,
+        });
+        if let Some(s) = target {
+            screen.set(s);
+        }
+    };
+    view! {
+        <section class="sc-card sc-course" aria-labelledby="sc-course-title">
+            <header class="sc-course-head">
+                <h1 id="sc-course-title" class="sc-h1">{c.with_value(|c| c.title.clone())}</h1>
+                <div class="sc-progress" role="progressbar" aria-label="Course progress"
+                    aria-valuemin="0" aria-valuemax="100" aria-valuenow=progress.percent.to_string()>
+                    <div class="sc-progress-bar" style=format!("width: {}%", progress.percent)></div>
+                </div>
+                <p class="sc-muted" id="sc-progress-text">
+                    {format!("{}% complete · {} of {} lessons opened · {} of {} quizzes passed",
+                        progress.percent, progress.opened_lessons.len(), progress.lessons_total,
+                        progress.passed_quizzes.len(), progress.quizzes_total)}
+                </p>
+                {c.with_value(|c| c.recertification_due).then(|| view! {
+                    <p class="sc-banner sc-banner-warn" role="note">"The course changed since you passed it: please take the quiz again to re-certify."</p>
+                })}
+                <div class="sc-row">
+                    <button class="sc-button sc-button-subtle" on:click=move |_| screen.set(Screen::Contents)>"Contents"</button>
+                    {c.with_value(|c| c.resume.is_some()).then(|| view! {
+                        <button id="sc-continue" class="sc-button" on:click=resume>"Continue where you left off"</button>
+                    })}
+                    {complete.then(|| view! {
+                        <button id="sc-show-certificate" class="sc-button" on:click=move |_| screen.set(Screen::Certificate)>"View certificate"</button>
+                    })}
+                </div>
+            </header>
+            {move || match screen.get() {
+                Screen::Contents => view! { <Contents c screen /> }.into_any(),
+                Screen::Lesson(m, l) => view! { <LessonScreen c m l screen reload /> }.into_any(),
+                Screen::Quiz(m) => view! { <QuizScreen c m result=last_result reload /> }.into_any(),
+                Screen::Certificate => view! { <CertificateScreen course_id=c.with_value(|c| c.course_id.clone()) /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Contents(c: StoredValue<LearnerCourse>, screen: RwSignal<Screen>) -> impl IntoView {
+    let course = c.get_value();
+    let opened = course.progress.opened_lessons.clone();
+    let passed = course.progress.passed_quizzes.clone();
+    view! {
+        <div class="sc-lesson-body" inner_html=course.description_html.clone()></div>
+        <nav aria-label="Table of contents">
+            <ol class="sc-toc" id="sc-toc">
+                {course.modules.into_iter().enumerate().map(|(mi, m)| {
+                    let done = passed.contains(&m.id);
+                    view! {
+                        <li>
+                            <strong>{m.title}</strong>
+                            <ul>
+                                {m.lessons.into_iter().enumerate().map(|(li, l)| {
+                                    let seen = opened.contains(&l.id);
+                                    view! {
+                                        <li>
+                                            <button class="sc-link" on:click=move |_| screen.set(Screen::Lesson(mi, li))>{l.title}</button>
+                                            {seen.then(|| view! { <span class="sc-tag" aria-label="opened">" ✓"</span> })}
+                                        </li>
+                                    }
+                                }).collect_view()}
+                                {m.quiz.map(|q| view! {
+                                    <li>
+                                        <button class="sc-link" on:click=move |_| screen.set(Screen::Quiz(mi))>
+                                            {format!("Quiz · {} questions", q.question_count)}
+                                        </button>
+                                        {done.then(|| view! { <span class="sc-tag">" passed"</span> })}
+                                    </li>
+                                })}
+                            </ul>
+                        </li>
+                    }
+                }).collect_view()}
+            </ol>
+        </nav>
+    }
+}
+
+#[component]
+fn LessonScreen(
+    c: StoredValue<LearnerCourse>,
+    m: usize,
+    l: usize,
+    screen: RwSignal<Screen>,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let (course_id, version, lesson, title, count, prev, next) = c.with_value(|c| {
+        let module = &c.modules[m];
+        let lesson = module.lessons[l].clone();
+        // Flatten lessons (and quizzes) in course order for previous/next.
+        let mut flat = Vec::new();
+        for (mi, x) in c.modules.iter().enumerate() {
+            for li in 0..x.lessons.len() {
+                flat.push(Screen::Lesson(mi, li));
+            }
+            if x.quiz.is_some() {
+                flat.push(Screen::Quiz(mi));
+            }
+        }
+        let pos = flat
+            .iter()
+            .position(|s| *s == Screen::Lesson(m, l))
+            .unwrap_or(0);
+        (
+            c.course_id.clone(),
+            c.version,
+            lesson,
+            module.title.clone(),
+            flat.len(),
+            pos.checked_sub(1).and_then(|p| flat.get(p).cloned()),
+            flat.get(pos + 1).cloned(),
+        )
+    });
+    let _ = count;
+    let already = c.with_value(|c| c.progress.opened_lessons.contains(&lesson.id));
+    let lesson_id = lesson.id.clone();
+    Effect::new(move |_| {
+        if already {
+            ap::resize();
+            return;
+        }
+        let (course_id, lesson_id) = (course_id.clone(), lesson_id.clone());
+        spawn_local(async move {
+            if api::open_lesson(course_id, version, lesson_id)
+                .await
+                .is_ok()
+            {
+                reload.run(());
+            }
+            ap::resize();
+        });
+    });
+    view! {
+        <article class="sc-lesson" aria-labelledby="sc-lesson-title">
+            <p class="sc-muted">{title}</p>
+            <h2 id="sc-lesson-title" class="sc-h2">{lesson.title}</h2>
+            <div class="sc-lesson-body" inner_html=lesson.html></div>
+            <div class="sc-row sc-pager">
+                {prev.map(|s| view! { <button class="sc-button sc-button-subtle" id="sc-prev" on:click=move |_| screen.set(s.clone())>"← Previous"</button> })}
+                {next.map(|s| view! { <button class="sc-button" id="sc-next" on:click=move |_| screen.set(s.clone())>"Next →"</button> })}
+            </div>
+        </article>
+    }
+}
+
+/// Quiz flow: summary → attempt (answers saved as given) → result.
+#[component]
+fn QuizScreen(
+    c: StoredValue<LearnerCourse>,
+    m: usize,
+    result: RwSignal<Option<AttemptResult>>,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let (course_id, module_id, summary) = c.with_value(|c| {
+        (
+            c.course_id.clone(),
+            c.modules[m].id.clone(),
+            c.modules[m].quiz.clone(),
+        )
+    });
+    let settings = c.with_value(|c| c.settings.clone());
+    let attempt = RwSignal::new(None::<AttemptView>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let (cid, mid) = (StoredValue::new(course_id), StoredValue::new(module_id));
+    let start = move || {
+        busy.set(true);
+        error.set(None);
+        result.set(None);
+        spawn_local(async move {
+            match api::start_attempt(cid.get_value(), mid.get_value(), random_token()).await {
+                Ok(a) => attempt.set(Some(a)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+            busy.set(false);
+            ap::resize();
+        });
+    };
+    // An attempt in progress is resumed straight away ("continue where you left off").
+    if summary
+        .as_ref()
+        .and_then(|s| s.open_attempt_id.as_ref())
+        .is_some()
+    {
+        Effect::new(move |_| start());
+    }
+    let Some(summary) = summary else {
+        return view! { <p>"This module has no quiz."</p> }.into_any();
+    };
+    view! {
+        <section class="sc-quiz" aria-labelledby="sc-quiz-title">
+            <h2 id="sc-quiz-title" class="sc-h2">"Quiz"</h2>
+            {move || error.get().map(|e| view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> })}
+            {move || {
+                if let Some(r) = result.get().filter(|r| mid.with_value(|m| *m == r.module_id)) {
+                    return view! { <ResultView r /> }.into_any();
+                }
+                if let Some(a) = attempt.get() {
+                    return view! { <AttemptForm a result reload /> }.into_any();
+                }
+                let limit = summary.attempts_allowed.map(|n| format!("{} of {n} attempts used", summary.attempts_used)).unwrap_or_else(|| format!("{} attempts so far", summary.attempts_used));
+                view! {
+                    <p>{format!("{} questions · pass mark {}%", summary.question_count, settings.pass_mark_percent)}</p>
+                    <p class="sc-muted">{limit}
+                        {settings.time_limit_secs.map(|s| format!(" · time limit {} min", s / 60))}
+                        {summary.best_percent.map(|p| format!(" · best {p:.0}%"))}
+                    </p>
+                    {summary.passed.then(|| view! { <p class="sc-banner sc-banner-ok">"You passed this quiz."</p> })}
+                    <button id="sc-start-quiz" class="sc-button" disabled=move || busy.get() on:click=move |_| start()>
+                        {if summary.attempts_used > 0 { "Try again" } else { "Start quiz" }}
+                    </button>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn AttemptForm(
+    a: AttemptView,
+    result: RwSignal<Option<AttemptResult>>,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let attempt_id = StoredValue::new(a.attempt_id.clone());
+    // Server time = browser time + offset (the deadline is the server's).
+    let offset = a.server_now_ms - now_ms();
+    let answers = RwSignal::new({
+        let mut map: BTreeMap<String, Response> = a.answers.clone();
+        for (q, (r, _)) in journal::load(&a.attempt_id) {
+            map.insert(q, r);
+        }
+        map
+    });
+    let save_state = RwSignal::new(if journal::load(&a.attempt_id).is_empty() {
+        SaveState::Idle
+    } else {
+        SaveState::Offline
+    });
+    let feedback = RwSignal::new(a.feedback.clone());
+    let submitting = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let remaining = RwSignal::new(a.deadline_ms.map(|d| (d - (now_ms() + offset)) / 1000));
+
+    // Pushes the journal to the server; what the server took leaves the journal.
+    let flush = move || {
+        let id = attempt_id.get_value();
+        let pending = journal::load(&id);
+        if pending.is_empty() {
+            return;
+        }
+        save_state.set(SaveState::Saving);
+        spawn_local(async move {
+            let mut left = pending.clone();
+            let mut offline = false;
+            for (q, (r, at)) in pending {
+                match api::save_answer(id.clone(), q.clone(), r, at).await {
+                    Ok(saved) => {
+                        left.remove(&q);
+                        if let Some(g) = saved.grade {
+                            feedback.try_update(|f| {
+                                f.insert(q.clone(), g);
+                            });
+                        }
+                    }
+                    Err(AppError::Transport(_)) => {
+                        offline = true;
+                        break;
+                    }
+                    Err(e) => {
+                        // Refused for good (e.g. time is up): keep it for submit, say why.
+                        error.try_set(Some(e.to_string()));
+                        left.remove(&q);
+                    }
+                }
+            }
+            journal::store(&id, &left);
+            save_state.try_set(if offline {
+                SaveState::Offline
+            } else {
+                SaveState::Saved
+            });
+        });
+    };
+    let answer = move |q: String, r: Response| {
+        answers.update(|m| {
+            m.insert(q.clone(), r.clone());
+        });
+        let id = attempt_id.get_value();
+        let mut j = journal::load(&id);
+        j.insert(q, (r, now_ms() + offset));
+        journal::store(&id, &j);
+        flush();
+    };
+    // Retry while offline; count the timer down.
+    let ticker = set_interval_with_handle(
+        move || {
+            if save_state.try_get_untracked() == Some(SaveState::Offline) {
+                flush();
+            }
+            if let Some(Some(r)) = remaining.try_get_untracked() {
+                remaining.try_set(Some(r - 1));
+            }
+        },
+        Duration::from_secs(1),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(h) = ticker {
+            h.clear();
+        }
+    });
+    let submit = move |_| {
+        submitting.set(true);
+        let id = attempt_id.get_value();
+        let journal_entries: Vec<(String, Response, i64)> = journal::load(&id)
+            .into_iter()
+            .map(|(q, (r, at))| (q, r, at))
+            .collect();
+        spawn_local(async move {
+            match api::submit_attempt(id.clone(), journal_entries).await {
+                Ok(r) => {
+                    journal::clear(&id);
+                    result.try_set(Some(r));
+                    reload.run(());
+                }
+                Err(e) => {
+                    error.try_set(Some(e.to_string()));
+                }
+            }
+            submitting.try_set(false);
+            ap::resize();
+        });
+    };
+    let questions = a.questions.clone();
+    let total = questions.len();
+    view! {
+        <form class="sc-attempt" on:submit=|ev| ev.prevent_default()>
+            <div class="sc-row">
+                <span class="sc-muted">{format!("Attempt {}", a.number)}</span>
+                {move || remaining.get().map(|s| {
+                    let s = s.max(0);
+                    view! { <span id="sc-timer" class="sc-tag" role="timer" aria-live="off">{format!("{}:{:02} left", s / 60, s % 60)}</span> }
+                })}
+                <span id="sc-answer-state" class="sc-save-state" role="status" aria-live="polite">
+                    {move || match save_state.get() {
+                        SaveState::Idle => "",
+                        SaveState::Saving => "Saving…",
+                        SaveState::Saved => "Answers saved",
+                        SaveState::Offline => "Offline — answers kept on this device, will retry",
+                    }}
+                </span>
+            </div>
+            <ol class="sc-questions">
+                {questions.into_iter().enumerate().map(|(i, q)| view! {
+                    <li><QuestionField i total q answers feedback on_answer=Callback::new(move |(q, r)| answer(q, r)) /></li>
+                }).collect_view()}
+            </ol>
+            {move || error.get().map(|e| view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> })}
+            <button id="sc-submit-quiz" class="sc-button" type="button" disabled=move || submitting.get() on:click=submit>"Submit answers"</button>
+        </form>
+    }
+}
+
+#[component]
+fn QuestionField(
+    i: usize,
+    total: usize,
+    q: AttemptQuestion,
+    answers: RwSignal<BTreeMap<String, Response>>,
+    feedback: RwSignal<BTreeMap<String, api::QuestionGrade>>,
+    on_answer: Callback<(String, Response)>,
+) -> impl IntoView {
+    let qid = q.question.id.clone();
+    let qid_s = StoredValue::new(qid.clone());
+    let current = move || answers.with(|a| a.get(&qid_s.get_value()).cloned());
+    let name = format!("sc-q-{i}");
+    let legend_id = format!("sc-q-{i}-legend");
+    let labelled_by = legend_id.clone();
+    let labelled_by_fieldset = legend_id.clone();
+    let control = match q.question.kind.clone() {
+        LearnerKind::SingleChoice { options } | LearnerKind::MultipleChoice { options, .. } => {
+            let multiple = matches!(q.question.kind, LearnerKind::MultipleChoice { .. });
+            options.into_iter().map(|o| {
+                let oid = StoredValue::new(o.id.clone());
+                view! {
+                    <label class="sc-check sc-option">
+                        <input type=if multiple { "checkbox" } else { "radio" } name=name.clone()
+                            prop:checked=move || matches!(current(), Some(Response::Choice(ids)) if ids.contains(&oid.get_value()))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                let mut ids = match current() { Some(Response::Choice(ids)) if multiple => ids, _ => Vec::new() };
+                                ids.retain(|x| *x != oid.get_value());
+                                if on { ids.push(oid.get_value()) }
+                                on_answer.run((qid_s.get_value(), Response::Choice(ids)));
+                            } />
+                        {o.text}
+                    </label>
+                }
+            }).collect_view().into_any()
+        }
+        LearnerKind::TrueFalse => view! {
+            <label class="sc-check sc-option"><input type="radio" name=name.clone() prop:checked=move || current() == Some(Response::Bool(true))
+                on:change=move |_| on_answer.run((qid_s.get_value(), Response::Bool(true))) />"True"</label>
+            <label class="sc-check sc-option"><input type="radio" name=name.clone() prop:checked=move || current() == Some(Response::Bool(false))
+                on:change=move |_| on_answer.run((qid_s.get_value(), Response::Bool(false))) />"False"</label>
+        }.into_any(),
+        LearnerKind::ShortText => view! {
+            <input class="sc-input" aria-labelledby=labelled_by.clone()
+                prop:value=move || match current() { Some(Response::Text(t)) => t, _ => String::new() }
+                on:change=move |ev| on_answer.run((qid_s.get_value(), Response::Text(event_target_value(&ev)))) />
+        }.into_any(),
+        LearnerKind::Numeric => view! {
+            <input class="sc-input" type="number" step="any" aria-labelledby=labelled_by.clone()
+                prop:value=move || match current() { Some(Response::Number(n)) => n.to_string(), _ => String::new() }
+                on:change=move |ev| { if let Ok(n) = event_target_value(&ev).parse::<f64>() { on_answer.run((qid_s.get_value(), Response::Number(n))) } } />
+        }.into_any(),
+        LearnerKind::Ordering { items } => {
+            let texts: BTreeMap<String, String> = items.iter().map(|x| (x.id.clone(), x.text.clone())).collect();
+            let initial: Vec<String> = items.iter().map(|x| x.id.clone()).collect();
+            let texts = StoredValue::new(texts);
+            let initial = StoredValue::new(initial);
+            let order = move || match current() { Some(Response::Order(ids)) => ids, _ => initial.get_value() };
+            view! {
+                <ol class="sc-order">
+                    {move || {
+                        let ids = order();
+                        let n = ids.len();
+                        ids.clone().into_iter().enumerate().map(|(pos, id)| {
+                            let text = texts.with_value(|t| t.get(&id).cloned().unwrap_or_default());
+                            let ids_up = ids.clone();
+                            let ids_down = ids.clone();
+                            view! {
+                                <li class="sc-row">
+                                    <span>{text.clone()}</span>
+                                    <button type="button" class="sc-button sc-button-subtle" aria-label=format!("Move {text} up") disabled=pos == 0
+                                        on:click=move |_| { let mut v = ids_up.clone(); if pos > 0 { v.swap(pos, pos - 1); on_answer.run((qid_s.get_value(), Response::Order(v))) } }>"↑"</button>
+                                    <button type="button" class="sc-button sc-button-subtle" aria-label=format!("Move {text} down") disabled={ pos + 1 >= n }
+                                        on:click=move |_| { let mut v = ids_down.clone(); if pos + 1 < v.len() { v.swap(pos, pos + 1); on_answer.run((qid_s.get_value(), Response::Order(v))) } }>"↓"</button>
+                                </li>
+                            }
+                        }).collect_view()
+                    }}
+                </ol>
+            }.into_any()
+        }
+        LearnerKind::Matching { prompts, answers: choices } => {
+            let choices = StoredValue::new(choices);
+            prompts.into_iter().map(|p| {
+                let pid = StoredValue::new(p.id.clone());
+                let picked = move || match current() {
+                    Some(Response::Match(pairs)) => pairs.into_iter().find(|(x, _)| *x == pid.get_value()).map(|(_, a)| a),
+                    _ => None,
+                };
+                view! {
+                    <label class="sc-label sc-inline sc-match">
+                        <span>{p.text}</span>
+                        <select class="sc-input" on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            let mut pairs = match current() { Some(Response::Match(p)) => p, _ => Vec::new() };
+                            pairs.retain(|(x, _)| *x != pid.get_value());
+                            if !v.is_empty() { pairs.push((pid.get_value(), v)) }
+                            on_answer.run((qid_s.get_value(), Response::Match(pairs)));
+                        }>
+                            <option value="" selected=move || picked().is_none()>"Choose…"</option>
+                            {choices.get_value().into_iter().map(|c| {
+                                let cid = c.id.clone();
+                                view! { <option value=c.id.clone() selected=move || picked().as_deref() == Some(cid.as_str())>{c.text}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                }
+            }).collect_view().into_any()
+        }
+    };
+    view! {
+        <fieldset class="sc-fieldset sc-question" aria-labelledby=labelled_by_fieldset>
+            <legend id=legend_id>{format!("Question {} of {total} · {} point{}", i + 1, q.question.points, if q.question.points == 1.0 { "" } else { "s" })}</legend>
+            <div class="sc-lesson-body" inner_html=q.prompt_html></div>
+            {control}
+            {move || feedback.with(|f| f.get(&qid).cloned()).map(|g| view! {
+                <div class="sc-feedback" role="status">
+                    <strong>{format!("{:?} · {} / {}", g.correct, g.score, g.max)}</strong>
+                    {g.feedback_html.map(|h| view! { <div inner_html=h></div> })}
+                </div>
+            })}
+        </fieldset>
+    }
+}
+
+#[component]
+fn ResultView(r: AttemptResult) -> impl IntoView {
+    view! {
+        <div id="sc-result" role="status" class=if r.passed { "sc-banner sc-banner-ok" } else { "sc-banner sc-banner-warn" }>
+            <strong id="sc-score">{format!("{:.0}%", r.percent)}</strong>
+            {format!(" — {} of {} points. ", r.score, r.max_score)}
+            {if r.passed { "You passed." } else { "Not passed yet." }}
+            {format!(" (Pass mark {}%.)", r.pass_mark_percent)}
+        </div>
+        <ol class="sc-questions">
+            {r.questions.into_iter().map(|q| view! {
+                <li class="sc-question">
+                    <div class="sc-lesson-body" inner_html=q.prompt_html></div>
+                    <p><strong>{format!("{:?}", q.correct)}</strong>{format!(" · {} / {}", q.score, q.max)}</p>
+                    {(!q.correct_answer.is_empty()).then(|| view! {
+                        <p class="sc-muted">"Correct answer: "{q.correct_answer.join("; ")}</p>
+                    })}
+                    {q.feedback_html.map(|h| view! { <div class="sc-feedback" inner_html=h></div> })}
+                </li>
+            }).collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn CertificateScreen(course_id: String) -> impl IntoView {
+    let cert = RwSignal::new(None::<Result<Certificate, String>>);
+    let id = StoredValue::new(course_id);
+    Effect::new(move |_| {
+        spawn_local(async move {
+            let r = api::certificate(id.get_value())
+                .await
+                .map_err(|e| e.to_string());
+            cert.try_set(Some(r));
+            ap::resize();
+        });
+    });
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(w) = web_sys::window() {
+            let _ = w.print();
+        }
+    };
+    view! {
+        {move || match cert.get() {
+            None => view! { <p class="sc-muted">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="sc-error">{e}</p> }.into_any(),
+            Some(Ok(c)) => view! {
+                <article class="sc-certificate" id="sc-certificate" aria-label="Certificate of completion">
+                    <p class="sc-muted">"Certificate of completion"</p>
+                    <h2 class="sc-cert-name" id="sc-cert-name">{c.learner_name}</h2>
+                    <p>"has completed"</p>
+                    <h3 class="sc-h2" id="sc-cert-course">{c.course_title}</h3>
+                    <p>{format!("Version {} · completed {}", c.version, crate::pages::format_epoch(c.completed_at_ms / 1000))}</p>
+                    {c.expires_at_ms.map(|e| view! { <p>{format!("Valid until {}{}", crate::pages::format_epoch(e / 1000), if c.expired { " (expired)" } else { "" })}</p> })}
+                    <p class="sc-muted">{format!("Certificate {}", c.certificate_id)}</p>
+                    <button class="sc-button sc-no-print" on:click=print>"Print"</button>
+                </article>
+            }.into_any(),
+        }}
+    }
+}
