@@ -49,6 +49,8 @@ struct Ids<'a> {
 }
 
 /// What a function can do with another site's (or learner's) data.
+// Each variant is named after the id the function takes (or does not).
+#[allow(clippy::enum_variant_names)]
 enum Isolation {
     /// Takes a course id: with another site's course id it must answer 404
     /// and change nothing.
@@ -677,12 +679,12 @@ async fn complete_course(app: &TestApp, token: &str, course: &str) -> String {
     attempt
 }
 
-/// **BUG (reported; fails until fixed in `app/src/error.rs`).** A request
-/// whose arguments cannot be read (a field missing) is answered with the
-/// JSON body `{"Invalid": "The request was malformed."}` but HTTP status 500:
+/// Regression test (fixed in `app/src/error.rs`): a request whose arguments
+/// cannot be read (a field missing) was answered with the JSON body
+/// `{"Invalid": "The request was malformed."}` but HTTP status 500, because
 /// server_fn turns argument errors into `AppError` through
-/// `FromServerFnError::from_server_fn_error`, which never sets the status
-/// (only `api::ssr::fail` does), so the default error status 500 remains.
+/// `FromServerFnError::from_server_fn_error`, which did not set the status
+/// (only `api::ssr::fail` does).
 #[tokio::test]
 async fn no_server_function_answers_an_incomplete_request_with_500() {
     // Arrange
