@@ -22,6 +22,7 @@ pub mod error;
 pub mod learning;
 pub mod pages;
 pub mod shell;
+pub mod space_admin;
 
 #[cfg(feature = "ssr")]
 pub mod connect;

@@ -88,7 +88,49 @@ fn meta_from_row(row: &sqlx::any::AnyRow) -> Result<VersionMeta, sqlx::Error> {
     })
 }
 
+/// A course as the space-admin overview lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpaceCourse {
+    pub id: String,
+    pub title: String,
+    pub page_id: String,
+    pub latest_version: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// At most this many courses are listed per space.
+const SPACE_LIST_LIMIT: i64 = 500;
+
 impl Db {
+    /// The courses of one space of this tenant, by title.
+    pub async fn courses_in_space(
+        &self,
+        tenant: &TenantKey,
+        space_key: &str,
+    ) -> StoreResult<Vec<SpaceCourse>> {
+        let rows = sqlx::query(
+            "SELECT id, title, page_id, latest_version, updated_at FROM courses \
+             WHERE client_key = $1 AND space_key = $2 ORDER BY title, id LIMIT $3",
+        )
+        .bind(tenant.as_str())
+        .bind(space_key)
+        .bind(SPACE_LIST_LIMIT)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SpaceCourse {
+                    id: r.try_get("id")?,
+                    title: r.try_get("title")?,
+                    page_id: r.try_get("page_id")?,
+                    latest_version: r.try_get("latest_version")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
     /// Creates a course with revision 1 and no published version.
     pub async fn create_course(&self, tenant: &TenantKey, c: &NewCourse<'_>) -> StoreResult<()> {
         let now = now_epoch();

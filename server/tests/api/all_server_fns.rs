@@ -171,6 +171,14 @@ const TABLE: &[ServerFn] = &[
         progress: Progress::None,
     },
     ServerFn {
+        path: "/api/space-admin/overview",
+        args: |_| form(&[]),
+        isolation: Isolation::NoCourseId(
+            "lists only the caller's own space on the caller's own site",
+        ),
+        progress: Progress::None,
+    },
+    ServerFn {
         path: "/api/authoring/preview",
         args: |_| form(&[("markdown", "**preview**")]),
         isolation: Isolation::NoCourseId("renders only the Markdown it is sent"),
@@ -425,6 +433,7 @@ async fn no_server_function_lets_one_site_reach_another_sites_course() {
     fake.allow_edit(ADA_ON_A, PAGE);
     fake.allow_read_only(LEO_ON_A, PAGE);
     fake.allow_edit(BOB_ON_B, PAGE);
+    fake.make_space_admin(BOB_ON_B, "DEV");
     let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
     let leo = context_token(SITE_A, SECRET_A, LEO_ON_A, PAGE);
     let bob = context_token(SITE_B, SECRET_B, BOB_ON_B, PAGE);
@@ -517,6 +526,7 @@ async fn every_server_function_works_for_the_site_that_owns_the_course() {
     let app = spawn_app_with_confluence(&fake).await;
     app.install_on(&fake, SITE_A, SECRET_A).await;
     fake.allow_edit(ADA_ON_A, PAGE);
+    fake.make_space_admin(ADA_ON_A, "DEV");
     let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
     let mut arranged = Vec::new();
     for f in TABLE {
@@ -692,6 +702,7 @@ async fn no_server_function_answers_an_incomplete_request_with_500() {
     let app = spawn_app_with_confluence(&fake).await;
     app.install_on(&fake, SITE_A, SECRET_A).await;
     fake.allow_edit(ADA_ON_A, PAGE);
+    fake.make_space_admin(ADA_ON_A, "DEV");
     let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
 
     // Act: every function, with no arguments at all.
@@ -760,4 +771,44 @@ async fn the_fake_confluence_answers_the_space_admin_check_as_authz_asks_it() {
     assert_eq!(ada_admin, Ok(true));
     assert_eq!(bob_admin, Ok(false));
     assert_eq!(unknown_space, Ok(false));
+}
+
+/// The space tools tab is for space administrators only, and lists only the
+/// courses of the space the token names.
+#[tokio::test]
+async fn space_overview_is_for_space_admins_and_lists_their_space() {
+    // Arrange
+    let fake = FakeConfluence::start().await;
+    let app = spawn_app_with_confluence(&fake).await;
+    app.install_on(&fake, SITE_A, SECRET_A).await;
+    fake.allow_edit(ADA_ON_A, PAGE);
+    fake.allow_read_only(LEO_ON_A, PAGE);
+    fake.make_space_admin(ADA_ON_A, "DEV");
+    let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
+    let leo = context_token(SITE_A, SECRET_A, LEO_ON_A, PAGE);
+    create_and_publish(&app, &ada, &valid_course("Listed")).await;
+
+    // Act
+    let (admin_status, admin_body) =
+        fn_reply(app.call_fn("space-admin/overview", Some(&ada), &[]).await).await;
+    let (learner_status, learner_body) =
+        fn_reply(app.call_fn("space-admin/overview", Some(&leo), &[]).await).await;
+
+    // Assert
+    assert_eq!(admin_status, 200, "{admin_body}");
+    assert_eq!(admin_body["space_key"], "DEV", "{admin_body}");
+    assert_eq!(
+        admin_body["courses"][0]["latest_version"], 1,
+        "{admin_body}"
+    );
+    assert_eq!(
+        admin_body["courses"].as_array().map(Vec::len),
+        Some(1),
+        "{admin_body}"
+    );
+    assert_eq!(learner_status, 403, "{learner_body}");
+    assert!(
+        !learner_body.to_string().contains("Listed"),
+        "{learner_body}"
+    );
 }

@@ -1,0 +1,7 @@
+//! Space administration (the space tools tab): what space admins see of the
+//! courses in their space. Enrolments, due dates and reports build on this.
+//!
+//! - [`api`]: the server functions (`/api/space-admin/*`); each checks with
+//!   Confluence that the caller administers the space.
+
+pub mod api;
