@@ -28,9 +28,11 @@ const KNOWN_NOISE: RegExp[] = [
 /** Hydration means fetching and starting the WASM bundle: allow for a cold server. */
 export const HYDRATED = { timeout: 20_000 };
 
-export const test = base.extend<{ hostErrors: string[]; config: SimConfig }>({
+export const test = base.extend<{ hostErrors: string[]; config: SimConfig; expectedErrors: RegExp[] }>({
+  // Console errors a test provokes on purpose (e.g. a refused request it checks).
+  expectedErrors: [[], { option: true }],
   hostErrors: [
-    async ({ page }, use) => {
+    async ({ page, expectedErrors }, use) => {
       const errors: string[] = [];
       // `pageerror` covers the host page and its iframes (same site, one renderer).
       page.on('pageerror', (err) => errors.push(`uncaught: ${err.message}`));
@@ -38,6 +40,8 @@ export const test = base.extend<{ hostErrors: string[]; config: SimConfig }>({
         if (msg.type() !== 'error') return;
         const text = msg.text();
         if (KNOWN_NOISE.some((re) => re.test(text))) return;
+        const where = msg.location().url || 'unknown source';
+        if (expectedErrors.some((re) => re.test(`${text} (${where})`))) return;
         errors.push(`console.error: ${text} (${msg.location().url || 'unknown source'})`);
       });
       // A macro iframe (`moduleType: dynamicContentMacros`) makes iframe.js load
