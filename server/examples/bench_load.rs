@@ -184,22 +184,64 @@ async fn main() -> anyhow::Result<()> {
                 "context": {"confluence": {"content": {"id": "98305"}, "space": {"key": "DEV"}}}}),
         &EncodingKey::from_secret(SECRET.as_bytes())?,
     )?;
+    // A course with a few modules, saved and published through the API.
+    let auth = format!("JWT {token}");
+    let lesson = |i: usize| {
+        json!({"id": format!("l{i}"), "title": format!("Lesson {i}"),
+               "body_md": "Some **text** with a [link](https://example.com).\n\n".repeat(20)})
+    };
+    let question = |i: usize| {
+        json!({"id": format!("q{i}"), "prompt_md": format!("Question {i}?"), "points": 1.0,
+               "kind": {"type": "single_choice", "options": [
+                   {"id": "a", "text": "Right", "correct": true},
+                   {"id": "b", "text": "Wrong", "correct": false}]}})
+    };
+    let modules: Vec<_> = (0..4)
+        .map(|m| {
+            json!({"id": format!("m{m}"), "title": format!("Module {m}"),
+                   "lessons": (0..3).map(|l| lesson(m * 10 + l)).collect::<Vec<_>>(),
+                   "quiz": {"questions": (0..5).map(|q| question(m * 10 + q)).collect::<Vec<_>>()}})
+        })
+        .collect();
+    let content =
+        json!({"title": "Bench course", "description_md": "A course.", "modules": modules});
+    let saved: serde_json::Value = http
+        .post(format!("{base}/api/authoring/save-draft"))
+        .header("Authorization", &auth)
+        .json(&json!({"course_id": null, "revision": 0, "content": content}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let course_id = saved["course_id"].as_str().unwrap_or_default().to_string();
+    http.post(format!("{base}/api/authoring/publish"))
+        .header("Authorization", &auth)
+        .form(&[
+            ("course_id", course_id.as_str()),
+            ("revision", "1"),
+            ("material", "false"),
+        ])
+        .send()
+        .await?
+        .error_for_status()?;
+
     let lua = dir.join("post.lua");
     std::fs::write(
         &lua,
         format!(
-            "wrk.method = \"POST\"\nwrk.body = \"\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\nwrk.headers[\"Authorization\"] = \"JWT {token}\"\n"
+            "wrk.method = \"POST\"\nwrk.body = \"course_id={course_id}\"\nwrk.headers[\"Content-Type\"] = \"application/x-www-form-urlencoded\"\nwrk.headers[\"Authorization\"] = \"{auth}\"\n"
         ),
     )?;
     let check = http
-        .post(format!("{base}/api/whoami"))
-        .header("Authorization", format!("JWT {token}"))
-        .form(&[("", "")])
+        .post(format!("{base}/api/authoring/open"))
+        .header("Authorization", &auth)
+        .form(&[("course_id", course_id.as_str())])
         .send()
         .await?;
     anyhow::ensure!(
         check.status().is_success(),
-        "authenticated call failed: {}",
+        "authenticated course read failed: {}",
         check.status()
     );
 
@@ -214,7 +256,12 @@ async fn main() -> anyhow::Result<()> {
         let base = base.clone();
         let lua = lua.clone();
         tokio::task::spawn_blocking(move || {
-            wrk(&format!("{base}/api/whoami"), Some(&lua), connections, secs)
+            wrk(
+                &format!("{base}/api/authoring/open"),
+                Some(&lua),
+                connections,
+                secs,
+            )
         })
         .await??
     };
@@ -226,7 +273,7 @@ async fn main() -> anyhow::Result<()> {
         health.0, health.1, health.2
     );
     println!(
-        "| POST /api/whoami (context JWT verified, tenant lookup) | {:.0} | {:.2} ms | {:.2} ms |",
+        "| POST /api/authoring/open (context JWT, tenant, permission (cached), course read) | {:.0} | {:.2} ms | {:.2} ms |",
         authed.0, authed.1, authed.2
     );
     println!("\n{connections} connections, {secs} s each, wrk -t2 on the same 2 cores; RSS {} MiB before, {} MiB after.",
