@@ -10,7 +10,9 @@ use leptos::config::LeptosOptions;
 use url::Url;
 
 use crate::{
-    connect::{authz::AuthzCache, host_client::HostTokenCache, install::InstallKeyCache},
+    connect::{
+        authz::AuthzCache, host_client::HostTokenCache, install::InstallKeyCache, users::NameCache,
+    },
     shell::SiteAssets,
     store::Db,
 };
@@ -69,6 +71,8 @@ pub struct AppState {
     /// Recent permission answers from Confluence (a few seconds), see
     /// [`crate::connect::authz`].
     pub authz: AuthzCache,
+    /// Users' display names (ten minutes), see [`crate::connect::users`].
+    pub names: NameCache,
     pub assets: Arc<SiteAssets>,
 }
 

@@ -1,76 +1,77 @@
 /**
  * A learner inside the page: reads the lessons, takes the quiz (graded on the
- * server), sees the score, and gets a certificate. The course is authored and
- * published through the app's real API with a real context JWT from the
+ * server), sees the score, the attempt history and the certificate; keeps
+ * answering with the network cut and the submission lands exactly once; and
+ * axe-core finds nothing serious on any screen. Courses are authored and
+ * published through the app's real API with real context JWTs from the
  * simulator, then put into the page's macro.
  */
+import AxeBuilder from '@axe-core/playwright';
+import type { FrameLocator, Page } from '@playwright/test';
 import { expect, test, HYDRATED } from './fixtures';
-import type { APIRequestContext } from '@playwright/test';
+import { callFn, EVERY_KIND, FIRE_SAFETY, LEARNER, publishCourse } from './courses';
 
-const AUTHOR = '557058:ada-author-0001';
-const LEARNER = '557058:leo-learner-0002';
-
-async function contextToken(request: APIRequestContext, user: string): Promise<string> {
-  const res = await request.post('/sim/context-token', { data: { module: 'macro', user } });
-  expect(res.ok()).toBeTruthy();
-  return (await res.json()).token;
-}
-
-async function publishCourse(request: APIRequestContext, appBaseUrl: string): Promise<string> {
-  const token = await contextToken(request, AUTHOR);
-  const headers = { Authorization: `JWT ${token}` };
-  const content = {
-    title: 'Fire safety',
-    description_md: 'Ten minutes that may save your life.',
-    modules: [
-      {
-        id: 'm1',
-        title: 'Basics',
-        lessons: [
-          { id: 'l1', title: 'Alarms', body_md: 'When the **alarm** rings, leave.' },
-          { id: 'l2', title: 'Exits', body_md: 'Know your two nearest exits.' },
-        ],
-        quiz: {
-          questions: [
-            {
-              id: 'q1',
-              prompt_md: 'What do you do when the alarm rings?',
-              points: 1,
-              kind: {
-                type: 'single_choice',
-                options: [
-                  { id: 'a', text: 'Leave the building', correct: true },
-                  { id: 'b', text: 'Finish the email', correct: false },
-                ],
-              },
-            },
-            { id: 'q2', prompt_md: 'Lifts are safe in a fire.', points: 1, kind: { type: 'true_false', answer: false } },
-          ],
-        },
-      },
-    ],
-  };
-  const saved = await request.post(`${appBaseUrl}/api/authoring/save-draft`, {
-    headers,
-    data: { course_id: null, revision: 0, content },
-  });
-  expect(saved.ok(), await saved.text()).toBeTruthy();
-  const { course_id, revision } = await saved.json();
-  const published = await request.post(`${appBaseUrl}/api/authoring/publish`, {
-    headers,
-    form: { course_id, revision: String(revision), material: 'false' },
-  });
-  expect(published.ok(), await published.text()).toBeTruthy();
-  const macro = await request.put('/sim/macro', { data: { params: { course: course_id } } });
-  expect(macro.ok()).toBeTruthy();
-  return course_id;
-}
-
-test('a learner reads the lessons, passes the quiz and gets a certificate', async ({ page, request, config }) => {
-  await publishCourse(request, config.appBaseUrl);
+async function openAsLearner(page: Page): Promise<FrameLocator> {
   await page.goto(`/?user=${encodeURIComponent(LEARNER)}#page`);
   const macro = page.frameLocator('#sim-macro-slot iframe');
   await expect(macro.locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+  return macro;
+}
+
+/** Serious or critical axe-core findings in the macro iframe. */
+async function seriousFindings(page: Page, screen: string): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).include('#sim-macro-slot iframe').analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+}
+
+/** Answers questions `from`..`to` (0-based, end excluded) of EVERY_KIND correctly. */
+async function answerEveryKind(macro: FrameLocator, from: number, to = 7) {
+  const steps: Array<() => Promise<void>> = [
+    async () => {
+      await macro.getByLabel('Black (CO2)').focus();
+      await macro.getByLabel('Black (CO2)').press('Space');
+    },
+    async () => {
+      await macro.getByLabel('Overloaded sockets').check();
+      await macro.getByLabel('Blocked vents').check();
+    },
+    async () => {
+      await macro.getByLabel('False', { exact: true }).check();
+    },
+    async () => {
+      const input = macro.getByLabel(/emergency in the UK/);
+      await input.fill('999');
+      await input.press('Tab');
+    },
+    async () => {
+      const input = macro.getByLabel(/How many metres/);
+      await input.fill('52');
+      await input.press('Tab');
+    },
+    async () => {
+      const wanted = ['Raise the alarm', 'Leave by the nearest exit', 'Go to the assembly point'];
+      const list = macro.locator('ol.sc-order');
+      for (let k = 0; k < wanted.length; k++) {
+        const texts = await list.locator('li > span').allTextContents();
+        for (let i = texts.indexOf(wanted[k]); i > k; i--) {
+          await list.getByRole('button', { name: `Move ${wanted[k]} up` }).click();
+        }
+      }
+      await expect(list.locator('li > span')).toHaveText(wanted);
+    },
+    async () => {
+      await macro.locator('label.sc-match', { hasText: 'Paper' }).locator('select').selectOption({ label: 'Water' });
+      await macro.locator('label.sc-match', { hasText: 'Electrical' }).locator('select').selectOption({ label: 'CO2' });
+    },
+  ];
+  for (const step of steps.slice(from, to)) await step();
+}
+
+test('a learner reads the lessons, passes the quiz and gets a certificate', async ({ page, request, config }) => {
+  await publishCourse(request, config.appBaseUrl, FIRE_SAFETY);
+  const macro = await openAsLearner(page);
   await expect(macro.locator('#sc-course-title')).toHaveText('Fire safety');
   await expect(macro.locator('#sc-progress-text')).toContainText('0% complete');
 
@@ -91,10 +92,105 @@ test('a learner reads the lessons, passes the quiz and gets a certificate', asyn
   await macro.locator('#sc-submit-quiz').click();
   await expect(macro.locator('#sc-score')).toHaveText('100%');
   await expect(macro.locator('#sc-result')).toContainText('You passed');
+  // The attempt history lists this attempt with its score.
+  await expect(macro.locator('#sc-history .sc-history-row')).toHaveCount(1);
+  await expect(macro.locator('#sc-history .sc-history-row')).toContainText('100% (2 of 2)');
+  await expect(macro.locator('#sc-history .sc-history-row')).toContainText('Passed');
 
   // Completion and certificate.
   await expect(macro.locator('#sc-progress-text')).toContainText('100% complete');
   await macro.locator('#sc-show-certificate').click();
   await expect(macro.locator('#sc-cert-name')).toHaveText('Leo Learner');
   await expect(macro.locator('#sc-cert-course')).toHaveText('Fire safety');
+});
+
+test.describe('with the network cut mid-quiz', () => {
+  // Requests made while offline fail in the console; that is the point.
+  test.use({ expectedErrors: [/ERR_INTERNET_DISCONNECTED/] });
+
+  test('answers are kept, and the submission lands exactly once with every answer', async ({
+    page,
+    context,
+    request,
+    config,
+  }) => {
+    const courseId = await publishCourse(request, config.appBaseUrl, EVERY_KIND);
+    const macro = await openAsLearner(page);
+    await macro.getByRole('button', { name: /^Quiz · 7 questions/ }).click();
+    await macro.locator('#sc-start-quiz').click();
+
+    // Online: the first answer reaches the server.
+    await answerEveryKind(macro, 0, 1);
+    await expect(macro.locator('#sc-answer-state')).toHaveText('Answers saved');
+
+    // Offline: keep answering; the answers wait in the iframe's local storage.
+    await context.setOffline(true);
+    await answerEveryKind(macro, 1);
+    await expect(macro.locator('#sc-answer-state')).toContainText('Offline');
+    const appFrame = page.frames().find((f) => f.url().startsWith(config.appBaseUrl));
+    expect(appFrame, 'the macro iframe').toBeTruthy();
+    const journalled = await appFrame!.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith('smart-courses:journal:'));
+      return key ? Object.keys(JSON.parse(localStorage.getItem(key) ?? '{}')).sort() : [];
+    });
+    expect(journalled).toEqual(['match', 'multi', 'num', 'order', 'text', 'tf']);
+
+    // Submit while still offline: it waits, and says so.
+    await macro.locator('#sc-submit-quiz').click();
+    await expect(macro.locator('#sc-submit-pending')).toBeVisible();
+    await page.waitForTimeout(2_500); // a few retries fail while offline
+
+    // Back online: the pending submit lands by itself.
+    await context.setOffline(false);
+    await expect(macro.locator('#sc-score')).toHaveText('100%', { timeout: 15_000 });
+    await expect(macro.locator('#sc-result')).toContainText('7 of 7 points');
+    await expect(macro.locator('#sc-submit-pending')).toHaveCount(0);
+    const left = await appFrame!.evaluate(
+      () => Object.keys(localStorage).filter((k) => k.startsWith('smart-courses:journal:')).length,
+    );
+    expect(left, 'the journal is cleared once the server has the submission').toBe(0);
+
+    // Exactly one attempt, submitted once, with every answer counted.
+    const history = await callFn(request, config.appBaseUrl, LEARNER, 'learning/history', {
+      course_id: courseId,
+      module_id: 'm1',
+    });
+    expect(history).toHaveLength(1);
+    expect(history[0].state).toBe('Submitted');
+    expect(history[0].score).toBe(7);
+    expect(history[0].max_score).toBe(7);
+    await expect(macro.locator('#sc-history .sc-history-row')).toHaveCount(1);
+  });
+});
+
+test('axe-core finds no serious or critical problem on any learner screen', async ({ page, request, config }) => {
+  await publishCourse(request, config.appBaseUrl, EVERY_KIND);
+  const macro = await openAsLearner(page);
+  const findings: string[] = [];
+
+  findings.push(...(await seriousFindings(page, 'contents')));
+  await macro.locator('#sc-continue').click();
+  await expect(macro.locator('#sc-lesson-title')).toHaveText('Alarms');
+  findings.push(...(await seriousFindings(page, 'lesson')));
+  await macro.locator('#sc-next').click();
+  await expect(macro.locator('#sc-lesson-title')).toHaveText('Exits');
+  await macro.locator('#sc-next').click();
+
+  await macro.locator('#sc-start-quiz').click();
+  await expect(macro.locator('fieldset.sc-question')).toHaveCount(7);
+  findings.push(...(await seriousFindings(page, 'quiz, every question kind')));
+
+  await answerEveryKind(macro, 0);
+  await expect(macro.locator('#sc-answer-state')).toHaveText('Answers saved');
+  findings.push(...(await seriousFindings(page, 'quiz, answered')));
+  await macro.locator('#sc-submit-quiz').click();
+  await expect(macro.locator('#sc-score')).toHaveText('100%');
+  await expect(macro.locator('#sc-history .sc-history-row')).toHaveCount(1);
+  findings.push(...(await seriousFindings(page, 'result and history')));
+
+  await macro.locator('#sc-show-certificate').click();
+  await expect(macro.locator('#sc-cert-course')).toHaveText('Every question kind');
+  findings.push(...(await seriousFindings(page, 'certificate')));
+
+  expect(findings).toEqual([]);
 });

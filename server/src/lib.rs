@@ -30,7 +30,9 @@ use tokio::net::TcpListener;
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
 use app::{
-    connect::{authz::AuthzCache, host_client::HostTokenCache, install::InstallKeyCache},
+    connect::{
+        authz::AuthzCache, host_client::HostTokenCache, install::InstallKeyCache, users::NameCache,
+    },
     shell,
     state::AppState,
     store::Db,
@@ -75,6 +77,7 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         install_keys: InstallKeyCache::default(),
         host_tokens: HostTokenCache::default(),
         authz: AuthzCache::default(),
+        names: NameCache::default(),
     })
 }
 

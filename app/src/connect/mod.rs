@@ -23,6 +23,7 @@ pub mod host_client;
 pub mod install;
 pub mod jwt;
 pub mod qsh;
+pub mod users;
 
 use serde::Deserialize;
 

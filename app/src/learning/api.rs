@@ -452,12 +452,7 @@ mod ssr {
     use super::*;
     use crate::{
         api::ssr::{caller, fail},
-        connect::{
-            auth::bearer_jwt,
-            authz,
-            host_client::{HostClient, Principal},
-            Verified,
-        },
+        connect::{auth::bearer_jwt, authz, users, TenantKey, Verified},
         course::{
             grading::{self, AttemptScore},
             learner::quiz_for_learner,
@@ -593,11 +588,16 @@ mod ssr {
         course_id: &str,
         version: i64,
     ) -> Result<Arc<CourseContent>, AppError> {
-        let key = (
-            l.who.tenant.as_str().to_string(),
-            course_id.to_string(),
-            version,
-        );
+        content_of(&l.state, &l.who.tenant, course_id, version).await
+    }
+
+    async fn content_of(
+        state: &AppState,
+        tenant: &TenantKey,
+        course_id: &str,
+        version: i64,
+    ) -> Result<Arc<CourseContent>, AppError> {
+        let key = (tenant.as_str().to_string(), course_id.to_string(), version);
         if let Some(c) = version_cache()
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -605,10 +605,9 @@ mod ssr {
         {
             return Ok(c.clone());
         }
-        let row = l
-            .state
+        let row = state
             .db
-            .version(&l.who.tenant, course_id, version)
+            .version(tenant, course_id, version)
             .await
             .map_err(store_err)?
             .ok_or_else(|| fail(AppError::NotFound))?;
@@ -634,13 +633,20 @@ mod ssr {
     }
 
     async fn published(l: &Learner, row: &CourseRow) -> Result<Published, AppError> {
+        published_of(&l.state, &l.who.tenant, row).await
+    }
+
+    async fn published_of(
+        state: &AppState,
+        tenant: &TenantKey,
+        row: &CourseRow,
+    ) -> Result<Published, AppError> {
         let Some(version) = row.latest_version else {
             return Err(fail(AppError::NotFound));
         };
-        let metas = l
-            .state
+        let metas = state
             .db
-            .versions(&l.who.tenant, &row.id)
+            .versions(tenant, &row.id)
             .await
             .map_err(store_err)?;
         let cycle_start = metas
@@ -649,7 +655,7 @@ mod ssr {
             .map(|m| m.version)
             .max()
             .unwrap_or(1);
-        let content = content(l, &row.id, version).await?;
+        let content = content_of(state, tenant, &row.id, version).await?;
         Ok(Published {
             version,
             content,
@@ -688,7 +694,7 @@ mod ssr {
             .attempts(tenant, &l.account, course_id, None)
             .await
             .map_err(store_err)?;
-        let attempts = finalize_overdue(l, attempts).await?;
+        let attempts = finalize_overdue(&l.state, tenant, attempts).await?;
         let completions = db
             .completions(tenant, course_id, &l.account)
             .await
@@ -704,8 +710,11 @@ mod ssr {
         a.submitted_at_ms.is_none() && a.deadline_ms.is_some_and(|d| now > d + OFFLINE_WINDOW_MS)
     }
 
+    /// Grades the attempts whose offline window closed without a submit
+    /// (with the answers saved in time); the others pass through unchanged.
     async fn finalize_overdue(
-        l: &Learner,
+        state: &AppState,
+        tenant: &TenantKey,
         attempts: Vec<AttemptRow>,
     ) -> Result<Vec<AttemptRow>, AppError> {
         let now = now_ms();
@@ -715,10 +724,10 @@ mod ssr {
                 out.push(a);
                 continue;
             }
-            let content = content(l, &a.course_id, a.course_version).await?;
+            let content = content_of(state, tenant, &a.course_id, a.course_version).await?;
             let quiz =
                 quiz_of(&content, &a.module_id).ok_or_else(|| internal("quiz of attempt"))?;
-            match submit_in_store(l, &a, &content, quiz, &[], now).await? {
+            match submit_in_store_of(state, tenant, &a, &content, quiz, &[], now).await? {
                 SubmitOutcome::Submitted { attempt, .. }
                 | SubmitOutcome::AlreadySubmitted(attempt) => {
                     tracing::info!(attempt = %attempt.id, "graded an attempt left unsubmitted after its time limit");
@@ -795,13 +804,7 @@ mod ssr {
         progress: &ProgressDto,
         s: &Standing,
     ) -> Result<Option<CompletionRow>, AppError> {
-        let current = |list: &[CompletionRow]| {
-            list.iter()
-                .filter(|c| c.version >= p.cycle_start)
-                .min_by_key(|c| (c.completed_at, c.version))
-                .cloned()
-        };
-        if let Some(c) = current(&s.completions) {
+        if let Some(c) = current_completion(&s.completions, p.cycle_start) {
             return Ok(Some(c));
         }
         if !progress.complete {
@@ -822,7 +825,15 @@ mod ssr {
             .completions(&l.who.tenant, course_id, &l.account)
             .await
             .map_err(store_err)?;
-        Ok(current(&all))
+        Ok(current_completion(&all, p.cycle_start))
+    }
+
+    /// The completion of the cycle starting at `cycle_start`: the first one.
+    fn current_completion(list: &[CompletionRow], cycle_start: i64) -> Option<CompletionRow> {
+        list.iter()
+            .filter(|c| c.version >= cycle_start)
+            .min_by_key(|c| (c.completed_at, c.version))
+            .cloned()
     }
 
     fn recertification_due(
@@ -1059,7 +1070,7 @@ mod ssr {
                 .attempts(tenant, &l.account, &course_id, Some(&module_id))
                 .await
                 .map_err(store_err)?;
-            let attempts = finalize_overdue(&l, attempts).await?;
+            let attempts = finalize_overdue(&l.state, &l.who.tenant, attempts).await?;
             let now = now_ms();
             let cycle: Vec<&AttemptRow> = attempts
                 .iter()
@@ -1368,12 +1379,34 @@ mod ssr {
         merge_answers: &[NewAnswer<'_>],
         now: i64,
     ) -> Result<SubmitOutcome, AppError> {
+        submit_in_store_of(
+            &l.state,
+            &l.who.tenant,
+            a,
+            content,
+            quiz,
+            merge_answers,
+            now,
+        )
+        .await
+    }
+
+    /// Grades and stores attempt `a` (of `a.account_id`) in one transaction.
+    async fn submit_in_store_of(
+        state: &AppState,
+        tenant: &TenantKey,
+        a: &AttemptRow,
+        content: &CourseContent,
+        quiz: &Quiz,
+        merge_answers: &[NewAnswer<'_>],
+        now: i64,
+    ) -> Result<SubmitOutcome, AppError> {
         let pass_mark = content.settings.pass_mark_percent;
-        l.state
+        state
             .db
             .submit_attempt(
-                &l.who.tenant,
-                &l.account,
+                tenant,
+                &a.account_id,
                 &a.id,
                 now,
                 merge_answers,
@@ -1601,7 +1634,7 @@ mod ssr {
             .attempts(&l.who.tenant, &l.account, &course_id, Some(&module_id))
             .await
             .map_err(store_err)?;
-        let attempts = finalize_overdue(&l, attempts).await?;
+        let attempts = finalize_overdue(&l.state, &l.who.tenant, attempts).await?;
         let now = now_ms();
         let mut out: Vec<AttemptSummary> = attempts
             .iter()
@@ -1626,45 +1659,6 @@ mod ssr {
 
     // ---- certificate ---------------------------------------------------------
 
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct UserJson {
-        #[serde(default)]
-        display_name: Option<String>,
-        #[serde(default)]
-        public_name: Option<String>,
-    }
-
-    /// The learner's display name, asked of Confluence as the app
-    /// (`GET /rest/api/user?accountId=`); `None` when it cannot say.
-    async fn display_name(l: &Learner) -> Option<String> {
-        let client = match HostClient::for_tenant(&l.state, &l.who.tenant).await {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "certificate: cannot call Confluence for the learner's name");
-                return None;
-            }
-        };
-        let account: String = url::form_urlencoded::byte_serialize(l.account.as_bytes()).collect();
-        match client
-            .get_json::<UserJson>(
-                Principal::App,
-                &format!("/rest/api/user?accountId={account}"),
-            )
-            .await
-        {
-            Ok(u) => u
-                .display_name
-                .or(u.public_name)
-                .map(|n| n.trim().to_string())
-                .filter(|n| !n.is_empty()),
-            Err(e) => {
-                tracing::warn!(error = %e, "certificate: Confluence did not give the learner's name");
-                None
-            }
-        }
-    }
-
     pub async fn certificate(course_id: String) -> Result<Certificate, AppError> {
         let l = learner().await?;
         let row = course_row(&l, &course_id).await?;
@@ -1680,10 +1674,11 @@ mod ssr {
             .settings
             .certificate_validity_days
             .map(|days| completed_at_ms + i64::from(days) * 86_400_000);
-        let (learner_name, name_from_confluence) = match display_name(&l).await {
-            Some(name) => (name, true),
-            None => (l.account.clone(), false),
-        };
+        let (learner_name, name_from_confluence) =
+            match users::display_name(&l.state, &l.who.tenant, &l.account).await {
+                Some(name) => (name, true),
+                None => (l.account.clone(), false),
+            };
         let digest = Sha256::digest(
             format!(
                 "{}\n{}\n{}\n{}\n{}",
@@ -1708,4 +1703,130 @@ mod ssr {
             expired: expires_at_ms.is_some_and(|e| now_ms() >= e),
         })
     }
+
+    // ---- admin reports -------------------------------------------------------
+
+    /// One learner's standing on a course (space admin reports), computed by
+    /// the same rules as the learner's own view.
+    pub(crate) struct LearnerStatus {
+        pub account_id: String,
+        pub progress: ProgressDto,
+        /// Attempts in the current re-certification cycle.
+        pub attempts: u32,
+        pub best_percent: Option<f64>,
+        /// Latest lesson opened, answer saved, submit or completion (epoch ms).
+        pub last_activity_ms: i64,
+        /// The completion of the current cycle.
+        pub completion: Option<CompletionRow>,
+        pub expires_at_ms: Option<i64>,
+        pub recertification_due: bool,
+    }
+
+    /// A published course and every learner's standing on it.
+    pub(crate) struct CourseStatuses {
+        pub version: i64,
+        pub cycle_start: i64,
+        pub lessons_total: u32,
+        pub quizzes_total: u32,
+        pub learners: Vec<LearnerStatus>,
+    }
+
+    /// Every learner's standing on a course of `tenant`, from the records the
+    /// learner view and certificates read. Attempts whose offline window
+    /// closed are graded first, exactly as on the learner's next visit, so a
+    /// learner who never came back is not shown "in progress" forever.
+    /// `None` while the course has never been published.
+    pub(crate) async fn course_statuses(
+        state: &AppState,
+        tenant: &TenantKey,
+        row: &CourseRow,
+    ) -> Result<Option<CourseStatuses>, AppError> {
+        if row.latest_version.is_none() {
+            return Ok(None);
+        }
+        let p = published_of(state, tenant, row).await?;
+        let records = state
+            .db
+            .course_records(tenant, &row.id)
+            .await
+            .map_err(store_err)?;
+        let attempts = finalize_overdue(state, tenant, records.attempts).await?;
+        let mut by_learner: std::collections::BTreeMap<String, (Standing, i64)> =
+            Default::default();
+        let blank = || {
+            (
+                Standing {
+                    opened: HashSet::new(),
+                    attempts: Vec::new(),
+                    completions: Vec::new(),
+                },
+                0,
+            )
+        };
+        for (account, lesson, opened_at) in records.lesson_views {
+            let (s, last) = by_learner.entry(account).or_insert_with(blank);
+            s.opened.insert(lesson);
+            *last = (*last).max(opened_at * 1000);
+        }
+        for a in attempts {
+            let (s, last) = by_learner.entry(a.account_id.clone()).or_insert_with(blank);
+            *last = (*last)
+                .max(a.last_activity_ms)
+                .max(a.submitted_at_ms.unwrap_or_default());
+            s.attempts.push(a);
+        }
+        for (account, c) in records.completions {
+            let (s, last) = by_learner.entry(account).or_insert_with(blank);
+            *last = (*last).max(c.completed_at * 1000);
+            s.completions.push(c);
+        }
+        let mut learners = Vec::with_capacity(by_learner.len());
+        for (account_id, (s, last_activity_ms)) in by_learner {
+            let progress = progress_dto(&p.content, &s, p.cycle_start);
+            let current = current_completion(&s.completions, p.cycle_start);
+            let expires_at_ms = match &current {
+                Some(c) => content_of(state, tenant, &row.id, c.version)
+                    .await?
+                    .settings
+                    .certificate_validity_days
+                    .map(|days| c.completed_at * 1000 + i64::from(days) * 86_400_000),
+                None => None,
+            };
+            let in_cycle = s
+                .attempts
+                .iter()
+                .filter(|a| a.cycle_version == p.cycle_start);
+            learners.push(LearnerStatus {
+                attempts: in_cycle.clone().count() as u32,
+                best_percent: in_cycle
+                    .filter_map(|a| a.percent)
+                    .fold(None, |best: Option<f64>, x| {
+                        Some(best.map_or(x, |b| b.max(x)))
+                    }),
+                recertification_due: recertification_due(&s, p.cycle_start, &progress, &current),
+                account_id,
+                progress,
+                last_activity_ms,
+                completion: current,
+                expires_at_ms,
+            });
+        }
+        Ok(Some(CourseStatuses {
+            version: p.version,
+            cycle_start: p.cycle_start,
+            lessons_total: course_totals(&p.content).0,
+            quizzes_total: course_totals(&p.content).1,
+            learners,
+        }))
+    }
+
+    /// `(lessons, quizzes)` of a course version.
+    fn course_totals(c: &CourseContent) -> (u32, u32) {
+        let lessons = c.modules.iter().map(|m| m.lessons.len()).sum::<usize>();
+        let quizzes = c.modules.iter().filter(|m| m.quiz.is_some()).count();
+        (lessons as u32, quizzes as u32)
+    }
 }
+
+#[cfg(feature = "ssr")]
+pub(crate) use ssr::course_statuses;

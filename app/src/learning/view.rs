@@ -8,7 +8,8 @@ use std::{collections::BTreeMap, time::Duration};
 use leptos::{prelude::*, task::spawn_local};
 
 use super::api::{
-    self, AttemptQuestion, AttemptResult, AttemptView, Certificate, LearnerCourse, ResumePoint,
+    self, AttemptQuestion, AttemptResult, AttemptState, AttemptSummary, AttemptView, Certificate,
+    LearnerCourse, ResumePoint,
 };
 use crate::{
     ap,
@@ -372,7 +373,10 @@ fn QuizScreen(
             {move || error.get().map(|e| view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> })}
             {move || {
                 if let Some(r) = result.get().filter(|r| mid.with_value(|m| *m == r.module_id)) {
-                    return view! { <ResultView r /> }.into_any();
+                    return view! {
+                        <ResultView r />
+                        <AttemptHistory course_id=cid.get_value() module_id=mid.get_value() result />
+                    }.into_any();
                 }
                 if let Some(a) = attempt.get() {
                     return view! { <AttemptForm a result reload /> }.into_any();
@@ -388,6 +392,7 @@ fn QuizScreen(
                     <button id="sc-start-quiz" class="sc-button" disabled=move || busy.get() on:click=move |_| start()>
                         {if summary.attempts_used > 0 { "Try again" } else { "Start quiz" }}
                     </button>
+                    <AttemptHistory course_id=cid.get_value() module_id=mid.get_value() result />
                 }.into_any()
             }}
         </section>
@@ -421,43 +426,72 @@ fn AttemptForm(
     let error = RwSignal::new(None::<String>);
     let remaining = RwSignal::new(a.deadline_ms.map(|d| (d - (now_ms() + offset)) / 1000));
 
-    // Pushes the journal to the server; what the server took leaves the journal.
+    // One flush at a time; an answer given meanwhile is picked up by the
+    // next tick (`again`), so two flushes never race on the journal.
+    let in_flight = StoredValue::new(false);
+    let again = StoredValue::new(false);
+    // A submit that could not reach the server: retried every tick until it
+    // lands (the attempt id makes a repeat harmless).
+    let submit_pending = RwSignal::new(false);
+
+    // Pushes the journal to the server. An entry leaves the journal only
+    // when the server took exactly that answer (a newer answer to the same
+    // question, given meanwhile, stays for the next flush).
     let flush = move || {
+        if in_flight.get_value() {
+            again.set_value(true);
+            return;
+        }
         let id = attempt_id.get_value();
         let pending = journal::load(&id);
         if pending.is_empty() {
             return;
         }
+        in_flight.set_value(true);
         save_state.set(SaveState::Saving);
         spawn_local(async move {
-            let mut left = pending.clone();
+            let mut done = Vec::new();
             let mut offline = false;
             for (q, (r, at)) in pending {
-                match api::save_answer(id.clone(), q.clone(), r, at).await {
+                match api::save_answer(id.clone(), q.clone(), r.clone(), at).await {
                     Ok(saved) => {
-                        left.remove(&q);
                         if let Some(g) = saved.grade {
                             feedback.try_update(|f| {
                                 f.insert(q.clone(), g);
                             });
                         }
+                        done.push((q, (r, at)));
                     }
-                    Err(AppError::Transport(_)) => {
+                    // Network down, or the server could not store it this
+                    // time: keep it and retry.
+                    Err(AppError::Transport(_) | AppError::Internal) => {
                         offline = true;
                         break;
                     }
                     Err(e) => {
-                        // Refused for good (e.g. time is up): keep it for submit, say why.
+                        // Refused for good (e.g. time is up): the submit will
+                        // send the journal again and the server says which
+                        // answers it could not count.
                         error.try_set(Some(e.to_string()));
-                        left.remove(&q);
+                        done.push((q, (r, at)));
                     }
                 }
             }
+            let mut left = journal::load(&id);
+            for (q, entry) in done {
+                if left.get(&q) == Some(&entry) {
+                    left.remove(&q);
+                }
+            }
             journal::store(&id, &left);
+            in_flight.set_value(false);
             save_state.try_set(if offline {
                 SaveState::Offline
-            } else {
+            } else if left.is_empty() {
                 SaveState::Saved
+            } else {
+                again.set_value(true);
+                SaveState::Saving
             });
         });
     };
@@ -471,11 +505,49 @@ fn AttemptForm(
         journal::store(&id, &j);
         flush();
     };
-    // Retry while offline; count the timer down.
+    let do_submit = move || {
+        if submitting.get_untracked() {
+            return;
+        }
+        submitting.set(true);
+        error.set(None);
+        let id = attempt_id.get_value();
+        let journal_entries: Vec<(String, Response, i64)> = journal::load(&id)
+            .into_iter()
+            .map(|(q, (r, at))| (q, r, at))
+            .collect();
+        spawn_local(async move {
+            match api::submit_attempt(id.clone(), journal_entries).await {
+                Ok(r) => {
+                    journal::clear(&id);
+                    submit_pending.try_set(false);
+                    result.try_set(Some(r));
+                    reload.run(());
+                }
+                Err(AppError::Transport(_) | AppError::Internal) => {
+                    submit_pending.try_set(true);
+                    save_state.try_set(SaveState::Offline);
+                }
+                Err(e) => {
+                    submit_pending.try_set(false);
+                    error.try_set(Some(e.to_string()));
+                }
+            }
+            submitting.try_set(false);
+            ap::resize();
+        });
+    };
+    // Retry while offline (answers, then a pending submit); count the timer down.
     let ticker = set_interval_with_handle(
         move || {
-            if save_state.try_get_untracked() == Some(SaveState::Offline) {
+            let retry = save_state.try_get_untracked() == Some(SaveState::Offline)
+                || again.try_get_value() == Some(true);
+            if retry && in_flight.try_get_value() == Some(false) {
+                again.try_set_value(false);
                 flush();
+            }
+            if submit_pending.try_get_untracked() == Some(true) {
+                do_submit();
             }
             if let Some(Some(r)) = remaining.try_get_untracked() {
                 remaining.try_set(Some(r - 1));
@@ -489,28 +561,7 @@ fn AttemptForm(
             h.clear();
         }
     });
-    let submit = move |_| {
-        submitting.set(true);
-        let id = attempt_id.get_value();
-        let journal_entries: Vec<(String, Response, i64)> = journal::load(&id)
-            .into_iter()
-            .map(|(q, (r, at))| (q, r, at))
-            .collect();
-        spawn_local(async move {
-            match api::submit_attempt(id.clone(), journal_entries).await {
-                Ok(r) => {
-                    journal::clear(&id);
-                    result.try_set(Some(r));
-                    reload.run(());
-                }
-                Err(e) => {
-                    error.try_set(Some(e.to_string()));
-                }
-            }
-            submitting.try_set(false);
-            ap::resize();
-        });
-    };
+    let submit = move |_| do_submit();
     let questions = a.questions.clone();
     let total = questions.len();
     view! {
@@ -536,7 +587,13 @@ fn AttemptForm(
                 }).collect_view()}
             </ol>
             {move || error.get().map(|e| view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> })}
-            <button id="sc-submit-quiz" class="sc-button" type="button" disabled=move || submitting.get() on:click=submit>"Submit answers"</button>
+            {move || submit_pending.get().then(|| view! {
+                <p id="sc-submit-pending" class="sc-banner sc-banner-warn" role="status">
+                    "You are offline. Your answers are kept on this device and will be submitted as soon as the connection is back."
+                </p>
+            })}
+            <button id="sc-submit-quiz" class="sc-button" type="button"
+                disabled=move || submitting.get() || submit_pending.get() on:click=submit>"Submit answers"</button>
         </form>
     }
 }
@@ -555,7 +612,9 @@ fn QuestionField(
     let current = move || answers.with(|a| a.get(&qid_s.get_value()).cloned());
     let name = format!("sc-q-{i}");
     let legend_id = format!("sc-q-{i}-legend");
-    let labelled_by = legend_id.clone();
+    let prompt_id = format!("sc-q-{i}-prompt");
+    // Inputs without their own label are named by the question number and its prompt.
+    let labelled_by = format!("{legend_id} {prompt_id}");
     let labelled_by_fieldset = legend_id.clone();
     let control = match q.question.kind.clone() {
         LearnerKind::SingleChoice { options } | LearnerKind::MultipleChoice { options, .. } => {
@@ -655,7 +714,7 @@ fn QuestionField(
     view! {
         <fieldset class="sc-fieldset sc-question" aria-labelledby=labelled_by_fieldset>
             <legend id=legend_id>{format!("Question {} of {total} · {} point{}", i + 1, q.question.points, if q.question.points == 1.0 { "" } else { "s" })}</legend>
-            <div class="sc-lesson-body" inner_html=q.prompt_html></div>
+            <div class="sc-lesson-body" id=prompt_id inner_html=q.prompt_html></div>
             {control}
             {move || feedback.with(|f| f.get(&qid).cloned()).map(|g| view! {
                 <div class="sc-feedback" role="status">
@@ -688,6 +747,78 @@ fn ResultView(r: AttemptResult) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ol>
+    }
+}
+
+/// The learner's attempts at one quiz, newest first, with scores (fetched
+/// again after each submit).
+#[component]
+fn AttemptHistory(
+    course_id: String,
+    module_id: String,
+    result: RwSignal<Option<AttemptResult>>,
+) -> impl IntoView {
+    let rows = RwSignal::new(None::<Vec<AttemptSummary>>);
+    let ids = StoredValue::new((course_id, module_id));
+    Effect::new(move |_| {
+        result.track();
+        let (cid, mid) = ids.get_value();
+        spawn_local(async move {
+            if let Ok(h) = api::attempt_history(cid, mid).await {
+                rows.set(Some(h));
+                ap::resize();
+            }
+        });
+    });
+    let when = |ms: i64| crate::pages::format_epoch(ms.div_euclid(1000));
+    move || {
+        rows.get().filter(|r| !r.is_empty()).map(|r| {
+            view! {
+                <section class="sc-history" aria-labelledby="sc-history-title">
+                    <h3 id="sc-history-title" class="sc-h3">"Your attempts"</h3>
+                    <table class="sc-table" id="sc-history">
+                        <caption class="sc-visually-hidden">"Your attempts at this quiz, newest first"</caption>
+                        <thead><tr>
+                            <th scope="col">"Attempt"</th><th scope="col">"Started"</th>
+                            <th scope="col">"Submitted"</th><th scope="col">"Score"</th>
+                            <th scope="col">"Result"</th>
+                        </tr></thead>
+                        <tbody>
+                            {r.into_iter().map(|a| {
+                                let label = if a.current_cycle {
+                                    format!("{} (v{})", a.number, a.course_version)
+                                } else {
+                                    format!("{} (v{}, before re-certification)", a.number, a.course_version)
+                                };
+                                let submitted = match (a.state, a.submitted_at_ms) {
+                                    (_, Some(ms)) => when(ms),
+                                    (AttemptState::InProgress, None) => "in progress".to_string(),
+                                    (_, None) => "time up".to_string(),
+                                };
+                                let score = match (a.percent, a.score, a.max_score) {
+                                    (Some(p), Some(s), Some(m)) => format!("{p:.0}% ({s} of {m})"),
+                                    _ => "—".to_string(),
+                                };
+                                let outcome = match a.passed {
+                                    Some(true) => "Passed",
+                                    Some(false) => "Not passed",
+                                    None => "—",
+                                };
+                                view! {
+                                    <tr class="sc-history-row">
+                                        <th scope="row">{label}</th>
+                                        <td>{when(a.started_at_ms)}</td>
+                                        <td>{submitted}</td>
+                                        <td>{score}</td>
+                                        <td>{outcome}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </section>
+            }
+        })
     }
 }
 

@@ -535,6 +535,80 @@ impl Db {
     }
 }
 
+/// Everything every learner did on one course, for the space admin's report
+/// (read only; the learner-side rules in [`crate::learning::api`] interpret it).
+#[derive(Clone, Debug, Default)]
+pub struct CourseRecords {
+    /// `(account id, lesson id, opened at (seconds))` of every lesson opened.
+    pub lesson_views: Vec<(String, String, i64)>,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<AttemptRow>,
+    /// `(account id, completion)`, oldest version first.
+    pub completions: Vec<(String, CompletionRow)>,
+}
+
+impl Db {
+    /// All learners' records on a course of this tenant (admin reports).
+    pub async fn course_records(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+    ) -> StoreResult<CourseRecords> {
+        let lesson_views = sqlx::query(
+            "SELECT account_id, lesson_id, opened_at FROM lesson_views \
+             WHERE client_key = $1 AND course_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("account_id")?,
+                r.try_get("lesson_id")?,
+                r.try_get("opened_at")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+        let attempts = sqlx::query(select_attempts!(
+            "WHERE client_key = $1 AND course_id = $2 \
+             ORDER BY started_at_ms, cycle_version, number"
+        ))
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(attempt_from_row)
+        .collect::<Result<_, _>>()?;
+        let completions = sqlx::query(
+            "SELECT account_id, version, completed_at FROM completions \
+             WHERE client_key = $1 AND course_id = $2 ORDER BY version",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("account_id")?,
+                CompletionRow {
+                    version: r.try_get("version")?,
+                    completed_at: r.try_get("completed_at")?,
+                },
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+        Ok(CourseRecords {
+            lesson_views,
+            attempts,
+            completions,
+        })
+    }
+}
+
 /// Takes the attempt row for writing if it is open and the learner's:
 /// `false` when it is submitted, missing or someone else's. On PostgreSQL
 /// this row lock orders concurrent saves and submits of one attempt.

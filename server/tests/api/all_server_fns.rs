@@ -179,6 +179,18 @@ const TABLE: &[ServerFn] = &[
         progress: Progress::None,
     },
     ServerFn {
+        path: "/api/space-admin/course-report",
+        args: |ids| form(&[("course_id", ids.course)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::None,
+    },
+    ServerFn {
+        path: "/api/space-admin/course-report-csv",
+        args: |ids| form(&[("course_id", ids.course)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::None,
+    },
+    ServerFn {
         path: "/api/authoring/preview",
         args: |_| form(&[("markdown", "**preview**")]),
         isolation: Isolation::NoCourseId("renders only the Markdown it is sent"),

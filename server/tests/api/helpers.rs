@@ -389,6 +389,10 @@ struct FakeState {
     checks: Arc<Mutex<Vec<SeenCheck>>>,
     /// Requests refused because the app JWT did not verify.
     refused: Arc<AtomicUsize>,
+    /// Account id → display name (`GET /wiki/rest/api/user?accountId=`).
+    users: Arc<Mutex<HashMap<String, String>>>,
+    /// User lookups answered (to see the app's name cache at work).
+    user_lookups: Arc<AtomicUsize>,
 }
 
 /// A fake Confluence on `127.0.0.1:0`: `POST /wiki/rest/api/content/{id}/permission/check`
@@ -413,6 +417,7 @@ impl FakeConfluence {
             .route("/oauth2/token", post(fake_token))
             .route("/wiki/api/v2/spaces", get(fake_spaces))
             .route("/wiki/api/v2/spaces/{id}/operations", get(fake_operations))
+            .route("/wiki/rest/api/user", get(fake_user))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -457,6 +462,20 @@ impl FakeConfluence {
     pub fn allow_read_only(&self, account: &str, content_id: &str) {
         self.grant(account, content_id, "read", true);
         self.grant(account, content_id, "update", false);
+    }
+
+    /// Confluence knows `account` by `name`.
+    pub fn add_user(&self, account: &str, name: &str) {
+        self.state
+            .users
+            .lock()
+            .unwrap()
+            .insert(account.to_string(), name.to_string());
+    }
+
+    /// User lookups answered so far.
+    pub fn user_lookups(&self) -> usize {
+        self.state.user_lookups.load(Ordering::SeqCst)
     }
 
     /// `account` administers the space `space_key`.
@@ -885,59 +904,49 @@ pub async fn fn_reply(resp: reqwest::Response) -> (u16, Value) {
 // Learner names for certificates: the fake Confluence with a user directory.
 // ---------------------------------------------------------------------------
 
-/// A second front door to `fake` — the same tenants, grants and recorded
-/// checks — that also answers `GET /wiki/rest/api/user?accountId=` (the app
-/// JWT verified like every other call to the fake) with the display name
-/// from `users` (account id, display name); unknown accounts get 404, and
-/// [`FakeConfluence::set_outage`] applies here too. Returns the tenant base
-/// URL to install a site at (after `fake.add_tenant`).
+/// Gives `fake` a user directory: `GET /wiki/rest/api/user?accountId=` (the
+/// app JWT verified like every other call to the fake) answers with the
+/// display name from `users` (account id, display name); unknown accounts
+/// get 404, and [`FakeConfluence::set_outage`] applies. Adds the tenant
+/// (`SITE`-style: call `install_at` with the returned base URL).
 pub async fn start_confluence_with_users(fake: &FakeConfluence, users: &[(&str, &str)]) -> String {
-    let names: Arc<HashMap<String, String>> = Arc::new(
-        users
-            .iter()
-            .map(|(id, name)| (id.to_string(), name.to_string()))
-            .collect(),
-    );
-    let state = fake.state.clone();
-    let directory = Router::new().route(
-        "/wiki/rest/api/user",
-        get(
-            move |headers: axum::http::HeaderMap, uri: axum::http::Uri| async move {
-                if state.outage.load(Ordering::SeqCst) {
-                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
-                }
-                if fake_verify_app_jwt(&state, &headers, "GET", &uri).is_none() {
-                    state.refused.fetch_add(1, Ordering::SeqCst);
-                    return StatusCode::UNAUTHORIZED.into_response();
-                }
-                let account = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-                    .find(|(k, _)| k == "accountId")
-                    .map(|(_, v)| v.into_owned());
-                match account.and_then(|a| names.get(&a).map(|n| (a, n.clone()))) {
-                    Some((id, name)) => axum::Json(json!({
-                        "type": "known",
-                        "accountId": id,
-                        "accountType": "atlassian",
-                        "displayName": name,
-                        "publicName": name,
-                    }))
-                    .into_response(),
-                    None => StatusCode::NOT_FOUND.into_response(),
-                }
-            },
-        ),
-    );
-    let router = Router::new()
-        .route(
-            "/wiki/rest/api/content/{id}/permission/check",
-            post(fake_permission_check),
-        )
-        .with_state(fake.state.clone())
-        .merge(directory);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
-    format!("{origin}/wiki")
+    for (id, name) in users {
+        fake.add_user(id, name);
+    }
+    fake.base_url()
+}
+
+async fn fake_user(
+    State(state): State<FakeState>,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    if state.outage.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    if fake_verify_app_jwt(&state, &headers, "GET", &uri).is_none() {
+        state.refused.fetch_add(1, Ordering::SeqCst);
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    state.user_lookups.fetch_add(1, Ordering::SeqCst);
+    let account = url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == "accountId")
+        .map(|(_, v)| v.into_owned());
+    let name = account.and_then(|a| {
+        let users = state.users.lock().unwrap();
+        users.get(&a).map(|n| (a.clone(), n.clone()))
+    });
+    match name {
+        Some((id, name)) => axum::Json(json!({
+            "type": "known",
+            "accountId": id,
+            "accountType": "atlassian",
+            "displayName": name,
+            "publicName": name,
+        }))
+        .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 impl TestApp {

@@ -22,6 +22,8 @@ const LEA: &str = "557058:lea-learner";
 const LEO: &str = "557058:leo-learner";
 /// May not view [`PAGE`].
 const NED: &str = "557058:ned-nobody";
+/// Administers space `DEV` (where [`PAGE`] is); reads the reports.
+const SAM: &str = "557058:sam-space-admin";
 /// A learner on site B who may view page [`PAGE`] of site B.
 const BOB_ON_B: &str = "557058:bob-on-site-b";
 /// The server's grace after a deadline (`app::learning::api::GRACE_MS`).
@@ -68,6 +70,7 @@ impl Site {
         fake.allow_read_only(LEA, PAGE);
         fake.allow_read_only(LEO, PAGE);
         fake.grant(NED, PAGE, "read", false);
+        fake.make_space_admin(SAM, "DEV");
     }
 
     fn token(&self, account: &str) -> String {
@@ -251,6 +254,42 @@ impl Site {
 
     async fn count(&self, sql: &str) -> i64 {
         self.app.count(sql).await
+    }
+
+    async fn report(&self, who: &str, id: &str) -> (u16, Value) {
+        self.form(
+            &self.token(who),
+            "space-admin/course-report",
+            &[("course_id", id)],
+        )
+        .await
+    }
+
+    /// The report row of `account`.
+    async fn report_row(&self, id: &str, account: &str) -> Value {
+        let (status, r) = self.report(SAM, id).await;
+        assert_eq!(status, 200, "{r}");
+        r["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["account_id"] == account)
+            .cloned()
+            .unwrap_or_else(|| panic!("no row for {account}: {r}"))
+    }
+
+    /// Lea opens both lessons and passes the one-question quiz.
+    async fn complete(&self, who: &str, id: &str, version: i64) {
+        self.open_all(who, id, version).await;
+        let view = self.start_ok(who, id).await;
+        let (_, r) = self
+            .submit(
+                who,
+                view["attempt_id"].as_str().unwrap(),
+                json!([["t1", r_bool(true), now_ms()]]),
+            )
+            .await;
+        assert_eq!(r["course_complete"], true, "{r}");
     }
 }
 
@@ -1513,4 +1552,227 @@ async fn learning_a_course_is_shown_only_to_those_who_may_view_its_own_page() {
     assert!(!mal_body.to_string().contains("Fire"));
     assert_eq!(lea_course, 200, "{lea_body}");
     assert_eq!(site.count("SELECT COUNT(*) FROM attempts").await, 0);
+}
+
+// ---- space admin reports (the same records) ------------------------------------
+
+#[tokio::test]
+async fn report_shows_each_learners_progress_completion_and_expiry_to_space_admins() {
+    // Arrange: Lea completes; Leo opened one lesson and failed the quiz once.
+    let site = Site::with_names(&[(LEA, "Lea Learner")]).await;
+    let id = site
+        .publish(&true_false_course(
+            1,
+            json!({"certificate_validity_days": 30, "pass_mark_percent": 100}),
+        ))
+        .await;
+    site.complete(LEA, &id, 1).await;
+    site.open_lesson(LEO, &id, 1, "l1").await;
+    let leo = site.start_ok(LEO, &id).await;
+    let (_, failed) = site
+        .submit(
+            LEO,
+            leo["attempt_id"].as_str().unwrap(),
+            json!([["t1", r_bool(false), now_ms()]]),
+        )
+        .await;
+    assert_eq!(failed["passed"], false);
+    let (_, cert) = site.certificate(LEA, &id).await;
+
+    // Act
+    let (status, report) = site.report(SAM, &id).await;
+
+    // Assert
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["title"], "Fire safety");
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["lessons_total"], 2);
+    assert_eq!(report["quizzes_total"], 1);
+    assert_eq!(
+        report["totals"],
+        json!({"learners": 2, "completed": 1, "in_progress": 1,
+               "recertification_due": 0, "expired": 0})
+    );
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    // Sorted by name: "557058:leo…" (no name from Confluence) before "Lea Learner".
+    assert_eq!(rows[0]["account_id"], LEO);
+    assert_eq!(rows[0]["name"], Value::Null);
+    assert_eq!(rows[0]["state"], "InProgress");
+    assert_eq!(rows[0]["lessons_opened"], 1);
+    assert_eq!(rows[0]["quizzes_passed"], 0);
+    assert_eq!(rows[0]["attempts"], 1);
+    assert!(close(&rows[0]["best_percent"], 0.0), "{report}");
+    assert_eq!(rows[0]["progress_percent"], 33);
+    assert_eq!(rows[0]["completed_at_ms"], Value::Null);
+    assert_eq!(rows[1]["account_id"], LEA);
+    assert_eq!(rows[1]["name"], "Lea Learner");
+    assert_eq!(rows[1]["state"], "Completed");
+    assert_eq!(rows[1]["progress_percent"], 100);
+    assert!(close(&rows[1]["best_percent"], 100.0));
+    // The same data as the learner's certificate.
+    assert_eq!(rows[1]["completed_at_ms"], cert["completed_at_ms"]);
+    assert_eq!(rows[1]["completed_version"], cert["version"]);
+    assert_eq!(rows[1]["expires_at_ms"], cert["expires_at_ms"]);
+    let last = rows[1]["last_activity_ms"].as_i64().unwrap();
+    assert!((now_ms() - last).abs() < 60_000, "{report}");
+
+    // Names are remembered: a second report asks Confluence nothing new
+    // for Lea (Leo, unknown, is asked again).
+    let before = site.fake.user_lookups();
+    site.report(SAM, &id).await;
+    assert_eq!(site.fake.user_lookups() - before, 1);
+}
+
+#[tokio::test]
+async fn report_is_for_admins_of_the_courses_space_only() {
+    // Arrange
+    let site = Site::new().await;
+    let id = site.publish(&true_false_course(1, json!({}))).await;
+    site.open_all(LEA, &id, 1).await;
+    let in_other_space = hs_token(
+        Algorithm::HS256,
+        SECRET,
+        &context_claims_on(SITE, SAM, PAGE, "OTHER"),
+    );
+    site.fake.make_space_admin(SAM, "OTHER");
+
+    // Act
+    let (learner, learner_body) = site.report(LEA, &id).await;
+    let (author, _) = site.report(AUTHOR, &id).await;
+    let (other_space, other_body) = site
+        .form(
+            &in_other_space,
+            "space-admin/course-report",
+            &[("course_id", &id)],
+        )
+        .await;
+    let (bad_id, bad_body) = site.report(SAM, "../etc").await;
+    let (unknown, _) = site
+        .report(SAM, "00000000-0000-4000-8000-000000000000")
+        .await;
+    let (csv_learner, _) = site
+        .form(
+            &site.token(LEA),
+            "space-admin/course-report-csv",
+            &[("course_id", &id)],
+        )
+        .await;
+
+    // Assert
+    assert_eq!(learner, 403, "{learner_body}");
+    assert_eq!(author, 403, "editing a page does not make a space admin");
+    assert_eq!(other_space, 404, "a course of another space: {other_body}");
+    assert_eq!(bad_id, 400, "{bad_body}");
+    assert_eq!(unknown, 404);
+    assert_eq!(csv_learner, 403);
+    assert!(
+        !learner_body.to_string().contains(LEA),
+        "nothing about learners leaks in the refusal"
+    );
+}
+
+#[tokio::test]
+async fn report_marks_recertification_due_and_expired_certificates() {
+    // Arrange: Lea and Leo complete version 1 (valid 10 days).
+    let site = Site::new().await;
+    let content = true_false_course(1, json!({"certificate_validity_days": 10}));
+    let id = site.publish(&content).await;
+    site.complete(LEA, &id, 1).await;
+    site.complete(LEO, &id, 1).await;
+    // Leo's completion was eleven days ago.
+    let mut conn = site.app.db_connection().await;
+    sqlx::query(
+        "UPDATE completions SET completed_at = completed_at - 950400 \
+         WHERE client_key = $1 AND account_id = $2",
+    )
+    .bind(SITE)
+    .bind(LEO)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+
+    // Act + Assert: Leo's certificate has expired.
+    let leo = site.report_row(&id, LEO).await;
+    assert_eq!(leo["state"], "Expired", "{leo}");
+    assert!(leo["expires_at_ms"].as_i64().unwrap() < now_ms());
+    assert_eq!(site.report_row(&id, LEA).await["state"], "Completed");
+
+    // A material change: both are due for re-certification.
+    let mut v2 = content.clone();
+    v2["modules"][0]["quiz"]["questions"][0]["kind"]["answer"] = json!(false);
+    assert_eq!(site.republish(&id, &v2, true).await, 2);
+    let (_, report) = site.report(SAM, &id).await;
+    assert_eq!(report["cycle_start"], 2);
+    assert_eq!(report["totals"]["recertification_due"], 2, "{report}");
+    let lea = site.report_row(&id, LEA).await;
+    assert_eq!(lea["state"], "RecertificationDue");
+    assert_eq!(lea["attempts"], 0, "attempts count per cycle");
+    assert_eq!(lea["completed_at_ms"], Value::Null);
+    assert_eq!(lea["lessons_opened"], 2, "reading is not undone");
+}
+
+#[tokio::test]
+async fn report_grades_attempts_abandoned_past_the_offline_window() {
+    // Arrange: Lea answered one of two questions, then never came back.
+    let site = Site::new().await;
+    let id = site
+        .publish(&true_false_course(2, json!({"time_limit_secs": 60})))
+        .await;
+    let view = site.start_ok(LEA, &id).await;
+    let attempt = str_of(&view["attempt_id"]);
+    let (status, _) = site.save(LEA, &attempt, "t1", r_bool(true), now_ms()).await;
+    assert_eq!(status, 200);
+    site.age_attempt(&attempt, 25 * 3_600_000).await;
+
+    // Act
+    let row = site.report_row(&id, LEA).await;
+
+    // Assert
+    assert_eq!(row["attempts"], 1);
+    assert!(close(&row["best_percent"], 50.0), "{row}");
+    assert_eq!(row["state"], "InProgress");
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM attempts WHERE submitted_at_ms IS NOT NULL")
+            .await,
+        1,
+        "graded once, as the learner's next visit would"
+    );
+}
+
+#[tokio::test]
+async fn report_csv_has_a_header_and_one_row_per_learner() {
+    // Arrange
+    let site = Site::with_names(&[(LEA, "=cmd|' /C calc'!A0")]).await;
+    let id = site.publish(&true_false_course(1, json!({}))).await;
+    site.complete(LEA, &id, 1).await;
+    site.open_lesson(LEO, &id, 1, "l1").await;
+
+    // Act
+    let resp = site
+        .app
+        .call_fn(
+            "space-admin/course-report-csv",
+            Some(&site.token(SAM)),
+            &[("course_id", &id)],
+        )
+        .await;
+
+    // Assert
+    assert_eq!(resp.status().as_u16(), 200);
+    let csv: String = resp.json().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[0].starts_with("Learner,Account ID,Status,Progress %"),
+        "{csv}"
+    );
+    let lea = lines.iter().find(|l| l.contains(LEA)).unwrap();
+    assert!(
+        lea.starts_with("'=cmd|' /C calc'!A0,"),
+        "a formula-like name is defused: {lea}"
+    );
+    assert!(lea.contains(",Completed,100,2,2,1,1,1,100.0,"), "{lea}");
+    let leo = lines.iter().find(|l| l.contains(LEO)).unwrap();
+    assert!(leo.contains(",In progress,33,1,2,0,1,0,,"), "{leo}");
 }

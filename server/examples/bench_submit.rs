@@ -1,0 +1,209 @@
+//! Quiz-submit load benchmark (not a test; issue "Learners inline").
+//!
+//! Run: `bash bench/submit.sh` (SQLite, then PostgreSQL), or
+//! `cargo run --release -p server --features dev-host --example bench_submit`
+//! with `BENCH_DB=sqlite|postgres`.
+//!
+//! The real server runs in this process on loopback (2 tokio workers shared
+//! with the load generator, on the machine's 2 cores). A course with a
+//! 10-question quiz is published through the real authoring API. Then:
+//!
+//! 1. **Set-up (not measured):** `BENCH_LEARNERS_PER_CLIENT` × 64 learners
+//!    (distinct account ids, each with their own context JWT) start an
+//!    attempt through `learning/start-attempt`.
+//! 2. **Measured:** 64 concurrent clients, each working through its own
+//!    learners one after another, send `learning/submit` with all ten
+//!    answers in the journal: context-JWT verification, tenant lookup,
+//!    view permission (cached), attempt + pinned version load, answer merge,
+//!    server-side grading and the transactional graded write (answers,
+//!    score, attempt state, completion).
+//! 3. **Checked afterwards:** every submit returned 200 with a score; a
+//!    second submit of a sample of attempts returns the same result (the
+//!    idempotent path) and `learning/history` shows exactly one submitted
+//!    attempt for those learners.
+//!
+//! Target on 2 cores: ≥ 2 000 submits/s on SQLite with p99 ≤ 20 ms.
+
+#[path = "bench_support/mod.rs"]
+mod bench_support;
+
+use std::time::Instant;
+
+use bench_support::{course_content, env_or, percentiles_ms, rss_kib, Bench};
+use serde_json::{json, Value};
+
+const CLIENTS: usize = 64;
+
+struct Learner {
+    auth: String,
+    attempt_id: String,
+    answers: Value,
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let per_client: usize = env_or("BENCH_LEARNERS_PER_CLIENT", 250);
+    let db = std::env::var("BENCH_DB").unwrap_or_else(|_| "sqlite".into());
+    let database_url = match db.as_str() {
+        "sqlite" => None,
+        "postgres" => Some(env_or(
+            "BENCH_PG_URL",
+            "postgres://postgres@127.0.0.1:5432/test".to_string(),
+        )),
+        other => anyhow::bail!("BENCH_DB must be sqlite or postgres, not {other}"),
+    };
+    let bench = Bench::start(database_url).await?;
+    let settings = json!({"pass_mark_percent": 50, "attempt_limit": null,
+                          "feedback_mode": "after_submit"});
+    let course_id = bench
+        .publish_course("557058:bench-author", course_content(1, 10, settings))
+        .await?;
+
+    // 1. Set-up: one started attempt per learner.
+    let started = Instant::now();
+    let mut setups = Vec::new();
+    for c in 0..CLIENTS {
+        let http = bench.http.clone();
+        let base = bench.base.clone();
+        let course_id = course_id.clone();
+        let auths: Vec<String> = (0..per_client)
+            .map(|i| bench.auth(&format!("557058:learner-{c}-{i}")))
+            .collect::<Result<_, _>>()?;
+        setups.push(tokio::spawn(async move {
+            let mut learners = Vec::with_capacity(auths.len());
+            for auth in auths {
+                let view: Value = http
+                    .post(format!("{base}/api/learning/start-attempt"))
+                    .header("Authorization", &auth)
+                    .form(&[
+                        ("course_id", course_id.as_str()),
+                        ("module_id", "m0"),
+                        ("client_token", &uuid::Uuid::new_v4().to_string()),
+                    ])
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                // Answer every question with its first option (right or
+                // wrong depending on the attempt's option shuffle).
+                let now = view["server_now_ms"].as_i64().unwrap_or_default();
+                let answers: Vec<Value> = view["questions"]
+                    .as_array()
+                    .map(|qs| {
+                        qs.iter()
+                            .map(|q| {
+                                let qid = q["question"]["id"].clone();
+                                let opt = q["question"]["kind"]["options"][0]["id"].clone();
+                                json!([qid, {"type": "choice", "value": [opt]}, now])
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                anyhow::ensure!(answers.len() == 10, "attempt view without 10 questions");
+                learners.push(Learner {
+                    auth,
+                    attempt_id: view["attempt_id"].as_str().unwrap_or_default().into(),
+                    answers: Value::Array(answers),
+                });
+            }
+            anyhow::Ok(learners)
+        }));
+    }
+    let mut per_client_learners = Vec::new();
+    for s in setups {
+        per_client_learners.push(s.await??);
+    }
+    let setup_secs = started.elapsed().as_secs_f64();
+
+    // 2. Measured: 64 concurrent clients submitting.
+    let rss_before = rss_kib();
+    let started = Instant::now();
+    let mut runs = Vec::new();
+    for learners in per_client_learners {
+        let http = bench.http.clone();
+        let base = bench.base.clone();
+        runs.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(learners.len());
+            let mut results = Vec::with_capacity(learners.len());
+            for l in learners {
+                let t = Instant::now();
+                let r: Value = http
+                    .post(format!("{base}/api/learning/submit"))
+                    .header("Authorization", &l.auth)
+                    .json(&json!({"attempt_id": l.attempt_id, "answers": l.answers}))
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                latencies.push(t.elapsed().as_micros() as u64);
+                anyhow::ensure!(r["score"].is_number(), "submit without a score: {r}");
+                results.push((l, r));
+            }
+            anyhow::Ok((latencies, results))
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut results = Vec::new();
+    for r in runs {
+        let (l, res) = r.await??;
+        latencies.extend(l);
+        results.extend(res);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let rss_after = rss_kib();
+    let submits = latencies.len();
+    let (p50, p99) = percentiles_ms(&mut latencies);
+
+    // 3. Checks: repeats are idempotent; one submitted attempt per learner.
+    let mut passed = 0usize;
+    for (l, first) in results.iter().step_by(97) {
+        let again: Value = bench
+            .http
+            .post(format!("{}/api/learning/submit", bench.base))
+            .header("Authorization", &l.auth)
+            .json(&json!({"attempt_id": l.attempt_id, "answers": l.answers}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        anyhow::ensure!(
+            again["score"] == first["score"]
+                && again["submitted_at_ms"] == first["submitted_at_ms"],
+            "a repeated submit changed the result"
+        );
+        let history: Value = bench
+            .http
+            .post(format!("{}/api/learning/history", bench.base))
+            .header("Authorization", &l.auth)
+            .form(&[("course_id", course_id.as_str()), ("module_id", "m0")])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let n = history.as_array().map(Vec::len).unwrap_or_default();
+        anyhow::ensure!(n == 1, "expected one attempt in the history, found {n}");
+    }
+    for (_, r) in &results {
+        if r["passed"] == Value::Bool(true) {
+            passed += 1;
+        }
+    }
+
+    println!("| database | submits | submits/s | p50 | p99 |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {db} | {submits} | {:.0} | {p50:.2} ms | {p99:.2} ms |",
+        submits as f64 / secs
+    );
+    println!(
+        "\n{CLIENTS} concurrent clients, {per_client} learners each; set-up (start-attempt) {setup_secs:.1} s; \
+         {passed} of {submits} attempts passed; RSS {} MiB before, {} MiB after.",
+        rss_before / 1024,
+        rss_after / 1024
+    );
+    Ok(())
+}

@@ -1,0 +1,229 @@
+//! Shared set-up for the benchmarks in `server/examples/` (not a test):
+//! the real server in this process on loopback with its own database, a
+//! tenant installed through the real signed `POST /installed` (fixture key
+//! from a local key server), a fake Confluence that grants every permission
+//! check, and a course saved and published through the real authoring
+//! server functions.
+//!
+//! Built with the `dev-host` feature only so the tenant's Confluence may be
+//! a plain-http loopback fake; the measured request paths are the
+//! production ones.
+
+use std::path::PathBuf;
+
+use axum::{
+    extract::Path,
+    routing::{get, post},
+    Json, Router,
+};
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use serde_json::{json, Value};
+use server::{Application, Config};
+
+const KEY: &str = include_str!("../../tests/fixtures/install-key-a.pem");
+const KEY_PUB: &str = include_str!("../../tests/fixtures/install-key-a.pub.pem");
+const KID: &str = "bench-key-1";
+const SECRET: &str = "bench-shared-secret-0123456789abcdef";
+const BASE_URL: &str = "https://bench.example.test";
+
+pub fn now() -> u64 {
+    jsonwebtoken::get_current_timestamp()
+}
+
+/// Resident set size of this process (server and load generator), KiB.
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A running server with one installed tenant.
+pub struct Bench {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub dir: PathBuf,
+    client_key: String,
+}
+
+impl Bench {
+    /// Starts the server on `database_url` (`None`: a fresh SQLite file in a
+    /// temporary folder) and installs a tenant with a fresh client key (so
+    /// runs against a shared PostgreSQL database never collide).
+    pub async fn start(database_url: Option<String>) -> anyhow::Result<Self> {
+        let keys = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let keys_url = format!("http://{}", keys.local_addr()?);
+        tokio::spawn(async move {
+            let r = Router::new().route(
+                "/{kid}",
+                get(|Path(k): Path<String>| async move {
+                    if k == KID {
+                        KEY_PUB
+                    } else {
+                        ""
+                    }
+                }),
+            );
+            let _ = axum::serve(keys, r).await;
+        });
+
+        // Fake Confluence: every permission check says yes.
+        let confluence = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let confluence_url = format!("http://{}/wiki", confluence.local_addr()?);
+        tokio::spawn(async move {
+            let r = Router::new().route(
+                "/wiki/rest/api/content/{id}/permission/check",
+                post(|| async { Json(json!({"hasPermission": true})) }),
+            );
+            let _ = axum::serve(confluence, r).await;
+        });
+
+        let run = uuid::Uuid::new_v4().simple().to_string();
+        let dir = std::env::temp_dir().join(format!("sc-bench-{run}"));
+        std::fs::create_dir_all(dir.join("site/pkg"))?;
+        std::fs::write(
+            dir.join("site/manifest.json"),
+            r#"{"output_name":"frontend-bench","stylesheet":"/pkg/s.css"}"#,
+        )?;
+        let mut config = Config::from_env_and_defaults();
+        config.base_url = BASE_URL.parse()?;
+        config.site_addr = "127.0.0.1:0".parse()?;
+        config.database_url =
+            database_url.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
+        config.site_root = dir.join("site");
+        config.keys_cdn_url = Some(keys_url.parse()?);
+        let application = Application::build(&config).await?;
+        let addr = application.local_addr();
+        tokio::spawn(application.run_until(std::future::pending()));
+        let base = format!("http://{addr}");
+
+        let client_key = format!("bench-site-{run}");
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(KID.into());
+        let install = encode(
+            &header,
+            &json!({"iss": client_key, "aud": [BASE_URL], "iat": now(), "exp": now() + 180,
+                    "qsh": app::connect::qsh::qsh("POST", "/installed", None, "")}),
+            &EncodingKey::from_rsa_pem(KEY.as_bytes())?,
+        )?;
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()?;
+        let resp = http
+            .post(format!("{base}/installed"))
+            .header("Authorization", format!("JWT {install}"))
+            .json(&json!({"clientKey": client_key, "sharedSecret": SECRET,
+                          "baseUrl": confluence_url, "key": "smart-courses"}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            resp.status().as_u16() == 204,
+            "install failed: {}",
+            resp.status()
+        );
+        Ok(Self {
+            base,
+            http,
+            dir,
+            client_key,
+        })
+    }
+
+    /// `Authorization` header value: a context JWT for `account_id` on the
+    /// bench page (98305, space DEV), valid for an hour.
+    pub fn auth(&self, account_id: &str) -> anyhow::Result<String> {
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &json!({"iss": self.client_key, "sub": account_id, "iat": now(), "exp": now() + 3600,
+                    "qsh": "context-qsh",
+                    "context": {"confluence": {"content": {"id": "98305", "version": "3"},
+                                               "space": {"key": "DEV"}}}}),
+            &EncodingKey::from_secret(SECRET.as_bytes())?,
+        )?;
+        Ok(format!("JWT {token}"))
+    }
+
+    /// Saves and publishes `content` as `author`; the course id.
+    pub async fn publish_course(&self, author: &str, content: Value) -> anyhow::Result<String> {
+        let auth = self.auth(author)?;
+        let saved: Value = self
+            .http
+            .post(format!("{}/api/authoring/save-draft", self.base))
+            .header("Authorization", &auth)
+            .json(&json!({"course_id": null, "revision": 0, "content": content}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let course_id = saved["course_id"].as_str().unwrap_or_default().to_string();
+        anyhow::ensure!(!course_id.is_empty(), "save-draft returned no course id");
+        self.http
+            .post(format!("{}/api/authoring/publish", self.base))
+            .header("Authorization", &auth)
+            .form(&[
+                ("course_id", course_id.as_str()),
+                ("revision", "1"),
+                ("material", "false"),
+            ])
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(course_id)
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A course of `modules` modules, each with three lessons and a quiz of
+/// `questions` single-choice questions.
+pub fn course_content(modules: usize, questions: usize, settings: Value) -> Value {
+    let lesson = |i: usize| {
+        json!({"id": format!("l{i}"), "title": format!("Lesson {i}"),
+               "body_md": "Some **text** with a [link](https://example.com).\n\n".repeat(20)})
+    };
+    let question = |i: usize| {
+        json!({"id": format!("q{i}"), "prompt_md": format!("Question {i}?"), "points": 1.0,
+               "kind": {"type": "single_choice", "options": [
+                   {"id": "a", "text": "Right", "correct": true},
+                   {"id": "b", "text": "Wrong", "correct": false},
+                   {"id": "c", "text": "Also wrong", "correct": false}]}})
+    };
+    let modules: Vec<_> = (0..modules)
+        .map(|m| {
+            json!({"id": format!("m{m}"), "title": format!("Module {m}"),
+                   "lessons": (0..3).map(|l| lesson(m * 10 + l)).collect::<Vec<_>>(),
+                   "quiz": {"questions": (0..questions).map(|q| question(m * 100 + q)).collect::<Vec<_>>()}})
+        })
+        .collect();
+    json!({"title": "Bench course", "description_md": "A course.", "modules": modules,
+           "settings": settings})
+}
+
+/// `(p50, p99)` in ms of `samples` (µs), sorted in place.
+pub fn percentiles_ms(samples: &mut [u64]) -> (f64, f64) {
+    if samples.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    samples.sort_unstable();
+    let at = |q: f64| {
+        let i = ((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1;
+        samples[i] as f64 / 1000.0
+    };
+    (at(0.50), at(0.99))
+}
