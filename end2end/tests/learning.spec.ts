@@ -20,7 +20,8 @@ async function openAsLearner(page: Page): Promise<FrameLocator> {
 
 /** Serious or critical axe-core findings in the macro iframe. */
 async function seriousFindings(page: Page, screen: string): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).include('#sim-macro-slot iframe').analyze();
+  // The app's document inside the iframe; the <iframe> element itself is the host's (Confluence's).
+  const results = await new AxeBuilder({ page }).include(['#sim-macro-slot iframe', 'html']).analyze();
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
@@ -53,6 +54,9 @@ async function answerEveryKind(macro: FrameLocator, from: number, to = 7) {
     async () => {
       const wanted = ['Raise the alarm', 'Leave by the nearest exit', 'Go to the assembly point'];
       const list = macro.locator('ol.sc-order');
+      // Always move something, so the answer is given here and not only at submit.
+      const first = (await list.locator('li > span').allTextContents())[0];
+      await list.getByRole('button', { name: `Move ${first} down` }).click();
       for (let k = 0; k < wanted.length; k++) {
         const texts = await list.locator('li > span').allTextContents();
         for (let i = texts.indexOf(wanted[k]); i > k; i--) {

@@ -46,7 +46,7 @@ test('the learner report shows progress and downloads as CSV', async ({ page, re
   await expect(row).toContainText('In progress');
   await expect(row).toContainText('1 of 2');
 
-  const findings = (await new AxeBuilder({ page }).include('#sim-space-tools iframe').analyze()).violations
+  const findings = (await new AxeBuilder({ page }).include(['#sim-space-tools iframe', 'html']).analyze()).violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   expect(findings).toEqual([]);

@@ -453,6 +453,13 @@ fn AttemptForm(
             let mut done = Vec::new();
             let mut offline = false;
             for (q, (r, at)) in pending {
+                // A submit carries the whole journal; saving beside it would
+                // only race it (and be refused once it lands).
+                if submitting.try_get_untracked() != Some(false)
+                    || submit_pending.try_get_untracked() != Some(false)
+                {
+                    break;
+                }
                 match api::save_answer(id.clone(), q.clone(), r.clone(), at).await {
                     Ok(saved) => {
                         if let Some(g) = saved.grade {
@@ -505,6 +512,20 @@ fn AttemptForm(
         journal::store(&id, &j);
         flush();
     };
+    // An ordering question left as shown is answered with the order shown
+    // (the learner was told so); sent with the submit.
+    let shown_orders = StoredValue::new(
+        a.questions
+            .iter()
+            .filter_map(|q| match &q.question.kind {
+                LearnerKind::Ordering { items } => Some((
+                    q.question.id.clone(),
+                    items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+                )),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+    );
     let do_submit = move || {
         if submitting.get_untracked() {
             return;
@@ -512,10 +533,15 @@ fn AttemptForm(
         submitting.set(true);
         error.set(None);
         let id = attempt_id.get_value();
-        let journal_entries: Vec<(String, Response, i64)> = journal::load(&id)
+        let mut journal_entries: Vec<(String, Response, i64)> = journal::load(&id)
             .into_iter()
             .map(|(q, (r, at))| (q, r, at))
             .collect();
+        for (q, ids) in shown_orders.get_value() {
+            if !answers.with_untracked(|m| m.contains_key(&q)) {
+                journal_entries.push((q, Response::Order(ids), now_ms() + offset));
+            }
+        }
         spawn_local(async move {
             match api::submit_attempt(id.clone(), journal_entries).await {
                 Ok(r) => {
@@ -542,11 +568,12 @@ fn AttemptForm(
         move || {
             let retry = save_state.try_get_untracked() == Some(SaveState::Offline)
                 || again.try_get_value() == Some(true);
-            if retry && in_flight.try_get_value() == Some(false) {
+            let pending_submit = submit_pending.try_get_untracked() == Some(true);
+            if retry && !pending_submit && in_flight.try_get_value() == Some(false) {
                 again.try_set_value(false);
                 flush();
             }
-            if submit_pending.try_get_untracked() == Some(true) {
+            if pending_submit {
                 do_submit();
             }
             if let Some(Some(r)) = remaining.try_get_untracked() {
@@ -660,6 +687,7 @@ fn QuestionField(
             let initial = StoredValue::new(initial);
             let order = move || match current() { Some(Response::Order(ids)) => ids, _ => initial.get_value() };
             view! {
+                <p class="sc-muted">"Use the arrow buttons to reorder. The order shown is your answer."</p>
                 <ol class="sc-order">
                     {move || {
                         let ids = order();
