@@ -198,3 +198,87 @@ test('axe-core finds no serious or critical problem on any learner screen', asyn
 
   expect(findings).toEqual([]);
 });
+
+test('every question kind can be reached and answered with the keyboard alone', async ({ page, request, config }) => {
+  await publishCourse(request, config.appBaseUrl, EVERY_KIND);
+  const macro = await openAsLearner(page);
+  await macro.getByRole('button', { name: /^Quiz · 7 questions/ }).focus();
+  await page.keyboard.press('Enter');
+  await macro.locator('#sc-start-quiz').focus();
+  await page.keyboard.press('Enter');
+  await expect(macro.locator('fieldset.sc-question')).toHaveCount(7);
+  const appFrame = page.frames().find((f) => f.url().startsWith(config.appBaseUrl))!;
+  const focused = () =>
+    appFrame.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el) return '';
+      const label = el.getAttribute('aria-label') ?? el.closest('label')?.textContent?.trim() ?? '';
+      const kind = (el as HTMLInputElement).type ?? '';
+      return `${el.tagName.toLowerCase()}[${kind}] ${label}`.trim();
+    });
+
+  // Tab order: from the first question to the submit button, every control is reachable.
+  await macro.locator('fieldset.sc-question').first().locator('input').first().focus();
+  const stops: string[] = [await focused()];
+  for (let i = 0; i < 30 && !stops[stops.length - 1].startsWith('button Submit'); i++) {
+    await page.keyboard.press('Tab');
+    const f = await focused();
+    stops.push(f.startsWith('button') && !f.includes('Move') ? `button ${await appFrame.evaluate(() => document.activeElement?.textContent ?? '')}` : f);
+  }
+  const joined = stops.join('\n');
+  for (const expected of [
+    'input[checkbox] Overloaded sockets',
+    'input[checkbox] Blocked vents',
+    'input[checkbox] A closed fire door',
+    'input[radio]',
+    'input[text]',
+    'input[number]',
+    'button[button] Move',
+    'select[select-one]',
+    'button Submit answers',
+  ]) {
+    expect(joined, `tab stops:\n${joined}`).toContain(expected);
+  }
+
+  // Answer with keys only (focus put on each control as Tab would).
+  await macro.getByLabel('Black (CO2)').focus();
+  await page.keyboard.press('Space');
+  for (const label of ['Overloaded sockets', 'Blocked vents']) {
+    await macro.getByLabel(label).focus();
+    await page.keyboard.press('Space');
+  }
+  await macro.getByLabel('False', { exact: true }).focus();
+  await page.keyboard.press('Space');
+  await macro.getByLabel(/emergency in the UK/).focus();
+  await page.keyboard.type('999');
+  await page.keyboard.press('Tab');
+  await macro.getByLabel(/How many metres/).focus();
+  await page.keyboard.type('48');
+  await page.keyboard.press('Tab');
+
+  // Ordering: Enter on "Move … up" repeatedly; the focus stays with the moved item.
+  const wanted = ['Raise the alarm', 'Leave by the nearest exit', 'Go to the assembly point'];
+  const list = macro.locator('ol.sc-order');
+  for (let k = 0; k < wanted.length; k++) {
+    const texts = await list.locator('li > span').allTextContents();
+    const moves = texts.indexOf(wanted[k]) - k;
+    if (moves <= 0) continue;
+    await list.getByRole('button', { name: `Move ${wanted[k]} up` }).focus();
+    for (let m = 0; m < moves; m++) {
+      await page.keyboard.press('Enter');
+      await expect.poll(focused).toContain(`Move ${wanted[k]}`);
+    }
+  }
+  await expect(list.locator('li > span')).toHaveText(wanted);
+
+  await macro.locator('label.sc-match', { hasText: 'Paper' }).locator('select').focus();
+  await page.keyboard.type('Water');
+  await macro.locator('label.sc-match', { hasText: 'Electrical' }).locator('select').focus();
+  await page.keyboard.type('CO2');
+  await expect(macro.locator('label.sc-match', { hasText: 'Electrical' }).locator('select option:checked')).toHaveText('CO2');
+  await expect(macro.locator('#sc-answer-state')).toHaveText('Answers saved');
+
+  await macro.locator('#sc-submit-quiz').focus();
+  await page.keyboard.press('Enter');
+  await expect(macro.locator('#sc-score')).toHaveText('100%');
+});

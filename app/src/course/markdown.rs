@@ -23,14 +23,42 @@
 use std::{
     borrow::Cow,
     collections::{HashMap, HashSet},
-    sync::OnceLock,
+    sync::{Mutex, OnceLock},
 };
 
 use ammonia::{Builder, UrlRelative};
 use pulldown_cmark::{html, Event, Options, Parser};
 
+/// Rendered texts kept at most (the memo is emptied when full).
+const MEMO_MAX_ENTRIES: usize = 4096;
+/// Longer texts are rendered every time (lessons are read far less often
+/// than quiz prompts and feedback, which every submit renders).
+const MEMO_MAX_INPUT: usize = 16 * 1024;
+
 /// Renders author Markdown as sanitised HTML, safe to inject into a page.
+///
+/// Published texts are rendered again and again (every submit renders its
+/// prompts and feedback), and rendering is a pure function of the text, so
+/// short texts are memoised.
 pub fn render_markdown(md: &str) -> String {
+    static MEMO: OnceLock<Mutex<HashMap<Box<str>, Box<str>>>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Default::default);
+    if md.len() > MEMO_MAX_INPUT {
+        return render_uncached(md);
+    }
+    if let Some(hit) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(md) {
+        return hit.to_string();
+    }
+    let html = render_uncached(md);
+    let mut map = memo.lock().unwrap_or_else(|e| e.into_inner());
+    if map.len() >= MEMO_MAX_ENTRIES {
+        map.clear();
+    }
+    map.insert(md.into(), html.as_str().into());
+    html
+}
+
+fn render_uncached(md: &str) -> String {
     let options =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let events = Parser::new_ext(md, options).map(|event| match event {

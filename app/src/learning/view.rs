@@ -625,6 +625,28 @@ fn AttemptForm(
     }
 }
 
+/// After the DOM has been rebuilt, focuses the element `id`, or `fallback`
+/// when `id` is disabled (an item moved to either end of the list).
+fn refocus(id: String, fallback: String) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let usable = |id: &str| {
+            doc.get_element_by_id(id)
+                .filter(|e| !e.has_attribute("disabled"))
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        };
+        if let Some(el) = usable(&id).or_else(|| usable(&fallback)) {
+            let _ = el.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, fallback);
+}
+
 #[component]
 fn QuestionField(
     i: usize,
@@ -696,13 +718,19 @@ fn QuestionField(
                             let text = texts.with_value(|t| t.get(&id).cloned().unwrap_or_default());
                             let ids_up = ids.clone();
                             let ids_down = ids.clone();
+                            // The list is rebuilt after a move: keep the keyboard focus on
+                            // the moved item's button (or its other one at either end).
+                            let up_id = format!("sc-q-{i}-{id}-up");
+                            let down_id = format!("sc-q-{i}-{id}-down");
+                            let (up_again, down_again) = (up_id.clone(), down_id.clone());
+                            let (up_other, down_other) = (down_id.clone(), up_id.clone());
                             view! {
                                 <li class="sc-row">
                                     <span>{text.clone()}</span>
-                                    <button type="button" class="sc-button sc-button-subtle" aria-label=format!("Move {text} up") disabled=pos == 0
-                                        on:click=move |_| { let mut v = ids_up.clone(); if pos > 0 { v.swap(pos, pos - 1); on_answer.run((qid_s.get_value(), Response::Order(v))) } }>"↑"</button>
-                                    <button type="button" class="sc-button sc-button-subtle" aria-label=format!("Move {text} down") disabled={ pos + 1 >= n }
-                                        on:click=move |_| { let mut v = ids_down.clone(); if pos + 1 < v.len() { v.swap(pos, pos + 1); on_answer.run((qid_s.get_value(), Response::Order(v))) } }>"↓"</button>
+                                    <button type="button" id=up_id class="sc-button sc-button-subtle" aria-label=format!("Move {text} up") disabled=pos == 0
+                                        on:click=move |_| { let mut v = ids_up.clone(); if pos > 0 { v.swap(pos, pos - 1); on_answer.run((qid_s.get_value(), Response::Order(v))); refocus(up_again.clone(), up_other.clone()) } }>"↑"</button>
+                                    <button type="button" id=down_id class="sc-button sc-button-subtle" aria-label=format!("Move {text} down") disabled={ pos + 1 >= n }
+                                        on:click=move |_| { let mut v = ids_down.clone(); if pos + 1 < v.len() { v.swap(pos, pos + 1); on_answer.run((qid_s.get_value(), Response::Order(v))); refocus(down_again.clone(), down_other.clone()) } }>"↓"</button>
                                 </li>
                             }
                         }).collect_view()

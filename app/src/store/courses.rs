@@ -134,6 +134,7 @@ impl Db {
     /// Creates a course with revision 1 and no published version.
     pub async fn create_course(&self, tenant: &TenantKey, c: &NewCourse<'_>) -> StoreResult<()> {
         let now = now_epoch();
+        let _gate = self.sqlite_write_gate().await;
         sqlx::query(
             "INSERT INTO courses (client_key, id, space_key, page_id, title, draft_json, \
                                   draft_revision, latest_version, copied_from, created_by, \
@@ -178,6 +179,7 @@ impl Db {
         title: &str,
         draft_json: &str,
     ) -> StoreResult<DraftSave> {
+        let _gate = self.sqlite_write_gate().await;
         let done = sqlx::query(
             "UPDATE courses SET draft_json = $1, title = $2, draft_revision = draft_revision + 1, \
                                 updated_at = $3 \
@@ -213,6 +215,7 @@ impl Db {
         material: bool,
         by: Option<&str>,
     ) -> StoreResult<i64> {
+        let _gate = self.sqlite_write_gate().await;
         let mut tx = self.pool().begin().await?;
         let current: Option<Option<i64>> = sqlx::query_scalar(
             "SELECT latest_version FROM courses WHERE client_key = $1 AND id = $2",

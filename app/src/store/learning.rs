@@ -150,15 +150,19 @@ pub struct CompletionRow {
 }
 
 /// `SELECT <every attempt column> FROM attempts <rest>`, as a static string.
+/// Every attempt column, as [`attempt_from_row`] reads them.
+macro_rules! attempt_columns {
+    () => {
+        "id, course_id, module_id, account_id, client_token, course_version, \
+         page_version, cycle_version, number, seed, started_at_ms, deadline_ms, \
+         last_activity_ms, submitted_at_ms, score, max_score, percent, passed"
+    };
+}
+
+/// `SELECT <every attempt column> FROM attempts <rest>`, as a static string.
 macro_rules! select_attempts {
     ($rest:literal) => {
-        concat!(
-            "SELECT id, course_id, module_id, account_id, client_token, course_version, \
-                    page_version, cycle_version, number, seed, started_at_ms, deadline_ms, \
-                    last_activity_ms, submitted_at_ms, score, max_score, percent, passed \
-             FROM attempts ",
-            $rest
-        )
+        concat!("SELECT ", attempt_columns!(), " FROM attempts ", $rest)
     };
 }
 
@@ -205,14 +209,50 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+/// A write transaction; on SQLite it also holds the process's writer gate
+/// (see [`Db::sqlite_write_gate`]) until it is committed or dropped.
+struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
 impl Db {
     /// A transaction that will write: `BEGIN IMMEDIATE` on SQLite (see the
     /// module docs), a plain `BEGIN` on PostgreSQL (row locks come from the
     /// first UPDATE).
-    async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
+    async fn begin_write(&self) -> StoreResult<WriteTx> {
         Ok(match self.backend() {
-            Backend::Sqlite => self.pool().begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool().begin().await?,
+            Backend::Sqlite => {
+                let gate = self.sqlite_write_gate().await;
+                WriteTx {
+                    tx: self.pool().begin_with("BEGIN IMMEDIATE").await?,
+                    _gate: gate,
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: self.pool().begin().await?,
+                _gate: None,
+            },
         })
     }
 
@@ -228,6 +268,7 @@ impl Db {
         version: i64,
         opened_at: i64,
     ) -> StoreResult<bool> {
+        let _gate = self.sqlite_write_gate().await;
         let done = sqlx::query(
             "INSERT INTO lesson_views (client_key, course_id, account_id, lesson_id, version, \
                                        opened_at) \
@@ -269,6 +310,7 @@ impl Db {
     /// the attempt number is already taken (a retry or a concurrent start:
     /// read again and return what is there).
     pub async fn create_attempt(&self, tenant: &TenantKey, a: &NewAttempt<'_>) -> StoreResult<()> {
+        let _gate = self.sqlite_write_gate().await;
         let result = sqlx::query(
             "INSERT INTO attempts (client_key, id, course_id, module_id, account_id, client_token, \
                                    course_version, page_version, cycle_version, number, seed, \
@@ -420,15 +462,7 @@ impl Db {
                 None => SubmitOutcome::Missing,
             });
         }
-        let mut kept = Vec::new();
-        for answer in merge_answers {
-            match write_answer(&mut tx, tenant, attempt_id, answer, now_ms, merge).await? {
-                AnswerWrite::Stored(_) => {}
-                AnswerWrite::Kept(_) | AnswerWrite::Closed => {
-                    kept.push(answer.question_id.to_string())
-                }
-            }
-        }
+        write_answers(&mut tx, tenant, attempt_id, merge_answers, now_ms, merge).await?;
         let answers: Vec<AnswerRow> = sqlx::query(
             "SELECT question_id, response_json, answered_at_ms, received_at_ms \
              FROM attempt_answers WHERE client_key = $1 AND attempt_id = $2 \
@@ -436,17 +470,31 @@ impl Db {
         )
         .bind(tenant.as_str())
         .bind(attempt_id)
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?
         .iter()
         .map(answer_from_row)
         .collect::<Result<_, _>>()?;
+        // A merged answer that is not what is now stored was not counted
+        // (a later answer, or with immediate feedback the first one, stays).
+        let kept = merge_answers
+            .iter()
+            .filter(|a| {
+                !answers.iter().any(|row| {
+                    row.question_id == a.question_id
+                        && same_json(&row.response_json, a.response_json)
+                })
+            })
+            .map(|a| a.question_id.to_string())
+            .collect();
         let s = grade(&answers);
-        let done = sqlx::query(
+        let row = sqlx::query(concat!(
             "UPDATE attempts SET submitted_at_ms = $1, score = $2, max_score = $3, percent = $4, \
                                  passed = $5 \
-             WHERE client_key = $6 AND id = $7 AND account_id = $8 AND submitted_at_ms IS NULL",
-        )
+             WHERE client_key = $6 AND id = $7 AND account_id = $8 AND submitted_at_ms IS NULL \
+             RETURNING ",
+            attempt_columns!()
+        ))
         .bind(now_ms)
         .bind(s.score)
         .bind(s.max_score)
@@ -455,17 +503,12 @@ impl Db {
         .bind(tenant.as_str())
         .bind(attempt_id)
         .bind(account_id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
-        if done.rows_affected() != 1 {
+        let Some(row) = row else {
             // Cannot happen while we hold the row; refuse rather than guess.
             return Err(StoreError::Conflict);
-        }
-        let row = sqlx::query(select_attempts!("WHERE client_key = $1 AND id = $2"))
-            .bind(tenant.as_str())
-            .bind(attempt_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        };
         let attempt = attempt_from_row(&row)?;
         tx.commit().await?;
         Ok(SubmitOutcome::Submitted {
@@ -515,6 +558,7 @@ impl Db {
         since_version: i64,
         completed_at: i64,
     ) -> StoreResult<()> {
+        let _gate = self.sqlite_write_gate().await;
         sqlx::query(
             "INSERT INTO completions (client_key, course_id, account_id, version, completed_at) \
              SELECT $1, $2, $3, $4, $5 \
@@ -657,6 +701,81 @@ async fn stored_answer(
     .fetch_one(&mut **tx)
     .await?;
     Ok(answer_from_row(&row)?)
+}
+
+/// Rows per multi-row INSERT (6 parameters each; far below both databases'
+/// parameter limits).
+const ANSWERS_PER_INSERT: usize = 100;
+
+/// Merges `answers` into the stored answers, a few statements for all of
+/// them (a submit's journal): per question only the answer that would win
+/// is sent (the latest `answered_at_ms`, or the first with
+/// [`Merge::FirstWins`]), because PostgreSQL refuses to update one row twice
+/// in one statement. The rule per row is the same as [`write_answer`]'s.
+async fn write_answers(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantKey,
+    attempt_id: &str,
+    answers: &[NewAnswer<'_>],
+    received_at_ms: i64,
+    merge: Merge,
+) -> StoreResult<()> {
+    let mut winners: Vec<&NewAnswer<'_>> = Vec::with_capacity(answers.len());
+    for a in answers {
+        match winners.iter_mut().find(|w| w.question_id == a.question_id) {
+            Some(w) => {
+                if merge == Merge::LatestWins && a.answered_at_ms >= w.answered_at_ms {
+                    *w = a;
+                }
+            }
+            None => winners.push(a),
+        }
+    }
+    for chunk in winners.chunks(ANSWERS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO attempt_answers (client_key, attempt_id, question_id, response_json, \
+                                          answered_at_ms, received_at_ms) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = i * 6;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6
+            ));
+        }
+        sql.push_str(match merge {
+            Merge::LatestWins => {
+                " ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
+                 SET response_json = excluded.response_json, \
+                     answered_at_ms = excluded.answered_at_ms, \
+                     received_at_ms = excluded.received_at_ms \
+                 WHERE attempt_answers.answered_at_ms <= excluded.answered_at_ms"
+            }
+            Merge::FirstWins => " ON CONFLICT (client_key, attempt_id, question_id) DO NOTHING",
+        });
+        // Audited: `sql` is built from literals and numbered placeholders
+        // only; every value is a bind parameter.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in chunk {
+            q = q
+                .bind(tenant.as_str())
+                .bind(attempt_id)
+                .bind(a.question_id)
+                .bind(a.response_json)
+                .bind(a.answered_at_ms)
+                .bind(received_at_ms);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn write_answer(

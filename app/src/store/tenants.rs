@@ -75,6 +75,7 @@ impl Db {
     pub async fn upsert_tenant(&self, t: &TenantInstall) -> StoreResult<()> {
         use secrecy::ExposeSecret;
         let now = now_epoch();
+        let _gate = self.sqlite_write_gate().await;
         sqlx::query(
             "INSERT INTO tenants (client_key, shared_secret, base_url, display_url, product_type, \
                                   oauth_client_id, installation_id, state, installed_at, updated_at, \
@@ -134,6 +135,7 @@ impl Db {
     ) -> StoreResult<bool> {
         let now = now_epoch();
         let uninstalled_at = (state == TenantState::Uninstalled).then_some(now);
+        let _gate = self.sqlite_write_gate().await;
         let done = sqlx::query(
             "UPDATE tenants SET state = $1, updated_at = $2, \
                     uninstalled_at = COALESCE($3, uninstalled_at) \

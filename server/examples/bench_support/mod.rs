@@ -9,6 +9,9 @@
 //! a plain-http loopback fake; the measured request paths are the
 //! production ones.
 
+// Each benchmark uses a part of this module.
+#![allow(dead_code)]
+
 use std::path::PathBuf;
 
 use axum::{

@@ -1776,3 +1776,41 @@ async fn report_csv_has_a_header_and_one_row_per_learner() {
     let leo = lines.iter().find(|l| l.contains(LEO)).unwrap();
     assert!(leo.contains(",In progress,33,1,2,0,1,0,,"), "{leo}");
 }
+
+#[tokio::test]
+async fn learning_a_journal_that_answers_one_question_twice_counts_the_later_answer() {
+    // Arrange: the journal holds two answers to t1 (the later one right) and
+    // one to t2; the server already has a stale answer to t2.
+    let site = Site::new().await;
+    let id = site.publish(&true_false_course(2, json!({}))).await;
+    let view = site.start_ok(LEA, &id).await;
+    let attempt = str_of(&view["attempt_id"]);
+    let t = now_ms();
+    let (status, _) = site
+        .save(LEA, &attempt, "t2", r_bool(false), t - 5_000)
+        .await;
+    assert_eq!(status, 200);
+
+    // Act
+    let (status, result) = site
+        .submit(
+            LEA,
+            &attempt,
+            json!([
+                ["t1", r_bool(true), t - 1_000],
+                ["t1", r_bool(false), t - 3_000],
+                ["t2", r_bool(true), t - 2_000]
+            ]),
+        )
+        .await;
+
+    // Assert
+    assert_eq!(status, 200, "{result}");
+    assert!(close(&result["score"], 2.0), "{result}");
+    assert_eq!(
+        result["rejected"],
+        json!([]),
+        "an older journal entry for the same question is superseded, not refused"
+    );
+    assert_eq!(site.count("SELECT COUNT(*) FROM attempt_answers").await, 2);
+}
