@@ -57,6 +57,32 @@ struct HsClaims {
 }
 
 /// Verifies an HS256 Connect token and returns who and where it speaks for.
+/// Steps 2b and 3 of [`verify_hs256`]: the tenant may be used for this kind
+/// of token, and the token is signed with its secret and in date.
+fn check_with_tenant(
+    tenant: &crate::store::tenants::Tenant,
+    settings: &Settings,
+    token: &str,
+    expect: &Expect<'_>,
+) -> Result<jsonwebtoken::TokenData<HsClaims>, AuthError> {
+    let usable = match expect {
+        Expect::Lifecycle { .. } => tenant.state != TenantState::Uninstalled,
+        _ => tenant.state.is_active(),
+    };
+    if !usable {
+        return Err(AuthError::InactiveTenant);
+    }
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.leeway = settings.jwt_leeway.as_secs();
+    validation.validate_exp = true;
+    validation.validate_nbf = true;
+    validation.validate_aud = false;
+    validation.set_required_spec_claims(&["exp", "iat", "iss"]);
+    let key = DecodingKey::from_secret(tenant.shared_secret.expose_secret().as_bytes())
+        .map_err(|e| AuthError::Invalid(e.to_string()))?;
+    decode::<HsClaims>(token, &key, &validation).map_err(|e| AuthError::Invalid(e.to_string()))
+}
+
 pub async fn verify_hs256(
     db: &Db,
     settings: &Settings,
@@ -75,32 +101,28 @@ pub async fn verify_hs256(
         .iss
         .filter(|s| !s.is_empty())
         .ok_or_else(|| AuthError::Invalid("missing iss".into()))?;
-    let tenant = db
-        .tenant(&iss)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "tenant lookup failed during JWT verification");
-            AuthError::Store
-        })?
-        .ok_or(AuthError::UnknownTenant)?;
-    let usable = match expect {
-        Expect::Lifecycle { .. } => tenant.state != TenantState::Uninstalled,
-        _ => tenant.state.is_active(),
+    let store_err = |e| {
+        tracing::error!(error = %e, "tenant lookup failed during JWT verification");
+        AuthError::Store
     };
-    if !usable {
-        return Err(AuthError::InactiveTenant);
-    }
-    // 3. Signature and time claims with the tenant's secret.
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.leeway = settings.jwt_leeway.as_secs();
-    validation.validate_exp = true;
-    validation.validate_nbf = true;
-    validation.validate_aud = false;
-    validation.set_required_spec_claims(&["exp", "iat", "iss"]);
-    let key = DecodingKey::from_secret(tenant.shared_secret.expose_secret().as_bytes())
-        .map_err(|e| AuthError::Invalid(e.to_string()))?;
-    let data = decode::<HsClaims>(token, &key, &validation)
-        .map_err(|e| AuthError::Invalid(e.to_string()))?;
+    let (tenant, cached) = db.tenant_for_auth(&iss).await.map_err(store_err)?;
+    let tenant = tenant.ok_or(AuthError::UnknownTenant)?;
+    let first = check_with_tenant(&tenant, settings, token, &expect);
+    let (tenant, data) = match first {
+        // A cached row may be a few seconds old (a re-install elsewhere may
+        // have rotated the secret or changed the state): ask once more.
+        Err(_) if cached => {
+            let fresh = db
+                .tenant(&iss)
+                .await
+                .map_err(store_err)?
+                .ok_or(AuthError::UnknownTenant)?;
+            db.tenant_cache.put(fresh.clone());
+            let data = check_with_tenant(&fresh, settings, token, &expect)?;
+            (fresh, data)
+        }
+        other => (tenant, other?),
+    };
     let claims = data.claims;
     let now = jsonwebtoken::get_current_timestamp();
     if claims.iat > now + settings.jwt_leeway.as_secs() {

@@ -581,6 +581,12 @@ mod ssr {
         CACHE.get_or_init(Default::default)
     }
 
+    /// The re-certification cycle start per (tenant, course, latest version).
+    fn cycle_cache() -> &'static Mutex<HashMap<VersionKey, i64>> {
+        static CACHE: OnceLock<Mutex<HashMap<VersionKey, i64>>> = OnceLock::new();
+        CACHE.get_or_init(Default::default)
+    }
+
     /// A published version's content. Versions never change, so the parsed
     /// content is kept per (tenant, course, version).
     async fn content(
@@ -644,17 +650,36 @@ mod ssr {
         let Some(version) = row.latest_version else {
             return Err(fail(AppError::NotFound));
         };
-        let metas = state
-            .db
-            .versions(tenant, &row.id)
-            .await
-            .map_err(store_err)?;
-        let cycle_start = metas
-            .iter()
-            .filter(|m| m.material && m.version <= version)
-            .map(|m| m.version)
-            .max()
-            .unwrap_or(1);
+        // Versions up to the latest never change (nor does their `material`
+        // flag), so the cycle start is a function of the latest version.
+        let key = (tenant.as_str().to_string(), row.id.clone(), version);
+        let known = cycle_cache()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .copied();
+        let cycle_start = match known {
+            Some(c) => c,
+            None => {
+                let metas = state
+                    .db
+                    .versions(tenant, &row.id)
+                    .await
+                    .map_err(store_err)?;
+                let c = metas
+                    .iter()
+                    .filter(|m| m.material && m.version <= version)
+                    .map(|m| m.version)
+                    .max()
+                    .unwrap_or(1);
+                let mut cache = cycle_cache().lock().unwrap_or_else(|e| e.into_inner());
+                if cache.len() >= VERSION_CACHE_MAX {
+                    cache.clear();
+                }
+                cache.insert(key, c);
+                c
+            }
+        };
         let content = content_of(state, tenant, &row.id, version).await?;
         Ok(Published {
             version,
@@ -1277,7 +1302,7 @@ mod ssr {
     async fn my_attempt(
         l: &Learner,
         attempt_id: &str,
-    ) -> Result<(AttemptRow, Arc<CourseContent>), AppError> {
+    ) -> Result<(AttemptRow, Arc<CourseContent>, CourseRow), AppError> {
         validate_id(attempt_id, "attempt")?;
         let a = l
             .state
@@ -1286,9 +1311,9 @@ mod ssr {
             .await
             .map_err(store_err)?
             .ok_or_else(|| fail(AppError::NotFound))?;
-        course_row(l, &a.course_id).await?;
+        let row = course_row(l, &a.course_id).await?;
         let content = content(l, &a.course_id, a.course_version).await?;
-        Ok((a, content))
+        Ok((a, content, row))
     }
 
     pub async fn save(
@@ -1298,7 +1323,7 @@ mod ssr {
         answered_at_ms: i64,
     ) -> Result<SavedAnswer, AppError> {
         let l = learner().await?;
-        let (a, content) = my_attempt(&l, &attempt_id).await?;
+        let (a, content, _) = my_attempt(&l, &attempt_id).await?;
         let quiz = quiz_of(&content, &a.module_id).ok_or_else(|| internal("quiz of attempt"))?;
         let question = quiz
             .questions
@@ -1514,12 +1539,15 @@ mod ssr {
     }
 
     /// After a passed attempt: is the course complete (recording it if so)?
-    async fn complete_after_pass(l: &Learner, a: &AttemptRow) -> Result<bool, AppError> {
+    async fn complete_after_pass(
+        l: &Learner,
+        row: &CourseRow,
+        a: &AttemptRow,
+    ) -> Result<bool, AppError> {
         if a.passed != Some(true) {
             return Ok(false);
         }
-        let row = course_row(l, &a.course_id).await?;
-        let p = published(l, &row).await?;
+        let p = published(l, row).await?;
         let s = standing(l, &a.course_id).await?;
         let progress = progress_dto(&p.content, &s, p.cycle_start);
         Ok(completion(l, &a.course_id, &p, &progress, &s)
@@ -1537,12 +1565,12 @@ mod ssr {
                 "Too many answers in one submit.".into(),
             )));
         }
-        let (a, content) = my_attempt(&l, &attempt_id).await?;
+        let (a, content, row) = my_attempt(&l, &attempt_id).await?;
         let quiz = quiz_of(&content, &a.module_id).ok_or_else(|| internal("quiz of attempt"))?;
         let db = &l.state.db;
         if a.submitted_at_ms.is_some() {
             let rows = db.answers(&l.who.tenant, &a.id).await.map_err(store_err)?;
-            let complete = complete_after_pass(&l, &a).await?;
+            let complete = complete_after_pass(&l, &row, &a).await?;
             return result_of(&a, &content, &rows, Vec::new(), complete);
         }
         let now = now_ms();
@@ -1595,7 +1623,7 @@ mod ssr {
                     .answers(&l.who.tenant, &done.id)
                     .await
                     .map_err(store_err)?;
-                let complete = complete_after_pass(&l, &done).await?;
+                let complete = complete_after_pass(&l, &row, &done).await?;
                 result_of(&done, &content, &rows, Vec::new(), complete)
             }
             SubmitOutcome::Submitted {
@@ -1609,7 +1637,7 @@ mod ssr {
                         reason: ALREADY_ANSWERED.into(),
                     }));
                 }
-                let complete = complete_after_pass(&l, &attempt).await?;
+                let complete = complete_after_pass(&l, &row, &attempt).await?;
                 result_of(&attempt, &content, &answers, rejected, complete)
             }
         }

@@ -55,6 +55,8 @@ pub struct Db {
     backend: Backend,
     /// SQLite: one writer at a time, queued here (see [`Db::sqlite_write_gate`]).
     write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Recently read tenants, for token verification (see [`Db::tenant_for_auth`]).
+    pub(crate) tenant_cache: tenants::TenantCache,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -88,7 +90,8 @@ impl Db {
                         Box::pin(async move {
                             conn.execute(
                                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                                 PRAGMA mmap_size = 268435456;",
                             )
                             .await?;
                             Ok(())
@@ -109,6 +112,7 @@ impl Db {
             pool,
             backend,
             write_gate: Default::default(),
+            tenant_cache: Default::default(),
         })
     }
 

@@ -3,6 +3,8 @@
 use secrecy::SecretString;
 use sqlx::Row;
 
+use std::collections::HashMap;
+
 use super::{now_epoch, Db, StoreResult};
 
 /// Lifecycle state of a tenant, as the last lifecycle callback left it.
@@ -73,6 +75,7 @@ impl Db {
     /// (the only caller is the `/installed` handler, after
     /// `connect::install::verify`). One statement, so a failure writes nothing.
     pub async fn upsert_tenant(&self, t: &TenantInstall) -> StoreResult<()> {
+        self.tenant_cache.forget(&t.client_key);
         use secrecy::ExposeSecret;
         let now = now_epoch();
         let _gate = self.sqlite_write_gate().await;
@@ -98,11 +101,32 @@ impl Db {
         .bind(now)
         .execute(self.pool())
         .await?;
+        self.tenant_cache.forget(&t.client_key);
         Ok(())
     }
 
+    /// The tenant for verifying a token, from a cache of at most
+    /// [`TENANT_CACHE_TTL`] (every request verifies a token; the tenant row
+    /// rarely changes). The flag says whether it came from the cache: a
+    /// token that fails with a cached tenant is checked again with a fresh
+    /// read (the secret may have been rotated by a re-install that another
+    /// server process handled), see [`crate::connect::jwt::verify_hs256`].
+    /// Installs and state changes handled by this process update the cache
+    /// at once; another process's are seen within the TTL.
+    pub async fn tenant_for_auth(&self, client_key: &str) -> StoreResult<(Option<Tenant>, bool)> {
+        if let Some(t) = self.tenant_cache.get(client_key) {
+            return Ok((Some(t), true));
+        }
+        let t = self.tenant(client_key).await?;
+        if let Some(t) = &t {
+            self.tenant_cache.put(t.clone());
+        }
+        Ok((t, false))
+    }
+
     /// Looks a tenant up by client key (the `iss` of a token, before the
-    /// signature is checked with that tenant's secret).
+    /// signature is checked with that tenant's secret). Always reads the
+    /// database (and refreshes the cache of [`Db::tenant_for_auth`]).
     pub async fn tenant(&self, client_key: &str) -> StoreResult<Option<Tenant>> {
         let row = sqlx::query(
             "SELECT client_key, shared_secret, base_url, display_url, product_type, \
@@ -133,6 +157,7 @@ impl Db {
         client_key: &str,
         state: TenantState,
     ) -> StoreResult<bool> {
+        self.tenant_cache.forget(client_key);
         let now = now_epoch();
         let uninstalled_at = (state == TenantState::Uninstalled).then_some(now);
         let _gate = self.sqlite_write_gate().await;
@@ -147,6 +172,50 @@ impl Db {
         .bind(client_key)
         .execute(self.pool())
         .await?;
+        // Again after the write: a verification that read the row meanwhile
+        // may have cached the old state.
+        self.tenant_cache.forget(client_key);
         Ok(done.rows_affected() > 0)
+    }
+}
+
+/// How long [`Db::tenant_for_auth`] reuses a tenant row.
+pub const TENANT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+/// Tenants kept at most; the cache is emptied when it is full.
+const TENANT_CACHE_MAX: usize = 10_000;
+
+/// Recently read tenant rows by client key (see [`Db::tenant_for_auth`]).
+#[derive(Clone, Default)]
+pub struct TenantCache(
+    std::sync::Arc<std::sync::Mutex<HashMap<String, (Tenant, std::time::Instant)>>>,
+);
+
+impl std::fmt::Debug for TenantCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TenantCache")
+    }
+}
+
+impl TenantCache {
+    fn get(&self, client_key: &str) -> Option<Tenant> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(client_key)
+            .filter(|(_, at)| at.elapsed() < TENANT_CACHE_TTL)
+            .map(|(t, _)| t.clone())
+    }
+
+    pub(crate) fn put(&self, t: Tenant) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= TENANT_CACHE_MAX {
+            map.clear();
+        }
+        map.insert(t.client_key.clone(), (t, std::time::Instant::now()));
+    }
+
+    pub(crate) fn forget(&self, client_key: &str) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(client_key);
     }
 }

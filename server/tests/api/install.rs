@@ -234,3 +234,48 @@ async fn disabled_and_enabled_switch_the_tenant_off_and_on() {
     );
     assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 200);
 }
+
+/// Two server processes on one database (scale-out): a re-install handled by
+/// one rotates the secret; the other, which has the old row cached, accepts
+/// tokens signed with the new secret at once (a failed check with a cached
+/// row is retried with a fresh read) — and refuses the old secret's once it
+/// has read the new row.
+#[tokio::test]
+async fn a_secret_rotated_by_another_process_is_honoured_at_once() {
+    // Arrange
+    let a = spawn_app().await;
+    let database_url = a.database_url.clone();
+    let b = spawn_app_configured(Options::default(), |c| c.database_url = database_url).await;
+    a.install("site-s", "secret-one").await;
+    let whoami = |app: &TestApp, secret: &str| {
+        let token = hs_token(
+            Algorithm::HS256,
+            secret,
+            &context_claims("site-s", "557058:someone"),
+        );
+        let url = app.url("/api/whoami");
+        let http = app.http.clone();
+        async move {
+            http.post(url)
+                .header("Authorization", format!("JWT {token}"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(whoami(&b, "secret-one").await, 200, "b caches the row");
+
+    // Act: the re-install reaches process a.
+    a.install("site-s", "secret-two").await;
+
+    // Assert
+    assert_eq!(whoami(&b, "secret-two").await, 200, "new secret at once");
+    assert_eq!(
+        whoami(&b, "secret-one").await,
+        401,
+        "old secret after the refresh"
+    );
+    assert_eq!(whoami(&a, "secret-one").await, 401);
+}
