@@ -30,9 +30,12 @@ const NAME_CACHE_MAX: usize = 10_000;
 /// Concurrent lookups for one report.
 const LOOKUPS_IN_FLIGHT: usize = 8;
 
+/// (tenant, account id) → (display name, when it was looked up).
+type Names = HashMap<(String, String), (String, Instant)>;
+
 /// Recently looked-up display names per (tenant, account id).
 #[derive(Clone, Default)]
-pub struct NameCache(Arc<Mutex<HashMap<(String, String), (String, Instant)>>>);
+pub struct NameCache(Arc<Mutex<Names>>);
 
 impl NameCache {
     fn get(&self, tenant: &TenantKey, account: &str) -> Option<String> {

@@ -184,11 +184,12 @@ pub const TENANT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs
 /// Tenants kept at most; the cache is emptied when it is full.
 const TENANT_CACHE_MAX: usize = 10_000;
 
+/// Client key → (tenant row, when it was read).
+type Rows = HashMap<String, (Tenant, std::time::Instant)>;
+
 /// Recently read tenant rows by client key (see [`Db::tenant_for_auth`]).
 #[derive(Clone, Default)]
-pub struct TenantCache(
-    std::sync::Arc<std::sync::Mutex<HashMap<String, (Tenant, std::time::Instant)>>>,
-);
+pub struct TenantCache(std::sync::Arc<std::sync::Mutex<Rows>>);
 
 impl std::fmt::Debug for TenantCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -29,6 +29,15 @@ const KID: &str = "bench-key-1";
 const SECRET: &str = "bench-shared-secret-0123456789abcdef";
 const BASE_URL: &str = "https://bench.example.test";
 
+/// Permission checks the fake Confluence has answered (the app caches
+/// answers for 30 s per user and page; a miss is an HTTP round trip).
+pub static PERMISSION_CHECKS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
+pub fn permission_checks() -> usize {
+    PERMISSION_CHECKS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
 }
@@ -81,13 +90,16 @@ impl Bench {
             let _ = axum::serve(keys, r).await;
         });
 
-        // Fake Confluence: every permission check says yes.
+        // Fake Confluence: every permission check says yes (and is counted).
         let confluence = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let confluence_url = format!("http://{}/wiki", confluence.local_addr()?);
         tokio::spawn(async move {
             let r = Router::new().route(
                 "/wiki/rest/api/content/{id}/permission/check",
-                post(|| async { Json(json!({"hasPermission": true})) }),
+                post(|| async {
+                    PERMISSION_CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    Json(json!({"hasPermission": true}))
+                }),
             );
             let _ = axum::serve(confluence, r).await;
         });
