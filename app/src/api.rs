@@ -55,6 +55,19 @@ pub mod ssr {
         err
     }
 
+    /// Ids we generate (course and attempt UUIDs): non-empty, at most 64
+    /// ASCII letters, digits and dashes; otherwise a 400 naming `what`.
+    pub fn validate_id(id: &str, what: &str) -> Result<(), AppError> {
+        let ok = !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if ok {
+            Ok(())
+        } else {
+            Err(fail(AppError::Invalid(format!("That is not a {what} id."))))
+        }
+    }
+
     /// Verifies the context JWT of the current call. Server functions accept
     /// nothing else (a page JWT, a missing or bad token → 401).
     pub async fn caller() -> Result<Verified, AppError> {

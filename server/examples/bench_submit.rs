@@ -40,6 +40,19 @@ struct Learner {
     answers: Value,
 }
 
+/// `learning/submit` of the learner's attempt with every answer; the result.
+async fn submit(http: &reqwest::Client, base: &str, l: &Learner) -> anyhow::Result<Value> {
+    Ok(http
+        .post(format!("{base}/api/learning/submit"))
+        .header("Authorization", &l.auth)
+        .json(&json!({"attempt_id": l.attempt_id, "answers": l.answers}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let per_client: usize = env_or("BENCH_LEARNERS_PER_CLIENT", 250);
@@ -130,15 +143,7 @@ async fn main() -> anyhow::Result<()> {
             let mut results = Vec::with_capacity(learners.len());
             for l in learners {
                 let t = Instant::now();
-                let r: Value = http
-                    .post(format!("{base}/api/learning/submit"))
-                    .header("Authorization", &l.auth)
-                    .json(&json!({"attempt_id": l.attempt_id, "answers": l.answers}))
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .json()
-                    .await?;
+                let r = submit(&http, &base, &l).await?;
                 latencies.push(t.elapsed().as_micros() as u64);
                 anyhow::ensure!(r["score"].is_number(), "submit without a score: {r}");
                 // Keep what the checks compare, not the whole result.
@@ -165,16 +170,7 @@ async fn main() -> anyhow::Result<()> {
     // 3. Checks: repeats are idempotent; one submitted attempt per learner.
     let mut passed = 0usize;
     for (l, first) in results.iter().step_by(97) {
-        let again: Value = bench
-            .http
-            .post(format!("{}/api/learning/submit", bench.base))
-            .header("Authorization", &l.auth)
-            .json(&json!({"attempt_id": l.attempt_id, "answers": l.answers}))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let again = submit(&bench.http, &bench.base, l).await?;
         anyhow::ensure!(
             again["score"] == first["score"]
                 && again["submitted_at_ms"] == first["submitted_at_ms"],

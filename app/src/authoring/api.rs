@@ -168,7 +168,7 @@ pub async fn import_course(json: String) -> Result<CourseContent, AppError> {
 mod ssr {
     use super::*;
     use crate::{
-        api::ssr::{caller, fail},
+        api::ssr::{caller, fail, validate_id},
         connect::{authz, Verified},
         course::{self, validate::validate_course},
         state::AppState,
@@ -212,7 +212,7 @@ mod ssr {
     }
 
     async fn load(state: &AppState, who: &Verified, id: &str) -> Result<CourseRow, AppError> {
-        validate_id(id)?;
+        validate_id(id, "course")?;
         state
             .db
             .course(&who.tenant, id)
@@ -257,17 +257,6 @@ mod ssr {
             authz::require_edit_page(state, who, &row.page_id).await?;
         }
         Ok(())
-    }
-
-    fn validate_id(id: &str) -> Result<(), AppError> {
-        let ok = !id.is_empty()
-            && id.len() <= 64
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if ok {
-            Ok(())
-        } else {
-            Err(fail(AppError::Invalid("That is not a course id.".into())))
-        }
     }
 
     fn parse_draft(row: &CourseRow) -> Result<CourseContent, AppError> {

@@ -451,7 +451,7 @@ mod ssr {
 
     use super::*;
     use crate::{
-        api::ssr::{caller, fail},
+        api::ssr::{caller, fail, validate_id},
         connect::{auth::bearer_jwt, authz, users, TenantKey, Verified},
         course::{
             grading::{self, AttemptScore},
@@ -516,18 +516,6 @@ mod ssr {
             account,
             page,
         })
-    }
-
-    /// Course and attempt ids: what we generate (UUIDs), bounded.
-    fn validate_id(id: &str, what: &str) -> Result<(), AppError> {
-        let ok = !id.is_empty()
-            && id.len() <= 64
-            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if ok {
-            Ok(())
-        } else {
-            Err(fail(AppError::Invalid(format!("That is not a {what} id."))))
-        }
     }
 
     /// Author-made ids (modules, lessons, questions): compared, never parsed.
@@ -932,12 +920,7 @@ mod ssr {
                         total_points: q.questions.iter().map(|q| q.points).sum(),
                         attempts_used: mine.len() as u32,
                         attempts_allowed: c.settings.attempt_limit,
-                        best_percent: mine
-                            .iter()
-                            .filter_map(|a| a.percent)
-                            .fold(None, |best: Option<f64>, x| {
-                                Some(best.map_or(x, |b| b.max(x)))
-                            }),
+                        best_percent: best_percent(mine.iter().copied()),
                         passed: passed.contains(&m.id),
                         open_attempt_id: open(&m.id).map(|a| a.id.clone()),
                     }
@@ -1808,6 +1791,7 @@ mod ssr {
             *last = (*last).max(c.completed_at * 1000);
             s.completions.push(c);
         }
+        let (lessons_total, quizzes_total) = course_totals(&p.content);
         let mut learners = Vec::with_capacity(by_learner.len());
         for (account_id, (s, last_activity_ms)) in by_learner {
             let progress = progress_dto(&p.content, &s, p.cycle_start);
@@ -1826,11 +1810,7 @@ mod ssr {
                 .filter(|a| a.cycle_version == p.cycle_start);
             learners.push(LearnerStatus {
                 attempts: in_cycle.clone().count() as u32,
-                best_percent: in_cycle
-                    .filter_map(|a| a.percent)
-                    .fold(None, |best: Option<f64>, x| {
-                        Some(best.map_or(x, |b| b.max(x)))
-                    }),
+                best_percent: best_percent(in_cycle),
                 recertification_due: recertification_due(&s, p.cycle_start, &progress, &current),
                 account_id,
                 progress,
@@ -1842,10 +1822,19 @@ mod ssr {
         Ok(Some(CourseStatuses {
             version: p.version,
             cycle_start: p.cycle_start,
-            lessons_total: course_totals(&p.content).0,
-            quizzes_total: course_totals(&p.content).1,
+            lessons_total,
+            quizzes_total,
             learners,
         }))
+    }
+
+    /// The best score (percent) of graded attempts; `None` before any.
+    fn best_percent<'a>(attempts: impl Iterator<Item = &'a AttemptRow>) -> Option<f64> {
+        attempts
+            .filter_map(|a| a.percent)
+            .fold(None, |best: Option<f64>, x| {
+                Some(best.map_or(x, |b| b.max(x)))
+            })
     }
 
     /// `(lessons, quizzes)` of a course version.

@@ -134,7 +134,7 @@ pub async fn course_report_csv(course_id: String) -> Result<String, AppError> {
 mod ssr {
     use super::*;
     use crate::{
-        api::ssr::{caller, fail},
+        api::ssr::{caller, fail, validate_id},
         connect::{authz, users, Verified},
         learning::api::course_statuses,
         state::AppState,
@@ -182,14 +182,7 @@ mod ssr {
     }
 
     pub async fn report(course_id: String) -> Result<CourseReport, AppError> {
-        let valid = !course_id.is_empty()
-            && course_id.len() <= 64
-            && course_id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if !valid {
-            return Err(fail(AppError::Invalid("That is not a course id.".into())));
-        }
+        validate_id(&course_id, "course")?;
         let (state, who, space_key) = admin().await?;
         let row = state
             .db

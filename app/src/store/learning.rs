@@ -708,10 +708,10 @@ async fn stored_answer(
 const ANSWERS_PER_INSERT: usize = 100;
 
 /// Merges `answers` into the stored answers, a few statements for all of
-/// them (a submit's journal): per question only the answer that would win
+/// them (a submit's journal; [`write_answer`] for one): per question only the answer that would win
 /// is sent (the latest `answered_at_ms`, or the first with
 /// [`Merge::FirstWins`]), because PostgreSQL refuses to update one row twice
-/// in one statement. The rule per row is the same as [`write_answer`]'s.
+/// in one statement. Returns the number of rows inserted or updated.
 async fn write_answers(
     tx: &mut Transaction<'static, Any>,
     tenant: &TenantKey,
@@ -719,7 +719,7 @@ async fn write_answers(
     answers: &[NewAnswer<'_>],
     received_at_ms: i64,
     merge: Merge,
-) -> StoreResult<()> {
+) -> StoreResult<u64> {
     let mut winners: Vec<&NewAnswer<'_>> = Vec::with_capacity(answers.len());
     for a in answers {
         match winners.iter_mut().find(|w| w.question_id == a.question_id) {
@@ -731,6 +731,7 @@ async fn write_answers(
             None => winners.push(a),
         }
     }
+    let mut written = 0;
     for chunk in winners.chunks(ANSWERS_PER_INSERT) {
         let mut sql = String::from(
             "INSERT INTO attempt_answers (client_key, attempt_id, question_id, response_json, \
@@ -773,9 +774,9 @@ async fn write_answers(
                 .bind(a.answered_at_ms)
                 .bind(received_at_ms);
         }
-        q.execute(&mut **tx).await?;
+        written += q.execute(&mut **tx).await?.rows_affected();
     }
-    Ok(())
+    Ok(written)
 }
 
 async fn write_answer(
@@ -786,35 +787,17 @@ async fn write_answer(
     received_at_ms: i64,
     merge: Merge,
 ) -> StoreResult<AnswerWrite> {
-    let sql = match merge {
-        Merge::LatestWins => {
-            "INSERT INTO attempt_answers (client_key, attempt_id, question_id, response_json, \
-                                          answered_at_ms, received_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
-             SET response_json = excluded.response_json, \
-                 answered_at_ms = excluded.answered_at_ms, \
-                 received_at_ms = excluded.received_at_ms \
-             WHERE attempt_answers.answered_at_ms <= excluded.answered_at_ms"
-        }
-        Merge::FirstWins => {
-            "INSERT INTO attempt_answers (client_key, attempt_id, question_id, response_json, \
-                                          answered_at_ms, received_at_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (client_key, attempt_id, question_id) DO NOTHING"
-        }
-    };
-    let done = sqlx::query(sql)
-        .bind(tenant.as_str())
-        .bind(attempt_id)
-        .bind(a.question_id)
-        .bind(a.response_json)
-        .bind(a.answered_at_ms)
-        .bind(received_at_ms)
-        .execute(&mut **tx)
-        .await?;
+    let written = write_answers(
+        tx,
+        tenant,
+        attempt_id,
+        std::slice::from_ref(a),
+        received_at_ms,
+        merge,
+    )
+    .await?;
     let row = stored_answer(tx, tenant, attempt_id, a.question_id).await?;
-    if done.rows_affected() == 1 || same_json(&row.response_json, a.response_json) {
+    if written == 1 || same_json(&row.response_json, a.response_json) {
         Ok(AnswerWrite::Stored(row))
     } else {
         Ok(AnswerWrite::Kept(row))
