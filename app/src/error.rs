@@ -2,6 +2,12 @@
 //!
 //! Messages are written for the person in front of the page: short, useful,
 //! and never carrying internals (those are logged on the server instead).
+//!
+//! The HTTP status is set in one place: the server's `/api/*` handler reads
+//! the error a server function returned and answers with
+//! [`AppError::status`]. Server-side failures of the layers beneath
+//! (store, trust core) become an `AppError` through the `From` impls below,
+//! which log the detail and keep it out of the answer.
 
 use serde::{Deserialize, Serialize};
 use server_fn::{
@@ -21,7 +27,7 @@ pub enum AppError {
     /// 404: nothing of that id for this site.
     #[error("Not found.")]
     NotFound,
-    /// 400/422: the input was refused; the text says why.
+    /// 400: the input was refused; the text says why.
     #[error("{0}")]
     Invalid(String),
     /// 409: the thing changed meanwhile or already exists.
@@ -48,36 +54,139 @@ impl AppError {
             AppError::Transport(_) => 502,
         }
     }
+
+    /// A 400 with `message`.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        AppError::Invalid(message.into())
+    }
+
+    /// A 409 with `message`.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        AppError::Conflict(message.into())
+    }
+
+    /// A 500 for data that should not exist (logged with `what`).
+    #[cfg(feature = "ssr")]
+    pub fn inconsistent(what: &str) -> Self {
+        tracing::error!(what, "inconsistent data");
+        AppError::Internal
+    }
 }
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// Framework errors: on the server, arguments that could not be read
+    /// (answered 400 by the `/api/*` handler); in the browser, a request that
+    /// failed on the way.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        // On the server this runs while the request is handled (e.g. its
-        // arguments failed to decode): answer with the matching status, not 500.
-        #[cfg(feature = "ssr")]
-        {
-            crate::api::ssr::fail(Self::from_framework(value))
-        }
-        #[cfg(not(feature = "ssr"))]
-        {
-            Self::from_framework(value)
-        }
-    }
-}
-
-impl AppError {
-    fn from_framework(value: ServerFnErrorErr) -> Self {
         match value {
             ServerFnErrorErr::Request(m) | ServerFnErrorErr::Response(m) => AppError::Transport(m),
-            ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => {
-                AppError::Invalid("The request was malformed.".into())
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
+                AppError::Invalid(malformed(&m))
             }
             ServerFnErrorErr::MissingArg(name) => {
                 AppError::Invalid(format!("Missing field: {name}"))
             }
             _ => AppError::Internal,
         }
+    }
+}
+
+use course::ids::VALIDATION_MARK;
+
+/// The text for arguments that could not be read: our own validation
+/// message when a newtype refused a value, else a generic one (serde's
+/// texts describe our types, not the user's mistake).
+fn malformed(detail: &str) -> String {
+    match detail.split(VALIDATION_MARK).nth(1) {
+        Some(ours) if !ours.is_empty() => ours.to_string(),
+        _ => "The request was malformed.".to_string(),
+    }
+}
+
+impl From<course::ids::InvalidId> for AppError {
+    /// A text that is not a valid id → 400 with the id type's message.
+    fn from(e: course::ids::InvalidId) -> Self {
+        AppError::Invalid(e.message().to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod from_layers {
+    use super::AppError;
+
+    impl From<store::StoreError> for AppError {
+        /// Not found → 404; a concurrent change → 409; anything else is
+        /// logged and answered 500.
+        fn from(e: store::StoreError) -> Self {
+            match e {
+                store::StoreError::NotFound => AppError::NotFound,
+                store::StoreError::Conflict => AppError::Conflict(
+                    "That changed at the same time somewhere else. Reload and try again.".into(),
+                ),
+                other => {
+                    tracing::error!(error = %other, "store error");
+                    AppError::Internal
+                }
+            }
+        }
+    }
+
+    impl From<connect::authz::AuthzError> for AppError {
+        /// A malformed id → 400; Confluence unreachable or confused → 500
+        /// (fail closed: nothing is allowed without an answer).
+        fn from(e: connect::authz::AuthzError) -> Self {
+            use connect::authz::AuthzError;
+            match e {
+                AuthzError::InvalidContentId => {
+                    AppError::Invalid("That page id is not valid.".into())
+                }
+                AuthzError::InvalidSpaceKey => {
+                    AppError::Invalid("That space key is not valid.".into())
+                }
+                AuthzError::Host(e) => {
+                    tracing::error!(error = %e, "permission check failed; denying");
+                    AppError::Internal
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_validation_messages_pass_and_serde_texts_do_not() {
+        let ours = format!("course_id: {VALIDATION_MARK}That is not a course id.{VALIDATION_MARK}");
+        assert_eq!(malformed(&ours), "That is not a course id.");
+        assert_eq!(
+            malformed("invalid type: string \"x\", expected i64"),
+            "The request was malformed."
+        );
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn store_and_authz_failures_map_to_statuses_and_fail_closed() {
+        assert_eq!(AppError::from(store::StoreError::NotFound).status(), 404);
+        assert_eq!(AppError::from(store::StoreError::Conflict).status(), 409);
+        assert_eq!(
+            AppError::from(store::StoreError::UnsupportedUrl),
+            AppError::Internal
+        );
+        use connect::{authz::AuthzError, host_client::*};
+        assert_eq!(
+            AppError::from(AuthzError::Host(HostError::Transport(
+                TransportFailure::Connect
+            ))),
+            AppError::Internal
+        );
+        assert!(matches!(
+            AppError::from(AuthzError::InvalidContentId),
+            AppError::Invalid(_)
+        ));
     }
 }

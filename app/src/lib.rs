@@ -3,21 +3,26 @@
 //! and the browser bundle (feature `hydrate`).
 //!
 //! Layout, so a newcomer can find any feature by its name:
-//! - [`pages`]: one module per Connect module the app exposes (course macro,
-//!   macro editor, space admin tab).
+//! - [`learning`], [`authoring`], [`space_admin`]: one folder per feature,
+//!   each with its server functions and DTOs (`api.rs`) and its views.
+//! - [`pages`]: one route component per Connect module the app exposes
+//!   (course macro, macro editor, space admin tab).
 //! - [`ap`]: the typed bridge to Atlassian's `AP` JavaScript API.
-//! - [`api`]: the `#[server]` functions (each with a stable endpoint name)
-//!   and the DTOs they exchange.
+//! - [`api`]: the server-function boundary: `whoami`, the guards every
+//!   server function starts with, and how errors become HTTP statuses.
 //! - [`client`]: the server-function client that attaches the AP context JWT.
 //! - [`error`]: the one error type server functions return.
-//! - `connect` / `store` / `state` (server only): the Connect trust core
-//!   (qsh, JWT verification, auth extractors) and persistence.
+//! - `state` (server only): what server functions reach — the store
+//!   (`store` crate), the trust core (`connect` crate) and the services.
+//!
+//! The rules (grading, timing, progress, completion…) are not here but in
+//! the pure `course` crate; the trust core and the store are server-only
+//! crates beneath this one (README "Architecture").
 
 pub mod ap;
 pub mod api;
 pub mod authoring;
 pub mod client;
-pub mod course;
 pub mod error;
 pub mod learning;
 pub mod pages;
@@ -25,10 +30,8 @@ pub mod shell;
 pub mod space_admin;
 
 #[cfg(feature = "ssr")]
-pub mod connect;
-#[cfg(feature = "ssr")]
 pub mod state;
-#[cfg(feature = "ssr")]
-pub mod store;
 
+/// The domain crate, re-exported for the views and tests.
+pub use course;
 pub use shell::{shell, App, SiteAssets};

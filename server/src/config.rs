@@ -7,6 +7,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use anyhow::Context;
 use app::state::Settings;
 use clap::Args;
+use connect::ConnectSettings;
 use url::Url;
 
 /// Everything `serve` and `migrate` need. Field docs are the `--help` text.
@@ -96,8 +97,8 @@ impl Config {
         <Only as clap::Parser>::parse_from(["smart-courses"]).config
     }
 
-    /// The settings the app core uses, with defaults resolved.
-    pub fn settings(&self) -> anyhow::Result<Settings> {
+    /// The trust core's and the app's settings, with defaults resolved.
+    pub fn settings(&self) -> anyhow::Result<(ConnectSettings, Settings)> {
         let base_url = Url::parse(self.base_url.as_str().trim_end_matches('/'))
             .context("APP_BASE_URL is not a valid URL")?;
         // Under the simulator the pages load the npm build of Atlassian's AP
@@ -143,15 +144,19 @@ impl Config {
                 && oauth_token_url.host().is_some(),
             "OAUTH_TOKEN_URL must be an http(s) URL"
         );
-        Ok(Settings {
-            base_url,
-            app_key: self.app_key.clone(),
-            keys_cdn_url,
-            oauth_token_url,
-            jwt_leeway: Duration::from_secs(self.jwt_leeway_secs),
-            ap_script_url,
-            extra_frame_ancestors,
-            retention_days: self.retention_days,
-        })
+        Ok((
+            ConnectSettings {
+                base_url,
+                app_key: self.app_key.clone(),
+                keys_cdn_url,
+                oauth_token_url,
+                jwt_leeway: Duration::from_secs(self.jwt_leeway_secs),
+            },
+            Settings {
+                ap_script_url,
+                extra_frame_ancestors,
+                retention_days: self.retention_days,
+            },
+        ))
     }
 }

@@ -27,7 +27,8 @@ pub fn render(base_url: &str, app_key: &str) -> anyhow::Result<String> {
 
 /// Serves the descriptor. Public by design: Confluence fetches it to install.
 pub async fn get(State(state): State<AppState>) -> Response {
-    match render(&state.settings.base_url_str(), &state.settings.app_key) {
+    let settings = &state.connect.settings;
+    match render(&settings.base_url_str(), &settings.app_key) {
         Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
         Err(e) => {
             tracing::error!(error = ?e, "descriptor rendering failed");

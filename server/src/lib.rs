@@ -20,24 +20,26 @@ use axum::{
     extract::{DefaultBodyLimit, Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware,
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context};
+use server_fn::error::SERVER_FN_ERROR_HEADER;
 use tokio::net::TcpListener;
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
 use app::{
-    connect::{
-        authz::AuthzCache, host_client::HostTokenCache, install::InstallKeyCache, users::NameCache,
-    },
+    course::learning::clock::{Clock, SystemClock},
+    error::AppError,
+    learning::service::LearningService,
     shell,
     state::AppState,
-    store::Db,
     App,
 };
+use connect::{ConnectState, Tenants};
+use store::Db;
 
 pub use config::Config;
 
@@ -46,9 +48,19 @@ pub use config::Config;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Builds the shared state: opens and migrates the database (refusing to go
-/// on if migration fails), reads the asset manifest.
+/// on if migration fails), reads the asset manifest. Learning rules tell
+/// time by the system clock.
 pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
-    let settings = config.settings()?;
+    build_state_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`build_state`] with the learning service's clock given (tests and
+/// benchmarks move time with a `ManualClock`).
+pub async fn build_state_with_clock(
+    config: &Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<AppState> {
+    let (connect_settings, settings) = config.settings()?;
     let db = Db::connect(&config.database_url)
         .await
         .context("could not open the database (DATABASE_URL)")?;
@@ -68,16 +80,14 @@ pub async fn build_state(config: &Config) -> anyhow::Result<AppState> {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .context("could not build the HTTP client")?;
+    let tenants = Tenants::new(Arc::new(db.clone()));
     Ok(AppState {
         leptos_options,
         assets: Arc::new(manifest.site_assets(&settings.ap_script_url)),
+        learning: LearningService::new(db.clone(), clock),
         db,
+        connect: ConnectState::new(connect_settings, http, tenants),
         settings: Arc::new(settings),
-        http,
-        install_keys: InstallKeyCache::default(),
-        host_tokens: HostTokenCache::default(),
-        authz: AuthzCache::default(),
-        names: NameCache::default(),
     })
 }
 
@@ -130,9 +140,39 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// `POST /api/{name}`: every server function. Authentication happens inside
-/// each function (`api::ssr::caller`), which needs the state from context.
-async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+/// each function (its guard, `app::api::guards`), which needs the state
+/// from context.
+///
+/// This is also the one place where a server function's error becomes an
+/// HTTP status: `server_fn` answers every error with 500 and the encoded
+/// [`AppError`] in the body; we read it back and answer with its status.
+async fn server_fn(State(state): State<AppState>, req: Request<Body>) -> Response {
+    let resp = handle_server_fns_with_context(move || provide_context(state.clone()), req)
+        .await
+        .into_response();
+    if resp.headers().contains_key(SERVER_FN_ERROR_HEADER) {
+        return with_error_status(resp).await;
+    }
+    resp
+}
+
+/// Largest error body we read back (an `AppError` is a short message).
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+async fn with_error_status(resp: Response) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_ERROR_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response();
+        }
+    };
+    let status = serde_json::from_slice::<AppError>(&bytes)
+        .ok()
+        .and_then(|e| StatusCode::from_u16(e.status()).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    parts.status = status;
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// `GET /health`: liveness plus a database round trip. No tenant data.
@@ -159,7 +199,12 @@ pub struct Application {
 impl Application {
     /// Builds the state and binds `config.site_addr` (port 0 → a free port).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let state = build_state(config).await?;
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// [`Application::build`] with the learning service's clock given.
+    pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let state = build_state_with_clock(config, clock).await?;
         let listener = TcpListener::bind(config.site_addr)
             .await
             .with_context(|| format!("could not bind {}", config.site_addr))?;

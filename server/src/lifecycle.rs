@@ -14,10 +14,10 @@ use axum::{
 };
 use serde::Deserialize;
 
-use app::{
-    connect::auth::{InstallToken, LifecycleToken},
-    state::AppState,
-    store::tenants::{TenantInstall, TenantState},
+use app::state::AppState;
+use connect::{
+    auth::{InstallToken, LifecycleToken},
+    TenantInstall, TenantState, TenantStoreError,
 };
 
 /// The lifecycle payload (the fields we keep; the rest is ignored).
@@ -49,7 +49,7 @@ pub enum LifecycleError {
     #[error("Unknown tenant")]
     UnknownTenant,
     #[error("internal error")]
-    Internal(#[from] app::store::StoreError),
+    Internal(#[from] TenantStoreError),
 }
 
 impl IntoResponse for LifecycleError {
@@ -136,8 +136,9 @@ pub async fn installed(
     let base_url = checked_url("baseUrl", p.base_url, true)?.unwrap_or_default();
     let display_url = checked_url("displayUrl", p.display_url, false)?;
     state
-        .db
-        .upsert_tenant(&TenantInstall {
+        .connect
+        .tenants
+        .install(&TenantInstall {
             client_key: p.client_key,
             shared_secret: secret.into(),
             base_url,
@@ -190,7 +191,7 @@ async fn set_state(
     client_key: &str,
     to: TenantState,
 ) -> Result<StatusCode, LifecycleError> {
-    if state.db.set_tenant_state(client_key, to).await? {
+    if state.connect.tenants.set_state(client_key, to).await? {
         tracing::info!(%client_key, state = ?to, "tenant lifecycle state changed");
         Ok(StatusCode::NO_CONTENT)
     } else {

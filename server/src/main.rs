@@ -54,7 +54,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     match command {
         Command::Migrate(config) => {
-            let db = app::store::Db::connect(&config.database_url)
+            let db = store::Db::connect(&config.database_url)
                 .await
                 .context("could not open the database")?;
             db.migrate().await.context("migration failed")?;

@@ -10,10 +10,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use app::{
-    connect::auth::{AuthRejection, PageJwt},
-    state::AppState,
-};
+use app::state::AppState;
+use connect::auth::{AuthRejection, PageJwt};
 
 /// The origin (scheme://host[:port]) of a URL, for CSP source lists.
 fn origin_of(url: &str) -> Option<String> {

@@ -1,5 +1,5 @@
-//! Calls back to Confluence (`app::connect::host_client`) and the
-//! authorization checks built on them (`app::connect::authz`), against a
+//! Calls back to Confluence (`connect::host_client`) and the
+//! authorization checks built on them (`connect::authz`), against a
 //! small fake Confluence on a real socket that records every request.
 //!
 //! Run with `cargo test -p server --features dev-host --test host_client`.
@@ -13,17 +13,7 @@ use std::{
     time::Duration,
 };
 
-use app::{
-    connect::{
-        authz,
-        host_client::{HostClient, HostError, Principal},
-        jwt::{verify_hs256, Expect},
-        qsh, Verified,
-    },
-    error::AppError,
-    state::AppState,
-    store::tenants::TenantInstall,
-};
+use app::{api::guards::require, error::AppError, state::AppState};
 use axum::{
     body::to_bytes,
     extract::{Request, State},
@@ -32,6 +22,12 @@ use axum::{
     Json, Router,
 };
 use clap::Parser;
+use connect::{
+    authz,
+    host_client::{HostClient, HostError, Principal},
+    jwt::{verify_hs256, Expect},
+    qsh, TenantInstall, Verified,
+};
 use jsonwebtoken::{
     decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
@@ -293,9 +289,14 @@ async fn caller(state: &AppState, client_key: &str, account_id: Option<&str>) ->
         &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
     )
     .unwrap();
-    verify_hs256(&state.db, &state.settings, &token, Expect::Context)
-        .await
-        .unwrap()
+    verify_hs256(
+        &state.connect.tenants,
+        &state.connect.settings,
+        &token,
+        Expect::Context,
+    )
+    .await
+    .unwrap()
 }
 
 /// Verifies an HS256 token with the shared secret and returns its claims.
@@ -319,7 +320,9 @@ async fn app_calls_carry_a_jwt_with_iss_aud_and_the_qsh_of_the_site_relative_req
     // Arrange
     let s = setup().await;
     let who = caller(&s.state, CLIENT_KEY, Some(ADA)).await;
-    let client = HostClient::for_tenant(&s.state, &who.tenant).await.unwrap();
+    let client = HostClient::for_tenant(&s.state.connect, &who.tenant)
+        .await
+        .unwrap();
 
     // Act
     let resp = client
@@ -382,7 +385,9 @@ async fn acting_as_a_user_uses_the_jwt_bearer_grant_with_the_documented_claims()
     // Arrange
     let s = setup().await;
     let who = caller(&s.state, CLIENT_KEY, Some(LEO)).await;
-    let client = HostClient::for_tenant(&s.state, &who.tenant).await.unwrap();
+    let client = HostClient::for_tenant(&s.state.connect, &who.tenant)
+        .await
+        .unwrap();
 
     // Act
     let resp = client
@@ -449,7 +454,9 @@ async fn access_tokens_are_reused_until_shortly_before_they_expire() {
     let s = setup().await;
     s.fake.expires_in.store(4, Ordering::SeqCst);
     let who = caller(&s.state, CLIENT_KEY, Some(LEO)).await;
-    let client = HostClient::for_tenant(&s.state, &who.tenant).await.unwrap();
+    let client = HostClient::for_tenant(&s.state.connect, &who.tenant)
+        .await
+        .unwrap();
     let call = |who| client.send(who, Method::GET, "/rest/api/user/current", None);
 
     // Act + Assert: two calls, one grant.
@@ -490,18 +497,18 @@ async fn page_permissions_follow_confluence_and_are_cached_briefly() {
     let leo = caller(&s.state, CLIENT_KEY, Some(LEO)).await;
 
     // Act + Assert
-    assert_eq!(authz::require_view_page(&s.state, &leo, PAGE).await, Ok(()));
-    assert_eq!(authz::require_edit_page(&s.state, &ada, PAGE).await, Ok(()));
+    assert_eq!(require_view_page(&s.state, &leo, PAGE).await, Ok(()));
+    assert_eq!(require_edit_page(&s.state, &ada, PAGE).await, Ok(()));
     assert_eq!(
-        authz::require_edit_page(&s.state, &leo, PAGE).await,
+        require_edit_page(&s.state, &leo, PAGE).await,
         Err(AppError::Forbidden)
     );
     assert_eq!(
-        authz::require_view_page(&s.state, &leo, HIDDEN_PAGE).await,
+        require_view_page(&s.state, &leo, HIDDEN_PAGE).await,
         Err(AppError::Forbidden)
     );
     assert_eq!(
-        authz::require_view_page(&s.state, &leo, "424242").await,
+        require_view_page(&s.state, &leo, "424242").await,
         Err(AppError::Forbidden),
         "404 from Confluence: no such page, denied"
     );
@@ -527,9 +534,9 @@ async fn page_permissions_follow_confluence_and_are_cached_briefly() {
     );
 
     // The same questions again: answered from the cache, allowed or not.
-    assert_eq!(authz::require_view_page(&s.state, &leo, PAGE).await, Ok(()));
+    assert_eq!(require_view_page(&s.state, &leo, PAGE).await, Ok(()));
     assert_eq!(
-        authz::require_edit_page(&s.state, &leo, PAGE).await,
+        require_edit_page(&s.state, &leo, PAGE).await,
         Err(AppError::Forbidden)
     );
     assert_eq!(s.fake.seen().len(), 5);
@@ -543,16 +550,13 @@ async fn space_admin_is_decided_by_the_users_permitted_operations() {
     let ada = caller(&s.state, CLIENT_KEY, Some(ADA)).await;
 
     // Act + Assert
+    assert_eq!(require_space_admin(&s.state, &sam, "DEV").await, Ok(()));
     assert_eq!(
-        authz::require_space_admin(&s.state, &sam, "DEV").await,
-        Ok(())
-    );
-    assert_eq!(
-        authz::require_space_admin(&s.state, &ada, "DEV").await,
+        require_space_admin(&s.state, &ada, "DEV").await,
         Err(AppError::Forbidden)
     );
     assert_eq!(
-        authz::require_space_admin(&s.state, &sam, "NOPE").await,
+        require_space_admin(&s.state, &sam, "NOPE").await,
         Err(AppError::Forbidden),
         "a space the user cannot see"
     );
@@ -574,7 +578,9 @@ async fn space_admin_is_decided_by_the_users_permitted_operations() {
 
     // Cached.
     let before = s.fake.seen().len();
-    assert!(authz::is_space_admin(&s.state, &sam, "DEV").await.unwrap());
+    assert!(authz::is_space_admin(&s.state.connect, &sam, "DEV")
+        .await
+        .unwrap());
     assert_eq!(s.fake.seen().len(), before);
 }
 
@@ -586,16 +592,16 @@ async fn authorization_fails_closed_when_confluence_cannot_be_reached() {
 
     // Act + Assert
     assert_eq!(
-        authz::require_view_page(&s.state, &leo, PAGE).await,
+        require_view_page(&s.state, &leo, PAGE).await,
         Err(AppError::Internal)
     );
     assert_eq!(
-        authz::require_space_admin(&s.state, &leo, "DEV").await,
+        require_space_admin(&s.state, &leo, "DEV").await,
         Err(AppError::Internal)
     );
     // Failures are not cached: the next call asks again (and fails again).
     assert!(matches!(
-        authz::can_view_page(&s.state, &leo, PAGE).await,
+        authz::can_view_page(&s.state.connect, &leo, PAGE).await,
         Err(authz::AuthzError::Host(HostError::Transport(_)))
     ));
 }
@@ -619,28 +625,28 @@ async fn malformed_ids_and_anonymous_callers_are_refused_before_any_request() {
     ] {
         assert!(
             matches!(
-                authz::require_view_page(&s.state, &leo, bad).await,
+                require_view_page(&s.state, &leo, bad).await,
                 Err(AppError::Invalid(_))
             ),
             "{bad:?}"
         );
         assert_eq!(
-            authz::can_edit_page(&s.state, &leo, bad).await,
+            authz::can_edit_page(&s.state.connect, &leo, bad).await,
             Err(authz::AuthzError::InvalidContentId)
         );
     }
     for bad in ["", "DEV&keys=X", "DEV/../x", "D E V", &"K".repeat(300)] {
         assert_eq!(
-            authz::is_space_admin(&s.state, &leo, bad).await,
+            authz::is_space_admin(&s.state.connect, &leo, bad).await,
             Err(authz::AuthzError::InvalidSpaceKey)
         );
     }
     assert_eq!(
-        authz::require_view_page(&s.state, &anonymous, PAGE).await,
+        require_view_page(&s.state, &anonymous, PAGE).await,
         Err(AppError::Forbidden)
     );
     assert_eq!(
-        authz::require_space_admin(&s.state, &anonymous, "DEV").await,
+        require_space_admin(&s.state, &anonymous, "DEV").await,
         Err(AppError::Forbidden)
     );
     assert!(s.fake.seen().is_empty(), "{:#?}", s.fake.seen());
@@ -651,7 +657,9 @@ async fn redirects_are_not_followed_and_errors_carry_no_secrets() {
     // Arrange
     let s = setup().await;
     let leo = caller(&s.state, CLIENT_KEY, Some(LEO)).await;
-    let client = HostClient::for_tenant(&s.state, &leo.tenant).await.unwrap();
+    let client = HostClient::for_tenant(&s.state.connect, &leo.tenant)
+        .await
+        .unwrap();
 
     // Act
     let redirected = client
@@ -668,4 +676,23 @@ async fn redirects_are_not_followed_and_errors_carry_no_secrets() {
         let text = format!("{e} {e:?}");
         assert!(!text.contains(SECRET) && !text.contains("tok-1"), "{text}");
     }
+}
+
+/// The guards' decision for a page view (what server functions enforce).
+async fn require_view_page(state: &AppState, who: &Verified, page: &str) -> Result<(), AppError> {
+    require(authz::can_view_page(&state.connect, who, page).await)
+}
+
+/// The guards' decision for a page edit.
+async fn require_edit_page(state: &AppState, who: &Verified, page: &str) -> Result<(), AppError> {
+    require(authz::can_edit_page(&state.connect, who, page).await)
+}
+
+/// The guards' decision for space administration.
+async fn require_space_admin(
+    state: &AppState,
+    who: &Verified,
+    space: &str,
+) -> Result<(), AppError> {
+    require(authz::is_space_admin(&state.connect, who, space).await)
 }

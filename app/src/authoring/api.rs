@@ -1,18 +1,19 @@
 //! Authoring server functions (`/api/authoring/*`).
 //!
-//! Every function verifies the context JWT ([`crate::api::ssr::caller`]) and
-//! asks Confluence whether the caller may edit the page the macro is on
-//! (`authz::require_edit_page`, cached briefly). Read-only openers (view
-//! permission only) get the outline, never the answers.
+//! Every function starts with a guard ([`crate::api::guards`]): the context
+//! JWT verified and Confluence's edit permission on the page the macro is on
+//! (an [`Editor`](crate::api::guards::Editor); cached briefly). Read-only
+//! openers (view permission only) get the outline, never the answers.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::{
-    client::ApClient,
-    course::model::{CourseContent, ImportReport},
-    error::AppError,
+use course::{
+    ids::CourseId,
+    model::{CourseContent, ImportReport},
 };
+
+use crate::{client::ApClient, error::AppError};
 
 /// A published version in the history list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,7 +45,7 @@ pub struct OutlineModule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EditorState {
     /// `None` until the first draft save creates the course.
-    pub course_id: Option<String>,
+    pub course_id: Option<CourseId>,
     /// Whether Confluence lets this user edit the page (else read-only).
     pub can_edit: bool,
     /// The draft (editors only).
@@ -64,7 +65,7 @@ pub struct EditorState {
 /// Result of a draft save.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SavedDraft {
-    pub course_id: String,
+    pub course_id: CourseId,
     pub revision: i64,
 }
 
@@ -81,7 +82,7 @@ pub const MAX_DRAFT_BYTES: usize = 512 * 1024;
 /// `POST /api/authoring/open` — open the editor for the macro's course
 /// (`None`: a new macro).
 #[server(endpoint = "authoring/open", client = ApClient)]
-pub async fn editor_open(course_id: Option<String>) -> Result<EditorState, AppError> {
+pub async fn editor_open(course_id: Option<CourseId>) -> Result<EditorState, AppError> {
     ssr::open(course_id).await
 }
 
@@ -90,7 +91,7 @@ pub async fn editor_open(course_id: Option<String>) -> Result<EditorState, AppEr
 /// silently overwrite each other.
 #[server(endpoint = "authoring/save-draft", client = ApClient, input = server_fn::codec::Json)]
 pub async fn save_draft(
-    course_id: Option<String>,
+    course_id: Option<CourseId>,
     revision: i64,
     content: CourseContent,
 ) -> Result<SavedDraft, AppError> {
@@ -102,7 +103,7 @@ pub async fn save_draft(
 /// invalidates earlier passes.
 #[server(endpoint = "authoring/publish", client = ApClient)]
 pub async fn publish(
-    course_id: String,
+    course_id: CourseId,
     revision: i64,
     material: bool,
 ) -> Result<VersionInfo, AppError> {
@@ -111,14 +112,14 @@ pub async fn publish(
 
 /// `POST /api/authoring/version` — a published version's content.
 #[server(endpoint = "authoring/version", client = ApClient)]
-pub async fn version_content(course_id: String, version: i64) -> Result<CourseContent, AppError> {
+pub async fn version_content(course_id: CourseId, version: i64) -> Result<CourseContent, AppError> {
     ssr::version_content(course_id, version).await
 }
 
 /// `POST /api/authoring/restore` — make a published version the draft again.
 #[server(endpoint = "authoring/restore", client = ApClient)]
 pub async fn restore_version(
-    course_id: String,
+    course_id: CourseId,
     version: i64,
     revision: i64,
 ) -> Result<SavedDraft, AppError> {
@@ -128,7 +129,7 @@ pub async fn restore_version(
 /// `POST /api/authoring/copy` — an independent copy of a course for the page
 /// the editor is open on (after a page copy).
 #[server(endpoint = "authoring/copy", client = ApClient)]
-pub async fn copy_course(course_id: String) -> Result<EditorState, AppError> {
+pub async fn copy_course(course_id: CourseId) -> Result<EditorState, AppError> {
     ssr::copy(course_id).await
 }
 
@@ -152,7 +153,7 @@ pub async fn import_questions(
 
 /// `POST /api/authoring/export` — the course draft as portable JSON.
 #[server(endpoint = "authoring/export", client = ApClient)]
-pub async fn export_course(course_id: String) -> Result<String, AppError> {
+pub async fn export_course(course_id: CourseId) -> Result<String, AppError> {
     ssr::export(course_id).await
 }
 
@@ -167,58 +168,19 @@ pub async fn import_course(json: String) -> Result<CourseContent, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::{
-        api::ssr::{caller, fail, validate_id},
-        connect::{authz, Verified},
-        course::{self, validate::validate_course},
-        state::AppState,
-        store::{
-            courses::{CourseRow, DraftSave, NewCourse, VersionMeta},
-            StoreError,
-        },
-    };
+    use crate::api::guards::{page_and_space, Caller, Editor};
+    use course::validate::validate_course;
+    use store::courses::{CourseRow, DraftSave, NewCourse, VersionMeta};
 
-    /// Logs a store error and answers 500 (or the matching 4xx).
-    fn store_err(e: StoreError) -> AppError {
-        match e {
-            StoreError::NotFound => fail(AppError::NotFound),
-            StoreError::Conflict => fail(AppError::Conflict(
-                "Someone else changed this course at the same time. Reload to see their changes."
-                    .into(),
-            )),
-            other => {
-                tracing::error!(error = %other, "authoring: store error");
-                fail(AppError::Internal)
-            }
-        }
-    }
+    const OTHER_PAGE: &str = "This course belongs to another page. Make a copy to edit it here.";
 
-    fn page_of(caller: &Verified) -> Result<(String, String), AppError> {
-        match (&caller.content_id, &caller.space_key) {
-            (Some(c), Some(s)) => Ok((c.clone(), s.clone())),
-            _ => Err(fail(AppError::Invalid(
-                "Open the editor from a Confluence page.".into(),
-            ))),
-        }
-    }
-
-    /// Caller + state, with edit permission on the macro's page checked.
-    async fn editor() -> Result<(AppState, Verified, String, String), AppError> {
-        let state = AppState::current().map_err(fail)?;
-        let who = caller().await?;
-        let (page, space) = page_of(&who)?;
-        authz::require_edit_page(&state, &who, &page).await?;
-        Ok((state, who, page, space))
-    }
-
-    async fn load(state: &AppState, who: &Verified, id: &str) -> Result<CourseRow, AppError> {
-        validate_id(id, "course")?;
-        state
+    async fn load(caller: &Caller, id: &CourseId) -> Result<CourseRow, AppError> {
+        caller
+            .state
             .db
-            .course(&who.tenant, id)
-            .await
-            .map_err(store_err)?
-            .ok_or_else(|| fail(AppError::NotFound))
+            .course(&caller.who.tenant, id)
+            .await?
+            .ok_or(AppError::NotFound)
     }
 
     /// The course may live on another page than the one the caller's token
@@ -226,8 +188,7 @@ mod ssr {
     /// page then says nothing about the course: check the course's own page.
     /// `Ok(true)`: may edit it; `Ok(false)`: may only view it; else 403.
     async fn course_page_access(
-        state: &AppState,
-        who: &Verified,
+        caller: &Caller,
         row: &CourseRow,
         caller_page: &str,
         caller_can_edit: bool,
@@ -235,26 +196,19 @@ mod ssr {
         if row.page_id == caller_page {
             return Ok(caller_can_edit);
         }
-        match authz::can_edit_page(state, who, &row.page_id).await {
-            Ok(true) => Ok(caller_can_edit),
-            Ok(false) => {
-                authz::require_view_page(state, who, &row.page_id).await?;
-                Ok(false)
-            }
-            Err(e) => authz::enforce(Err(e)).map(|_| false),
+        if caller.can_edit(&row.page_id).await? {
+            Ok(caller_can_edit)
+        } else {
+            caller.require_view(&row.page_id).await?;
+            Ok(false)
         }
     }
 
     /// Edit permission on the page the course belongs to (for reads that
     /// reveal answers: versions, export, copy).
-    async fn require_course_page_edit(
-        state: &AppState,
-        who: &Verified,
-        row: &CourseRow,
-        caller_page: &str,
-    ) -> Result<(), AppError> {
-        if row.page_id != caller_page {
-            authz::require_edit_page(state, who, &row.page_id).await?;
+    async fn require_course_page_edit(e: &Editor, row: &CourseRow) -> Result<(), AppError> {
+        if row.page_id != e.page {
+            e.caller.require_edit(&row.page_id).await?;
         }
         Ok(())
     }
@@ -262,7 +216,7 @@ mod ssr {
     fn parse_draft(row: &CourseRow) -> Result<CourseContent, AppError> {
         serde_json::from_str(&row.draft_json).map_err(|e| {
             tracing::error!(error = %e, course = %row.id, "stored draft does not parse");
-            fail(AppError::Internal)
+            AppError::Internal
         })
     }
 
@@ -301,32 +255,29 @@ mod ssr {
     }
 
     fn check_size(content: &CourseContent) -> Result<String, AppError> {
-        let json = serde_json::to_string(content).map_err(|_| fail(AppError::Internal))?;
+        let json = serde_json::to_string(content).map_err(|_| AppError::Internal)?;
         if json.len() > MAX_DRAFT_BYTES {
-            return Err(fail(AppError::Invalid(format!(
+            return Err(AppError::Invalid(format!(
                 "This course is too large to save ({} KB; the limit is {} KB). Split it into several courses.",
                 json.len() / 1024,
                 MAX_DRAFT_BYTES / 1024
-            ))));
+            )));
         }
         Ok(json)
     }
 
-    pub async fn open(course_id: Option<String>) -> Result<EditorState, AppError> {
-        let state = AppState::current().map_err(fail)?;
-        let who = caller().await?;
-        let (page, _space) = page_of(&who)?;
-        let can_edit = match authz::can_edit_page(&state, &who, &page).await {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(error = %e, "authoring: edit permission check failed");
-                return Err(fail(AppError::Internal));
-            }
-        };
+    fn new_course_id() -> CourseId {
+        CourseId::parse(uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid course id")
+    }
+
+    pub async fn open(course_id: Option<CourseId>) -> Result<EditorState, AppError> {
+        let caller = Caller::verify().await?;
+        let (page, _space) = page_and_space(&caller)?;
+        let can_edit = caller.can_edit(&page).await?;
         if !can_edit {
-            authz::require_view_page(&state, &who, &page).await?;
+            caller.require_view(&page).await?;
         }
-        let Some(id) = course_id.filter(|s| !s.is_empty()) else {
+        let Some(id) = course_id else {
             let content = new_course_content();
             return Ok(EditorState {
                 course_id: None,
@@ -339,19 +290,19 @@ mod ssr {
                 belongs_to_other_page: false,
             });
         };
-        let row = load(&state, &who, &id).await?;
-        let can_edit = course_page_access(&state, &who, &row, &page, can_edit).await?;
+        let row = load(&caller, &id).await?;
+        let can_edit = course_page_access(&caller, &row, &page, can_edit).await?;
         let content = parse_draft(&row)?;
-        let versions = state
+        let versions = caller
+            .state
             .db
-            .versions(&who.tenant, &id)
-            .await
-            .map_err(store_err)?
+            .versions(&caller.who.tenant, &id)
+            .await?
             .into_iter()
             .map(info)
             .collect();
         Ok(EditorState {
-            course_id: Some(row.id.clone()),
+            course_id: Some(id),
             can_edit,
             outline: outline(&content),
             content: can_edit.then_some(content),
@@ -363,11 +314,11 @@ mod ssr {
     }
 
     pub async fn save_draft(
-        course_id: Option<String>,
+        course_id: Option<CourseId>,
         revision: i64,
         content: CourseContent,
     ) -> Result<SavedDraft, AppError> {
-        let (state, who, page, space) = editor().await?;
+        let e = Editor::verify().await?;
         let json = check_size(&content)?;
         let title = content.title.trim();
         let title = if title.is_empty() {
@@ -375,188 +326,170 @@ mod ssr {
         } else {
             title
         };
-        match course_id.filter(|s| !s.is_empty()) {
+        let db = &e.state().db;
+        let tenant = &e.who().tenant;
+        match course_id {
             None => {
-                let id = uuid::Uuid::new_v4().to_string();
-                state
-                    .db
-                    .create_course(
-                        &who.tenant,
-                        &NewCourse {
-                            id: &id,
-                            space_key: &space,
-                            page_id: &page,
-                            title,
-                            draft_json: &json,
-                            created_by: who.account_id.as_deref(),
-                            copied_from: None,
-                        },
-                    )
-                    .await
-                    .map_err(store_err)?;
+                let id = new_course_id();
+                db.create_course(
+                    tenant,
+                    &NewCourse {
+                        id: &id,
+                        space_key: &e.space,
+                        page_id: &e.page,
+                        title,
+                        draft_json: &json,
+                        created_by: e.who().account_id.as_deref(),
+                        copied_from: None,
+                    },
+                )
+                .await?;
                 Ok(SavedDraft {
                     course_id: id,
                     revision: 1,
                 })
             }
             Some(id) => {
-                let row = load(&state, &who, &id).await?;
-                if row.page_id != page {
-                    return Err(fail(AppError::Conflict(
-                        "This course belongs to another page. Make a copy to edit it here.".into(),
-                    )));
+                let row = load(&e.caller, &id).await?;
+                if row.page_id != e.page {
+                    return Err(AppError::conflict(OTHER_PAGE));
                 }
-                match state
-                    .db
-                    .save_draft(&who.tenant, &id, revision, title, &json)
-                    .await
-                    .map_err(store_err)?
-                {
+                match db.save_draft(tenant, &id, revision, title, &json).await? {
                     DraftSave::Saved(r) => Ok(SavedDraft { course_id: id, revision: r }),
-                    DraftSave::Stale { .. } => Err(fail(AppError::Conflict(
-                        "This course was changed in another window. Reload to continue with the latest draft."
-                            .into(),
-                    ))),
-                    DraftSave::Missing => Err(fail(AppError::NotFound)),
+                    DraftSave::Stale { .. } => Err(AppError::conflict(
+                        "This course was changed in another window. Reload to continue with the latest draft.",
+                    )),
+                    DraftSave::Missing => Err(AppError::NotFound),
                 }
             }
         }
     }
 
     pub async fn publish(
-        course_id: String,
+        course_id: CourseId,
         revision: i64,
         material: bool,
     ) -> Result<VersionInfo, AppError> {
-        let (state, who, page, _) = editor().await?;
-        let row = load(&state, &who, &course_id).await?;
-        if row.page_id != page {
-            return Err(fail(AppError::Conflict(
-                "This course belongs to another page. Make a copy to publish it here.".into(),
-            )));
+        let e = Editor::verify().await?;
+        let row = load(&e.caller, &course_id).await?;
+        if row.page_id != e.page {
+            return Err(AppError::conflict(
+                "This course belongs to another page. Make a copy to publish it here.",
+            ));
         }
         if row.draft_revision != revision {
-            return Err(fail(AppError::Conflict(
-                "The draft changed since you last saved. Wait for it to save, then publish again."
-                    .into(),
-            )));
+            return Err(AppError::conflict(
+                "The draft changed since you last saved. Wait for it to save, then publish again.",
+            ));
         }
         let content = parse_draft(&row)?;
         let problems = validate_course(&content);
-        if !problems.is_empty() {
-            let first = &problems[0];
-            return Err(fail(AppError::Invalid(format!(
+        if let Some(first) = problems.first() {
+            return Err(AppError::Invalid(format!(
                 "Fix {} problem{} before publishing. First: {} ({})",
                 problems.len(),
                 if problems.len() == 1 { "" } else { "s" },
                 first.message,
                 first.path
-            ))));
+            )));
         }
         // The first version can't invalidate earlier passes.
         let material = material && row.latest_version.is_some();
-        let version = state
-            .db
+        let db = &e.state().db;
+        let tenant = &e.who().tenant;
+        let version = db
             .publish_version(
-                &who.tenant,
+                tenant,
                 &course_id,
                 &content.title,
                 &row.draft_json,
                 material,
-                who.account_id.as_deref(),
+                e.who().account_id.as_deref(),
             )
             .await
-            .map_err(store_err)?;
-        let meta = state
-            .db
-            .version(&who.tenant, &course_id, version)
-            .await
-            .map_err(store_err)?
-            .ok_or_else(|| fail(AppError::Internal))?
+            .map_err(|err| match err {
+                store::StoreError::Conflict => AppError::conflict(
+                    "Someone else published this course at the same time. Reload to see their version.",
+                ),
+                other => other.into(),
+            })?;
+        let meta = db
+            .version(tenant, &course_id, version)
+            .await?
+            .ok_or_else(|| AppError::inconsistent("version just published"))?
             .meta;
         Ok(info(meta))
     }
 
     pub async fn version_content(
-        course_id: String,
+        course_id: CourseId,
         version: i64,
     ) -> Result<CourseContent, AppError> {
-        let (state, who, page, _) = editor().await?;
-        let row = load(&state, &who, &course_id).await?;
-        require_course_page_edit(&state, &who, &row, &page).await?;
-        let v = state
+        let e = Editor::verify().await?;
+        let row = load(&e.caller, &course_id).await?;
+        require_course_page_edit(&e, &row).await?;
+        let v = e
+            .state()
             .db
-            .version(&who.tenant, &course_id, version)
-            .await
-            .map_err(store_err)?
-            .ok_or_else(|| fail(AppError::NotFound))?;
-        serde_json::from_str(&v.content_json).map_err(|_| fail(AppError::Internal))
+            .version(&e.who().tenant, &course_id, version)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        serde_json::from_str(&v.content_json).map_err(|_| AppError::Internal)
     }
 
     pub async fn restore(
-        course_id: String,
+        course_id: CourseId,
         version: i64,
         revision: i64,
     ) -> Result<SavedDraft, AppError> {
-        let (state, who, page, _) = editor().await?;
-        let row = load(&state, &who, &course_id).await?;
-        if row.page_id != page {
-            return Err(fail(AppError::Conflict(
-                "This course belongs to another page.".into(),
-            )));
+        let e = Editor::verify().await?;
+        let row = load(&e.caller, &course_id).await?;
+        if row.page_id != e.page {
+            return Err(AppError::conflict("This course belongs to another page."));
         }
-        let v = state
-            .db
-            .version(&who.tenant, &course_id, version)
-            .await
-            .map_err(store_err)?
-            .ok_or_else(|| fail(AppError::NotFound))?;
-        match state
-            .db
-            .save_draft(
-                &who.tenant,
-                &course_id,
-                revision,
-                &v.meta.title,
-                &v.content_json,
-            )
-            .await
-            .map_err(store_err)?
+        let db = &e.state().db;
+        let tenant = &e.who().tenant;
+        let v = db
+            .version(tenant, &course_id, version)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        match db
+            .save_draft(tenant, &course_id, revision, &v.meta.title, &v.content_json)
+            .await?
         {
             DraftSave::Saved(r) => Ok(SavedDraft {
                 course_id,
                 revision: r,
             }),
-            DraftSave::Stale { .. } => Err(fail(AppError::Conflict(
-                "The draft changed meanwhile. Reload, then restore again.".into(),
-            ))),
-            DraftSave::Missing => Err(fail(AppError::NotFound)),
+            DraftSave::Stale { .. } => Err(AppError::conflict(
+                "The draft changed meanwhile. Reload, then restore again.",
+            )),
+            DraftSave::Missing => Err(AppError::NotFound),
         }
     }
 
-    pub async fn copy(course_id: String) -> Result<EditorState, AppError> {
-        let (state, who, page, space) = editor().await?;
-        let row = load(&state, &who, &course_id).await?;
+    pub async fn copy(course_id: CourseId) -> Result<EditorState, AppError> {
+        let e = Editor::verify().await?;
+        let row = load(&e.caller, &course_id).await?;
         // Copying reveals the answers: only for people who may edit the
         // original page too (the author of the copied page, typically).
-        require_course_page_edit(&state, &who, &row, &page).await?;
-        let id = uuid::Uuid::new_v4().to_string();
-        state
+        require_course_page_edit(&e, &row).await?;
+        let id = new_course_id();
+        e.state()
             .db
             .create_course(
-                &who.tenant,
+                &e.who().tenant,
                 &NewCourse {
                     id: &id,
-                    space_key: &space,
-                    page_id: &page,
+                    space_key: &e.space,
+                    page_id: &e.page,
                     title: &row.title,
                     draft_json: &row.draft_json,
-                    created_by: who.account_id.as_deref(),
+                    created_by: e.who().account_id.as_deref(),
                     copied_from: Some(&row.id),
                 },
             )
-            .await
-            .map_err(store_err)?;
+            .await?;
         open(Some(id)).await
     }
 
@@ -564,11 +497,9 @@ mod ssr {
     const MAX_PREVIEW_BYTES: usize = 200 * 1024;
 
     pub async fn preview(markdown: String) -> Result<String, AppError> {
-        let _ = editor().await?;
+        Editor::verify().await?;
         if markdown.len() > MAX_PREVIEW_BYTES {
-            return Err(fail(AppError::Invalid(
-                "This text is too long to preview.".into(),
-            )));
+            return Err(AppError::invalid("This text is too long to preview."));
         }
         Ok(course::markdown::render_markdown(&markdown))
     }
@@ -580,11 +511,11 @@ mod ssr {
         format: ImportFormat,
         text: String,
     ) -> Result<ImportReport, AppError> {
-        let _ = editor().await?;
+        Editor::verify().await?;
         if text.len() > MAX_IMPORT_BYTES {
-            return Err(fail(AppError::Invalid(
-                "This file is too large to import (512 KB at most).".into(),
-            )));
+            return Err(AppError::invalid(
+                "This file is too large to import (512 KB at most).",
+            ));
         }
         Ok(match format {
             ImportFormat::Gift => course::gift::parse_gift(&text),
@@ -592,21 +523,19 @@ mod ssr {
         })
     }
 
-    pub async fn export(course_id: String) -> Result<String, AppError> {
-        let (state, who, page, _) = editor().await?;
-        let row = load(&state, &who, &course_id).await?;
-        require_course_page_edit(&state, &who, &row, &page).await?;
+    pub async fn export(course_id: CourseId) -> Result<String, AppError> {
+        let e = Editor::verify().await?;
+        let row = load(&e.caller, &course_id).await?;
+        require_course_page_edit(&e, &row).await?;
         let content = parse_draft(&row)?;
         Ok(course::export::to_export_json(&content))
     }
 
     pub async fn import_course(json: String) -> Result<CourseContent, AppError> {
-        let _ = editor().await?;
+        Editor::verify().await?;
         if json.len() > MAX_DRAFT_BYTES {
-            return Err(fail(AppError::Invalid(
-                "This file is too large to import.".into(),
-            )));
+            return Err(AppError::invalid("This file is too large to import."));
         }
-        course::export::parse_export(&json).map_err(|m| fail(AppError::Invalid(m)))
+        course::export::parse_export(&json).map_err(AppError::Invalid)
     }
 }

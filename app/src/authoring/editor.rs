@@ -23,6 +23,7 @@ use crate::{
     },
     error::AppError,
 };
+use course::ids::CourseId;
 
 /// What the right-hand panel shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,7 +56,7 @@ enum Phase {
 #[derive(Clone, Copy)]
 struct Ctx {
     phase: RwSignal<Phase>,
-    course_id: RwSignal<Option<String>>,
+    course_id: RwSignal<Option<CourseId>>,
     can_edit: RwSignal<bool>,
     draft: RwSignal<CourseContent>,
     outline: RwSignal<Outline>,
@@ -216,6 +217,13 @@ async fn load(ctx: Ctx) {
             return;
         }
     };
+    let course = match course.map(CourseId::parse).transpose() {
+        Ok(c) => c,
+        Err(e) => {
+            ctx.phase.set(Phase::Failed(e.message().to_string()));
+            return;
+        }
+    };
     match api::editor_open(course).await {
         Ok(s) => ctx.apply(s),
         Err(e) => ctx.phase.set(Phase::Failed(e.to_string())),
@@ -260,7 +268,7 @@ async fn publish_and_close(ctx: Ctx, material: bool) {
     match api::publish(id.clone(), ctx.revision.get_untracked(), material).await {
         Ok(v) => {
             let mut params = Map::new();
-            params.insert("course".into(), Value::String(id));
+            params.insert("course".into(), Value::String(id.into_string()));
             ctx.latest_version.set(Some(v.version));
             ctx.versions.update(|vs| vs.insert(0, v));
             match ap::save_macro(&params).and_then(|_| ap::close_macro_editor()) {

@@ -7,5 +7,11 @@
 //!   learner and Confluence's view permission on the page, and never sends a
 //!   correct answer before the attempt is submitted.
 
+//! - [`service`] (server only): applies the rules of `course::learning` to
+//!   the learner's records; owns the cache of rendered published versions.
+//! - [`view`]: the learner view in the page.
+
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
 pub mod view;

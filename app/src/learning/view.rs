@@ -13,9 +13,16 @@ use super::api::{
 };
 use crate::{
     ap,
-    course::{learner::LearnerKind, model::Response},
+    course::{ids::InvalidId, learner::LearnerKind, model::Response},
     error::AppError,
 };
+
+/// The view holds ids as the text the server sent; server functions take
+/// validated ids (see `course::ids`). A text the server sent parses, so a
+/// failure is reported like any other error.
+fn parse<T: TryFrom<String, Error = InvalidId>>(s: impl Into<String>) -> Result<T, AppError> {
+    T::try_from(s.into()).map_err(AppError::from)
+}
 
 /// What the main area shows.
 #[derive(Clone, Debug, PartialEq)]
@@ -121,7 +128,7 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
     let id = StoredValue::new(course_id);
     let reload = move || {
         spawn_local(async move {
-            let result = api::learner_course(id.get_value())
+            let result = async { api::learner_course(parse(id.get_value())?).await }
                 .await
                 .map_err(|e| match e {
                     AppError::NotFound => "This course has not been published yet.".to_string(),
@@ -301,10 +308,9 @@ fn LessonScreen(
         }
         let (course_id, lesson_id) = (course_id.clone(), lesson_id.clone());
         spawn_local(async move {
-            if api::open_lesson(course_id, version, lesson_id)
-                .await
-                .is_ok()
-            {
+            let opened =
+                async { api::open_lesson(parse(course_id)?, version, parse(lesson_id)?).await };
+            if opened.await.is_ok() {
                 reload.run(());
             }
             ap::resize();
@@ -348,7 +354,15 @@ fn QuizScreen(
         error.set(None);
         result.set(None);
         spawn_local(async move {
-            match api::start_attempt(cid.get_value(), mid.get_value(), random_token()).await {
+            let started = async {
+                api::start_attempt(
+                    parse(cid.get_value())?,
+                    parse(mid.get_value())?,
+                    parse(random_token())?,
+                )
+                .await
+            };
+            match started.await {
                 Ok(a) => attempt.set(Some(a)),
                 Err(e) => error.set(Some(e.to_string())),
             }
@@ -460,7 +474,10 @@ fn AttemptForm(
                 {
                     break;
                 }
-                match api::save_answer(id.clone(), q.clone(), r.clone(), at).await {
+                let saved = async {
+                    api::save_answer(parse(id.clone())?, parse(q.clone())?, r.clone(), at).await
+                };
+                match saved.await {
                     Ok(saved) => {
                         if let Some(g) = saved.grade {
                             feedback.try_update(|f| {
@@ -543,7 +560,14 @@ fn AttemptForm(
             }
         }
         spawn_local(async move {
-            match api::submit_attempt(id.clone(), journal_entries).await {
+            let submitted = async {
+                let entries = journal_entries
+                    .into_iter()
+                    .map(|(q, r, at)| Ok((parse(q)?, r, at)))
+                    .collect::<Result<Vec<_>, AppError>>()?;
+                api::submit_attempt(parse(id.clone())?, entries).await
+            };
+            match submitted.await {
                 Ok(r) => {
                     journal::clear(&id);
                     submit_pending.try_set(false);
@@ -820,7 +844,8 @@ fn AttemptHistory(
         result.track();
         let (cid, mid) = ids.get_value();
         spawn_local(async move {
-            if let Ok(h) = api::attempt_history(cid, mid).await {
+            let history = async { api::attempt_history(parse(cid)?, parse(mid)?).await };
+            if let Ok(h) = history.await {
                 rows.set(Some(h));
                 ap::resize();
             }
@@ -884,7 +909,7 @@ fn CertificateScreen(course_id: String) -> impl IntoView {
     let id = StoredValue::new(course_id);
     Effect::new(move |_| {
         spawn_local(async move {
-            let r = api::certificate(id.get_value())
+            let r = async { api::certificate(parse(id.get_value())?).await }
                 .await
                 .map_err(|e| e.to_string());
             cert.try_set(Some(r));

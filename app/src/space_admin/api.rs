@@ -1,13 +1,16 @@
 //! Space-admin server functions (`/api/space-admin/*`): the courses of the
 //! space and, per course, every learner's standing (the report), also as CSV.
 //!
-//! Only space administrators, checked with Confluence per request (cached
-//! briefly, see [`crate::connect::authz`]); the space comes from the
-//! verified token, never from the request, and a course of another space is
-//! "not found".
+//! Only space administrators (a [`SpaceAdmin`](crate::api::guards::SpaceAdmin)
+//! guard: checked with Confluence per request, cached briefly); the space
+//! comes from the verified token, never from the request, and a course of
+//! another space is "not found". The learners' standing comes from the
+//! learning service, by the same rules as the learner's own view.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+use course::ids::CourseId;
 
 use crate::{client::ApClient, error::AppError};
 
@@ -117,7 +120,7 @@ pub async fn space_overview() -> Result<SpaceOverview, AppError> {
 /// certificate expiry, re-certification due. Reads the same records the
 /// learner's view and certificate read.
 #[server(name = CourseReportFn, endpoint = "space-admin/course-report", client = ApClient)]
-pub async fn course_report(course_id: String) -> Result<CourseReport, AppError> {
+pub async fn course_report(course_id: CourseId) -> Result<CourseReport, AppError> {
     ssr::report(course_id).await
 }
 
@@ -125,7 +128,7 @@ pub async fn course_report(course_id: String) -> Result<CourseReport, AppError> 
 /// (UTF-8, header row, RFC 4180 quoting; cells that a spreadsheet would run
 /// as a formula are prefixed with `'`).
 #[server(name = CourseReportCsvFn, endpoint = "space-admin/course-report-csv", client = ApClient)]
-pub async fn course_report_csv(course_id: String) -> Result<String, AppError> {
+pub async fn course_report_csv(course_id: CourseId) -> Result<String, AppError> {
     let report = ssr::report(course_id).await?;
     ssr::to_csv(&report)
 }
@@ -133,41 +136,17 @@ pub async fn course_report_csv(course_id: String) -> Result<String, AppError> {
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
-    use crate::{
-        api::ssr::{caller, fail, validate_id},
-        connect::{authz, users, Verified},
-        learning::api::course_statuses,
-        state::AppState,
-        store::StoreError,
-    };
-
-    fn store_err(e: StoreError) -> AppError {
-        tracing::error!(error = %e, "space admin: store error");
-        fail(AppError::Internal)
-    }
-
-    /// A verified space administrator of the space the tab is open in.
-    async fn admin() -> Result<(AppState, Verified, String), AppError> {
-        let state = AppState::current().map_err(fail)?;
-        let who = caller().await?;
-        let Some(space_key) = who.space_key.clone() else {
-            return Err(fail(AppError::Invalid(
-                "Open this from a space's settings.".into(),
-            )));
-        };
-        authz::require_space_admin(&state, &who, &space_key).await?;
-        Ok((state, who, space_key))
-    }
+    use crate::api::guards::SpaceAdmin;
 
     pub async fn overview() -> Result<SpaceOverview, AppError> {
-        let (state, who, space_key) = admin().await?;
-        let rows = state
+        let admin = SpaceAdmin::verify().await?;
+        let rows = admin
+            .state()
             .db
-            .courses_in_space(&who.tenant, &space_key)
-            .await
-            .map_err(store_err)?;
+            .courses_in_space(&admin.who().tenant, &admin.space_key)
+            .await?;
         Ok(SpaceOverview {
-            space_key,
+            space_key: admin.space_key,
             courses: rows
                 .into_iter()
                 .map(|c| SpaceCourseRow {
@@ -181,17 +160,17 @@ mod ssr {
         })
     }
 
-    pub async fn report(course_id: String) -> Result<CourseReport, AppError> {
-        validate_id(&course_id, "course")?;
-        let (state, who, space_key) = admin().await?;
+    pub async fn report(course_id: CourseId) -> Result<CourseReport, AppError> {
+        let admin = SpaceAdmin::verify().await?;
+        let state = admin.state();
+        let tenant = &admin.who().tenant;
         let row = state
             .db
-            .course(&who.tenant, &course_id)
-            .await
-            .map_err(store_err)?
-            .filter(|r| r.space_key == space_key)
-            .ok_or_else(|| fail(AppError::NotFound))?;
-        let Some(statuses) = course_statuses(&state, &who.tenant, &row).await? else {
+            .course(tenant, &course_id)
+            .await?
+            .filter(|r| r.space_key == admin.space_key)
+            .ok_or(AppError::NotFound)?;
+        let Some(statuses) = state.learning.course_statuses(tenant, &row).await? else {
             return Ok(CourseReport {
                 course_id: row.id,
                 title: row.title,
@@ -209,14 +188,14 @@ mod ssr {
             .iter()
             .map(|l| l.account_id.clone())
             .collect();
-        let names = users::display_names(&state, &who.tenant, &accounts).await;
-        let now = crate::store::learning::now_ms();
+        let names = connect::users::display_names(&state.connect, tenant, &accounts).await;
+        let now = state.learning.now_ms();
         let mut totals = ReportTotals::default();
         let mut rows: Vec<LearnerReportRow> = statuses
             .learners
             .into_iter()
             .map(|l| {
-                let state = if l.expires_at_ms.is_some_and(|e| now >= e) {
+                let state = if course::learning::certificate::expired(l.expires_at_ms, now) {
                     LearnerState::Expired
                 } else if l.completion.is_some() {
                     LearnerState::Completed
@@ -336,9 +315,9 @@ mod ssr {
         })();
         let bytes = out.map_err(|e| {
             tracing::error!(error = %e, "space admin: CSV");
-            fail(AppError::Internal)
+            AppError::Internal
         })?;
-        String::from_utf8(bytes).map_err(|_| fail(AppError::Internal))
+        String::from_utf8(bytes).map_err(|_| AppError::Internal)
     }
 
     #[cfg(test)]

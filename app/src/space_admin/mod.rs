@@ -3,5 +3,7 @@
 //!
 //! - [`api`]: the server functions (`/api/space-admin/*`); each checks with
 //!   Confluence that the caller administers the space.
+//! - [`view`]: the tab's view (courses, learner report, CSV download).
 
 pub mod api;
+pub mod view;

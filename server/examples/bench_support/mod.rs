@@ -129,7 +129,7 @@ impl Bench {
         let install = encode(
             &header,
             &json!({"iss": client_key, "aud": [BASE_URL], "iat": now(), "exp": now() + 180,
-                    "qsh": app::connect::qsh::qsh("POST", "/installed", None, "")}),
+                    "qsh": connect::qsh::qsh("POST", "/installed", None, "")}),
             &EncodingKey::from_rsa_pem(KEY.as_bytes())?,
         )?;
         let http = reqwest::Client::builder()

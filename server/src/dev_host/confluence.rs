@@ -43,7 +43,7 @@ use rand::RngCore;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use app::connect::qsh;
+use connect::qsh;
 
 use super::sim::{SimUser, CLIENT_KEY, PAGE_ID, SPACE_KEY, USERS};
 
@@ -504,18 +504,15 @@ async fn group_members(
 
 #[cfg(test)]
 mod tests {
-    use app::{
-        connect::{
-            authz,
-            host_client::{HostClient, Principal},
-            jwt::{verify_hs256, Expect},
-            Verified,
-        },
-        state::AppState,
-        store::tenants::TenantInstall,
-    };
+    use app::state::AppState;
     use axum::{body::Body, http::Request};
     use clap::Parser;
+    use connect::{
+        authz,
+        host_client::{HostClient, Principal},
+        jwt::{verify_hs256, Expect},
+        TenantInstall, Verified,
+    };
     use jsonwebtoken::{encode, EncodingKey, Header};
     use tower::ServiceExt;
 
@@ -767,8 +764,9 @@ mod tests {
         .config;
         let state: AppState = crate::build_state(&config).await.unwrap();
         state
-            .db
-            .upsert_tenant(&TenantInstall {
+            .connect
+            .tenants
+            .install(&TenantInstall {
                 client_key: CLIENT_KEY.into(),
                 shared_secret: secrecy::SecretString::from(SECRET),
                 base_url: format!("{origin}/wiki"),
@@ -787,9 +785,14 @@ mod tests {
                     &json!({"iss": CLIENT_KEY, "sub": account_id, "iat": now, "exp": now + 60,
                     "qsh": qsh::CONTEXT_QSH}),
                 );
-                verify_hs256(&state.db, &state.settings, &token, Expect::Context)
-                    .await
-                    .unwrap()
+                verify_hs256(
+                    &state.connect.tenants,
+                    &state.connect.settings,
+                    &token,
+                    Expect::Context,
+                )
+                .await
+                .unwrap()
             }
         };
         let (ada, leo, sam, rita): (Verified, Verified, Verified, Verified) = (
@@ -806,22 +809,24 @@ mod tests {
         ] {
             let name = who.account_id.clone().unwrap();
             assert_eq!(
-                authz::can_view_page(&state, who, PAGE_ID).await,
+                authz::can_view_page(&state.connect, who, PAGE_ID).await,
                 Ok(view),
                 "{name} view"
             );
             assert_eq!(
-                authz::can_edit_page(&state, who, PAGE_ID).await,
+                authz::can_edit_page(&state.connect, who, PAGE_ID).await,
                 Ok(edit),
                 "{name} edit"
             );
             assert_eq!(
-                authz::is_space_admin(&state, who, SPACE_KEY).await,
+                authz::is_space_admin(&state.connect, who, SPACE_KEY).await,
                 Ok(admin),
                 "{name} admin"
             );
         }
-        let client = HostClient::for_tenant(&state, &leo.tenant).await.unwrap();
+        let client = HostClient::for_tenant(&state.connect, &leo.tenant)
+            .await
+            .unwrap();
         let me: Value = client
             .get_json(
                 Principal::user("557058:leo-learner-0002"),

@@ -22,7 +22,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use tower_http::services::{ServeDir, ServeFile};
 
-use app::{connect::qsh, state::AppState};
+use app::state::AppState;
+use connect::qsh;
 
 use crate::Config;
 
@@ -190,7 +191,7 @@ pub async fn start(
         .await
         .with_context(|| format!("could not bind the simulator on {}", config.dev_host_addr))?;
     let addr = listener.local_addr()?;
-    let settings = config.settings()?;
+    let (settings, _) = config.settings()?;
     let descriptor: Value = serde_json::from_str(&crate::descriptor::render(
         &settings.base_url_str(),
         &settings.app_key,

@@ -373,7 +373,7 @@ async fn every_server_function_refuses_a_caller_without_a_valid_context_token_wi
     let mut failures = Vec::new();
     for f in TABLE {
         let mut page_claims = context_claims_on(SITE_A, ADA_ON_A, PAGE, "DEV");
-        page_claims["qsh"] = json!(app::connect::qsh::qsh("POST", f.path, None, ""));
+        page_claims["qsh"] = json!(connect::qsh::qsh("POST", f.path, None, ""));
         let cases: Vec<(&str, Option<String>)> = vec![
             ("no token", None),
             (
@@ -761,11 +761,11 @@ async fn the_fake_confluence_answers_the_space_admin_check_as_authz_asks_it() {
         let state = app.state.clone();
         async move {
             let token = context_token(SITE_A, SECRET_A, account, PAGE);
-            app::connect::jwt::verify_hs256(
-                &state.db,
-                &state.settings,
+            connect::jwt::verify_hs256(
+                &state.connect.tenants,
+                &state.connect.settings,
                 &token,
-                app::connect::jwt::Expect::Context,
+                connect::jwt::Expect::Context,
             )
             .await
             .unwrap()
@@ -775,9 +775,9 @@ async fn the_fake_confluence_answers_the_space_admin_check_as_authz_asks_it() {
     let bob = verify(BOB_ON_B).await;
 
     // Act
-    let ada_admin = app::connect::authz::is_space_admin(&app.state, &ada, "DEV").await;
-    let bob_admin = app::connect::authz::is_space_admin(&app.state, &bob, "DEV").await;
-    let unknown_space = app::connect::authz::is_space_admin(&app.state, &ada, "OPS").await;
+    let ada_admin = connect::authz::is_space_admin(&app.state.connect, &ada, "DEV").await;
+    let bob_admin = connect::authz::is_space_admin(&app.state.connect, &bob, "DEV").await;
+    let unknown_space = connect::authz::is_space_admin(&app.state.connect, &ada, "OPS").await;
 
     // Assert
     assert_eq!(ada_admin, Ok(true));

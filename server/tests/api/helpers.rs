@@ -273,7 +273,7 @@ impl InstallClaims {
                 "aud": [BASE_URL],
                 "iat": now(),
                 "exp": now() + 180,
-                "qsh": app::connect::qsh::qsh("POST", path, None, ""),
+                "qsh": connect::qsh::qsh("POST", path, None, ""),
             }),
             kid: Some(KID_A.to_string()),
             key: KEY_A,
@@ -347,7 +347,7 @@ pub fn page_claims(client_key: &str, account: &str, path: &str, query: &str) -> 
         "sub": account,
         "iat": now(),
         "exp": now() + 180,
-        "qsh": app::connect::qsh::qsh("GET", path, Some(query), ""),
+        "qsh": connect::qsh::qsh("GET", path, Some(query), ""),
     })
 }
 
@@ -538,7 +538,7 @@ fn fake_verify_app_jwt(
     .ok()?
     .claims;
     let relative = uri.path().strip_prefix("/wiki")?;
-    let expected = app::connect::qsh::qsh(method, relative, uri.query(), "");
+    let expected = connect::qsh::qsh(method, relative, uri.query(), "");
     (claims["qsh"] == expected).then_some(client_key)
 }
 

@@ -72,7 +72,7 @@ async fn installs_that_are_not_validly_signed_are_refused_and_write_nothing() {
     c.claims["exp"] = json!(now() - 120);
     cases.push(("expired", Some(install_token(c))));
     let mut c = valid();
-    c.claims["qsh"] = json!(app::connect::qsh::qsh("POST", "/uninstalled", None, ""));
+    c.claims["qsh"] = json!(connect::qsh::qsh("POST", "/uninstalled", None, ""));
     cases.push(("qsh of another route", Some(install_token(c))));
     let mut c = valid();
     c.claims.as_object_mut().unwrap().remove("qsh");

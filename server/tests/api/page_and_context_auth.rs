@@ -120,14 +120,14 @@ fn bad_tokens(valid: &Value, kind: &str) -> Vec<(String, String)> {
             "context-qsh on a page route".into(),
             sign(&with("qsh", json!("context-qsh"))),
         ));
-        let other_route = app::connect::qsh::qsh("GET", "/macro/editor", Some(PAGE_QUERY), "");
+        let other_route = connect::qsh::qsh("GET", "/macro/editor", Some(PAGE_QUERY), "");
         cases.push(("wrong qsh".into(), sign(&with("qsh", json!(other_route)))));
     } else {
         cases.push((
             "page token (computed qsh) on a server function".into(),
             sign(&with(
                 "qsh",
-                json!(app::connect::qsh::qsh("POST", "/api/whoami", None, "")),
+                json!(connect::qsh::qsh("POST", "/api/whoami", None, "")),
             )),
         ));
     }

@@ -1,9 +1,7 @@
 //! The store layer, run against SQLite and PostgreSQL alike.
 
-use app::store::{
-    tenants::{TenantInstall, TenantState},
-    Db,
-};
+use connect::{TenantInstall, TenantState};
+use store::Db;
 
 use crate::helpers::fresh_database_url;
 
@@ -31,9 +29,9 @@ async fn migrations_are_idempotent_and_the_database_answers() {
     db.migrate().await.expect("second migrate is a no-op");
     db.ping().await.unwrap();
     let expected = if crate::helpers::test_backend_is_postgres() {
-        app::store::Backend::Postgres
+        store::Backend::Postgres
     } else {
-        app::store::Backend::Sqlite
+        store::Backend::Sqlite
     };
     assert_eq!(db.backend(), expected);
 }

@@ -1,0 +1,1165 @@
+//! The learning service (server only): reads a learner's records from the
+//! store, applies the rules of [`course::learning`], writes what they
+//! decide, and builds the DTOs of [`super::api`]. Server functions are thin
+//! calls into it; the space admin's report uses it too, so the learner, the
+//! certificate and the report always agree.
+//!
+//! It owns its caches (no process statics):
+//! - **published versions**, parsed and rendered once — versions are
+//!   immutable — in a byte-bounded cache keyed by (tenant, course, version);
+//! - the **re-certification cycle start** per (tenant, course, latest
+//!   version), a function of versions that never change.
+//!
+//! Time comes from the injected [`Clock`], never from the system directly.
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use cache::{Cache, Weigh};
+use connect::TenantKey;
+use course::{
+    grading,
+    ids::{AttemptId, ClientToken, CourseId, LessonId, ModuleId, QuestionId},
+    learner::quiz_for_learner,
+    learning::{
+        answers::Merge,
+        certificate,
+        clock::Clock,
+        cycle::{self, in_cycle},
+        progress::{self, current_completion},
+        records::{Attempt, Completion, NewAnswer, ScoreRecord, StoredAnswer},
+        status::{self, Standing},
+        timing::{self, check_answer_time, is_open, state_of, Refusal},
+    },
+    markdown::render_markdown,
+    model::{CourseContent, FeedbackMode, Question, QuestionKind, Quiz, Response, TextMatch},
+};
+use store::{
+    courses::CourseRow,
+    learning::{AnswerWrite, NewAttempt, SubmitOutcome},
+    Db,
+};
+
+use super::api::*;
+use crate::{api::guards::Learner, error::AppError};
+
+/// Largest stored response (its JSON), bytes.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+/// Most answers one submit may carry.
+pub const MAX_SUBMITTED_ANSWERS: usize = 1_000;
+
+/// Bytes of parsed and rendered published versions kept.
+const VERSION_CACHE_BYTES: usize = 32 << 20;
+
+/// Bytes of cycle starts kept (an entry is about 150 bytes).
+const CYCLE_CACHE_BYTES: usize = 1 << 20;
+
+/// Rendered feedback texts kept per version (combinations of option and
+/// question feedback); beyond this they are rendered every time.
+const FEEDBACK_MEMO_MAX: usize = 512;
+
+const ALREADY_SUBMITTED: &str = "This attempt has already been submitted.";
+const ALREADY_ANSWERED: &str =
+    "You already answered this question; with immediate feedback your first answer counts.";
+const NOT_IN_ATTEMPT: &str = "This question is not part of this attempt.";
+
+/// (tenant, course, version).
+type VersionKey = (String, String, i64);
+
+/// A published version, parsed, with its Markdown rendered.
+#[derive(Debug)]
+pub struct Rendered {
+    pub content: CourseContent,
+    description_html: String,
+    lessons_html: HashMap<String, String>,
+    prompts_html: HashMap<String, String>,
+    feedback_html: Mutex<HashMap<String, String>>,
+    /// What the entry weighs in the cache (JSON size and rendered HTML,
+    /// plus the feedback memo's worst case).
+    weight: usize,
+}
+
+impl Rendered {
+    fn new(content: CourseContent, json_bytes: usize) -> Self {
+        let description_html = render_markdown(&content.description_md);
+        let lessons_html: HashMap<String, String> = content
+            .modules
+            .iter()
+            .flat_map(|m| &m.lessons)
+            .map(|l| (l.id.clone(), render_markdown(&l.body_md)))
+            .collect();
+        let prompts_html: HashMap<String, String> = content
+            .modules
+            .iter()
+            .filter_map(|m| m.quiz.as_ref())
+            .flat_map(|q| &q.questions)
+            .map(|q| (q.id.clone(), render_markdown(&q.prompt_md)))
+            .collect();
+        let html_bytes: usize = description_html.len()
+            + lessons_html.values().map(String::len).sum::<usize>()
+            + prompts_html.values().map(String::len).sum::<usize>();
+        Self {
+            weight: 2 * json_bytes + html_bytes + FEEDBACK_MEMO_MAX * 256,
+            content,
+            description_html,
+            lessons_html,
+            prompts_html,
+            feedback_html: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lesson_html(&self, id: &str, md: &str) -> String {
+        self.lessons_html
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| render_markdown(md))
+    }
+
+    fn prompt_html(&self, q: &Question) -> String {
+        self.prompts_html
+            .get(&q.id)
+            .cloned()
+            .unwrap_or_else(|| render_markdown(&q.prompt_md))
+    }
+
+    fn feedback(&self, md: &str) -> String {
+        let mut memo = self.feedback_html.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(html) = memo.get(md) {
+            return html.clone();
+        }
+        let html = render_markdown(md);
+        if memo.len() < FEEDBACK_MEMO_MAX {
+            memo.insert(md.to_string(), html.clone());
+        }
+        html
+    }
+
+    fn quiz(&self, module_id: &str) -> Option<&Quiz> {
+        quiz_of(&self.content, module_id)
+    }
+}
+
+impl Weigh for Rendered {
+    fn weigh(&self) -> usize {
+        self.weight
+    }
+}
+
+/// The latest published version and the current re-certification cycle.
+pub struct Published {
+    pub version: i64,
+    pub rendered: Arc<Rendered>,
+    /// The latest version published with `material = true` (1 if none).
+    pub cycle_start: i64,
+}
+
+/// One learner's standing on a course, for the space admin's report.
+pub struct LearnerStatus {
+    pub account_id: String,
+    pub progress: ProgressDto,
+    /// Attempts in the current re-certification cycle.
+    pub attempts: u32,
+    pub best_percent: Option<f64>,
+    /// Latest lesson opened, answer saved, submit or completion (epoch ms).
+    pub last_activity_ms: i64,
+    /// The completion of the current cycle.
+    pub completion: Option<Completion>,
+    pub expires_at_ms: Option<i64>,
+    pub recertification_due: bool,
+}
+
+/// A published course and every learner's standing on it.
+pub struct CourseStatuses {
+    pub version: i64,
+    pub cycle_start: i64,
+    pub lessons_total: u32,
+    pub quizzes_total: u32,
+    pub learners: Vec<LearnerStatus>,
+}
+
+/// See the module documentation.
+#[derive(Clone)]
+pub struct LearningService {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    versions: Cache<VersionKey, Arc<Rendered>>,
+    cycles: Cache<VersionKey, i64>,
+}
+
+impl std::fmt::Debug for LearningService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LearningService")
+            .field("versions", &self.versions)
+            .field("cycles", &self.cycles)
+            .finish_non_exhaustive()
+    }
+}
+
+fn quiz_of<'a>(content: &'a CourseContent, module_id: &str) -> Option<&'a Quiz> {
+    content
+        .modules
+        .iter()
+        .find(|m| m.id == module_id)
+        .and_then(|m| m.quiz.as_ref())
+}
+
+fn refused(r: Refusal) -> AppError {
+    match r {
+        Refusal::Invalid(m) => AppError::Invalid(m),
+        Refusal::Conflict(m) => AppError::Conflict(m),
+    }
+}
+
+fn response_json(r: &Response) -> Result<String, Refusal> {
+    let json = serde_json::to_string(r)
+        .map_err(|_| Refusal::Invalid("This answer cannot be read.".into()))?;
+    if json.len() > MAX_RESPONSE_BYTES {
+        return Err(Refusal::Invalid("This answer is too long.".into()));
+    }
+    Ok(json)
+}
+
+fn parse_answers(rows: &[StoredAnswer]) -> HashMap<String, Response> {
+    rows.iter()
+        .filter_map(|r| match serde_json::from_str::<Response>(&r.response_json) {
+            Ok(resp) => Some((r.question_id.clone(), resp)),
+            Err(e) => {
+                tracing::error!(error = %e, question = %r.question_id, "stored response does not parse");
+                None
+            }
+        })
+        .collect()
+}
+
+fn score_of(
+    quiz: &Quiz,
+    pass_mark: u8,
+    rows: &[StoredAnswer],
+) -> (grading::AttemptScore, ScoreRecord) {
+    let s = grading::score_attempt(&quiz.questions, &parse_answers(rows));
+    let record = ScoreRecord {
+        score: s.score,
+        max_score: s.max,
+        percent: s.percent,
+        passed: s.passes(pass_mark),
+    };
+    (s, record)
+}
+
+/// A random 64-bit shuffle seed (from the OS RNG through UUID v4: two
+/// UUIDs' halves mixed so the fixed version/variant bits vanish).
+fn random_seed() -> u64 {
+    let (a, _) = uuid::Uuid::new_v4().as_u64_pair();
+    let (_, b) = uuid::Uuid::new_v4().as_u64_pair();
+    a ^ b.rotate_left(32)
+}
+
+/// The correct answer of a question as lines of plain text.
+fn correct_answer(q: &Question) -> Vec<String> {
+    match &q.kind {
+        QuestionKind::SingleChoice { options } | QuestionKind::MultipleChoice { options, .. } => {
+            options
+                .iter()
+                .filter(|o| o.correct)
+                .map(|o| o.text.clone())
+                .collect()
+        }
+        QuestionKind::TrueFalse { answer } => {
+            vec![if *answer { "True" } else { "False" }.to_string()]
+        }
+        QuestionKind::ShortText { accepted } => accepted
+            .iter()
+            .filter(|t| t.mode != TextMatch::Regex)
+            .map(|t| t.text.clone())
+            .collect(),
+        QuestionKind::Numeric { answer, tolerance } => {
+            if *tolerance > 0.0 {
+                vec![format!("{answer} (± {tolerance})")]
+            } else {
+                vec![answer.to_string()]
+            }
+        }
+        QuestionKind::Ordering { items } => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| format!("{}. {}", i + 1, item.text))
+            .collect(),
+        QuestionKind::Matching { pairs } => pairs
+            .iter()
+            .map(|p| format!("{} → {}", p.prompt, p.answer))
+            .collect(),
+    }
+}
+
+fn settings_dto(c: &CourseContent) -> LearnerSettings {
+    let s = &c.settings;
+    LearnerSettings {
+        pass_mark_percent: s.pass_mark_percent,
+        attempt_limit: s.attempt_limit,
+        time_limit_secs: s.time_limit_secs,
+        feedback_mode: s.feedback_mode,
+        certificate_validity_days: s.certificate_validity_days,
+    }
+}
+
+impl LearningService {
+    /// A service over `db`, telling time by `clock`.
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            db,
+            clock,
+            versions: Cache::new("published-versions", VERSION_CACHE_BYTES, Duration::MAX),
+            cycles: Cache::new("cycle-starts", CYCLE_CACHE_BYTES, Duration::MAX),
+        }
+    }
+
+    /// The service's clock (milliseconds since the epoch).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    // ---- published versions --------------------------------------------------
+
+    /// A published version, parsed and rendered (once per process).
+    pub async fn version(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        version: i64,
+    ) -> Result<Arc<Rendered>, AppError> {
+        let key = (tenant.as_str().to_string(), course_id.to_string(), version);
+        if let Some(r) = self.versions.get(&key) {
+            return Ok(r);
+        }
+        let row = self
+            .db
+            .version(tenant, course_id, version)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let parsed: CourseContent = serde_json::from_str(&row.content_json).map_err(|e| {
+            tracing::error!(error = %e, course = %course_id, version, "published version does not parse");
+            AppError::Internal
+        })?;
+        let rendered = Arc::new(Rendered::new(parsed, row.content_json.len()));
+        self.versions.insert(key, rendered.clone());
+        Ok(rendered)
+    }
+
+    /// The latest published version and the current cycle; 404 while the
+    /// course has never been published.
+    pub async fn published(
+        &self,
+        tenant: &TenantKey,
+        row: &CourseRow,
+    ) -> Result<Published, AppError> {
+        let Some(version) = row.latest_version else {
+            return Err(AppError::NotFound);
+        };
+        // Versions up to the latest never change (nor does their `material`
+        // flag), so the cycle start is a function of the latest version.
+        let key = (tenant.as_str().to_string(), row.id.clone(), version);
+        let cycle_start = match self.cycles.get(&key) {
+            Some(c) => c,
+            None => {
+                let metas = self.db.versions(tenant, &row.id).await?;
+                let c = cycle::cycle_start(metas.iter().map(|m| (m.version, m.material)), version);
+                self.cycles.insert(key, c);
+                c
+            }
+        };
+        let rendered = self.version(tenant, &row.id, version).await?;
+        Ok(Published {
+            version,
+            rendered,
+            cycle_start,
+        })
+    }
+
+    // ---- the learner's records -----------------------------------------------
+
+    /// The course of this site; when it belongs to another page (the page
+    /// was copied), the learner must be able to view that page too.
+    async fn course_row(&self, l: &Learner, course_id: &str) -> Result<CourseRow, AppError> {
+        let row = self
+            .db
+            .course(&l.who().tenant, course_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if row.page_id != l.page {
+            l.caller.require_view(&row.page_id).await?;
+        }
+        Ok(row)
+    }
+
+    /// Everything the learner did on a course; attempts whose offline
+    /// window closed without a submit are graded first.
+    async fn standing(&self, l: &Learner, course_id: &str) -> Result<Standing, AppError> {
+        let tenant = &l.who().tenant;
+        let opened = self
+            .db
+            .opened_lessons(tenant, course_id, &l.account)
+            .await?
+            .into_iter()
+            .collect();
+        let attempts = self
+            .db
+            .attempts(tenant, &l.account, course_id, None)
+            .await?;
+        let attempts = self.grade_abandoned(tenant, attempts).await?;
+        let completions = self.db.completions(tenant, course_id, &l.account).await?;
+        Ok(Standing {
+            opened,
+            attempts,
+            completions,
+        })
+    }
+
+    /// Grades the attempts whose offline window closed without a submit
+    /// (with the answers saved in time); the others pass through unchanged.
+    async fn grade_abandoned(
+        &self,
+        tenant: &TenantKey,
+        attempts: Vec<Attempt>,
+    ) -> Result<Vec<Attempt>, AppError> {
+        let now = self.now_ms();
+        let mut out = Vec::with_capacity(attempts.len());
+        for a in attempts {
+            if !timing::abandoned(&a, now) {
+                out.push(a);
+                continue;
+            }
+            let rendered = self.version(tenant, &a.course_id, a.course_version).await?;
+            match self
+                .submit_in_store(tenant, &a, &rendered, &[], now)
+                .await?
+            {
+                SubmitOutcome::Submitted { attempt, .. }
+                | SubmitOutcome::AlreadySubmitted(attempt) => {
+                    tracing::info!(attempt = %attempt.id, "graded an attempt left unsubmitted after its time limit");
+                    out.push(attempt)
+                }
+                SubmitOutcome::Missing => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// The completion of the current cycle, recording it now if the learner
+    /// is complete and has none yet.
+    async fn completion(
+        &self,
+        l: &Learner,
+        course_id: &str,
+        p: &Published,
+        st: &status::LearnerStatus,
+    ) -> Result<Option<Completion>, AppError> {
+        if !st.completion_due {
+            return Ok(st.completion.clone());
+        }
+        let tenant = &l.who().tenant;
+        self.db
+            .record_completion(
+                tenant,
+                course_id,
+                &l.account,
+                p.version,
+                p.cycle_start,
+                self.clock.now_secs(),
+            )
+            .await?;
+        let all = self.db.completions(tenant, course_id, &l.account).await?;
+        Ok(current_completion(&all, p.cycle_start))
+    }
+
+    // ---- learning/course -----------------------------------------------------
+
+    pub async fn course(
+        &self,
+        l: &Learner,
+        course_id: &CourseId,
+    ) -> Result<LearnerCourse, AppError> {
+        let row = self.course_row(l, course_id).await?;
+        let p = self.published(&l.who().tenant, &row).await?;
+        let s = self.standing(l, course_id).await?;
+        let st = status::status(&p.rendered.content, &s, p.cycle_start);
+        let current = self.completion(l, course_id, &p, &st).await?;
+        let now = self.now_ms();
+        let r = &p.rendered;
+        let c = &r.content;
+        let cycle_attempts: Vec<&Attempt> = in_cycle(&s.attempts, p.cycle_start).collect();
+        let modules = c
+            .modules
+            .iter()
+            .map(|m| LearnerModule {
+                id: m.id.clone(),
+                title: m.title.clone(),
+                lessons: m
+                    .lessons
+                    .iter()
+                    .map(|les| LearnerLesson {
+                        id: les.id.clone(),
+                        title: les.title.clone(),
+                        html: r.lesson_html(&les.id, &les.body_md),
+                    })
+                    .collect(),
+                quiz: m.quiz.as_ref().map(|q| {
+                    let mine: Vec<&Attempt> = cycle_attempts
+                        .iter()
+                        .copied()
+                        .filter(|a| a.module_id == m.id)
+                        .collect();
+                    QuizSummary {
+                        question_count: q.questions.len() as u32,
+                        total_points: q.questions.iter().map(|q| q.points).sum(),
+                        attempts_used: mine.len() as u32,
+                        attempts_allowed: c.settings.attempt_limit,
+                        best_percent: cycle::best_percent(mine.iter().copied()),
+                        passed: st.passed.contains(&m.id),
+                        open_attempt_id: mine
+                            .iter()
+                            .find(|a| is_open(a, now))
+                            .map(|a| a.id.clone()),
+                    }
+                }),
+            })
+            .collect();
+        let resume = progress::resume_point(
+            c,
+            cycle_attempts.iter().copied().filter(|a| is_open(a, now)),
+            &s.opened,
+            &st.passed,
+        );
+        Ok(LearnerCourse {
+            course_id: row.id.clone(),
+            version: p.version,
+            title: c.title.clone(),
+            description_html: r.description_html.clone(),
+            modules,
+            settings: settings_dto(c),
+            recertification_due: st.recertification_due,
+            completed_at_ms: current.map(|c| c.completed_at * 1000),
+            progress: st.progress,
+            resume,
+        })
+    }
+
+    // ---- learning/open-lesson ------------------------------------------------
+
+    pub async fn open_lesson(
+        &self,
+        l: &Learner,
+        course_id: &CourseId,
+        version: i64,
+        lesson_id: &LessonId,
+    ) -> Result<ProgressDto, AppError> {
+        let row = self.course_row(l, course_id).await?;
+        let tenant = &l.who().tenant;
+        let p = self.published(tenant, &row).await?;
+        if version < 1 || version > p.version {
+            return Err(AppError::NotFound);
+        }
+        let at = self.version(tenant, course_id, version).await?;
+        if !at
+            .content
+            .modules
+            .iter()
+            .flat_map(|m| &m.lessons)
+            .any(|les| les.id == lesson_id.as_str())
+        {
+            return Err(AppError::NotFound);
+        }
+        self.db
+            .open_lesson(
+                tenant,
+                course_id,
+                &l.account,
+                lesson_id,
+                version,
+                self.clock.now_secs(),
+            )
+            .await?;
+        let s = self.standing(l, course_id).await?;
+        let st = status::status(&p.rendered.content, &s, p.cycle_start);
+        self.completion(l, course_id, &p, &st).await?;
+        Ok(st.progress)
+    }
+
+    // ---- learning/start-attempt ----------------------------------------------
+
+    pub async fn start(
+        &self,
+        l: &Learner,
+        course_id: &CourseId,
+        module_id: &ModuleId,
+        client_token: &ClientToken,
+    ) -> Result<AttemptView, AppError> {
+        let row = self.course_row(l, course_id).await?;
+        let tenant = &l.who().tenant;
+        let p = self.published(tenant, &row).await?;
+        if p.rendered.quiz(module_id).is_none() {
+            return Err(AppError::NotFound);
+        }
+        // A lost race (same token, or the same attempt number taken by a
+        // concurrent start) is read back on the next round.
+        for _ in 0..3 {
+            if let Some(a) = self
+                .db
+                .attempt_by_token(tenant, &l.account, client_token)
+                .await?
+            {
+                if a.course_id != course_id.as_str() || a.module_id != module_id.as_str() {
+                    return Err(AppError::conflict(
+                        "This attempt token was already used for another quiz.",
+                    ));
+                }
+                return self.view_of(tenant, &a).await;
+            }
+            let attempts = self
+                .db
+                .attempts(tenant, &l.account, course_id, Some(module_id))
+                .await?;
+            let attempts = self.grade_abandoned(tenant, attempts).await?;
+            let now = self.now_ms();
+            let cycle: Vec<&Attempt> = in_cycle(&attempts, p.cycle_start).collect();
+            if let Some(open) = cycle.iter().find(|a| is_open(a, now)) {
+                return self.view_of(tenant, open).await;
+            }
+            let settings = &p.rendered.content.settings;
+            let number = cycle::next_attempt_number(cycle.iter().copied(), settings.attempt_limit)
+                .map_err(|limit| AppError::Conflict(limit.message()))?;
+            let id = uuid::Uuid::new_v4().to_string();
+            let deadline = settings.time_limit_secs.map(|s| now + i64::from(s) * 1000);
+            let created = self
+                .db
+                .create_attempt(
+                    tenant,
+                    &NewAttempt {
+                        id: &id,
+                        course_id,
+                        module_id,
+                        account_id: &l.account,
+                        client_token,
+                        course_version: p.version,
+                        page_version: l.who().content_version,
+                        cycle_version: p.cycle_start,
+                        number,
+                        seed: random_seed(),
+                        started_at_ms: now,
+                        deadline_ms: deadline,
+                    },
+                )
+                .await;
+            match created {
+                Ok(()) => {
+                    let a = self
+                        .db
+                        .attempt(tenant, &l.account, &id)
+                        .await?
+                        .ok_or_else(|| AppError::inconsistent("attempt just created"))?;
+                    return self.view_of(tenant, &a).await;
+                }
+                Err(store::StoreError::Conflict) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::conflict(
+            "The quiz was started in another window at the same time. Reload to continue there.",
+        ))
+    }
+
+    fn question_grade(&self, r: &Rendered, q: &Question, resp: &Response) -> QuestionGrade {
+        let g = grading::grade(q, resp);
+        QuestionGrade {
+            score: g.score,
+            max: g.max,
+            correct: g.correct,
+            feedback_html: g.feedback_md.as_deref().map(|md| r.feedback(md)),
+        }
+    }
+
+    async fn view_of(&self, tenant: &TenantKey, a: &Attempt) -> Result<AttemptView, AppError> {
+        let r = self.version(tenant, &a.course_id, a.course_version).await?;
+        let quiz = r
+            .quiz(&a.module_id)
+            .ok_or_else(|| AppError::inconsistent("quiz of attempt"))?;
+        let settings = &r.content.settings;
+        let rows = self.db.answers(tenant, &a.id).await?;
+        let answers = parse_answers(&rows);
+        let feedback = if settings.feedback_mode == FeedbackMode::Immediate {
+            quiz.questions
+                .iter()
+                .filter_map(|q| {
+                    answers
+                        .get(&q.id)
+                        .map(|resp| (q.id.clone(), self.question_grade(&r, q, resp)))
+                })
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        let now = self.now_ms();
+        let prompts: HashMap<&str, &Question> =
+            quiz.questions.iter().map(|q| (q.id.as_str(), q)).collect();
+        Ok(AttemptView {
+            attempt_id: a.id.clone(),
+            course_id: a.course_id.clone(),
+            module_id: a.module_id.clone(),
+            number: a.number as u32,
+            attempts_allowed: settings.attempt_limit,
+            course_version: a.course_version,
+            page_version: a.page_version,
+            questions: quiz_for_learner(quiz, settings, a.seed)
+                .into_iter()
+                .map(|q| AttemptQuestion {
+                    prompt_html: prompts
+                        .get(q.id.as_str())
+                        .map(|full| r.prompt_html(full))
+                        .unwrap_or_else(|| render_markdown(&q.prompt_md)),
+                    question: q,
+                })
+                .collect(),
+            answers: answers.into_iter().collect(),
+            feedback,
+            started_at_ms: a.started_at_ms,
+            deadline_ms: a.deadline_ms,
+            server_now_ms: now,
+            grace_ms: timing::GRACE_MS,
+            feedback_mode: settings.feedback_mode,
+            pass_mark_percent: settings.pass_mark_percent,
+            state: state_of(a, now),
+        })
+    }
+
+    // ---- answers -------------------------------------------------------------
+
+    /// The learner's attempt (404 for anyone else's), with its pinned
+    /// version and its course.
+    async fn my_attempt(
+        &self,
+        l: &Learner,
+        attempt_id: &AttemptId,
+    ) -> Result<(Attempt, Arc<Rendered>, CourseRow), AppError> {
+        let tenant = &l.who().tenant;
+        let a = self
+            .db
+            .attempt(tenant, &l.account, attempt_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let row = self.course_row(l, &a.course_id).await?;
+        let r = self.version(tenant, &a.course_id, a.course_version).await?;
+        Ok((a, r, row))
+    }
+
+    pub async fn save(
+        &self,
+        l: &Learner,
+        attempt_id: &AttemptId,
+        question_id: &QuestionId,
+        response: &Response,
+        answered_at_ms: i64,
+    ) -> Result<SavedAnswer, AppError> {
+        let (a, r, _) = self.my_attempt(l, attempt_id).await?;
+        let quiz = r
+            .quiz(&a.module_id)
+            .ok_or_else(|| AppError::inconsistent("quiz of attempt"))?;
+        let question = quiz
+            .questions
+            .iter()
+            .find(|q| q.id == question_id.as_str())
+            .ok_or_else(|| AppError::invalid(NOT_IN_ATTEMPT))?;
+        if a.submitted_at_ms.is_some() {
+            return Err(AppError::conflict(ALREADY_SUBMITTED));
+        }
+        let json = response_json(response).map_err(refused)?;
+        let now = self.now_ms();
+        let at = check_answer_time(&a, answered_at_ms, now).map_err(refused)?;
+        let merge = Merge::for_feedback(r.content.settings.feedback_mode);
+        let written = self
+            .db
+            .save_answer(
+                &l.who().tenant,
+                &l.account,
+                &a.id,
+                &NewAnswer {
+                    question_id: &question.id,
+                    response_json: &json,
+                    answered_at_ms: at,
+                },
+                now,
+                merge,
+            )
+            .await?;
+        let (applied, stored) = match written {
+            AnswerWrite::Stored(row) => (true, row),
+            AnswerWrite::Kept(_) if merge == Merge::FirstWins => {
+                return Err(AppError::conflict(ALREADY_ANSWERED))
+            }
+            AnswerWrite::Kept(row) => (false, row),
+            AnswerWrite::Closed => return Err(AppError::conflict(ALREADY_SUBMITTED)),
+        };
+        let grade = if r.content.settings.feedback_mode == FeedbackMode::Immediate {
+            serde_json::from_str::<Response>(&stored.response_json)
+                .ok()
+                .map(|resp| self.question_grade(&r, question, &resp))
+        } else {
+            None
+        };
+        Ok(SavedAnswer {
+            attempt_id: a.id,
+            question_id: stored.question_id,
+            applied,
+            answered_at_ms: stored.answered_at_ms,
+            received_at_ms: stored.received_at_ms,
+            grade,
+        })
+    }
+
+    // ---- submit --------------------------------------------------------------
+
+    /// Grades and stores attempt `a` (of `a.account_id`) in one transaction.
+    async fn submit_in_store(
+        &self,
+        tenant: &TenantKey,
+        a: &Attempt,
+        r: &Rendered,
+        merge_answers: &[NewAnswer<'_>],
+        now: i64,
+    ) -> Result<SubmitOutcome, AppError> {
+        let quiz = r
+            .quiz(&a.module_id)
+            .ok_or_else(|| AppError::inconsistent("quiz of attempt"))?;
+        let pass_mark = r.content.settings.pass_mark_percent;
+        Ok(self
+            .db
+            .submit_attempt(
+                tenant,
+                &a.account_id,
+                &a.id,
+                now,
+                merge_answers,
+                Merge::for_feedback(r.content.settings.feedback_mode),
+                |rows| score_of(quiz, pass_mark, rows).1,
+            )
+            .await?)
+    }
+
+    fn result_of(
+        &self,
+        a: &Attempt,
+        r: &Rendered,
+        rows: &[StoredAnswer],
+        rejected: Vec<RejectedAnswer>,
+        course_complete: bool,
+    ) -> Result<AttemptResult, AppError> {
+        let quiz = r
+            .quiz(&a.module_id)
+            .ok_or_else(|| AppError::inconsistent("quiz of attempt"))?;
+        let settings = &r.content.settings;
+        let (Some(submitted_at_ms), Some(score), Some(max_score), Some(percent), Some(passed)) =
+            (a.submitted_at_ms, a.score, a.max_score, a.percent, a.passed)
+        else {
+            return Err(AppError::inconsistent("submitted attempt without a score"));
+        };
+        let questions = if settings.feedback_mode == FeedbackMode::Never {
+            Vec::new()
+        } else {
+            let (scored, _) = score_of(quiz, settings.pass_mark_percent, rows);
+            let answered = parse_answers(rows);
+            let by_id: HashMap<&str, (&Question, &course::model::Grade)> = quiz
+                .questions
+                .iter()
+                .zip(&scored.grades)
+                .map(|(q, g)| (q.id.as_str(), (q, g)))
+                .collect();
+            quiz_for_learner(quiz, settings, a.seed)
+                .iter()
+                .filter_map(|view| by_id.get(view.id.as_str()))
+                .map(|(q, g)| QuestionResult {
+                    question_id: q.id.clone(),
+                    prompt_html: r.prompt_html(q),
+                    answered: answered.contains_key(&q.id),
+                    score: g.score,
+                    max: g.max,
+                    correct: g.correct,
+                    feedback_html: g.feedback_md.as_deref().map(|md| r.feedback(md)),
+                    correct_answer: correct_answer(q),
+                })
+                .collect()
+        };
+        Ok(AttemptResult {
+            attempt_id: a.id.clone(),
+            course_id: a.course_id.clone(),
+            module_id: a.module_id.clone(),
+            number: a.number as u32,
+            course_version: a.course_version,
+            score,
+            max_score,
+            percent,
+            passed,
+            pass_mark_percent: settings.pass_mark_percent,
+            started_at_ms: a.started_at_ms,
+            submitted_at_ms,
+            feedback_mode: settings.feedback_mode,
+            questions,
+            rejected,
+            course_complete,
+        })
+    }
+
+    /// After a passed attempt: is the course complete (recording it if so)?
+    async fn complete_after_pass(
+        &self,
+        l: &Learner,
+        row: &CourseRow,
+        a: &Attempt,
+    ) -> Result<bool, AppError> {
+        if a.passed != Some(true) {
+            return Ok(false);
+        }
+        let p = self.published(&l.who().tenant, row).await?;
+        let s = self.standing(l, &a.course_id).await?;
+        let st = status::status(&p.rendered.content, &s, p.cycle_start);
+        Ok(self.completion(l, &a.course_id, &p, &st).await?.is_some())
+    }
+
+    pub async fn submit(
+        &self,
+        l: &Learner,
+        attempt_id: &AttemptId,
+        answers: Vec<(QuestionId, Response, i64)>,
+    ) -> Result<AttemptResult, AppError> {
+        if answers.len() > MAX_SUBMITTED_ANSWERS {
+            return Err(AppError::invalid("Too many answers in one submit."));
+        }
+        let (a, r, row) = self.my_attempt(l, attempt_id).await?;
+        let quiz = r
+            .quiz(&a.module_id)
+            .ok_or_else(|| AppError::inconsistent("quiz of attempt"))?;
+        let tenant = &l.who().tenant;
+        if a.submitted_at_ms.is_some() {
+            let rows = self.db.answers(tenant, &a.id).await?;
+            let complete = self.complete_after_pass(l, &row, &a).await?;
+            return self.result_of(&a, &r, &rows, Vec::new(), complete);
+        }
+        let now = self.now_ms();
+        let merge = Merge::for_feedback(r.content.settings.feedback_mode);
+        let mut rejected = Vec::new();
+        let mut checked: Vec<(String, String, i64)> = Vec::with_capacity(answers.len());
+        for (question_id, response, answered_at) in answers {
+            let outcome = if !quiz.questions.iter().any(|q| q.id == question_id.as_str()) {
+                Err(Refusal::Invalid(NOT_IN_ATTEMPT.into()))
+            } else {
+                response_json(&response)
+                    .and_then(|json| check_answer_time(&a, answered_at, now).map(|at| (json, at)))
+            };
+            match outcome {
+                Err(refusal) => rejected.push(RejectedAnswer {
+                    question_id: question_id.into_string(),
+                    reason: refusal.message().to_string(),
+                }),
+                Ok((json, at)) => checked.push((question_id.into_string(), json, at)),
+            }
+        }
+        // One answer per question (the merge rule within the journal), in
+        // question order.
+        let journal: Vec<NewAnswer<'_>> = checked
+            .iter()
+            .map(|(q, json, at)| NewAnswer {
+                question_id: q,
+                response_json: json,
+                answered_at_ms: *at,
+            })
+            .collect();
+        let mut merged: Vec<NewAnswer<'_>> =
+            course::learning::answers::winners_in_batch(merge, &journal)
+                .into_iter()
+                .cloned()
+                .collect();
+        merged.sort_by(|x, y| x.question_id.cmp(y.question_id));
+        match self.submit_in_store(tenant, &a, &r, &merged, now).await? {
+            SubmitOutcome::Missing => Err(AppError::NotFound),
+            SubmitOutcome::AlreadySubmitted(done) => {
+                // A concurrent submit won; answer with its stored result.
+                let rows = self.db.answers(tenant, &done.id).await?;
+                let complete = self.complete_after_pass(l, &row, &done).await?;
+                self.result_of(&done, &r, &rows, Vec::new(), complete)
+            }
+            SubmitOutcome::Submitted {
+                attempt,
+                answers,
+                kept,
+            } => {
+                if merge == Merge::FirstWins {
+                    rejected.extend(kept.into_iter().map(|question_id| RejectedAnswer {
+                        question_id,
+                        reason: ALREADY_ANSWERED.into(),
+                    }));
+                }
+                let complete = self.complete_after_pass(l, &row, &attempt).await?;
+                self.result_of(&attempt, &r, &answers, rejected, complete)
+            }
+        }
+    }
+
+    // ---- history -------------------------------------------------------------
+
+    pub async fn history(
+        &self,
+        l: &Learner,
+        course_id: &CourseId,
+        module_id: &ModuleId,
+    ) -> Result<Vec<AttemptSummary>, AppError> {
+        let row = self.course_row(l, course_id).await?;
+        let tenant = &l.who().tenant;
+        let cycle_start = match row.latest_version {
+            Some(_) => self.published(tenant, &row).await?.cycle_start,
+            None => return Ok(Vec::new()),
+        };
+        let attempts = self
+            .db
+            .attempts(tenant, &l.account, course_id, Some(module_id))
+            .await?;
+        let attempts = self.grade_abandoned(tenant, attempts).await?;
+        let now = self.now_ms();
+        let mut out: Vec<AttemptSummary> = attempts
+            .iter()
+            .map(|a| AttemptSummary {
+                attempt_id: a.id.clone(),
+                number: a.number as u32,
+                course_version: a.course_version,
+                current_cycle: a.cycle_version == cycle_start,
+                state: state_of(a, now),
+                started_at_ms: a.started_at_ms,
+                deadline_ms: a.deadline_ms,
+                submitted_at_ms: a.submitted_at_ms,
+                score: a.score,
+                max_score: a.max_score,
+                percent: a.percent,
+                passed: a.passed,
+            })
+            .collect();
+        out.reverse();
+        Ok(out)
+    }
+
+    // ---- certificate ---------------------------------------------------------
+
+    pub async fn certificate(
+        &self,
+        l: &Learner,
+        course_id: &CourseId,
+        learner_name: impl std::future::Future<Output = Option<String>>,
+    ) -> Result<Certificate, AppError> {
+        let row = self.course_row(l, course_id).await?;
+        let tenant = &l.who().tenant;
+        let p = self.published(tenant, &row).await?;
+        let s = self.standing(l, course_id).await?;
+        let st = status::status(&p.rendered.content, &s, p.cycle_start);
+        let Some(done) = self.completion(l, course_id, &p, &st).await? else {
+            return Err(AppError::NotFound);
+        };
+        let at = self.version(tenant, course_id, done.version).await?;
+        let completed_at_ms = done.completed_at * 1000;
+        let expires_at_ms = certificate::expires_at_ms(
+            completed_at_ms,
+            at.content.settings.certificate_validity_days,
+        );
+        let (learner_name, name_from_confluence) = match learner_name.await {
+            Some(name) => (name, true),
+            None => (l.account.clone(), false),
+        };
+        Ok(Certificate {
+            certificate_id: certificate::certificate_id(
+                tenant.as_str(),
+                course_id,
+                &l.account,
+                done.version,
+                done.completed_at,
+            ),
+            course_id: course_id.to_string(),
+            course_title: at.content.title.clone(),
+            version: done.version,
+            learner_name,
+            learner_account_id: l.account.clone(),
+            name_from_confluence,
+            completed_at_ms,
+            expires_at_ms,
+            expired: certificate::expired(expires_at_ms, self.now_ms()),
+        })
+    }
+
+    // ---- admin reports -------------------------------------------------------
+
+    /// Every learner's standing on a course of `tenant`, from the records the
+    /// learner view and certificates read, by the same rules. Attempts whose
+    /// offline window closed are graded first, exactly as on the learner's
+    /// next visit, so a learner who never came back is not shown "in
+    /// progress" forever. `None` while the course has never been published.
+    pub async fn course_statuses(
+        &self,
+        tenant: &TenantKey,
+        row: &CourseRow,
+    ) -> Result<Option<CourseStatuses>, AppError> {
+        if row.latest_version.is_none() {
+            return Ok(None);
+        }
+        let p = self.published(tenant, row).await?;
+        let records = self.db.course_records(tenant, &row.id).await?;
+        let attempts = self.grade_abandoned(tenant, records.attempts).await?;
+        let mut by_learner: BTreeMap<String, (Standing, i64)> = BTreeMap::new();
+        for (account, lesson, opened_at) in records.lesson_views {
+            let (s, last) = by_learner.entry(account).or_default();
+            s.opened.insert(lesson);
+            *last = (*last).max(opened_at * 1000);
+        }
+        for a in attempts {
+            let (s, last) = by_learner.entry(a.account_id.clone()).or_default();
+            *last = (*last)
+                .max(a.last_activity_ms)
+                .max(a.submitted_at_ms.unwrap_or_default());
+            s.attempts.push(a);
+        }
+        for (account, c) in records.completions {
+            let (s, last) = by_learner.entry(account).or_default();
+            *last = (*last).max(c.completed_at * 1000);
+            s.completions.push(c);
+        }
+        let (lessons_total, quizzes_total) = progress::totals(&p.rendered.content);
+        let mut learners = Vec::with_capacity(by_learner.len());
+        for (account_id, (s, last_activity_ms)) in by_learner {
+            let st = status::status(&p.rendered.content, &s, p.cycle_start);
+            let expires_at_ms = match &st.completion {
+                Some(c) => certificate::expires_at_ms(
+                    c.completed_at * 1000,
+                    self.version(tenant, &row.id, c.version)
+                        .await?
+                        .content
+                        .settings
+                        .certificate_validity_days,
+                ),
+                None => None,
+            };
+            learners.push(LearnerStatus {
+                account_id,
+                attempts: st.attempts_in_cycle,
+                best_percent: st.best_percent,
+                recertification_due: st.recertification_due,
+                progress: st.progress,
+                last_activity_ms,
+                completion: st.completion,
+                expires_at_ms,
+            });
+        }
+        Ok(Some(CourseStatuses {
+            version: p.version,
+            cycle_start: p.cycle_start,
+            lessons_total,
+            quizzes_total,
+            learners,
+        }))
+    }
+}

@@ -1,0 +1,378 @@
+//! The one in-memory cache type of Smart Courses.
+//!
+//! Every cache in the server — verified tenants, permission decisions,
+//! users' names, ACT_AS_USER tokens, install keys, published course
+//! versions — is a [`Cache`]: a concurrent map that is
+//!
+//! - **bounded by bytes**, not by entry count: each entry is weighed with
+//!   [`Weigh`] (an estimate of the heap bytes it holds) and the cache evicts
+//!   (scan-resistant CLOCK-Pro, from the well-kept `quick_cache` crate) to
+//!   stay under its budget, so a tenant that sends huge or many distinct
+//!   keys cannot grow the process;
+//! - **time-bounded**: an entry older than the cache's time to live is never
+//!   returned (and is dropped when met);
+//! - **race-free to invalidate**: [`Cache::invalidate`] bumps a generation
+//!   counter. A caller that reads the source of truth and then caches what it
+//!   read takes a [`Generation`] *before* reading and stores with
+//!   [`Cache::insert_if_current`]; if anything was invalidated meanwhile the
+//!   (possibly stale) value is not stored. Without this, a read that started
+//!   before an uninstall and finished after it would put the old row back.
+
+use std::{
+    hash::Hash,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+/// An estimate of the bytes an entry keeps alive (heap plus inline size).
+/// It only has to be proportionate: it decides what a byte budget means.
+pub trait Weigh {
+    fn weigh(&self) -> usize;
+}
+
+impl Weigh for String {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<String>() + self.capacity()
+    }
+}
+
+impl Weigh for str {
+    fn weigh(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Weigh for Box<str> {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Box<str>>() + self.len()
+    }
+}
+
+impl Weigh for Vec<u8> {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Vec<u8>>() + self.capacity()
+    }
+}
+
+impl<T: Weigh + ?Sized> Weigh for Arc<T> {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<usize>() * 2 + (**self).weigh()
+    }
+}
+
+impl<T: Weigh> Weigh for Option<T> {
+    fn weigh(&self) -> usize {
+        self.as_ref()
+            .map_or(std::mem::size_of::<Self>(), Weigh::weigh)
+    }
+}
+
+macro_rules! weigh_inline {
+    ($($t:ty),*) => {$(
+        impl Weigh for $t {
+            fn weigh(&self) -> usize {
+                std::mem::size_of::<$t>()
+            }
+        }
+    )*};
+}
+weigh_inline!(bool, u8, u16, u32, u64, i32, i64, usize, ());
+
+impl<A: Weigh, B: Weigh> Weigh for (A, B) {
+    fn weigh(&self) -> usize {
+        self.0.weigh() + self.1.weigh()
+    }
+}
+
+impl<A: Weigh, B: Weigh, C: Weigh> Weigh for (A, B, C) {
+    fn weigh(&self) -> usize {
+        self.0.weigh() + self.1.weigh() + self.2.weigh()
+    }
+}
+
+impl<A: Weigh, B: Weigh, C: Weigh, D: Weigh> Weigh for (A, B, C, D) {
+    fn weigh(&self) -> usize {
+        self.0.weigh() + self.1.weigh() + self.2.weigh() + self.3.weigh()
+    }
+}
+
+/// Bookkeeping per entry, on top of what key and value weigh.
+const ENTRY_OVERHEAD: usize = 64;
+
+#[derive(Clone)]
+struct Entry<V> {
+    value: V,
+    stored: Instant,
+    bytes: u64,
+}
+
+#[derive(Clone)]
+struct ByBytes;
+
+impl<K, V> quick_cache::Weighter<K, Entry<V>> for ByBytes {
+    fn weight(&self, _key: &K, entry: &Entry<V>) -> u64 {
+        entry.bytes
+    }
+}
+
+/// The invalidation count when a caller started reading the source of
+/// truth (see [`Cache::insert_if_current`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Generation(u64);
+
+/// A concurrent map bounded by bytes and by age. Cheap to clone (shared).
+pub struct Cache<K, V> {
+    name: &'static str,
+    map: Arc<quick_cache::sync::Cache<K, Entry<V>, ByBytes>>,
+    ttl: Duration,
+    max_bytes: u64,
+    generation: Arc<AtomicU64>,
+}
+
+impl<K, V> Clone for Cache<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            name: self.name,
+            map: self.map.clone(),
+            ttl: self.ttl,
+            max_bytes: self.max_bytes,
+            generation: self.generation.clone(),
+        }
+    }
+}
+
+impl<K, V> std::fmt::Debug for Cache<K, V>
+where
+    K: Eq + Hash + Clone,
+    V: Clone,
+{
+    /// Name and size only: values may be secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("name", &self.name)
+            .field("entries", &self.map.len())
+            .field("bytes", &self.map.weight())
+            .field("max_bytes", &self.max_bytes)
+            .finish()
+    }
+}
+
+impl<K, V> Cache<K, V>
+where
+    K: Eq + Hash + Clone + Weigh,
+    V: Clone + Weigh,
+{
+    /// A cache named `name` (for logs and metrics) holding at most
+    /// `max_bytes` (keys, values and bookkeeping), each entry for at most
+    /// `ttl`. `Duration::MAX` means entries never expire (immutable data,
+    /// still bounded by bytes).
+    pub fn new(name: &'static str, max_bytes: usize, ttl: Duration) -> Self {
+        let max_bytes = max_bytes.max(1) as u64;
+        // `quick_cache` sizes its shards from an item estimate; assume
+        // entries of about half a kilobyte.
+        let estimated_items = (max_bytes / 512).clamp(16, 1 << 20) as usize;
+        Self {
+            name,
+            map: Arc::new(quick_cache::sync::Cache::with_weighter(
+                estimated_items,
+                max_bytes,
+                ByBytes,
+            )),
+            ttl,
+            max_bytes,
+            generation: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The value for `key`, unless it is missing or older than the TTL.
+    pub fn get(&self, key: &K) -> Option<V> {
+        self.get_at(key, Instant::now())
+    }
+
+    /// [`Cache::get`] as of `now` (tests move the clock).
+    pub fn get_at(&self, key: &K, now: Instant) -> Option<V> {
+        let entry = self.map.get(key)?;
+        if now.saturating_duration_since(entry.stored) >= self.ttl {
+            self.map.remove(key);
+            return None;
+        }
+        Some(entry.value)
+    }
+
+    /// Stores `value` for `key` (replacing what was there). An entry larger
+    /// than the whole budget is not kept.
+    pub fn insert(&self, key: K, value: V) {
+        self.insert_at(key, value, Instant::now());
+    }
+
+    /// [`Cache::insert`] stamped with `now` (tests move the clock).
+    pub fn insert_at(&self, key: K, value: V, now: Instant) {
+        let bytes = (key.weigh() + value.weigh() + ENTRY_OVERHEAD) as u64;
+        if bytes > self.max_bytes {
+            self.map.remove(&key);
+            return;
+        }
+        self.map.insert(
+            key,
+            Entry {
+                value,
+                stored: now,
+                bytes,
+            },
+        );
+    }
+
+    /// The invalidation count now; take it *before* reading what will be
+    /// cached.
+    pub fn generation(&self) -> Generation {
+        Generation(self.generation.load(Ordering::Acquire))
+    }
+
+    /// Stores `value` only if nothing was invalidated since `seen` was
+    /// taken; returns whether it was stored.
+    pub fn insert_if_current(&self, key: K, value: V, seen: Generation) -> bool {
+        if self.generation() != seen {
+            return false;
+        }
+        self.insert(key.clone(), value);
+        // An invalidation that raced with the insert wins: remove again.
+        if self.generation() != seen {
+            self.map.remove(&key);
+            return false;
+        }
+        true
+    }
+
+    /// Removes `key` and makes every read that started before this call
+    /// unable to store what it read ([`Cache::insert_if_current`]).
+    pub fn invalidate(&self, key: &K) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.map.remove(key);
+    }
+
+    /// Removes `key` (no generation change: for values whose source did not
+    /// change, e.g. an access token the product refused).
+    pub fn remove(&self, key: &K) {
+        self.map.remove(key);
+    }
+
+    /// Drops every entry.
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.map.clear();
+    }
+
+    /// Entries held now (expired ones included until they are met).
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether the cache holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.map.len() == 0
+    }
+
+    /// Bytes held now, as weighed.
+    pub fn bytes(&self) -> u64 {
+        self.map.weight()
+    }
+
+    /// The byte budget.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    /// The cache's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cache(max: usize, ttl_secs: u64) -> Cache<String, String> {
+        Cache::new("test", max, Duration::from_secs(ttl_secs))
+    }
+
+    #[test]
+    fn entries_expire_after_the_ttl() {
+        let c = cache(1 << 20, 30);
+        let t0 = Instant::now();
+        c.insert_at("k".into(), "v".into(), t0);
+        assert_eq!(
+            c.get_at(&"k".into(), t0 + Duration::from_secs(29))
+                .as_deref(),
+            Some("v")
+        );
+        assert_eq!(c.get_at(&"k".into(), t0 + Duration::from_secs(30)), None);
+        // Met once expired, it is gone.
+        assert_eq!(c.len(), 0);
+    }
+
+    #[test]
+    fn an_entry_bigger_than_the_budget_is_not_kept() {
+        let c = cache(1024, 60);
+        c.insert("big".into(), "x".repeat(4096));
+        assert_eq!(c.get(&"big".into()), None);
+        assert_eq!(c.bytes(), 0);
+    }
+
+    #[test]
+    fn invalidation_between_read_and_insert_keeps_the_stale_value_out() {
+        let c = cache(1 << 20, 60);
+        let seen = c.generation();
+        // ... meanwhile the source of truth changes and says so:
+        c.invalidate(&"tenant".into());
+        assert!(!c.insert_if_current("tenant".into(), "old row".into(), seen));
+        assert_eq!(c.get(&"tenant".into()), None);
+        let now = c.generation();
+        assert!(c.insert_if_current("tenant".into(), "new row".into(), now));
+        assert_eq!(c.get(&"tenant".into()).as_deref(), Some("new row"));
+    }
+
+    #[test]
+    fn debug_never_shows_values() {
+        let c = cache(1 << 20, 60);
+        c.insert("k".into(), "secret-value".into());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("secret-value"), "{shown}");
+        assert!(shown.contains("test"), "{shown}");
+    }
+
+    proptest! {
+        /// Whatever is inserted, the cache never holds more than its budget.
+        #[test]
+        fn bytes_never_exceed_the_budget(
+            budget in 1_000usize..50_000,
+            items in proptest::collection::vec(("[a-z]{1,40}", 0usize..3_000), 0..400),
+        ) {
+            let c = cache(budget, 60);
+            for (k, len) in items {
+                c.insert(k, "v".repeat(len));
+                prop_assert!(c.bytes() <= budget as u64, "{} > {}", c.bytes(), budget);
+            }
+        }
+
+        /// A value read back is the value last inserted for that key.
+        #[test]
+        fn reads_return_the_last_insert(
+            ops in proptest::collection::vec(("[a-c]", "[a-z]{0,8}"), 1..50),
+        ) {
+            let c = cache(1 << 20, 60);
+            let mut last = std::collections::HashMap::new();
+            for (k, v) in ops {
+                c.insert(k.clone(), v.clone());
+                last.insert(k, v);
+            }
+            for (k, v) in last {
+                prop_assert_eq!(c.get(&k), Some(v));
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Users' display names, asked of Confluence as the app
+//! (`GET /rest/api/user?accountId=`, scope READ):
+//! <https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-users/#api-wiki-rest-api-user-get>.
+//!
+//! We store account ids only, never names or email addresses: names are
+//! looked up when a certificate or a report is shown, and kept in memory for
+//! [`NAME_TTL`] per (tenant, account) so a report of many learners does not
+//! ask Confluence again on every refresh. Failures are not cached, and a
+//! name Confluence cannot give is `None` (the caller shows the account id).
+
+use std::{collections::HashMap, time::Duration};
+
+use cache::Cache;
+use futures::{stream, StreamExt};
+use serde::Deserialize;
+
+use crate::{
+    host_client::{HostClient, Principal},
+    ConnectState, TenantKey,
+};
+
+/// How long a looked-up name is reused.
+pub const NAME_TTL: Duration = Duration::from_secs(600);
+/// Bytes of names kept (about 150 bytes each: some 50 000 names).
+const NAME_CACHE_BYTES: usize = 8 << 20;
+/// Concurrent lookups for one report.
+const LOOKUPS_IN_FLIGHT: usize = 8;
+
+/// Recently looked-up display names per (tenant, account id).
+#[derive(Clone, Debug)]
+pub struct NameCache(Cache<(String, String), String>);
+
+impl Default for NameCache {
+    fn default() -> Self {
+        Self(Cache::new("names", NAME_CACHE_BYTES, NAME_TTL))
+    }
+}
+
+impl NameCache {
+    fn get(&self, tenant: &TenantKey, account: &str) -> Option<String> {
+        self.0
+            .get(&(tenant.as_str().to_string(), account.to_string()))
+    }
+
+    fn put(&self, tenant: &TenantKey, account: &str, name: &str) {
+        self.0.insert(
+            (tenant.as_str().to_string(), account.to_string()),
+            name.to_string(),
+        );
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserJson {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default)]
+    public_name: Option<String>,
+}
+
+async fn lookup(client: &HostClient, account: &str) -> Option<String> {
+    let encoded: String = url::form_urlencoded::byte_serialize(account.as_bytes()).collect();
+    match client
+        .get_json::<UserJson>(
+            Principal::App,
+            &format!("/rest/api/user?accountId={encoded}"),
+        )
+        .await
+    {
+        Ok(u) => u
+            .display_name
+            .or(u.public_name)
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty()),
+        Err(e) => {
+            tracing::warn!(error = %e, "Confluence did not give a user's name");
+            None
+        }
+    }
+}
+
+/// The display names Confluence gives for `accounts` (those it cannot give
+/// are missing from the map).
+pub async fn display_names(
+    state: &ConnectState,
+    tenant: &TenantKey,
+    accounts: &[String],
+) -> HashMap<String, String> {
+    let mut names = HashMap::new();
+    let mut missing = Vec::new();
+    for a in accounts {
+        match state.names.get(tenant, a) {
+            Some(n) => {
+                names.insert(a.clone(), n);
+            }
+            None => missing.push(a.clone()),
+        }
+    }
+    if missing.is_empty() {
+        return names;
+    }
+    let client = match HostClient::for_tenant(state, tenant).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot call Confluence for users' names");
+            return names;
+        }
+    };
+    let client = &client;
+    let found: Vec<(String, Option<String>)> = stream::iter(missing)
+        .map(|a| async move {
+            let name = lookup(client, &a).await;
+            (a, name)
+        })
+        .buffer_unordered(LOOKUPS_IN_FLIGHT)
+        .collect()
+        .await;
+    for (a, name) in found {
+        if let Some(n) = name {
+            state.names.put(tenant, &a, &n);
+            names.insert(a, n);
+        }
+    }
+    names
+}
+
+/// One user's display name (see [`display_names`]).
+pub async fn display_name(
+    state: &ConnectState,
+    tenant: &TenantKey,
+    account: &str,
+) -> Option<String> {
+    display_names(state, tenant, &[account.to_string()])
+        .await
+        .remove(account)
+}

@@ -1,0 +1,304 @@
+//! Courses (editable drafts) and course versions (immutable snapshots).
+//! Every function is scoped by the verified [`TenantKey`].
+
+use sqlx::Row;
+
+use super::{now_epoch, Db, StoreError, StoreResult};
+use connect::TenantKey;
+
+/// A course row (the draft and its bookkeeping).
+#[derive(Clone, Debug)]
+pub struct CourseRow {
+    pub id: String,
+    pub space_key: String,
+    pub page_id: String,
+    pub title: String,
+    pub draft_json: String,
+    pub draft_revision: i64,
+    pub latest_version: Option<i64>,
+    pub copied_from: Option<String>,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// What a new course starts with.
+#[derive(Clone, Debug)]
+pub struct NewCourse<'a> {
+    pub id: &'a str,
+    pub space_key: &'a str,
+    pub page_id: &'a str,
+    pub title: &'a str,
+    pub draft_json: &'a str,
+    pub created_by: Option<&'a str>,
+    pub copied_from: Option<&'a str>,
+}
+
+/// A published version's metadata (history list).
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionMeta {
+    pub version: i64,
+    pub title: String,
+    pub material: bool,
+    pub published_by: Option<String>,
+    pub published_at: i64,
+}
+
+/// A published version with its content.
+#[derive(Clone, Debug)]
+pub struct VersionRow {
+    pub meta: VersionMeta,
+    pub content_json: String,
+}
+
+/// Outcome of a draft save.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DraftSave {
+    /// Saved; the new revision.
+    Saved(i64),
+    /// Someone saved in between: the caller's revision is stale.
+    Stale { current: i64 },
+    /// No such course for this tenant.
+    Missing,
+}
+
+fn course_from_row(row: &sqlx::any::AnyRow) -> Result<CourseRow, sqlx::Error> {
+    Ok(CourseRow {
+        id: row.try_get("id")?,
+        space_key: row.try_get("space_key")?,
+        page_id: row.try_get("page_id")?,
+        title: row.try_get("title")?,
+        draft_json: row.try_get("draft_json")?,
+        draft_revision: row.try_get("draft_revision")?,
+        latest_version: row.try_get("latest_version")?,
+        copied_from: row.try_get("copied_from")?,
+        created_by: row.try_get("created_by")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn meta_from_row(row: &sqlx::any::AnyRow) -> Result<VersionMeta, sqlx::Error> {
+    Ok(VersionMeta {
+        version: row.try_get("version")?,
+        title: row.try_get("title")?,
+        material: row.try_get::<i64, _>("material")? != 0,
+        published_by: row.try_get("published_by")?,
+        published_at: row.try_get("published_at")?,
+    })
+}
+
+/// A course as the space-admin overview lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpaceCourse {
+    pub id: String,
+    pub title: String,
+    pub page_id: String,
+    pub latest_version: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// At most this many courses are listed per space.
+const SPACE_LIST_LIMIT: i64 = 500;
+
+impl Db {
+    /// The courses of one space of this tenant, by title.
+    pub async fn courses_in_space(
+        &self,
+        tenant: &TenantKey,
+        space_key: &str,
+    ) -> StoreResult<Vec<SpaceCourse>> {
+        let rows = sqlx::query(
+            "SELECT id, title, page_id, latest_version, updated_at FROM courses \
+             WHERE client_key = $1 AND space_key = $2 ORDER BY title, id LIMIT $3",
+        )
+        .bind(tenant.as_str())
+        .bind(space_key)
+        .bind(SPACE_LIST_LIMIT)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SpaceCourse {
+                    id: r.try_get("id")?,
+                    title: r.try_get("title")?,
+                    page_id: r.try_get("page_id")?,
+                    latest_version: r.try_get("latest_version")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Creates a course with revision 1 and no published version.
+    pub async fn create_course(&self, tenant: &TenantKey, c: &NewCourse<'_>) -> StoreResult<()> {
+        let now = now_epoch();
+        let _gate = self.sqlite_write_gate().await;
+        sqlx::query(
+            "INSERT INTO courses (client_key, id, space_key, page_id, title, draft_json, \
+                                  draft_revision, latest_version, copied_from, created_by, \
+                                  created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, NULL, $7, $8, $9, $9)",
+        )
+        .bind(tenant.as_str())
+        .bind(c.id)
+        .bind(c.space_key)
+        .bind(c.page_id)
+        .bind(c.title)
+        .bind(c.draft_json)
+        .bind(c.copied_from)
+        .bind(c.created_by)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// One course of this tenant.
+    pub async fn course(&self, tenant: &TenantKey, id: &str) -> StoreResult<Option<CourseRow>> {
+        let row = sqlx::query(
+            "SELECT id, space_key, page_id, title, draft_json, draft_revision, latest_version, \
+                    copied_from, created_by, created_at, updated_at \
+             FROM courses WHERE client_key = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(course_from_row).transpose()?)
+    }
+
+    /// Saves the draft if `expected_revision` is still current (one
+    /// conditional UPDATE, so two editors never silently overwrite each other).
+    pub async fn save_draft(
+        &self,
+        tenant: &TenantKey,
+        id: &str,
+        expected_revision: i64,
+        title: &str,
+        draft_json: &str,
+    ) -> StoreResult<DraftSave> {
+        let _gate = self.sqlite_write_gate().await;
+        let done = sqlx::query(
+            "UPDATE courses SET draft_json = $1, title = $2, draft_revision = draft_revision + 1, \
+                                updated_at = $3 \
+             WHERE client_key = $4 AND id = $5 AND draft_revision = $6",
+        )
+        .bind(draft_json)
+        .bind(title)
+        .bind(now_epoch())
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(expected_revision)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(DraftSave::Saved(expected_revision + 1));
+        }
+        Ok(match self.course(tenant, id).await? {
+            Some(c) => DraftSave::Stale {
+                current: c.draft_revision,
+            },
+            None => DraftSave::Missing,
+        })
+    }
+
+    /// Publishes `content_json` as the next version, atomically: the version
+    /// row and the course's `latest_version` change together or not at all.
+    pub async fn publish_version(
+        &self,
+        tenant: &TenantKey,
+        id: &str,
+        title: &str,
+        content_json: &str,
+        material: bool,
+        by: Option<&str>,
+    ) -> StoreResult<i64> {
+        let _gate = self.sqlite_write_gate().await;
+        let mut tx = self.pool().begin().await?;
+        let current: Option<Option<i64>> = sqlx::query_scalar(
+            "SELECT latest_version FROM courses WHERE client_key = $1 AND id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(current) = current else {
+            return Err(StoreError::NotFound);
+        };
+        let next = current.unwrap_or(0) + 1;
+        let now = now_epoch();
+        sqlx::query(
+            "INSERT INTO course_versions (client_key, course_id, version, title, content_json, \
+                                          material, published_by, published_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(next)
+        .bind(title)
+        .bind(content_json)
+        .bind(material as i64)
+        .bind(by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        // Guarded by the version we read: a concurrent publish makes this
+        // affect no row, and the whole transaction is rolled back.
+        let done = sqlx::query(
+            "UPDATE courses SET latest_version = $1, updated_at = $2 \
+             WHERE client_key = $3 AND id = $4 AND COALESCE(latest_version, 0) = $5",
+        )
+        .bind(next)
+        .bind(now)
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(current.unwrap_or(0))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(StoreError::Conflict);
+        }
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Version history, newest first.
+    pub async fn versions(&self, tenant: &TenantKey, id: &str) -> StoreResult<Vec<VersionMeta>> {
+        let rows = sqlx::query(
+            "SELECT version, title, material, published_by, published_at FROM course_versions \
+             WHERE client_key = $1 AND course_id = $2 ORDER BY version DESC",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(meta_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// One published version.
+    pub async fn version(
+        &self,
+        tenant: &TenantKey,
+        id: &str,
+        version: i64,
+    ) -> StoreResult<Option<VersionRow>> {
+        let row = sqlx::query(
+            "SELECT version, title, material, published_by, published_at, content_json \
+             FROM course_versions WHERE client_key = $1 AND course_id = $2 AND version = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(version)
+        .fetch_optional(self.pool())
+        .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => Ok(Some(VersionRow {
+                meta: meta_from_row(&r)?,
+                content_json: r.try_get("content_json")?,
+            })),
+        }
+    }
+}

@@ -1,0 +1,721 @@
+//! Learning records: lessons opened, quiz attempts and their answers,
+//! completions (migration `0003_learning.sql`). Every function is scoped by
+//! the verified [`TenantKey`] and, for a learner's own records, by the
+//! learner's account id from the same verified token.
+//!
+//! The rules (time limits, grace, attempt limits, grading, and which of two
+//! answers counts) live in `course::learning`; the app's learning service
+//! applies them. This layer applies the answer-merge rule
+//! ([`course::learning::answers`]) inside the transaction that holds the
+//! attempt, and guarantees what must hold under concurrency:
+//!
+//! - a retried start with the same client token never makes a second attempt
+//!   (`UNIQUE (client_key, account_id, client_token)`), and two concurrent
+//!   starts can never both take attempt number *n* of a cycle (`UNIQUE (…,
+//!   cycle_version, number)`), so the attempt limit holds;
+//! - answers are written only while the attempt is open: every write first
+//!   takes the attempt row (`UPDATE … WHERE submitted_at_ms IS NULL`), so a
+//!   save racing a submit either lands before the grade or is refused;
+//! - a submit grades and stores score, max, percent, passed and
+//!   `submitted_at_ms` in one transaction with a conditional UPDATE, so
+//!   repeated or concurrent submits give one score;
+//! - triggers make a submitted attempt and its answers immutable.
+//!
+//! Write transactions on SQLite start with `BEGIN IMMEDIATE` (take the write
+//! lock up front, waiting under `busy_timeout`) rather than upgrading a read
+//! transaction, which SQLite may refuse with `SQLITE_BUSY` under WAL.
+
+use std::collections::HashMap;
+
+use connect::TenantKey;
+use course::learning::answers;
+pub use course::learning::{
+    answers::Merge,
+    records::{Attempt, Completion, NewAnswer, ScoreRecord, StoredAnswer},
+};
+use sqlx::{Any, Row, Transaction};
+
+use super::{Backend, Db, StoreError, StoreResult};
+
+/// What a new attempt starts with.
+#[derive(Clone, Debug)]
+pub struct NewAttempt<'a> {
+    pub id: &'a str,
+    pub course_id: &'a str,
+    pub module_id: &'a str,
+    pub account_id: &'a str,
+    pub client_token: &'a str,
+    pub course_version: i64,
+    pub page_version: Option<i64>,
+    pub cycle_version: i64,
+    pub number: i64,
+    pub seed: u64,
+    pub started_at_ms: i64,
+    pub deadline_ms: Option<i64>,
+}
+
+/// Outcome of writing one answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AnswerWrite {
+    /// Stored (or already stored identically); the row as it now is.
+    Stored(StoredAnswer),
+    /// Not stored: another answer wins (`LatestWins`: a later one is stored;
+    /// `FirstWins`: the question is already answered). The row that stays.
+    Kept(StoredAnswer),
+    /// The attempt was submitted (or is not this learner's).
+    Closed,
+}
+
+/// Outcome of a submit.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SubmitOutcome {
+    /// This call submitted the attempt. `kept` holds the question ids of
+    /// merged answers that did not win (see [`AnswerWrite::Kept`]).
+    Submitted {
+        attempt: Attempt,
+        answers: Vec<StoredAnswer>,
+        kept: Vec<String>,
+    },
+    /// It was submitted before (by an earlier or a concurrent call); nothing changed.
+    AlreadySubmitted(Attempt),
+    /// No such attempt for this learner.
+    Missing,
+}
+
+/// Every attempt column, as [`attempt_from_row`] reads them.
+macro_rules! attempt_columns {
+    () => {
+        "id, course_id, module_id, account_id, client_token, course_version, \
+         page_version, cycle_version, number, seed, started_at_ms, deadline_ms, \
+         last_activity_ms, submitted_at_ms, score, max_score, percent, passed"
+    };
+}
+
+/// `SELECT <every attempt column> FROM attempts <rest>`, as a static string.
+macro_rules! select_attempts {
+    ($rest:literal) => {
+        concat!("SELECT ", attempt_columns!(), " FROM attempts ", $rest)
+    };
+}
+
+fn attempt_from_row(row: &sqlx::any::AnyRow) -> Result<Attempt, sqlx::Error> {
+    let seed_text: String = row.try_get("seed")?;
+    let seed = seed_text
+        .parse::<u64>()
+        .map_err(|e| sqlx::Error::ColumnDecode {
+            index: "seed".into(),
+            source: Box::new(e),
+        })?;
+    Ok(Attempt {
+        id: row.try_get("id")?,
+        course_id: row.try_get("course_id")?,
+        module_id: row.try_get("module_id")?,
+        account_id: row.try_get("account_id")?,
+        client_token: row.try_get("client_token")?,
+        course_version: row.try_get("course_version")?,
+        page_version: row.try_get("page_version")?,
+        cycle_version: row.try_get("cycle_version")?,
+        number: row.try_get("number")?,
+        seed,
+        started_at_ms: row.try_get("started_at_ms")?,
+        deadline_ms: row.try_get("deadline_ms")?,
+        last_activity_ms: row.try_get("last_activity_ms")?,
+        submitted_at_ms: row.try_get("submitted_at_ms")?,
+        score: row.try_get("score")?,
+        max_score: row.try_get("max_score")?,
+        percent: row.try_get("percent")?,
+        passed: row.try_get::<Option<i64>, _>("passed")?.map(|p| p != 0),
+    })
+}
+
+fn answer_from_row(row: &sqlx::any::AnyRow) -> Result<StoredAnswer, sqlx::Error> {
+    Ok(StoredAnswer {
+        question_id: row.try_get("question_id")?,
+        response_json: row.try_get("response_json")?,
+        answered_at_ms: row.try_get("answered_at_ms")?,
+        received_at_ms: row.try_get("received_at_ms")?,
+    })
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// A write transaction; on SQLite it also holds the process's writer gate
+/// (see [`Db::sqlite_write_gate`]) until it is committed or dropped.
+struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl Db {
+    /// A transaction that will write: `BEGIN IMMEDIATE` on SQLite (see the
+    /// module docs), a plain `BEGIN` on PostgreSQL (row locks come from the
+    /// first UPDATE).
+    async fn begin_write(&self) -> StoreResult<WriteTx> {
+        Ok(match self.backend() {
+            Backend::Sqlite => {
+                let gate = self.sqlite_write_gate().await;
+                WriteTx {
+                    tx: self.pool().begin_with("BEGIN IMMEDIATE").await?,
+                    _gate: gate,
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: self.pool().begin().await?,
+                _gate: None,
+            },
+        })
+    }
+
+    // ---- lessons -----------------------------------------------------------
+
+    /// Records that the learner opened a lesson; `true` if this was the first time.
+    pub async fn open_lesson(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        account_id: &str,
+        lesson_id: &str,
+        version: i64,
+        opened_at: i64,
+    ) -> StoreResult<bool> {
+        let _gate = self.sqlite_write_gate().await;
+        let done = sqlx::query(
+            "INSERT INTO lesson_views (client_key, course_id, account_id, lesson_id, version, \
+                                       opened_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (client_key, course_id, account_id, lesson_id) DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(account_id)
+        .bind(lesson_id)
+        .bind(version)
+        .bind(opened_at)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The ids of the lessons the learner has opened in this course.
+    pub async fn opened_lessons(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        account_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT lesson_id FROM lesson_views \
+             WHERE client_key = $1 AND course_id = $2 AND account_id = $3",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    // ---- attempts ----------------------------------------------------------
+
+    /// Creates an attempt. [`StoreError::Conflict`] when the client token or
+    /// the attempt number is already taken (a retry or a concurrent start:
+    /// read again and return what is there).
+    pub async fn create_attempt(&self, tenant: &TenantKey, a: &NewAttempt<'_>) -> StoreResult<()> {
+        let _gate = self.sqlite_write_gate().await;
+        let result = sqlx::query(
+            "INSERT INTO attempts (client_key, id, course_id, module_id, account_id, client_token, \
+                                   course_version, page_version, cycle_version, number, seed, \
+                                   started_at_ms, deadline_ms, last_activity_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12)",
+        )
+        .bind(tenant.as_str())
+        .bind(a.id)
+        .bind(a.course_id)
+        .bind(a.module_id)
+        .bind(a.account_id)
+        .bind(a.client_token)
+        .bind(a.course_version)
+        .bind(a.page_version)
+        .bind(a.cycle_version)
+        .bind(a.number)
+        .bind(a.seed.to_string())
+        .bind(a.started_at_ms)
+        .bind(a.deadline_ms)
+        .execute(self.pool())
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The learner's attempt `id` (another learner's attempt is `None`).
+    pub async fn attempt(
+        &self,
+        tenant: &TenantKey,
+        account_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<Attempt>> {
+        let row = sqlx::query(select_attempts!(
+            "WHERE client_key = $1 AND id = $2 AND account_id = $3"
+        ))
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(account_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(attempt_from_row).transpose()?)
+    }
+
+    /// The learner's attempt started with `client_token`.
+    pub async fn attempt_by_token(
+        &self,
+        tenant: &TenantKey,
+        account_id: &str,
+        client_token: &str,
+    ) -> StoreResult<Option<Attempt>> {
+        let row = sqlx::query(select_attempts!(
+            "WHERE client_key = $1 AND account_id = $2 AND client_token = $3"
+        ))
+        .bind(tenant.as_str())
+        .bind(account_id)
+        .bind(client_token)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.as_ref().map(attempt_from_row).transpose()?)
+    }
+
+    /// The learner's attempts on a course (one quiz with `module_id`), oldest first.
+    pub async fn attempts(
+        &self,
+        tenant: &TenantKey,
+        account_id: &str,
+        course_id: &str,
+        module_id: Option<&str>,
+    ) -> StoreResult<Vec<Attempt>> {
+        let rows = sqlx::query(select_attempts!(
+            "WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+               AND ($4 IS NULL OR module_id = $4) \
+             ORDER BY started_at_ms, cycle_version, number"
+        ))
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(account_id)
+        .bind(module_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(attempt_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The stored answers of an attempt (scoped by tenant; the caller has
+    /// checked the attempt is the learner's).
+    pub async fn answers(
+        &self,
+        tenant: &TenantKey,
+        attempt_id: &str,
+    ) -> StoreResult<Vec<StoredAnswer>> {
+        let rows = sqlx::query(
+            "SELECT question_id, response_json, answered_at_ms, received_at_ms \
+             FROM attempt_answers WHERE client_key = $1 AND attempt_id = $2 \
+             ORDER BY question_id",
+        )
+        .bind(tenant.as_str())
+        .bind(attempt_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(answer_from_row).collect::<Result<_, _>>()?)
+    }
+
+    /// Writes one answer to an open attempt of this learner, under the
+    /// merge rule. Re-sending the answer that is stored counts as stored
+    /// (a retry).
+    pub async fn save_answer(
+        &self,
+        tenant: &TenantKey,
+        account_id: &str,
+        attempt_id: &str,
+        answer: &NewAnswer<'_>,
+        received_at_ms: i64,
+        merge: Merge,
+    ) -> StoreResult<AnswerWrite> {
+        let mut tx = self.begin_write().await?;
+        if !claim_open(&mut tx, tenant, account_id, attempt_id, received_at_ms).await? {
+            return Ok(AnswerWrite::Closed);
+        }
+        let stored = stored_answer(&mut tx, tenant, attempt_id, answer.question_id).await?;
+        let plan = answers::plan(merge, stored.as_slice(), std::slice::from_ref(answer));
+        let out = if plan.write.is_empty() {
+            // The stored answer stays (a stale or a repeated answer).
+            let row = stored.into_iter().next().ok_or(StoreError::Conflict)?;
+            if plan.kept.is_empty() {
+                AnswerWrite::Stored(row)
+            } else {
+                AnswerWrite::Kept(row)
+            }
+        } else {
+            write_answers(&mut tx, tenant, attempt_id, &plan.write, received_at_ms).await?;
+            AnswerWrite::Stored(StoredAnswer {
+                question_id: answer.question_id.to_string(),
+                response_json: answer.response_json.to_string(),
+                answered_at_ms: answer.answered_at_ms,
+                received_at_ms,
+            })
+        };
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Submits an open attempt of this learner, in one transaction: merges
+    /// `merge_answers` into the stored answers (the merge rule), grades what
+    /// is then stored with `grade`, and stores the score with
+    /// `submitted_at_ms = now_ms` through a conditional UPDATE
+    /// (`WHERE submitted_at_ms IS NULL`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn submit_attempt(
+        &self,
+        tenant: &TenantKey,
+        account_id: &str,
+        attempt_id: &str,
+        now_ms: i64,
+        merge_answers: &[NewAnswer<'_>],
+        merge: Merge,
+        grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord,
+    ) -> StoreResult<SubmitOutcome> {
+        let mut tx = self.begin_write().await?;
+        if !claim_open(&mut tx, tenant, account_id, attempt_id, now_ms).await? {
+            drop(tx);
+            return Ok(match self.attempt(tenant, account_id, attempt_id).await? {
+                Some(a) => SubmitOutcome::AlreadySubmitted(a),
+                None => SubmitOutcome::Missing,
+            });
+        }
+        let stored = answers_in(&mut tx, tenant, attempt_id).await?;
+        let plan = answers::plan(merge, &stored, merge_answers);
+        write_answers(&mut tx, tenant, attempt_id, &plan.write, now_ms).await?;
+        // What is stored now: the old answers with the winners merged in.
+        let mut by_question: HashMap<String, StoredAnswer> = stored
+            .into_iter()
+            .map(|a| (a.question_id.clone(), a))
+            .collect();
+        for w in &plan.write {
+            by_question.insert(
+                w.question_id.to_string(),
+                StoredAnswer {
+                    question_id: w.question_id.to_string(),
+                    response_json: w.response_json.to_string(),
+                    answered_at_ms: w.answered_at_ms,
+                    received_at_ms: now_ms,
+                },
+            );
+        }
+        let mut answers: Vec<StoredAnswer> = by_question.into_values().collect();
+        answers.sort_by(|x, y| x.question_id.cmp(&y.question_id));
+        let s = grade(&answers);
+        let row = sqlx::query(concat!(
+            "UPDATE attempts SET submitted_at_ms = $1, score = $2, max_score = $3, percent = $4, \
+                                 passed = $5 \
+             WHERE client_key = $6 AND id = $7 AND account_id = $8 AND submitted_at_ms IS NULL \
+             RETURNING ",
+            attempt_columns!()
+        ))
+        .bind(now_ms)
+        .bind(s.score)
+        .bind(s.max_score)
+        .bind(s.percent)
+        .bind(s.passed as i64)
+        .bind(tenant.as_str())
+        .bind(attempt_id)
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(row) = row else {
+            // Cannot happen while we hold the row; refuse rather than guess.
+            return Err(StoreError::Conflict);
+        };
+        let attempt = attempt_from_row(&row)?;
+        tx.commit().await?;
+        Ok(SubmitOutcome::Submitted {
+            attempt,
+            answers,
+            kept: plan.kept,
+        })
+    }
+
+    // ---- completions -------------------------------------------------------
+
+    /// The learner's completions of a course, oldest version first.
+    pub async fn completions(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        account_id: &str,
+    ) -> StoreResult<Vec<Completion>> {
+        let rows = sqlx::query(
+            "SELECT version, completed_at FROM completions \
+             WHERE client_key = $1 AND course_id = $2 AND account_id = $3 ORDER BY version",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(account_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok(Completion {
+                    version: r.try_get("version")?,
+                    completed_at: r.try_get("completed_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Records a completion at `version` unless the learner already has one
+    /// at `since_version` or later (one per re-certification cycle).
+    pub async fn record_completion(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        account_id: &str,
+        version: i64,
+        since_version: i64,
+        completed_at: i64,
+    ) -> StoreResult<()> {
+        let _gate = self.sqlite_write_gate().await;
+        sqlx::query(
+            "INSERT INTO completions (client_key, course_id, account_id, version, completed_at) \
+             SELECT $1, $2, $3, $4, $5 \
+             WHERE NOT EXISTS (SELECT 1 FROM completions \
+                               WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+                                 AND version >= $6) \
+             ON CONFLICT (client_key, course_id, account_id, version) DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(account_id)
+        .bind(version)
+        .bind(completed_at)
+        .bind(since_version)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+/// Everything every learner did on one course, for the space admin's report
+/// (read only; the learner-side rules in the app's learning service (`app::learning`) interpret it).
+#[derive(Clone, Debug, Default)]
+pub struct CourseRecords {
+    /// `(account id, lesson id, opened at (seconds))` of every lesson opened.
+    pub lesson_views: Vec<(String, String, i64)>,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<Attempt>,
+    /// `(account id, completion)`, oldest version first.
+    pub completions: Vec<(String, Completion)>,
+}
+
+impl Db {
+    /// All learners' records on a course of this tenant (admin reports).
+    pub async fn course_records(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+    ) -> StoreResult<CourseRecords> {
+        let lesson_views = sqlx::query(
+            "SELECT account_id, lesson_id, opened_at FROM lesson_views \
+             WHERE client_key = $1 AND course_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("account_id")?,
+                r.try_get("lesson_id")?,
+                r.try_get("opened_at")?,
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+        let attempts = sqlx::query(select_attempts!(
+            "WHERE client_key = $1 AND course_id = $2 \
+             ORDER BY started_at_ms, cycle_version, number"
+        ))
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(attempt_from_row)
+        .collect::<Result<_, _>>()?;
+        let completions = sqlx::query(
+            "SELECT account_id, version, completed_at FROM completions \
+             WHERE client_key = $1 AND course_id = $2 ORDER BY version",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("account_id")?,
+                Completion {
+                    version: r.try_get("version")?,
+                    completed_at: r.try_get("completed_at")?,
+                },
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+        Ok(CourseRecords {
+            lesson_views,
+            attempts,
+            completions,
+        })
+    }
+}
+
+/// Takes the attempt row for writing if it is open and the learner's:
+/// `false` when it is submitted, missing or someone else's. On PostgreSQL
+/// this row lock orders concurrent saves and submits of one attempt.
+async fn claim_open(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantKey,
+    account_id: &str,
+    attempt_id: &str,
+    now_ms: i64,
+) -> StoreResult<bool> {
+    let done = sqlx::query(
+        "UPDATE attempts SET last_activity_ms = $1 \
+         WHERE client_key = $2 AND id = $3 AND account_id = $4 AND submitted_at_ms IS NULL",
+    )
+    .bind(now_ms)
+    .bind(tenant.as_str())
+    .bind(attempt_id)
+    .bind(account_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The stored answer to one question of an attempt, if any.
+async fn stored_answer(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantKey,
+    attempt_id: &str,
+    question_id: &str,
+) -> StoreResult<Option<StoredAnswer>> {
+    let row = sqlx::query(
+        "SELECT question_id, response_json, answered_at_ms, received_at_ms FROM attempt_answers \
+         WHERE client_key = $1 AND attempt_id = $2 AND question_id = $3",
+    )
+    .bind(tenant.as_str())
+    .bind(attempt_id)
+    .bind(question_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.as_ref().map(answer_from_row).transpose()?)
+}
+
+/// Every stored answer of an attempt, inside the write transaction.
+async fn answers_in(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantKey,
+    attempt_id: &str,
+) -> StoreResult<Vec<StoredAnswer>> {
+    Ok(sqlx::query(
+        "SELECT question_id, response_json, answered_at_ms, received_at_ms \
+         FROM attempt_answers WHERE client_key = $1 AND attempt_id = $2 \
+         ORDER BY question_id",
+    )
+    .bind(tenant.as_str())
+    .bind(attempt_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(answer_from_row)
+    .collect::<Result<_, _>>()?)
+}
+
+/// Rows per multi-row INSERT (6 parameters each; far below both databases'
+/// parameter limits).
+const ANSWERS_PER_INSERT: usize = 100;
+
+/// Writes the answers the merge rule chose (at most one per question), a
+/// few multi-row statements for all of them. The rule was applied to what
+/// is stored under the attempt's row lock, so these replace unconditionally.
+async fn write_answers(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantKey,
+    attempt_id: &str,
+    winners: &[NewAnswer<'_>],
+    received_at_ms: i64,
+) -> StoreResult<()> {
+    for chunk in winners.chunks(ANSWERS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO attempt_answers (client_key, attempt_id, question_id, response_json, \
+                                          answered_at_ms, received_at_ms) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let p = i * 6;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4,
+                p + 5,
+                p + 6
+            ));
+        }
+        sql.push_str(
+            " ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
+             SET response_json = excluded.response_json, \
+                 answered_at_ms = excluded.answered_at_ms, \
+                 received_at_ms = excluded.received_at_ms",
+        );
+        // Audited: `sql` is built from literals and numbered placeholders
+        // only; every value is a bind parameter.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in chunk {
+            q = q
+                .bind(tenant.as_str())
+                .bind(attempt_id)
+                .bind(a.question_id)
+                .bind(a.response_json)
+                .bind(a.answered_at_ms)
+                .bind(received_at_ms);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}

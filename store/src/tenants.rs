@@ -1,0 +1,125 @@
+//! The `tenants` table: one row per installed Confluence site. The trust
+//! core reads and writes it through [`connect::TenantStore`] (and its
+//! verification cache, [`connect::Tenants`]); nothing else writes it.
+
+use connect::{Tenant, TenantInstall, TenantState, TenantStore, TenantStoreError};
+use futures::future::BoxFuture;
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::Row;
+
+use super::{now_epoch, Db, StoreResult};
+
+impl Db {
+    /// Inserts or replaces a tenant after a **verified signed install**
+    /// (the only caller is the `/installed` handler, after
+    /// `connect::install::verify`). One statement, so a failure writes nothing.
+    pub async fn upsert_tenant(&self, t: &TenantInstall) -> StoreResult<()> {
+        let now = now_epoch();
+        let _gate = self.sqlite_write_gate().await;
+        sqlx::query(
+            "INSERT INTO tenants (client_key, shared_secret, base_url, display_url, product_type, \
+                                  oauth_client_id, installation_id, state, installed_at, updated_at, \
+                                  uninstalled_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'installed', $8, $8, NULL) \
+             ON CONFLICT (client_key) DO UPDATE SET \
+                shared_secret = excluded.shared_secret, base_url = excluded.base_url, \
+                display_url = excluded.display_url, product_type = excluded.product_type, \
+                oauth_client_id = excluded.oauth_client_id, \
+                installation_id = excluded.installation_id, state = 'installed', \
+                updated_at = excluded.updated_at, uninstalled_at = NULL",
+        )
+        .bind(&t.client_key)
+        .bind(t.shared_secret.expose_secret())
+        .bind(&t.base_url)
+        .bind(&t.display_url)
+        .bind(&t.product_type)
+        .bind(&t.oauth_client_id)
+        .bind(&t.installation_id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Looks a tenant up by client key (the `iss` of a token, before the
+    /// signature is checked with that tenant's secret). Always reads the
+    /// database.
+    pub async fn tenant(&self, client_key: &str) -> StoreResult<Option<Tenant>> {
+        let row = sqlx::query(
+            "SELECT client_key, shared_secret, base_url, display_url, product_type, \
+                    oauth_client_id, installation_id, state, installed_at, updated_at \
+             FROM tenants WHERE client_key = $1",
+        )
+        .bind(client_key)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Tenant {
+            client_key: row.try_get("client_key")?,
+            shared_secret: SecretString::from(row.try_get::<String, _>("shared_secret")?),
+            base_url: row.try_get("base_url")?,
+            display_url: row.try_get("display_url")?,
+            product_type: row.try_get("product_type")?,
+            oauth_client_id: row.try_get("oauth_client_id")?,
+            installation_id: row.try_get("installation_id")?,
+            state: TenantState::parse(&row.try_get::<String, _>("state")?),
+            installed_at: row.try_get("installed_at")?,
+            updated_at: row.try_get("updated_at")?,
+        }))
+    }
+
+    /// Records a lifecycle state change. Returns false when no such tenant exists.
+    pub async fn set_tenant_state(
+        &self,
+        client_key: &str,
+        state: TenantState,
+    ) -> StoreResult<bool> {
+        let now = now_epoch();
+        let uninstalled_at = (state == TenantState::Uninstalled).then_some(now);
+        let _gate = self.sqlite_write_gate().await;
+        let done = sqlx::query(
+            "UPDATE tenants SET state = $1, updated_at = $2, \
+                    uninstalled_at = COALESCE($3, uninstalled_at) \
+             WHERE client_key = $4",
+        )
+        .bind(state.as_str())
+        .bind(now)
+        .bind(uninstalled_at)
+        .bind(client_key)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}
+
+fn store_error(e: super::StoreError) -> TenantStoreError {
+    TenantStoreError(e.to_string())
+}
+
+impl TenantStore for Db {
+    fn tenant<'a>(
+        &'a self,
+        client_key: &'a str,
+    ) -> BoxFuture<'a, Result<Option<Tenant>, TenantStoreError>> {
+        Box::pin(async move { Db::tenant(self, client_key).await.map_err(store_error) })
+    }
+
+    fn upsert_tenant<'a>(
+        &'a self,
+        install: &'a TenantInstall,
+    ) -> BoxFuture<'a, Result<(), TenantStoreError>> {
+        Box::pin(async move { Db::upsert_tenant(self, install).await.map_err(store_error) })
+    }
+
+    fn set_tenant_state<'a>(
+        &'a self,
+        client_key: &'a str,
+        state: TenantState,
+    ) -> BoxFuture<'a, Result<bool, TenantStoreError>> {
+        Box::pin(async move {
+            Db::set_tenant_state(self, client_key, state)
+                .await
+                .map_err(store_error)
+        })
+    }
+}
