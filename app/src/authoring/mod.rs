@@ -4,7 +4,8 @@
 //!
 //! - [`api`]: the server functions (`/api/authoring/*`), each checking with
 //!   Confluence that the caller may edit the page holding the macro.
-//! - [`editor`]: the editor UI.
+//! - [`editor`]: the editor UI, one file per panel (its module docs map
+//!   them).
 
 pub mod api;
 pub mod editor;

@@ -1,0 +1,112 @@
+//! The course panel ("Course & settings"): description, pass mark,
+//! attempts, time limit, certificate validity, feedback and shuffling, and
+//! moving a whole course between pages as JSON (export / import).
+
+use leptos::{prelude::*, task::spawn_local};
+
+use super::{
+    state::{Ctx, Sel},
+    widgets::MarkdownField,
+};
+use crate::{
+    ap,
+    authoring::api,
+    course::model::{CourseContent, FeedbackMode},
+};
+
+#[component]
+pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
+    let s = move |f: fn(&CourseContent) -> String| Signal::derive(move || ctx.draft.with(f));
+    let export_text = RwSignal::new(None::<String>);
+    let import_text = RwSignal::new(String::new());
+    let export = move |_| {
+        let Some(id) = ctx.course_id.get_untracked() else {
+            ctx.say(false, "Save the course once before exporting it.");
+            return;
+        };
+        spawn_local(async move {
+            match api::export_course(id).await {
+                Ok(json) => {
+                    export_text.try_set(Some(json));
+                }
+                Err(e) => ctx.say(false, e.to_string()),
+            }
+            ap::resize();
+        });
+    };
+    let import = move |_| {
+        let text = import_text.get_untracked();
+        spawn_local(async move {
+            match api::import_course(text).await {
+                Ok(content) => {
+                    ctx.edit_structure(|c| *c = content);
+                    ctx.sel.set(Sel::Course);
+                    ctx.say(true, "Imported. The draft now holds the imported course; publish to make it live.");
+                }
+                Err(e) => ctx.say(false, e.to_string()),
+            }
+        });
+    };
+    let num = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
+    view! {
+        <h2 class="sc-h2">"Course"</h2>
+        <MarkdownField
+            label="Description (Markdown)"
+            id="sc-course-description".into()
+            read=s(|c| c.description_md.clone())
+            write=Callback::new(move |v: String| ctx.edit(|c| c.description_md = v))
+        />
+        <h3 class="sc-h3">"Settings"</h3>
+        <div class="sc-grid">
+            <label class="sc-label">"Pass mark (%)"
+                <input id="sc-pass-mark" class="sc-input" type="number" min="0" max="100"
+                    prop:value=move || ctx.draft.with(|c| c.settings.pass_mark_percent.to_string())
+                    on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<u8>() { ctx.edit(|c| c.settings.pass_mark_percent = v) } } />
+            </label>
+            <label class="sc-label">"Attempts allowed (empty: unlimited)"
+                <input id="sc-attempts" class="sc-input" type="number" min="1"
+                    prop:value=move || ctx.draft.with(|c| num(c.settings.attempt_limit))
+                    on:input=move |ev| { let v = event_target_value(&ev).parse::<u32>().ok().filter(|n| *n > 0); ctx.edit(|c| c.settings.attempt_limit = v) } />
+            </label>
+            <label class="sc-label">"Time limit in minutes (empty: none)"
+                <input id="sc-time-limit" class="sc-input" type="number" min="1"
+                    prop:value=move || ctx.draft.with(|c| c.settings.time_limit_secs.map(|s| (s / 60).to_string()).unwrap_or_default())
+                    on:input=move |ev| { let v = event_target_value(&ev).parse::<u32>().ok().filter(|n| *n > 0).map(|m| m * 60); ctx.edit(|c| c.settings.time_limit_secs = v) } />
+            </label>
+            <label class="sc-label">"Certificate valid for days (empty: forever)"
+                <input id="sc-cert-days" class="sc-input" type="number" min="1"
+                    prop:value=move || ctx.draft.with(|c| num(c.settings.certificate_validity_days))
+                    on:input=move |ev| { let v = event_target_value(&ev).parse::<u32>().ok().filter(|n| *n > 0); ctx.edit(|c| c.settings.certificate_validity_days = v) } />
+            </label>
+            <label class="sc-label">"Feedback"
+                <select id="sc-feedback-mode" class="sc-input"
+                    on:change=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| c.settings.feedback_mode = match v.as_str() { "immediate" => FeedbackMode::Immediate, "never" => FeedbackMode::Never, _ => FeedbackMode::AfterSubmit }) }>
+                    <option value="immediate" selected=move || ctx.draft.with(|c| c.settings.feedback_mode == FeedbackMode::Immediate)>"Immediately, per question"</option>
+                    <option value="after" selected=move || ctx.draft.with(|c| c.settings.feedback_mode == FeedbackMode::AfterSubmit)>"After the quiz is submitted"</option>
+                    <option value="never" selected=move || ctx.draft.with(|c| c.settings.feedback_mode == FeedbackMode::Never)>"Never (score only)"</option>
+                </select>
+            </label>
+            <label class="sc-check">
+                <input type="checkbox" id="sc-shuffle-q" prop:checked=move || ctx.draft.with(|c| c.settings.shuffle_questions)
+                    on:change=move |ev| { let v = event_target_checked(&ev); ctx.edit(|c| c.settings.shuffle_questions = v) } />
+                "Shuffle questions"
+            </label>
+            <label class="sc-check">
+                <input type="checkbox" id="sc-shuffle-o" prop:checked=move || ctx.draft.with(|c| c.settings.shuffle_options)
+                    on:change=move |ev| { let v = event_target_checked(&ev); ctx.edit(|c| c.settings.shuffle_options = v) } />
+                "Shuffle answer options"
+            </label>
+        </div>
+        <h3 class="sc-h3">"Export and import"</h3>
+        <p class="sc-muted">"Move a course to another page or site: export it as JSON here, import it there."</p>
+        <button class="sc-button sc-button-subtle" id="sc-export" on:click=export>"Export as JSON"</button>
+        {move || export_text.get().map(|t| view! {
+            <textarea class="sc-input sc-textarea" id="sc-export-json" rows="6" readonly aria-label="Exported course JSON">{t}</textarea>
+        })}
+        <label class="sc-label" for="sc-import-json">"Import a course (replaces this draft)"</label>
+        <textarea class="sc-input sc-textarea" id="sc-import-json" rows="4" placeholder="Paste exported JSON"
+            prop:value=move || import_text.get() on:input=move |ev| import_text.set(event_target_value(&ev))></textarea>
+        <button class="sc-button sc-button-subtle" id="sc-import-course" on:click=import
+            disabled=move || import_text.with(|t| t.trim().is_empty())>"Import course"</button>
+    }
+}

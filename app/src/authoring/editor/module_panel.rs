@@ -1,0 +1,81 @@
+//! The module panel (title; add a lesson or the quiz; move, delete) and the
+//! lesson panel (title and Markdown content; move, delete).
+
+use leptos::prelude::*;
+
+use super::{
+    state::{fresh_id, Ctx, Sel},
+    widgets::{MarkdownField, MoveButtons},
+};
+use crate::course::model::{CourseContent, Lesson, Quiz};
+
+#[component]
+pub(super) fn ModulePanel(ctx: Ctx, m: usize) -> impl IntoView {
+    let add_lesson = move |_| {
+        let n = ctx
+            .draft
+            .with_untracked(|c| c.modules.get(m).map(|x| x.lessons.len()).unwrap_or(0));
+        ctx.edit_structure(|c| {
+            if let Some(module) = c.modules.get_mut(m) {
+                module.lessons.push(Lesson {
+                    id: fresh_id(),
+                    title: format!("Lesson {}", n + 1),
+                    body_md: String::new(),
+                });
+            }
+        });
+        ctx.sel.set(Sel::Lesson(m, n));
+    };
+    let add_quiz = move |_| {
+        ctx.edit_structure(|c| {
+            if let Some(module) = c.modules.get_mut(m) {
+                module.quiz.get_or_insert_with(Quiz::default);
+            }
+        });
+        ctx.sel.set(Sel::Quiz(m));
+    };
+    let has_quiz = ctx
+        .draft
+        .with_untracked(|c| c.modules.get(m).map(|x| x.quiz.is_some()).unwrap_or(false));
+    view! {
+        <h2 class="sc-h2">"Module"</h2>
+        <label class="sc-label">"Title"
+            <input id="sc-module-title" class="sc-input"
+                prop:value=move || ctx.draft.with(|c| c.modules.get(m).map(|x| x.title.clone()).unwrap_or_default())
+                on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(x) = c.modules.get_mut(m) { x.title = v }) } />
+        </label>
+        <div class="sc-row">
+            <button id="sc-add-lesson" class="sc-button" on:click=add_lesson>"+ Lesson"</button>
+            {(!has_quiz).then(|| view! { <button id="sc-add-quiz" class="sc-button" on:click=add_quiz>"+ Quiz"</button> })}
+            <MoveButtons ctx label="module" idx=m
+                len=Signal::derive(move || ctx.draft.with(|c| c.modules.len()))
+                on_move=Callback::new(move |(a, b): (usize, usize)| { ctx.edit_structure(|c| c.modules.swap(a, b)); ctx.sel.set(Sel::Module(b)) }) />
+            <button class="sc-button sc-button-danger" on:click=move |_| { ctx.edit_structure(|c| { if m < c.modules.len() { c.modules.remove(m); } }); ctx.sel.set(Sel::Course) }>"Delete module"</button>
+        </div>
+    }
+}
+
+#[component]
+pub(super) fn LessonPanel(ctx: Ctx, m: usize, l: usize) -> impl IntoView {
+    let get = move |c: &CourseContent| c.modules.get(m).and_then(|x| x.lessons.get(l)).cloned();
+    view! {
+        <h2 class="sc-h2">"Lesson"</h2>
+        <label class="sc-label">"Title"
+            <input id="sc-lesson-title" class="sc-input"
+                prop:value=move || ctx.draft.with(|c| get(c).map(|x| x.title).unwrap_or_default())
+                on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(x) = c.modules.get_mut(m).and_then(|x| x.lessons.get_mut(l)) { x.title = v }) } />
+        </label>
+        <MarkdownField
+            label="Content (Markdown: headings, lists, links, images, code)"
+            id="sc-lesson-body".into()
+            read=Signal::derive(move || ctx.draft.with(|c| get(c).map(|x| x.body_md).unwrap_or_default()))
+            write=Callback::new(move |v: String| ctx.edit(|c| if let Some(x) = c.modules.get_mut(m).and_then(|x| x.lessons.get_mut(l)) { x.body_md = v }))
+        />
+        <div class="sc-row">
+            <MoveButtons ctx label="lesson" idx=l
+                len=Signal::derive(move || ctx.draft.with(|c| c.modules.get(m).map(|x| x.lessons.len()).unwrap_or(0)))
+                on_move=Callback::new(move |(a, b): (usize, usize)| { ctx.edit_structure(|c| if let Some(x) = c.modules.get_mut(m) { x.lessons.swap(a, b) }); ctx.sel.set(Sel::Lesson(m, b)) }) />
+            <button class="sc-button sc-button-danger" on:click=move |_| { ctx.edit_structure(|c| if let Some(x) = c.modules.get_mut(m) { if l < x.lessons.len() { x.lessons.remove(l); } }); ctx.sel.set(Sel::Module(m)) }>"Delete lesson"</button>
+        </div>
+    }
+}

@@ -1,0 +1,198 @@
+//! Editor state: [`Ctx`] holds every signal the panels share (the draft,
+//! the selection, the save state, …) and its methods are the only way the
+//! panels change the draft, so every edit marks the draft dirty and
+//! schedules an autosave. Also the selection ([`Sel`]), the save and load
+//! states, and [`fresh_id`] for new items.
+
+use std::time::Duration;
+
+use leptos::{prelude::*, task::spawn_local};
+
+use crate::{
+    ap,
+    authoring::api::{self, EditorState, Outline, VersionInfo},
+    course::model::CourseContent,
+    error::AppError,
+};
+use course::ids::CourseId;
+
+/// What the right-hand panel shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Sel {
+    Course,
+    Module(usize),
+    Lesson(usize, usize),
+    Quiz(usize),
+    Versions,
+}
+
+/// Autosave state, shown in the header (and announced politely).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum SaveState {
+    Saved,
+    Dirty,
+    Saving,
+    Offline,
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Phase {
+    Loading,
+    Ready,
+    Failed(String),
+}
+
+/// All editor state, as signals (cheap to copy into closures).
+#[derive(Clone, Copy)]
+pub(super) struct Ctx {
+    pub(super) phase: RwSignal<Phase>,
+    pub(super) course_id: RwSignal<Option<CourseId>>,
+    pub(super) can_edit: RwSignal<bool>,
+    pub(super) draft: RwSignal<CourseContent>,
+    pub(super) outline: RwSignal<Outline>,
+    pub(super) revision: RwSignal<i64>,
+    pub(super) latest_version: RwSignal<Option<i64>>,
+    pub(super) versions: RwSignal<Vec<VersionInfo>>,
+    pub(super) other_page: RwSignal<bool>,
+    pub(super) sel: RwSignal<Sel>,
+    pub(super) structure: RwSignal<u64>,
+    pub(super) save: RwSignal<SaveState>,
+    pub(super) edit_gen: RwSignal<u64>,
+    pub(super) notice: RwSignal<Option<(bool, String)>>,
+    pub(super) busy: RwSignal<bool>,
+    /// The author marks the change as material (re-certification due).
+    pub(super) material: RwSignal<bool>,
+}
+
+/// How long typing must pause before the draft is saved.
+const AUTOSAVE_AFTER: Duration = Duration::from_millis(700);
+/// Retry interval while the server cannot be reached.
+const RETRY_AFTER: Duration = Duration::from_secs(3);
+
+/// A fresh id for a new module, lesson, question, option, item or pair.
+pub(super) fn fresh_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(1);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    #[cfg(feature = "hydrate")]
+    let t = js_sys::Date::now() as u64;
+    #[cfg(not(feature = "hydrate"))]
+    let t = 0u64;
+    crate::course::model::new_id(t.wrapping_mul(1_000_003) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+impl Ctx {
+    pub(super) fn new() -> Self {
+        Self {
+            phase: RwSignal::new(Phase::Loading),
+            course_id: RwSignal::new(None),
+            can_edit: RwSignal::new(false),
+            draft: RwSignal::new(CourseContent {
+                title: String::new(),
+                description_md: String::new(),
+                modules: Vec::new(),
+                settings: Default::default(),
+            }),
+            outline: RwSignal::new(Outline::default()),
+            revision: RwSignal::new(0),
+            latest_version: RwSignal::new(None),
+            versions: RwSignal::new(Vec::new()),
+            other_page: RwSignal::new(false),
+            sel: RwSignal::new(Sel::Course),
+            structure: RwSignal::new(0),
+            save: RwSignal::new(SaveState::Saved),
+            edit_gen: RwSignal::new(0),
+            notice: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            material: RwSignal::new(false),
+        }
+    }
+
+    pub(super) fn apply(self, s: EditorState) {
+        self.course_id.set(s.course_id);
+        self.can_edit.set(s.can_edit);
+        if let Some(c) = s.content {
+            self.draft.set(c);
+        }
+        self.outline.set(s.outline);
+        self.revision.set(s.revision);
+        self.latest_version.set(s.latest_version);
+        self.versions.set(s.versions);
+        self.other_page.set(s.belongs_to_other_page);
+        self.save.set(SaveState::Saved);
+        self.structure.update(|n| *n += 1);
+        self.phase.set(Phase::Ready);
+    }
+
+    /// A text edit: change the draft, mark dirty, schedule an autosave.
+    pub(super) fn edit(self, f: impl FnOnce(&mut CourseContent)) {
+        self.draft.update(f);
+        self.edit_gen.update(|g| *g += 1);
+        if self.save.get_untracked() != SaveState::Saving {
+            self.save.set(SaveState::Dirty);
+        }
+        self.schedule_save(AUTOSAVE_AFTER);
+    }
+
+    /// A structural edit (add/remove/move): also re-render the panels.
+    pub(super) fn edit_structure(self, f: impl FnOnce(&mut CourseContent)) {
+        self.edit(f);
+        self.structure.update(|n| *n += 1);
+    }
+
+    fn schedule_save(self, after: Duration) {
+        let gen = self.edit_gen.get_untracked();
+        set_timeout(
+            move || {
+                if self.edit_gen.get_untracked() == gen {
+                    self.save_now();
+                }
+            },
+            after,
+        );
+    }
+
+    fn save_now(self) {
+        if !self.can_edit.get_untracked() || self.other_page.get_untracked() {
+            return;
+        }
+        match self.save.get_untracked() {
+            SaveState::Saving | SaveState::Saved => return,
+            SaveState::Failed(_) => return,
+            _ => {}
+        }
+        self.save.set(SaveState::Saving);
+        let gen = self.edit_gen.get_untracked();
+        spawn_local(async move {
+            let result = api::save_draft(
+                self.course_id.get_untracked(),
+                self.revision.get_untracked(),
+                self.draft.get_untracked(),
+            )
+            .await;
+            match result {
+                Ok(saved) => {
+                    self.course_id.set(Some(saved.course_id));
+                    self.revision.set(saved.revision);
+                    if self.edit_gen.get_untracked() == gen {
+                        self.save.set(SaveState::Saved);
+                    } else {
+                        self.save.set(SaveState::Dirty);
+                        self.schedule_save(Duration::from_millis(50));
+                    }
+                }
+                Err(AppError::Transport(_)) => {
+                    self.save.set(SaveState::Offline);
+                    self.schedule_save(RETRY_AFTER);
+                }
+                Err(e) => self.save.set(SaveState::Failed(e.to_string())),
+            }
+        });
+    }
+
+    pub(super) fn say(self, ok: bool, text: impl Into<String>) {
+        self.notice.set(Some((ok, text.into())));
+        ap::resize();
+    }
+}

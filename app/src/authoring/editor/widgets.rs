@@ -1,0 +1,111 @@
+//! Small pieces shared by the editor's header and panels: the autosave
+//! badge, the list of problems that block publishing, the ↑/↓ move buttons
+//! and the Markdown field with its live preview.
+
+use std::time::Duration;
+
+use leptos::{prelude::*, task::spawn_local};
+
+use super::state::{Ctx, SaveState};
+use crate::{ap, authoring::api};
+
+#[component]
+pub(super) fn SaveBadge(ctx: Ctx) -> impl IntoView {
+    view! {
+        <span id="sc-save-state" class="sc-save-state" role="status" aria-live="polite">
+            {move || match ctx.save.get() {
+                SaveState::Saved if ctx.course_id.get().is_none() => "Not saved yet".to_string(),
+                SaveState::Saved => "All changes saved".to_string(),
+                SaveState::Dirty => "Unsaved changes".to_string(),
+                SaveState::Saving => "Saving…".to_string(),
+                SaveState::Offline => "Offline — will retry".to_string(),
+                SaveState::Failed(m) => format!("Not saved: {m}"),
+            }}
+        </span>
+    }
+}
+
+#[component]
+pub(super) fn Problems(problems: Memo<Vec<crate::course::validate::Problem>>) -> impl IntoView {
+    view! {
+        {move || {
+            let list = problems.get();
+            (!list.is_empty()).then(|| view! {
+                <section class="sc-problems" aria-labelledby="sc-problems-h" id="sc-problems">
+                    <h2 id="sc-problems-h" class="sc-h2">{format!("{} thing{} to fix before publishing", list.len(), if list.len() == 1 { "" } else { "s" })}</h2>
+                    <ul>{list.into_iter().map(|p| view! { <li><code>{p.path}</code>" — "{p.message}</li> }).collect_view()}</ul>
+                </section>
+            })
+        }}
+    }
+}
+
+#[component]
+pub(super) fn MoveButtons(
+    ctx: Ctx,
+    #[prop(into)] label: String,
+    idx: usize,
+    len: Signal<usize>,
+    on_move: Callback<(usize, usize)>,
+) -> impl IntoView {
+    let _ = ctx;
+    let up_label = format!("Move {label} up");
+    let down_label = format!("Move {label} down");
+    view! {
+        <button class="sc-button sc-button-subtle" aria-label=up_label disabled=move || { idx == 0 }
+            on:click=move |_| { if idx > 0 { on_move.run((idx, idx - 1)) } }>"↑"</button>
+        <button class="sc-button sc-button-subtle" aria-label=down_label disabled=move || { idx + 1 >= len.get() }
+            on:click=move |_| { if idx + 1 < len.get_untracked() { on_move.run((idx, idx + 1)) } }>"↓"</button>
+    }
+}
+
+/// Markdown textarea with a server-rendered, sanitised preview.
+#[component]
+pub(super) fn MarkdownField(
+    #[prop(into)] label: String,
+    id: String,
+    read: Signal<String>,
+    write: Callback<String>,
+) -> impl IntoView {
+    let preview = RwSignal::new(String::new());
+    let gen = RwSignal::new(0u64);
+    let refresh = move |text: String| {
+        gen.update(|g| *g += 1);
+        let mine = gen.get_untracked();
+        // The panel may be gone (another item selected) by the time the timer
+        // fires or the answer arrives: `try_*` then does nothing.
+        set_timeout(
+            move || {
+                if gen.try_get_untracked() != Some(mine) {
+                    return;
+                }
+                spawn_local(async move {
+                    if let Ok(html) = api::preview_markdown(text).await {
+                        if gen.try_get_untracked() == Some(mine) {
+                            preview.try_set(html);
+                            ap::resize();
+                        }
+                    }
+                });
+            },
+            Duration::from_millis(400),
+        );
+    };
+    Effect::new(move |_| refresh(read.get_untracked()));
+    let preview_id = format!("{id}-preview");
+    view! {
+        <div class="sc-md">
+            <label class="sc-label" for=id.clone()>{label}</label>
+            <div class="sc-md-split">
+                <textarea
+                    id=id
+                    class="sc-input sc-textarea"
+                    rows="10"
+                    prop:value=move || read.get()
+                    on:input=move |ev| { let v = event_target_value(&ev); write.run(v.clone()); refresh(v) }
+                ></textarea>
+                <div class="sc-md-preview sc-lesson-body" id=preview_id aria-label="Preview" inner_html=move || preview.get()></div>
+            </div>
+        </div>
+    }
+}
