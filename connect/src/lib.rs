@@ -25,6 +25,7 @@ pub mod jwt;
 pub mod qsh;
 pub mod settings;
 pub mod state;
+pub mod tenant_hosts;
 pub mod tenants;
 pub mod users;
 
@@ -32,6 +33,7 @@ use serde::Deserialize;
 
 pub use settings::ConnectSettings;
 pub use state::ConnectState;
+pub use tenant_hosts::TenantHosts;
 pub use tenants::{Tenant, TenantInstall, TenantState, TenantStore, TenantStoreError, Tenants};
 
 /// A tenant's client key **that came out of a verified token**. The field is

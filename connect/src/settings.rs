@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use url::Url;
 
+use crate::TenantHosts;
+
 /// Settings of the Connect trust core.
 #[derive(Clone, Debug)]
 pub struct ConnectSettings {
@@ -25,6 +27,8 @@ pub struct ConnectSettings {
     /// Clock-skew allowance for `exp`/`nbf`/`iat` on incoming tokens. Atlassian's
     /// Spring Boot framework uses 30 s; we use the same.
     pub jwt_leeway: Duration,
+    /// Which sites may install the app (their `baseUrl`).
+    pub tenant_hosts: TenantHosts,
 }
 
 impl ConnectSettings {

@@ -48,13 +48,28 @@ pub struct Config {
     #[arg(long, env = "OAUTH_TOKEN_URL")]
     pub oauth_token_url: Option<Url>,
 
-    /// The AP iframe library URL pages load.
+    /// The AP iframe library URL pages load (Atlassian's CDN by default).
+    #[arg(long, env = "AP_SCRIPT_URL")]
+    pub ap_script_url: Option<String>,
+
+    /// Hosts whose sites may install the app (`baseUrl` of `/installed`),
+    /// comma-separated: `*.atlassian.net` (any subdomain, https), an exact
+    /// host, or `http://127.0.0.1:*` (plain http, loopback only, and only
+    /// when this server itself binds to loopback — for tests and the
+    /// simulator). Defaults to Atlassian's product domains, the list
+    /// atlassian-connect-express accepts.
     #[arg(
         long,
-        env = "AP_SCRIPT_URL",
-        default_value = "https://connect-cdn.atl-paas.net/all.js"
+        env = "TENANT_HOSTS",
+        value_delimiter = ',',
+        default_value = "*.atlassian.net,*.atlassian.com,*.jira.com,*.jira-dev.com"
     )]
-    pub ap_script_url: String,
+    pub tenant_hosts: Vec<String>,
+
+    /// Origins besides the tenant's own site that may frame our pages
+    /// (comma-separated; the host simulator adds its own).
+    #[arg(long, env = "FRAME_ANCESTORS", value_delimiter = ',')]
+    pub frame_ancestors: Vec<String>,
 
     /// Clock-skew leeway in seconds for exp/nbf/iat of incoming JWTs.
     #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30)]
@@ -74,7 +89,16 @@ pub struct Config {
     #[cfg(feature = "dev-host")]
     #[arg(long, env = "NODE_MODULES_DIR", default_value = "node_modules")]
     pub node_modules_dir: PathBuf,
+
+    /// Serve the npm copy of Atlassian's AP library at
+    /// `/atlassian-connect/all.js` from this folder (set by the simulator;
+    /// never from the command line).
+    #[arg(skip)]
+    pub serve_ap_copy_from: Option<PathBuf>,
 }
+
+/// Atlassian's AP iframe library.
+pub const ATLASSIAN_AP_SCRIPT_URL: &str = "https://connect-cdn.atl-paas.net/all.js";
 
 /// Atlassian's install-key server (what atlassian-connect-express falls back to).
 pub const ATLASSIAN_KEYS_CDN: &str = "https://connect-install-keys.atlassian.com";
@@ -101,35 +125,16 @@ impl Config {
     pub fn settings(&self) -> anyhow::Result<(ConnectSettings, Settings)> {
         let base_url = Url::parse(self.base_url.as_str().trim_end_matches('/'))
             .context("APP_BASE_URL is not a valid URL")?;
-        // Under the simulator the pages load the npm build of Atlassian's AP
-        // library from our own origin (no network), the simulator may frame
-        // them, and install keys and ACT_AS_USER tokens come from the
-        // simulator unless configured otherwise.
-        #[cfg(feature = "dev-host")]
-        let (extra_frame_ancestors, ap_script_url, keys_cdn_url, oauth_token_url) = {
-            let sim = crate::dev_host::origin(self.dev_host_addr);
-            let keys = match &self.keys_cdn_url {
-                Some(u) => Some(u.clone()),
-                None => Some(Url::parse(&format!("{sim}/keys"))?),
-            };
-            let oauth = match &self.oauth_token_url {
-                Some(u) => Some(u.clone()),
-                None => Some(Url::parse(&format!("{sim}/oauth2/token"))?),
-            };
-            (
-                vec![sim],
-                "/atlassian-connect/all.js".to_string(),
-                keys,
-                oauth,
-            )
-        };
-        #[cfg(not(feature = "dev-host"))]
-        let (extra_frame_ancestors, ap_script_url, keys_cdn_url, oauth_token_url) = (
-            Vec::new(),
-            self.ap_script_url.clone(),
-            self.keys_cdn_url.clone(),
-            self.oauth_token_url.clone(),
+        let tenant_hosts = connect::TenantHosts::parse(&self.tenant_hosts)
+            .map_err(|e| anyhow::anyhow!("TENANT_HOSTS: {e}"))?;
+        anyhow::ensure!(
+            !tenant_hosts.allows_plain_http() || self.site_addr.ip().is_loopback(),
+            "TENANT_HOSTS allows plain-http sites, which is only possible when the server binds \
+             to loopback (LEPTOS_SITE_ADDR={})",
+            self.site_addr
         );
+        let keys_cdn_url = self.keys_cdn_url.clone();
+        let oauth_token_url = self.oauth_token_url.clone();
         let keys_cdn_url = match keys_cdn_url {
             Some(u) => u,
             None => Url::parse(ATLASSIAN_KEYS_CDN)?,
@@ -151,10 +156,14 @@ impl Config {
                 keys_cdn_url,
                 oauth_token_url,
                 jwt_leeway: Duration::from_secs(self.jwt_leeway_secs),
+                tenant_hosts,
             },
             Settings {
-                ap_script_url,
-                extra_frame_ancestors,
+                ap_script_url: self
+                    .ap_script_url
+                    .clone()
+                    .unwrap_or_else(|| ATLASSIAN_AP_SCRIPT_URL.to_string()),
+                extra_frame_ancestors: self.frame_ancestors.clone(),
                 retention_days: self.retention_days,
             },
         ))

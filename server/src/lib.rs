@@ -210,12 +210,11 @@ impl Application {
             .with_context(|| format!("could not bind {}", config.site_addr))?;
         #[allow(unused_mut)]
         let mut router = app(state.clone());
+        // Only when the simulator configured it (`dev_host::prepare`).
         #[cfg(feature = "dev-host")]
-        {
-            router = router.merge(
-                dev_host::app_side_routes(config.node_modules_dir.clone())
-                    .with_state(state.clone()),
-            );
+        if let Some(node_modules) = &config.serve_ap_copy_from {
+            router = router
+                .merge(dev_host::app_side_routes(node_modules.clone()).with_state(state.clone()));
         }
         Ok(Self {
             router,

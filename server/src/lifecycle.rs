@@ -90,10 +90,23 @@ fn same_tenant(token_client_key: &str, body_client_key: &str) -> Result<(), Life
     Ok(())
 }
 
+/// Which URLs a field may hold.
+#[derive(Clone, Copy)]
+enum UrlRule {
+    /// The product base URL: one of the configured tenant hosts
+    /// (`TENANT_HOSTS`: Atlassian's product domains over https).
+    TenantHost,
+    /// The display URL (a site's custom domain is allowed): https, or a
+    /// tenant host (the simulator's plain-http loopback site).
+    HttpsOrTenantHost,
+}
+
 fn checked_url(
+    state: &AppState,
     field: &str,
     value: Option<String>,
     required: bool,
+    rule: UrlRule,
 ) -> Result<Option<String>, LifecycleError> {
     match value.filter(|v| !v.is_empty()) {
         None if required => Err(LifecycleError::BadRequest(format!("{field} is required"))),
@@ -101,14 +114,22 @@ fn checked_url(
         Some(v) => {
             let u = url::Url::parse(&v)
                 .map_err(|_| LifecycleError::BadRequest(format!("{field} is not a URL")))?;
-            // We send signed requests to this URL, so production insists on
-            // TLS; only the simulator (a dev-host build) runs on plain http.
-            let allowed =
-                u.scheme() == "https" || (cfg!(feature = "dev-host") && u.scheme() == "http");
-            if !allowed || u.host_str().is_none() {
-                return Err(LifecycleError::BadRequest(format!(
-                    "{field} must be an https URL"
-                )));
+            // We send signed requests to this URL, so it must be TLS and,
+            // for the base URL, one of Atlassian's product domains.
+            let hosts = &state.connect.settings.tenant_hosts;
+            let allowed = match rule {
+                UrlRule::TenantHost => hosts.allows(&u),
+                UrlRule::HttpsOrTenantHost => {
+                    (u.scheme() == "https" && u.host_str().is_some()) || hosts.allows(&u)
+                }
+            };
+            if !allowed {
+                return Err(LifecycleError::BadRequest(match rule {
+                    UrlRule::TenantHost => format!(
+                        "{field} must be an https URL of an Atlassian site (allowed: {hosts:?})"
+                    ),
+                    UrlRule::HttpsOrTenantHost => format!("{field} must be an https URL"),
+                }));
             }
             Ok(Some(v.trim_end_matches('/').to_string()))
         }
@@ -133,8 +154,15 @@ pub async fn installed(
             "sharedSecret is too long".into(),
         ));
     }
-    let base_url = checked_url("baseUrl", p.base_url, true)?.unwrap_or_default();
-    let display_url = checked_url("displayUrl", p.display_url, false)?;
+    let base_url =
+        checked_url(&state, "baseUrl", p.base_url, true, UrlRule::TenantHost)?.unwrap_or_default();
+    let display_url = checked_url(
+        &state,
+        "displayUrl",
+        p.display_url,
+        false,
+        UrlRule::HttpsOrTenantHost,
+    )?;
     state
         .connect
         .tenants

@@ -66,6 +66,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // A simulator build runs the simulator beside the app and points the
+    // app at it (refusing anything but loopback).
+    #[cfg(feature = "dev-host")]
+    let config = {
+        let mut config = config;
+        server::dev_host::prepare(&mut config)?;
+        config
+    };
     let application = Application::build(&config).await?;
     let addr = application.local_addr();
     tracing::info!(%addr, base_url = %config.base_url, "Smart Courses listening");

@@ -1,26 +1,12 @@
 //! Calls back to Confluence (`connect::host_client`) and the
-//! authorization checks built on them (`connect::authz`), against a
-//! small fake Confluence on a real socket that records every request.
+//! authorization checks built on them (`connect::authz`), against the test
+//! kit's fake Confluence on a real socket, which records every request.
 //!
 //! Run with `cargo test -p server --features dev-host --test host_client`.
 
-use std::{
-    collections::HashMap,
-    sync::{
-        atomic::{AtomicU64, AtomicUsize, Ordering},
-        Arc, Mutex,
-    },
-    time::Duration,
-};
+use std::{collections::HashMap, time::Duration};
 
 use app::{api::guards::require, error::AppError, state::AppState};
-use axum::{
-    body::to_bytes,
-    extract::{Request, State},
-    http::{header, StatusCode},
-    response::{IntoResponse, Response},
-    Json, Router,
-};
 use clap::Parser;
 use connect::{
     authz,
@@ -35,6 +21,7 @@ use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use server::Config;
+use testkit::{FakeConfluence, Stub};
 
 const APP_KEY: &str = "smart-courses-test";
 const CLIENT_KEY: &str = "fake-confluence-site";
@@ -47,148 +34,30 @@ const SAM: &str = "557058:sam-spaceadmin-0003";
 const PAGE: &str = "98305";
 const HIDDEN_PAGE: &str = "98306";
 
-/// One request as the fake Confluence saw it.
-#[derive(Clone, Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    query: Option<String>,
-    authorization: Option<String>,
-    content_type: Option<String>,
-    body: String,
-}
-
-/// The fake Confluence: records requests and answers the few endpoints the
-/// app calls, with the same permission model as the simulator.
-#[derive(Clone)]
-struct Fake {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    /// `expires_in` of issued access tokens.
-    expires_in: Arc<AtomicU64>,
-    issued: Arc<AtomicUsize>,
-    /// Access token → account id.
-    tokens: Arc<Mutex<HashMap<String, String>>>,
-}
-
-impl Fake {
-    fn new() -> Self {
-        Self {
-            seen: Arc::default(),
-            expires_in: Arc::new(AtomicU64::new(900)),
-            issued: Arc::default(),
-            tokens: Arc::default(),
-        }
+/// The test kit's fake Confluence with this file's site: Leo, Ada and Sam
+/// may view [`PAGE`], Ada and Sam edit it, nobody sees [`HIDDEN_PAGE`], Sam
+/// administers `DEV` (space id 65537).
+async fn spawn_fake() -> (FakeConfluence, String) {
+    let fake = FakeConfluence::start_for(APP_KEY).await;
+    fake.add_site_with_oauth(CLIENT_KEY, SECRET, OAUTH_CLIENT);
+    for (account, name, edits) in [
+        (ADA, "Ada Author", true),
+        (LEO, "Leo Learner", false),
+        (SAM, "Sam Spaceadmin", true),
+    ] {
+        fake.add_user(account, name);
+        fake.grant(account, PAGE, "read", true);
+        fake.grant(account, PAGE, "update", edits);
+        fake.grant(account, HIDDEN_PAGE, "read", false);
+        fake.grant(account, HIDDEN_PAGE, "update", false);
     }
-
-    fn seen(&self) -> Vec<Seen> {
-        self.seen.lock().unwrap().clone()
-    }
-
-    fn token_requests(&self) -> usize {
-        self.seen()
-            .iter()
-            .filter(|s| s.path == "/oauth2/token")
-            .count()
-    }
-}
-
-async fn fake_confluence(State(fake): State<Fake>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let body = String::from_utf8(to_bytes(body, 1 << 20).await.unwrap().to_vec()).unwrap();
-    let header = |name: header::HeaderName| {
-        parts
-            .headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_string())
-    };
-    let seen = Seen {
-        method: parts.method.to_string(),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().map(str::to_string),
-        authorization: header(header::AUTHORIZATION),
-        content_type: header(header::CONTENT_TYPE),
-        body: body.clone(),
-    };
-    fake.seen.lock().unwrap().push(seen.clone());
-    let bearer_user = || {
-        let token = seen.authorization.as_deref()?.strip_prefix("Bearer ")?;
-        fake.tokens.lock().unwrap().get(token).cloned()
-    };
-    match (seen.method.as_str(), seen.path.as_str()) {
-        ("POST", "/oauth2/token") => {
-            let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
-                .into_owned()
-                .collect();
-            let claims: Value =
-                jsonwebtoken::dangerous::insecure_decode_claims(&form["assertion"]).unwrap();
-            let sub = claims["sub"].as_str().unwrap();
-            let account = sub
-                .strip_prefix("urn:atlassian:connect:useraccountid:")
-                .unwrap()
-                .to_string();
-            let n = fake.issued.fetch_add(1, Ordering::SeqCst) + 1;
-            let token = format!("tok-{n}");
-            fake.tokens.lock().unwrap().insert(token.clone(), account);
-            Json(json!({
-                "access_token": token,
-                "expires_in": fake.expires_in.load(Ordering::SeqCst),
-                "token_type": "Bearer",
-            }))
-            .into_response()
-        }
-        ("POST", path)
-            if path.starts_with("/wiki/rest/api/content/")
-                && path.ends_with("/permission/check") =>
-        {
-            let id = path.split('/').nth(5).unwrap();
-            let req: Value = serde_json::from_str(&body).unwrap();
-            let user = req["subject"]["identifier"].as_str().unwrap();
-            let allowed = match (id, req["operation"].as_str().unwrap()) {
-                (PAGE, "read") => true,
-                (PAGE, "update") => user == ADA || user == SAM,
-                (HIDDEN_PAGE, _) => false,
-                _ => return StatusCode::NOT_FOUND.into_response(),
-            };
-            Json(json!({"hasPermission": allowed, "errors": []})).into_response()
-        }
-        ("GET", "/wiki/api/v2/spaces") => {
-            if bearer_user().is_none() {
-                return StatusCode::UNAUTHORIZED.into_response();
-            }
-            let results = if seen.query.as_deref().unwrap_or("").contains("keys=DEV") {
-                json!([{"id": "65537", "key": "DEV", "name": "Developer Space"}])
-            } else {
-                json!([])
-            };
-            Json(json!({"results": results})).into_response()
-        }
-        ("GET", "/wiki/api/v2/spaces/65537/operations") => {
-            let Some(user) = bearer_user() else {
-                return StatusCode::UNAUTHORIZED.into_response();
-            };
-            let mut ops = vec![json!({"operation": "read", "targetType": "space"})];
-            if user == SAM {
-                ops.push(json!({"operation": "administer", "targetType": "space"}));
-            }
-            Json(json!({"operations": ops})).into_response()
-        }
-        ("GET", "/wiki/redirect-me") => (
-            StatusCode::FOUND,
-            [(header::LOCATION, "/wiki/somewhere-else")],
-        )
-            .into_response(),
-        _ => Json(json!({"ok": true})).into_response(),
-    }
-}
-
-async fn spawn_fake() -> (Fake, String) {
-    let fake = Fake::new();
-    let router = Router::new()
-        .fallback(fake_confluence)
-        .with_state(fake.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let origin = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    fake.make_space_admin(SAM, "DEV");
+    fake.stub(
+        reqwest::Method::GET,
+        "/wiki/redirect-me",
+        Stub::redirect("/wiki/somewhere-else"),
+    );
+    let origin = fake.origin().to_string();
     (fake, origin)
 }
 
@@ -206,7 +75,7 @@ struct Only {
 
 struct Setup {
     state: AppState,
-    fake: Fake,
+    fake: FakeConfluence,
     origin: String,
 }
 
@@ -337,7 +206,7 @@ async fn app_calls_carry_a_jwt_with_iss_aud_and_the_qsh_of_the_site_relative_req
 
     // Assert
     assert_eq!(resp.status(), 200);
-    let seen = s.fake.seen();
+    let seen = s.fake.requests();
     assert_eq!(seen.len(), 1);
     let req = &seen[0];
     assert_eq!(
@@ -402,7 +271,7 @@ async fn acting_as_a_user_uses_the_jwt_bearer_grant_with_the_documented_claims()
 
     // Assert
     assert_eq!(resp.status(), 200);
-    let seen = s.fake.seen();
+    let seen = s.fake.requests();
     assert_eq!(seen.len(), 2, "{seen:#?}");
     let grant = &seen[0];
     assert_eq!(
@@ -445,14 +314,17 @@ async fn acting_as_a_user_uses_the_jwt_bearer_grant_with_the_documented_claims()
 
     let call = &seen[1];
     assert_eq!(call.path, "/wiki/rest/api/user/current");
-    assert_eq!(call.authorization.as_deref(), Some("Bearer tok-1"));
+    assert_eq!(
+        call.authorization,
+        Some(format!("Bearer {}", s.fake.issued_tokens()[0]))
+    );
 }
 
 #[tokio::test]
 async fn access_tokens_are_reused_until_shortly_before_they_expire() {
     // Arrange: tokens valid 4 s, so cached for 1 s (3 s margin).
     let s = setup().await;
-    s.fake.expires_in.store(4, Ordering::SeqCst);
+    s.fake.set_token_lifetime(Duration::from_secs(4));
     let who = caller(&s.state, CLIENT_KEY, Some(LEO)).await;
     let client = HostClient::for_tenant(&s.state.connect, &who.tenant)
         .await
@@ -465,11 +337,12 @@ async fn access_tokens_are_reused_until_shortly_before_they_expire() {
     assert_eq!(s.fake.token_requests(), 1);
     let auth: Vec<_> = s
         .fake
-        .seen()
+        .requests()
         .iter()
         .filter_map(|r| r.authorization.clone())
         .collect();
-    assert_eq!(auth, ["Bearer tok-1", "Bearer tok-1"]);
+    let first = format!("Bearer {}", s.fake.issued_tokens()[0]);
+    assert_eq!(auth, [first.clone(), first]);
 
     // Another user, or other scopes: their own token.
     call(Principal::user(ADA)).await.unwrap();
@@ -485,8 +358,11 @@ async fn access_tokens_are_reused_until_shortly_before_they_expire() {
     tokio::time::sleep(Duration::from_millis(1300)).await;
     call(Principal::user(LEO)).await.unwrap();
     assert_eq!(s.fake.token_requests(), 4);
-    let last = s.fake.seen().last().unwrap().clone();
-    assert_eq!(last.authorization.as_deref(), Some("Bearer tok-4"));
+    let last = s.fake.requests().last().unwrap().clone();
+    assert_eq!(
+        last.authorization,
+        Some(format!("Bearer {}", s.fake.issued_tokens()[3]))
+    );
 }
 
 #[tokio::test]
@@ -513,7 +389,7 @@ async fn page_permissions_follow_confluence_and_are_cached_briefly() {
         "404 from Confluence: no such page, denied"
     );
 
-    let checks = s.fake.seen();
+    let checks = s.fake.requests();
     assert_eq!(checks.len(), 5);
     let first = &checks[0];
     assert_eq!(
@@ -539,7 +415,7 @@ async fn page_permissions_follow_confluence_and_are_cached_briefly() {
         require_edit_page(&s.state, &leo, PAGE).await,
         Err(AppError::Forbidden)
     );
-    assert_eq!(s.fake.seen().len(), 5);
+    assert_eq!(s.fake.requests().len(), 5);
 }
 
 #[tokio::test]
@@ -561,7 +437,7 @@ async fn space_admin_is_decided_by_the_users_permitted_operations() {
         "a space the user cannot see"
     );
 
-    let seen = s.fake.seen();
+    let seen = s.fake.requests();
     let product: Vec<_> = seen.iter().filter(|r| r.path != "/oauth2/token").collect();
     assert_eq!(product[0].path, "/wiki/api/v2/spaces");
     assert_eq!(product[0].query.as_deref(), Some("keys=DEV&limit=1"));
@@ -577,11 +453,11 @@ async fn space_admin_is_decided_by_the_users_permitted_operations() {
     assert_eq!(s.fake.token_requests(), 2, "one grant per user");
 
     // Cached.
-    let before = s.fake.seen().len();
+    let before = s.fake.requests().len();
     assert!(authz::is_space_admin(&s.state.connect, &sam, "DEV")
         .await
         .unwrap());
-    assert_eq!(s.fake.seen().len(), before);
+    assert_eq!(s.fake.requests().len(), before);
 }
 
 #[tokio::test]
@@ -649,7 +525,7 @@ async fn malformed_ids_and_anonymous_callers_are_refused_before_any_request() {
         require_space_admin(&s.state, &anonymous, "DEV").await,
         Err(AppError::Forbidden)
     );
-    assert!(s.fake.seen().is_empty(), "{:#?}", s.fake.seen());
+    assert!(s.fake.requests().is_empty(), "{:#?}", s.fake.requests());
 }
 
 #[tokio::test]
@@ -670,11 +546,15 @@ async fn redirects_are_not_followed_and_errors_carry_no_secrets() {
     // Assert
     assert_eq!(redirected, Err(HostError::Status(302)));
     assert_eq!(unsafe_path, Err(HostError::UnsafePath));
-    let paths: Vec<_> = s.fake.seen().iter().map(|r| r.path.clone()).collect();
+    let paths: Vec<_> = s.fake.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, ["/oauth2/token", "/wiki/redirect-me"]);
     for e in [redirected.unwrap_err(), unsafe_path.unwrap_err()] {
         let text = format!("{e} {e:?}");
-        assert!(!text.contains(SECRET) && !text.contains("tok-1"), "{text}");
+        let token = &s.fake.issued_tokens()[0];
+        assert!(
+            !text.contains(SECRET) && !text.contains(token.as_str()),
+            "{text}"
+        );
     }
 }
 

@@ -61,6 +61,35 @@ impl Clock for ManualClock {
     }
 }
 
+/// The system clock moved by an adjustable offset: time flows as usual,
+/// and a test can jump ahead (integration tests of a running server, whose
+/// requests also carry real-time tokens).
+#[derive(Clone, Debug, Default)]
+pub struct OffsetClock(Arc<AtomicI64>);
+
+impl OffsetClock {
+    /// The system clock, not moved yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Moves the clock forward by `ms` (for good: every later reading too).
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// How far the clock has been moved.
+    pub fn offset_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Clock for OffsetClock {
+    fn now_ms(&self) -> i64 {
+        SystemClock.now_ms() + self.0.load(Ordering::SeqCst)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +104,15 @@ mod tests {
         assert_eq!(c.now_secs(), 3);
         c.set(-1);
         assert_eq!(c.now_secs(), -1, "rounds down, also before 1970");
+    }
+
+    #[test]
+    fn an_offset_clock_flows_and_jumps() {
+        let c = OffsetClock::new();
+        let before = SystemClock.now_ms();
+        c.advance(3_600_000);
+        let now = c.now_ms();
+        assert!(now >= before + 3_600_000 && now < before + 3_600_000 + 60_000);
+        assert_eq!(c.clone().offset_ms(), 3_600_000);
     }
 }

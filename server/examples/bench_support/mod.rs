@@ -1,41 +1,33 @@
 //! Shared set-up for the benchmarks in `server/examples/` (not a test):
 //! the real server in this process on loopback with its own database, a
-//! tenant installed through the real signed `POST /installed` (fixture key
-//! from a local key server), a fake Confluence that grants every permission
-//! check, and a course saved and published through the real authoring
-//! server functions.
-//!
-//! Built with the `dev-host` feature only so the tenant's Confluence may be
-//! a plain-http loopback fake; the measured request paths are the
-//! production ones.
+//! tenant installed through the real signed `POST /installed` (the test
+//! kit's fixture key and key server), the test kit's fake Confluence
+//! granting everyone view and edit on the bench page, and a course saved
+//! and published through the real authoring server functions. The measured
+//! request paths are the production ones.
 
 // Each benchmark uses a part of this module.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::{path::PathBuf, sync::OnceLock};
 
-use axum::{
-    extract::Path,
-    routing::{get, post},
-    Json, Router,
-};
-use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
 use server::{Application, Config};
+use testkit::{keys, tokens, FakeConfluence, KeyServer};
 
-const KEY: &str = include_str!("../../tests/fixtures/install-key-a.pem");
-const KEY_PUB: &str = include_str!("../../tests/fixtures/install-key-a.pub.pem");
-const KID: &str = "bench-key-1";
 const SECRET: &str = "bench-shared-secret-0123456789abcdef";
 const BASE_URL: &str = "https://bench.example.test";
+const PAGE: &str = "98305";
 
-/// Permission checks the fake Confluence has answered (the app caches
-/// answers for 30 s per user and page; a miss is an HTTP round trip).
-pub static PERMISSION_CHECKS: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(0);
+/// The fake Confluence of this process's bench (its permission checks are
+/// counted: the app caches answers for 30 s per user and page; a miss is an
+/// HTTP round trip).
+static CONFLUENCE: OnceLock<FakeConfluence> = OnceLock::new();
 
+/// Permission checks the fake Confluence has answered.
 pub fn permission_checks() -> usize {
-    PERMISSION_CHECKS.load(std::sync::atomic::Ordering::Relaxed)
+    CONFLUENCE.get().map_or(0, |f| f.checks().len())
 }
 
 pub fn now() -> u64 {
@@ -74,35 +66,11 @@ impl Bench {
     /// temporary folder) and installs a tenant with a fresh client key (so
     /// runs against a shared PostgreSQL database never collide).
     pub async fn start(database_url: Option<String>) -> anyhow::Result<Self> {
-        let keys = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let keys_url = format!("http://{}", keys.local_addr()?);
-        tokio::spawn(async move {
-            let r = Router::new().route(
-                "/{kid}",
-                get(|Path(k): Path<String>| async move {
-                    if k == KID {
-                        KEY_PUB
-                    } else {
-                        ""
-                    }
-                }),
-            );
-            let _ = axum::serve(keys, r).await;
-        });
-
-        // Fake Confluence: every permission check says yes (and is counted).
-        let confluence = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let confluence_url = format!("http://{}/wiki", confluence.local_addr()?);
-        tokio::spawn(async move {
-            let r = Router::new().route(
-                "/wiki/rest/api/content/{id}/permission/check",
-                post(|| async {
-                    PERMISSION_CHECKS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    Json(json!({"hasPermission": true}))
-                }),
-            );
-            let _ = axum::serve(confluence, r).await;
-        });
+        let keys_url = KeyServer::new(&[keys::FIXTURE_A]).start().await;
+        let confluence = FakeConfluence::start().await;
+        confluence.grant_everyone(PAGE, "read", true);
+        confluence.grant_everyone(PAGE, "update", true);
+        let confluence_url = confluence.base_url();
 
         let run = uuid::Uuid::new_v4().simple().to_string();
         let dir = std::env::temp_dir().join(format!("sc-bench-{run}"));
@@ -124,22 +92,18 @@ impl Bench {
         let base = format!("http://{addr}");
 
         let client_key = format!("bench-site-{run}");
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(KID.into());
-        let install = encode(
-            &header,
-            &json!({"iss": client_key, "aud": [BASE_URL], "iat": now(), "exp": now() + 180,
-                    "qsh": connect::qsh::qsh("POST", "/installed", None, "")}),
-            &EncodingKey::from_rsa_pem(KEY.as_bytes())?,
-        )?;
+        confluence.add_site(&client_key, SECRET);
+        let _ = CONFLUENCE.set(confluence);
+        let install =
+            tokens::InstallClaims::valid(&client_key, "/installed", BASE_URL, keys::FIXTURE_A)
+                .sign();
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(256)
             .build()?;
         let resp = http
             .post(format!("{base}/installed"))
             .header("Authorization", format!("JWT {install}"))
-            .json(&json!({"clientKey": client_key, "sharedSecret": SECRET,
-                          "baseUrl": confluence_url, "key": "smart-courses"}))
+            .json(&tokens::install_body(&client_key, SECRET, &confluence_url))
             .send()
             .await?;
         anyhow::ensure!(
@@ -158,14 +122,14 @@ impl Bench {
     /// `Authorization` header value: a context JWT for `account_id` on the
     /// bench page (98305, space DEV), valid for an hour.
     pub fn auth(&self, account_id: &str) -> anyhow::Result<String> {
-        let token = encode(
-            &Header::new(Algorithm::HS256),
+        let token = tokens::hs_token(
+            Algorithm::HS256,
+            SECRET,
             &json!({"iss": self.client_key, "sub": account_id, "iat": now(), "exp": now() + 3600,
                     "qsh": "context-qsh",
-                    "context": {"confluence": {"content": {"id": "98305", "version": "3"},
+                    "context": {"confluence": {"content": {"id": PAGE, "version": "3"},
                                                "space": {"key": "DEV"}}}}),
-            &EncodingKey::from_secret(SECRET.as_bytes())?,
-        )?;
+        );
         Ok(format!("JWT {token}"))
     }
 

@@ -10,7 +10,7 @@ use std::{
 
 use anyhow::Context;
 use axum::{
-    extract::{Path, State},
+    extract::State,
     http::{header, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -27,12 +27,11 @@ use connect::qsh;
 
 use crate::Config;
 
-/// The simulator's signing key for install tokens. A development key,
-/// published in this repository on purpose: only the simulator's own key
-/// server hands out its public half, and release builds contain neither.
-const DEV_INSTALL_KEY: &str = include_str!("keys/dev-install-key.pem");
-const DEV_INSTALL_PUB: &str = include_str!("keys/dev-install-key.pub.pem");
-const DEV_KID: &str = "dev-host-install-key-1";
+/// The simulator's signing key for install tokens: a development key,
+/// published in this repository on purpose (the test kit's); only the
+/// simulator's own key server hands out its public half, and release builds
+/// contain neither.
+const DEV_KEY: testkit::InstallKey = testkit::keys::DEV;
 pub(super) const CLIENT_KEY: &str = "dev-host-simulated-confluence";
 
 /// `http://<addr>`: the simulator's origin.
@@ -206,7 +205,7 @@ pub async fn start(
         // A fresh secret per start, as Confluence gives on every (re)install.
         shared_secret: secret.iter().map(|b| format!("{b:02x}")).collect(),
         descriptor,
-        install_key: EncodingKey::from_rsa_pem(DEV_INSTALL_KEY.as_bytes())?,
+        install_key: EncodingKey::from_rsa_pem(DEV_KEY.private_pem.as_bytes())?,
         macro_params: Mutex::new(Map::new()),
         installed: Mutex::new(false),
         node_modules: config.node_modules_dir.clone(),
@@ -225,8 +224,10 @@ pub async fn start(
 fn router(sim: Arc<Sim>) -> Router {
     let assets = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/dev_host/assets"));
     let acjs = sim.node_modules.join("atlassian-connect-js/dist");
-    // The product REST API of the simulated site (its own state: issued tokens).
-    let product = super::confluence::Product::new(&sim.origin, &sim.app_key, &sim.shared_secret);
+    // The product REST API of the simulated site (the test kit's fake
+    // Confluence with the site's tables) and its install-key server.
+    let product = super::site::simulated_site(&sim.origin, &sim.app_key, &sim.shared_secret);
+    let keys = testkit::KeyServer::new(&[DEV_KEY]);
     Router::new()
         .route_service("/", ServeFile::new(assets.join("host.html")))
         .nest_service("/assets", ServeDir::new(&assets))
@@ -242,27 +243,14 @@ fn router(sim: Arc<Sim>) -> Router {
             "/vendor/jquery.js",
             ServeFile::new(sim.node_modules.join("jquery/dist/jquery.js")),
         )
-        .route("/keys/{kid}", get(public_key))
         .route("/sim/config", get(sim_config))
         .route("/sim/state", get(sim_state))
         .route("/sim/iframe-url", post(iframe_url))
         .route("/sim/context-token", post(context_token))
         .route("/sim/macro", get(get_macro).put(put_macro))
         .with_state(sim)
-        .merge(super::confluence::router(product))
-}
-
-/// The install-key server: `GET /keys/{kid}` → PEM, like Atlassian's CDN.
-async fn public_key(Path(kid): Path<String>) -> Response {
-    if kid == DEV_KID {
-        (
-            [(header::CONTENT_TYPE, "application/x-pem-file")],
-            DEV_INSTALL_PUB,
-        )
-            .into_response()
-    } else {
-        StatusCode::NOT_FOUND.into_response()
-    }
+        .nest("/keys", keys.router())
+        .merge(product.router())
 }
 
 /// Installs the dev tenant through the app's real `/installed`, retrying
@@ -298,7 +286,7 @@ async fn install_once(sim: &Sim, http: &reqwest::Client) -> anyhow::Result<()> {
         "qsh": qsh::qsh("POST", &path, None, &sim.app_base_path),
     });
     let mut header = Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(DEV_KID.to_string());
+    header.kid = Some(DEV_KEY.kid.to_string());
     let token = encode(&header, &claims, &sim.install_key)?;
     let body = json!({
         "key": sim.app_key,
@@ -309,7 +297,7 @@ async fn install_once(sim: &Sim, http: &reqwest::Client) -> anyhow::Result<()> {
         "productType": "confluence",
         "description": "Simulated Confluence (dev-host)",
         "eventType": "installed",
-        "oauthClientId": super::confluence::OAUTH_CLIENT_ID,
+        "oauthClientId": super::site::OAUTH_CLIENT_ID,
     });
     let resp = http
         .post(format!("{}/installed", sim.app_base))

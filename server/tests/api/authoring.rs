@@ -178,7 +178,9 @@ async fn a_new_macro_opens_editable_and_saves_create_then_update_the_course_refu
         .fake
         .checks()
         .iter()
-        .all(|c| c.client_key == SITE && c.account_id == ADA && c.content_id == PAGE));
+        .all(|c| c.client_key.as_deref() == Some(SITE)
+            && c.account_id == ADA
+            && c.content_id == PAGE));
 }
 
 #[tokio::test]
@@ -815,7 +817,7 @@ async fn when_confluence_refuses_the_apps_credentials_calls_fail_closed_with_500
         )
         .await;
     site.fake
-        .add_tenant(STALE, "a-newer-secret-confluence-has-0123");
+        .add_site(STALE, "a-newer-secret-confluence-has-0123");
     let token = context_token(STALE, "the-secret-the-app-has-0123456789", ADA, PAGE);
 
     // Act

@@ -142,31 +142,19 @@ async fn oversized_bodies_are_refused() {
     );
 }
 
-/// Built without the `dev-host` feature (what `cargo build --release` makes),
-/// the app serves none of the simulator's routes; with it, it does.
+/// The app serves none of the simulator's routes and points its pages at
+/// Atlassian's AP library: in a release build always, and in a simulator
+/// (`dev-host`) build too unless the simulator runs and prepares it — the
+/// feature only adds the simulator.
 #[tokio::test]
-async fn simulator_routes_exist_only_with_the_dev_host_feature() {
+async fn simulator_routes_exist_only_when_the_simulator_runs() {
     let app = spawn_app().await;
-    let status = app
-        .http
-        .get(app.url("/atlassian-connect/all.js"))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    if cfg!(feature = "dev-host") {
-        // The npm build of Atlassian's AP library (scripts/setup.sh installs it).
-        assert_eq!(
-            status, 200,
-            "the simulator build serves the AP library copy"
-        );
-    } else {
-        assert_eq!(
-            status, 404,
-            "a production build must not serve the simulator's AP copy"
-        );
-    }
-    for path in ["/sim/config", "/sim/state", "/keys/dev-host-install-key-1"] {
+    for path in [
+        "/atlassian-connect/all.js",
+        "/sim/config",
+        "/sim/state",
+        "/keys/dev-host-install-key-1",
+    ] {
         assert_eq!(
             app.http.get(app.url(path)).send().await.unwrap().status(),
             404,
@@ -174,13 +162,47 @@ async fn simulator_routes_exist_only_with_the_dev_host_feature() {
         );
     }
     let settings = &app.state.settings;
-    if cfg!(feature = "dev-host") {
-        assert_eq!(settings.ap_script_url, "/atlassian-connect/all.js");
-    } else {
-        assert_eq!(
-            settings.ap_script_url,
-            "https://connect-cdn.atl-paas.net/all.js"
-        );
-        assert!(settings.extra_frame_ancestors.is_empty());
-    }
+    assert_eq!(
+        settings.ap_script_url,
+        "https://connect-cdn.atl-paas.net/all.js"
+    );
+    assert!(settings.extra_frame_ancestors.is_empty());
+}
+
+/// With the simulator (a `dev-host` build under `scripts/run.sh`), the app
+/// trusts the simulator's key server, lets it frame the pages, serves the
+/// npm copy of the AP library — and refuses to start off loopback.
+#[cfg(feature = "dev-host")]
+#[tokio::test]
+async fn the_simulator_points_the_app_at_itself_and_only_on_loopback() {
+    let mut config = server::Config::from_env_and_defaults();
+    config.base_url = "http://127.0.0.1:3999".parse().unwrap();
+    config.site_addr = "127.0.0.1:0".parse().unwrap();
+    config.dev_host_addr = "127.0.0.1:3998".parse().unwrap();
+    config.database_url = fresh_database_url().await;
+    config.site_root = test_site_root();
+    config.node_modules_dir = "../node_modules".into();
+    let mut exposed = config.clone();
+    server::dev_host::prepare(&mut config).unwrap();
+    let application = server::Application::build(&config).await.unwrap();
+    let settings = application.state().settings.clone();
+    let connect = application.state().connect.settings.clone();
+    let url = format!(
+        "http://{}/atlassian-connect/all.js",
+        application.local_addr()
+    );
+    tokio::spawn(application.run_until(std::future::pending()));
+    assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+    assert_eq!(settings.ap_script_url, "/atlassian-connect/all.js");
+    assert_eq!(settings.extra_frame_ancestors, ["http://127.0.0.1:3998"]);
+    assert_eq!(connect.keys_cdn_url.as_str(), "http://127.0.0.1:3998/keys");
+    assert!(connect
+        .tenant_hosts
+        .allows(&"http://127.0.0.1:3998/wiki".parse().unwrap()));
+    // Anything that could be reached from another machine: refused.
+    exposed.site_addr = "0.0.0.0:3000".parse().unwrap();
+    assert!(server::dev_host::prepare(&mut exposed.clone()).is_err());
+    exposed.site_addr = "127.0.0.1:3000".parse().unwrap();
+    exposed.base_url = "https://courses.example.com".parse().unwrap();
+    assert!(server::dev_host::prepare(&mut exposed).is_err());
 }

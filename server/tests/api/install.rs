@@ -31,7 +31,7 @@ async fn a_valid_signed_install_stores_the_tenant() {
 async fn installs_that_are_not_validly_signed_are_refused_and_write_nothing() {
     let app = spawn_app().await;
     let body = install_body("site-x", "attacker-secret");
-    let valid = || InstallClaims::valid("site-x", "/installed");
+    let valid = || install_claims("site-x", "/installed");
     let mut cases: Vec<(&str, Option<String>)> = vec![("no token", None)];
     cases.push((
         "HS256 install",
@@ -105,7 +105,7 @@ async fn install_fails_closed_when_the_key_server_is_down() {
         keys_cdn_url: Some("http://127.0.0.1:1".into()),
     })
     .await;
-    let token = install_token(InstallClaims::valid("site-k", "/installed"));
+    let token = install_token(install_claims("site-k", "/installed"));
     let resp = app
         .lifecycle("installed", Some(&token), &install_body("site-k", "s"))
         .await;
@@ -122,7 +122,7 @@ async fn a_reinstall_cannot_replace_the_secret_without_a_valid_signature() {
     let forged = hs_token(
         Algorithm::HS256,
         "original-secret",
-        &InstallClaims::valid("site-r", "/installed").claims,
+        &install_claims("site-r", "/installed").claims,
     );
     let resp = app
         .lifecycle(
@@ -147,7 +147,7 @@ async fn a_reinstall_cannot_replace_the_secret_without_a_valid_signature() {
 #[tokio::test]
 async fn a_malformed_install_body_is_a_clear_400_and_writes_nothing() {
     let app = spawn_app().await;
-    let token = install_token(InstallClaims::valid("site-m", "/installed"));
+    let token = install_token(install_claims("site-m", "/installed"));
     let mut body = install_body("site-m", "s");
     body["baseUrl"] = json!("javascript:alert(1)");
     let resp = app.lifecycle("installed", Some(&token), &body).await;
@@ -175,7 +175,7 @@ async fn uninstall_stops_tokens_at_once_and_keeps_the_data() {
     let hs = hs_token(
         Algorithm::HS256,
         "secret-u",
-        &InstallClaims::valid("site-u", "/uninstalled").claims,
+        &install_claims("site-u", "/uninstalled").claims,
     );
     let body = json!({"clientKey": "site-u", "key": "smart-courses", "eventType": "uninstalled"});
     assert_eq!(
@@ -186,7 +186,7 @@ async fn uninstall_stops_tokens_at_once_and_keeps_the_data() {
     );
     assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 200);
 
-    let token = install_token(InstallClaims::valid("site-u", "/uninstalled"));
+    let token = install_token(install_claims("site-u", "/uninstalled"));
     assert_eq!(
         app.lifecycle("uninstalled", Some(&token), &body)
             .await
@@ -210,7 +210,7 @@ async fn disabled_and_enabled_switch_the_tenant_off_and_on() {
     let body = json!({"clientKey": "site-e", "key": "smart-courses"});
     // Connect signs enabled/disabled with the shared secret and a real qsh.
     let lifecycle_token = |path: &str| {
-        let mut claims = InstallClaims::valid("site-e", path).claims;
+        let mut claims = install_claims("site-e", path).claims;
         claims.as_object_mut().unwrap().remove("aud");
         hs_token(Algorithm::HS256, "secret-e", &claims)
     };

@@ -58,9 +58,10 @@ impl Site {
     async fn with_names(users: &[(&str, &str)]) -> Self {
         let fake = FakeConfluence::start().await;
         let app = spawn_app_with_confluence(&fake).await;
-        fake.add_tenant(SITE, SECRET);
-        let base = start_confluence_with_users(&fake, users).await;
-        app.install_at(SITE, SECRET, &base).await;
+        for (id, name) in users {
+            fake.add_user(id, name);
+        }
+        app.install_on(&fake, SITE, SECRET).await;
         Self::grant(&fake);
         Site { app, fake }
     }

@@ -1,0 +1,31 @@
+//! Test harness, by concern. Everything Atlassian's side plays comes from
+//! the shared test kit (`testkit`: fake Confluence, key server, token
+//! builders); this module adds what is about *our* app:
+//!
+//! - [`test_app`]: the real app on port 0 with its own database and a clock the
+//!   test moves ([`TestApp`], [`spawn_app`]);
+//! - [`sites`]: tenants installed through the real signed `/installed`, and
+//!   the tokens of this test app's audience;
+//! - [`calls`]: typed calls of every server function, returning the app's
+//!   own DTOs (raw JSON only where a test looks for leaks);
+//! - [`db`]: straight to the test's database, to prove what was (not) written;
+//! - [`courses`]: course fixtures.
+
+pub mod calls;
+pub mod courses;
+pub mod db;
+pub mod sites;
+pub mod test_app;
+
+pub use calls::*;
+pub use courses::*;
+pub use db::*;
+pub use sites::*;
+pub use test_app::*;
+pub use testkit::{
+    tokens::{
+        context_claims, context_claims_on, context_token, hs_token, now, page_claims, tampered,
+        unsigned_token,
+    },
+    FakeConfluence, SeenCheck,
+};

@@ -1,0 +1,1167 @@
+//! A table-driven fake of the Confluence Cloud endpoints the app calls back,
+//! and of Atlassian's OAuth 2.0 token endpoint (ACT_AS_USER).
+//!
+//! One fake serves any number of sites (tenants): each is registered with
+//! its client key, shared secret and OAuth client id, and every call is
+//! authenticated the way Confluence does it — anything else gets a 401:
+//!
+//! - `Authorization: JWT …` — an app JWT: HS256 with the site's shared
+//!   secret (the site is named by `aud`), `iss` = the app key, and a `qsh`
+//!   over this request relative to the site base (`/wiki` dropped);
+//! - `Authorization: Bearer …` — an access token this fake issued at
+//!   `POST /oauth2/token` for a JWT-bearer assertion it verified (`iss` =
+//!   the site's OAuth client, `sub` = the user, `tnt` = the site base URL,
+//!   `aud` = this fake's origin, signed with the site's secret);
+//! - with [`FakeConfluence::accept_session_header`] only (the host
+//!   simulator): no `Authorization` but `X-Sim-User: <accountId>` — the
+//!   host page's `AP.request`, i.e. the logged-in user's browser session.
+//!
+//! What the site answers comes from tables the test (or the simulator)
+//! fills: users (name, e-mail, groups), page permissions per (user, page,
+//! operation), pages (space, title), spaces (id, administrators), groups.
+//! Unknown pages answer 404 as Confluence does; an unknown permission is
+//! "no". Every request is logged ([`FakeConfluence::requests`]), and an
+//! outage switch answers 503 to everything.
+//!
+//! Endpoints (under the site's context path `/wiki`):
+//!
+//! | method | path | as |
+//! |---|---|---|
+//! | POST | `/oauth2/token` (no context path) | the JWT-bearer grant |
+//! | POST | `/rest/api/content/{id}/permission/check` | app or user |
+//! | GET | `/rest/api/content/{id}` | app or user (pages the user may view) |
+//! | GET | `/api/v2/spaces?keys=` | app or user |
+//! | GET | `/api/v2/spaces/{id}/operations` | app or user |
+//! | GET | `/rest/api/user?accountId=`, `/rest/api/user/current` | app or user (e-mail to the app only) |
+//! | GET | `/rest/api/group/{name}/member?start=&limit=` | app or user, paged |
+//!
+//! plus any [`Stub`] a test adds for a path of its own.
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    body::{to_bytes, Body},
+    extract::{Request, State},
+    http::{header, HeaderMap, Method, StatusCode},
+    response::{IntoResponse, Response},
+    Json, Router,
+};
+use connect::qsh;
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The sites' context path: a product base URL is `<origin>/wiki`.
+pub const SITE_PATH: &str = "/wiki";
+/// The app key the fake expects as `iss` of app JWTs unless told otherwise.
+pub const DEFAULT_APP_KEY: &str = "smart-courses";
+/// The first space id handed out (Confluence ids are large integers).
+const FIRST_SPACE_ID: u64 = 65537;
+/// Clock skew allowed on incoming JWTs.
+const LEEWAY_SECS: u64 = 30;
+/// The longest assertion lifetime accepted (clients use 60 s).
+const MAX_ASSERTION_LIFETIME_SECS: u64 = 300;
+const ASSERTION_ISS_PREFIX: &str = "urn:atlassian:connect:clientid:";
+const ASSERTION_SUB_PREFIX: &str = "urn:atlassian:connect:useraccountid:";
+const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/// Largest request body read.
+const MAX_BODY: usize = 1 << 20;
+/// Largest page of group members.
+const MAX_GROUP_PAGE: usize = 200;
+/// The account of [`FakeConfluence::grant_everyone`].
+const EVERYONE: &str = "*";
+
+/// A Confluence user.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct User {
+    pub account_id: String,
+    pub display_name: String,
+    /// Shared with the app only (the `ACCESS_EMAIL_ADDRESSES` scope).
+    pub email: Option<String>,
+}
+
+/// One request as the fake received it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeenRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+/// One permission check as the fake answered it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeenCheck {
+    pub client_key: Option<String>,
+    pub account_id: String,
+    pub content_id: String,
+    pub operation: String,
+}
+
+/// A canned answer for a path of a test's own (e.g. a redirect).
+#[derive(Clone, Debug)]
+pub struct Stub {
+    pub status: StatusCode,
+    pub headers: Vec<(header::HeaderName, String)>,
+    pub body: Value,
+}
+
+impl Stub {
+    /// `status` with a JSON body.
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status: StatusCode::from_u16(status).expect("a status code"),
+            headers: Vec::new(),
+            body,
+        }
+    }
+
+    /// A `302 Found` to `location`.
+    pub fn redirect(location: &str) -> Self {
+        Self {
+            status: StatusCode::FOUND,
+            headers: vec![(header::LOCATION, location.to_string())],
+            body: Value::Null,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Site {
+    secret: String,
+    oauth_client_id: String,
+}
+
+#[derive(Clone, Debug)]
+struct Page {
+    space_key: String,
+    title: String,
+    version: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Space {
+    id: u64,
+    name: String,
+    admins: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug)]
+struct IssuedToken {
+    account_id: String,
+    until: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    sites: HashMap<String, Site>,
+    users: BTreeMap<String, User>,
+    /// (account id, content id, operation) → allowed.
+    grants: HashMap<(String, String, String), bool>,
+    pages: HashMap<String, Page>,
+    spaces: BTreeMap<String, Space>,
+    groups: BTreeMap<String, BTreeSet<String>>,
+    stubs: HashMap<(Method, String), Stub>,
+    tokens: HashMap<String, IssuedToken>,
+    issued: Vec<String>,
+    token_lifetime: Option<Duration>,
+    outage: bool,
+    session_header: bool,
+    log: Vec<SeenRequest>,
+    checks: Vec<SeenCheck>,
+    refused: usize,
+    user_lookups: usize,
+}
+
+#[derive(Debug)]
+struct Inner {
+    origin: String,
+    app_key: String,
+    table: Mutex<Table>,
+}
+
+/// The fake. Cheap to clone (shared); see the module documentation.
+#[derive(Clone, Debug)]
+pub struct FakeConfluence {
+    inner: Arc<Inner>,
+}
+
+/// Who is calling, as Confluence establishes it.
+#[derive(Clone, Debug)]
+enum Caller {
+    /// The app itself (an app JWT of this site).
+    App { client_key: String },
+    /// A user (an access token, or the simulator's browser session).
+    User { account_id: String },
+}
+
+impl FakeConfluence {
+    /// A fake whose routes will be served at `origin` (the simulator mounts
+    /// [`FakeConfluence::router`] into its own server).
+    pub fn at(origin: &str, app_key: &str) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                origin: origin.trim_end_matches('/').to_string(),
+                app_key: app_key.to_string(),
+                table: Mutex::new(Table::default()),
+            }),
+        }
+    }
+
+    /// A fake on `127.0.0.1:0` expecting app JWTs from [`DEFAULT_APP_KEY`].
+    pub async fn start() -> Self {
+        Self::start_for(DEFAULT_APP_KEY).await
+    }
+
+    /// A fake on `127.0.0.1:0` expecting app JWTs from `app_key`.
+    pub async fn start_for(app_key: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake Confluence");
+        let origin = format!("http://{}", listener.local_addr().expect("bound"));
+        let fake = Self::at(&origin, app_key);
+        let router = fake.router();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        fake
+    }
+
+    /// Every route of the fake (the product API and the token endpoint).
+    pub fn router(&self) -> Router {
+        Router::new().fallback(handle).with_state(self.clone())
+    }
+
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.inner.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    // ---- where it is -------------------------------------------------------
+
+    /// `http://127.0.0.1:<port>` (or the origin given to [`FakeConfluence::at`]).
+    pub fn origin(&self) -> &str {
+        &self.inner.origin
+    }
+
+    /// The product base URL a site installs with (`<origin>/wiki`).
+    pub fn base_url(&self) -> String {
+        format!("{}{SITE_PATH}", self.inner.origin)
+    }
+
+    /// The ACT_AS_USER token endpoint.
+    pub fn token_url(&self) -> String {
+        format!("{}/oauth2/token", self.inner.origin)
+    }
+
+    // ---- the tables ----------------------------------------------------------
+
+    /// A site the app is installed on: its shared secret (to verify app
+    /// JWTs and assertions) and OAuth client id (`oauth-<client_key>`, as
+    /// [`crate::tokens::install_body`] sends).
+    pub fn add_site(&self, client_key: &str, secret: &str) {
+        self.add_site_with_oauth(
+            client_key,
+            secret,
+            &crate::tokens::oauth_client_id(client_key),
+        );
+    }
+
+    /// [`FakeConfluence::add_site`] with an OAuth client id of its own.
+    pub fn add_site_with_oauth(&self, client_key: &str, secret: &str, oauth_client_id: &str) {
+        self.table().sites.insert(
+            client_key.into(),
+            Site {
+                secret: secret.into(),
+                oauth_client_id: oauth_client_id.into(),
+            },
+        );
+    }
+
+    /// A user Confluence knows (name, optional e-mail).
+    pub fn add_user(&self, account_id: &str, display_name: &str) {
+        self.add_user_with(User {
+            account_id: account_id.into(),
+            display_name: display_name.into(),
+            email: None,
+        });
+    }
+
+    /// A user with every field given.
+    pub fn add_user_with(&self, user: User) {
+        self.table().users.insert(user.account_id.clone(), user);
+    }
+
+    /// A page in a space (known pages answer permission checks; others 404).
+    pub fn add_page(&self, content_id: &str, space_key: &str, title: &str) {
+        self.ensure_space(space_key);
+        self.table().pages.insert(
+            content_id.into(),
+            Page {
+                space_key: space_key.into(),
+                title: title.into(),
+                version: 1,
+            },
+        );
+    }
+
+    /// Sets the answer for (account, page, `read`/`update`/…). The page
+    /// becomes known (in space `DEV` unless [`FakeConfluence::add_page`]
+    /// said otherwise).
+    pub fn grant(&self, account: &str, content_id: &str, operation: &str, allowed: bool) {
+        let known = self.table().pages.contains_key(content_id);
+        if !known {
+            self.add_page(
+                content_id,
+                crate::tokens::SPACE_KEY,
+                &format!("Page {content_id}"),
+            );
+        }
+        self.table().grants.insert(
+            (account.into(), content_id.into(), operation.into()),
+            allowed,
+        );
+    }
+
+    /// Sets the answer for (anyone, page, operation): what every user not
+    /// granted or refused on their own gets (benchmarks with thousands of
+    /// learners).
+    pub fn grant_everyone(&self, content_id: &str, operation: &str, allowed: bool) {
+        self.grant(EVERYONE, content_id, operation, allowed);
+    }
+
+    /// `account` may view and edit the page.
+    pub fn allow_edit(&self, account: &str, content_id: &str) {
+        self.grant(account, content_id, "read", true);
+        self.grant(account, content_id, "update", true);
+    }
+
+    /// `account` may view the page but not edit it.
+    pub fn allow_read_only(&self, account: &str, content_id: &str) {
+        self.grant(account, content_id, "read", true);
+        self.grant(account, content_id, "update", false);
+    }
+
+    fn ensure_space(&self, space_key: &str) -> u64 {
+        let mut t = self.table();
+        let next = FIRST_SPACE_ID + t.spaces.len() as u64;
+        t.spaces
+            .entry(space_key.into())
+            .or_insert_with(|| Space {
+                id: next,
+                name: format!("{space_key} space"),
+                admins: BTreeSet::new(),
+            })
+            .id
+    }
+
+    /// Names a space (it is created if new).
+    pub fn name_space(&self, space_key: &str, name: &str) {
+        self.ensure_space(space_key);
+        if let Some(s) = self.table().spaces.get_mut(space_key) {
+            s.name = name.into();
+        }
+    }
+
+    /// `account` administers the space `space_key` (created if new; the
+    /// first space gets id 65537, the next 65538, …).
+    pub fn make_space_admin(&self, account: &str, space_key: &str) {
+        self.ensure_space(space_key);
+        if let Some(s) = self.table().spaces.get_mut(space_key) {
+            s.admins.insert(account.into());
+        }
+    }
+
+    /// The id of a space (created if new).
+    pub fn space_id(&self, space_key: &str) -> u64 {
+        self.ensure_space(space_key)
+    }
+
+    /// `account` is a member of `group` (created if new).
+    pub fn add_to_group(&self, group: &str, account: &str) {
+        self.table()
+            .groups
+            .entry(group.into())
+            .or_default()
+            .insert(account.into());
+    }
+
+    /// `account` leaves `group`.
+    pub fn remove_from_group(&self, group: &str, account: &str) {
+        if let Some(g) = self.table().groups.get_mut(group) {
+            g.remove(account);
+        }
+    }
+
+    /// Answers `method path` (path under the origin, e.g. `/wiki/x`) with `stub`.
+    pub fn stub(&self, method: Method, path: &str, stub: Stub) {
+        self.table().stubs.insert((method, path.into()), stub);
+    }
+
+    /// Lifetime of the access tokens issued from now on (900 s by default,
+    /// as Atlassian's).
+    pub fn set_token_lifetime(&self, lifetime: Duration) {
+        self.table().token_lifetime = Some(lifetime);
+    }
+
+    /// Confluence is down: 503 to everything (or back up).
+    pub fn set_outage(&self, down: bool) {
+        self.table().outage = down;
+    }
+
+    /// Accept the simulator host page's `X-Sim-User` session header (only
+    /// the simulator turns this on; its host page is the only origin that
+    /// can send a custom header without a CORS preflight being refused).
+    pub fn accept_session_header(&self) {
+        self.table().session_header = true;
+    }
+
+    // ---- what happened ------------------------------------------------------
+
+    /// Every request so far, oldest first.
+    pub fn requests(&self) -> Vec<SeenRequest> {
+        self.table().log.clone()
+    }
+
+    /// Every permission check answered so far.
+    pub fn checks(&self) -> Vec<SeenCheck> {
+        self.table().checks.clone()
+    }
+
+    /// Requests refused because their credentials did not verify.
+    pub fn refused(&self) -> usize {
+        self.table().refused
+    }
+
+    /// User lookups (`/rest/api/user`) answered.
+    pub fn user_lookups(&self) -> usize {
+        self.table().user_lookups
+    }
+
+    /// Requests to the token endpoint.
+    pub fn token_requests(&self) -> usize {
+        self.table()
+            .log
+            .iter()
+            .filter(|r| r.path == "/oauth2/token")
+            .count()
+    }
+
+    /// The access tokens issued so far, oldest first.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.table().issued.clone()
+    }
+
+    /// Forgets the request log, checks and counters (not the tables).
+    pub fn clear_log(&self) {
+        let mut t = self.table();
+        t.log.clear();
+        t.checks.clear();
+        t.refused = 0;
+        t.user_lookups = 0;
+    }
+
+    // ---- authentication -------------------------------------------------------
+
+    fn authenticate(
+        &self,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        headers: &HeaderMap,
+    ) -> Result<Caller, String> {
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            let value = value
+                .to_str()
+                .map_err(|_| "unreadable Authorization".to_string())?;
+            if let Some(token) = value.strip_prefix("JWT ") {
+                return self.verify_app_jwt(token.trim(), method, path, query);
+            }
+            if let Some(token) = value.strip_prefix("Bearer ") {
+                let t = self.table();
+                return match t.tokens.get(token.trim()) {
+                    Some(issued) if Instant::now() < issued.until => Ok(Caller::User {
+                        account_id: issued.account_id.clone(),
+                    }),
+                    _ => Err("unknown or expired access token".into()),
+                };
+            }
+            return Err("unsupported Authorization scheme".into());
+        }
+        let t = self.table();
+        if t.session_header {
+            if let Some(account) = headers.get("x-sim-user").and_then(|v| v.to_str().ok()) {
+                if t.users.contains_key(account) {
+                    return Ok(Caller::User {
+                        account_id: account.to_string(),
+                    });
+                }
+            }
+        }
+        Err("no credentials".into())
+    }
+
+    fn verify_app_jwt(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<Caller, String> {
+        #[derive(Deserialize)]
+        struct Claims {
+            iss: String,
+            #[serde(default)]
+            qsh: Option<String>,
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|e| e.to_string())?;
+        if header.alg != Algorithm::HS256 {
+            return Err("app JWT: not HS256".into());
+        }
+        let unverified: Value =
+            jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|e| e.to_string())?;
+        let client_key = match &unverified["aud"] {
+            Value::Array(a) => a.first().and_then(Value::as_str).map(str::to_string),
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        }
+        .ok_or("app JWT: no aud")?;
+        let secret = self
+            .table()
+            .sites
+            .get(&client_key)
+            .map(|s| s.secret.clone())
+            .ok_or("app JWT: unknown site")?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECS;
+        validation.set_audience(&[client_key.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud"]);
+        let claims = decode::<Claims>(
+            token,
+            &DecodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?,
+            &validation,
+        )
+        .map_err(|e| format!("app JWT: {e}"))?
+        .claims;
+        if claims.iss != self.inner.app_key {
+            return Err("app JWT: iss is not the app key".into());
+        }
+        let expected = qsh::qsh(method, path, query, SITE_PATH);
+        if claims.qsh.as_deref() != Some(expected.as_str()) {
+            return Err("app JWT: qsh does not match the request".into());
+        }
+        Ok(Caller::App { client_key })
+    }
+
+    /// `POST /oauth2/token`: verifies the JWT-bearer assertion (RFC 7523)
+    /// and issues an access token for its user.
+    fn grant_token(&self, body: &str) -> Response {
+        let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
+        if form.get("grant_type").map(String::as_str) != Some(JWT_BEARER_GRANT) {
+            return oauth_error("unsupported_grant_type");
+        }
+        if let Some(scope) = form.get("scope") {
+            let ok = scope
+                .split(' ')
+                .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'));
+            if !ok {
+                return oauth_error("invalid_scope");
+            }
+        }
+        let Some(assertion) = form.get("assertion") else {
+            return oauth_error("invalid_request");
+        };
+        let account = match self.verify_assertion(assertion) {
+            Ok(a) => a,
+            Err(reason) => {
+                tracing::debug!(%reason, "fake Confluence: JWT-bearer grant refused");
+                return oauth_error("invalid_grant");
+            }
+        };
+        let mut bytes = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut t = self.table();
+        let lifetime = t.token_lifetime.unwrap_or(Duration::from_secs(900));
+        t.tokens.insert(
+            token.clone(),
+            IssuedToken {
+                account_id: account,
+                until: Instant::now() + lifetime,
+            },
+        );
+        t.issued.push(token.clone());
+        Json(json!({
+            "access_token": token,
+            "expires_in": lifetime.as_secs(),
+            "token_type": "Bearer",
+        }))
+        .into_response()
+    }
+
+    fn verify_assertion(&self, assertion: &str) -> Result<String, String> {
+        #[derive(Deserialize)]
+        struct Claims {
+            iss: String,
+            sub: String,
+            #[serde(default)]
+            tnt: Option<String>,
+            iat: u64,
+            exp: u64,
+        }
+        let unverified: Value = jsonwebtoken::dangerous::insecure_decode_claims(assertion)
+            .map_err(|e| e.to_string())?;
+        let client_id = unverified["iss"]
+            .as_str()
+            .and_then(|i| i.strip_prefix(ASSERTION_ISS_PREFIX))
+            .ok_or("assertion: iss is not an OAuth client URN")?;
+        let secret = self
+            .table()
+            .sites
+            .values()
+            .find(|s| s.oauth_client_id == client_id)
+            .map(|s| s.secret.clone())
+            .ok_or("assertion: unknown OAuth client")?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = LEEWAY_SECS;
+        validation.set_audience(&[self.inner.origin.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "sub", "aud"]);
+        let claims = decode::<Claims>(
+            assertion,
+            &DecodingKey::from_secret(secret.as_bytes()).map_err(|e| e.to_string())?,
+            &validation,
+        )
+        .map_err(|e| format!("assertion: {e}"))?
+        .claims;
+        debug_assert!(claims.iss.ends_with(client_id));
+        if claims.tnt.as_deref().map(|t| t.trim_end_matches('/')) != Some(self.base_url().as_str())
+        {
+            return Err("assertion: tnt is not this site".into());
+        }
+        if claims.exp.saturating_sub(claims.iat) > MAX_ASSERTION_LIFETIME_SECS {
+            return Err("assertion: lifetime too long".into());
+        }
+        let account = claims
+            .sub
+            .strip_prefix(ASSERTION_SUB_PREFIX)
+            .ok_or("assertion: sub is not a user account URN")?;
+        Ok(account.to_string())
+    }
+
+    // ---- the product API -----------------------------------------------------
+
+    fn product(
+        &self,
+        caller: &Caller,
+        method: &Method,
+        rest: &str,
+        query: Option<&str>,
+        body: &str,
+    ) -> Response {
+        let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+        match (method, segments.as_slice()) {
+            (&Method::POST, ["rest", "api", "content", id, "permission", "check"]) => {
+                self.permission_check(caller, id, body)
+            }
+            (&Method::GET, ["rest", "api", "content", id]) => self.content(caller, id),
+            (&Method::GET, ["api", "v2", "spaces"]) => self.spaces(query),
+            (&Method::GET, ["api", "v2", "spaces", id, "operations"]) => {
+                self.operations(caller, id)
+            }
+            (&Method::GET, ["rest", "api", "user"]) => self.user(caller, param(query, "accountId")),
+            (&Method::GET, ["rest", "api", "user", "current"]) => match caller {
+                Caller::User { account_id } => self.user(caller, Some(account_id.clone())),
+                Caller::App { .. } => match param(query, "accountId") {
+                    Some(a) => self.user(caller, Some(a)),
+                    None => error(
+                        StatusCode::BAD_REQUEST,
+                        "accountId is required when calling as the app",
+                    ),
+                },
+            },
+            (&Method::GET, ["rest", "api", "group", name, "member"]) => {
+                self.group_members(name, query)
+            }
+            _ => error(StatusCode::NOT_FOUND, "No such resource"),
+        }
+    }
+
+    fn permission_check(&self, caller: &Caller, content_id: &str, body: &str) -> Response {
+        let Ok(req) = serde_json::from_str::<Value>(body) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "subject and operation are required",
+            );
+        };
+        let (Some(kind), Some(account), Some(operation)) = (
+            req["subject"]["type"].as_str(),
+            req["subject"]["identifier"].as_str(),
+            req["operation"].as_str(),
+        ) else {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "subject and operation are required",
+            );
+        };
+        if kind != "user" {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "the fake checks user subjects only",
+            );
+        }
+        let mut t = self.table();
+        t.checks.push(SeenCheck {
+            client_key: match caller {
+                Caller::App { client_key } => Some(client_key.clone()),
+                Caller::User { .. } => None,
+            },
+            account_id: account.into(),
+            content_id: content_id.into(),
+            operation: operation.into(),
+        });
+        if !t.pages.contains_key(content_id) {
+            return error(StatusCode::NOT_FOUND, "No content with this id");
+        }
+        let allowed = Self::granted(&t, account, content_id, operation);
+        Json(json!({"hasPermission": allowed, "errors": []})).into_response()
+    }
+
+    /// The table's answer for (account, page, operation): the user's own
+    /// entry, else everyone's, else no.
+    fn granted(t: &Table, account: &str, content_id: &str, operation: &str) -> bool {
+        let key = |a: &str| (a.to_string(), content_id.to_string(), operation.to_string());
+        t.grants
+            .get(&key(account))
+            .or_else(|| t.grants.get(&key(EVERYONE)))
+            .copied()
+            .unwrap_or(false)
+    }
+
+    fn may_view(t: &Table, caller: &Caller, content_id: &str) -> bool {
+        match caller {
+            Caller::App { .. } => true,
+            Caller::User { account_id } => Self::granted(t, account_id, content_id, "read"),
+        }
+    }
+
+    fn content(&self, caller: &Caller, content_id: &str) -> Response {
+        let t = self.table();
+        match t.pages.get(content_id) {
+            Some(p) if Self::may_view(&t, caller, content_id) => Json(json!({
+                "id": content_id,
+                "type": "page",
+                "status": "current",
+                "title": p.title,
+                "space": {"key": p.space_key},
+                "version": {"number": p.version},
+                "_links": {"webui": format!("/spaces/{}/pages/{content_id}", p.space_key)},
+            }))
+            .into_response(),
+            _ => error(StatusCode::NOT_FOUND, "No content with this id"),
+        }
+    }
+
+    fn spaces(&self, query: Option<&str>) -> Response {
+        let keys: Vec<String> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .filter(|(k, _)| k == "keys")
+            .flat_map(|(_, v)| v.split(',').map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        let t = self.table();
+        let results: Vec<Value> = t
+            .spaces
+            .iter()
+            .filter(|(k, _)| keys.is_empty() || keys.contains(k))
+            .map(|(k, s)| json!({"id": s.id.to_string(), "key": k, "name": s.name, "type": "global", "status": "current"}))
+            .collect();
+        Json(json!({"results": results, "_links": {}})).into_response()
+    }
+
+    fn operations(&self, caller: &Caller, space_id: &str) -> Response {
+        let t = self.table();
+        let Some((key, space)) = t.spaces.iter().find(|(_, s)| s.id.to_string() == space_id) else {
+            return error(StatusCode::NOT_FOUND, "No space with this id");
+        };
+        let op =
+            |operation: &str, target: &str| json!({"operation": operation, "targetType": target});
+        let mut ops = vec![op("read", "space")];
+        match caller {
+            Caller::App { .. } => ops.push(op("create", "page")),
+            Caller::User { account_id } => {
+                let edits_here = t.grants.iter().any(|((a, page, o), allowed)| {
+                    *allowed
+                        && a == account_id
+                        && o == "update"
+                        && t.pages.get(page).is_some_and(|p| &p.space_key == key)
+                });
+                if edits_here {
+                    ops.push(op("create", "page"));
+                }
+                if space.admins.contains(account_id) {
+                    ops.push(op("administer", "space"));
+                }
+            }
+        }
+        Json(json!({"operations": ops})).into_response()
+    }
+
+    fn user(&self, caller: &Caller, account: Option<String>) -> Response {
+        let Some(account) = account else {
+            return error(StatusCode::BAD_REQUEST, "accountId is required");
+        };
+        let mut t = self.table();
+        t.user_lookups += 1;
+        match t.users.get(&account) {
+            Some(u) => Json(user_json(u, matches!(caller, Caller::App { .. }))).into_response(),
+            None => error(StatusCode::NOT_FOUND, "No user with this accountId"),
+        }
+    }
+
+    fn group_members(&self, group: &str, query: Option<&str>) -> Response {
+        let t = self.table();
+        let Some(members) = t.groups.get(group) else {
+            return error(StatusCode::NOT_FOUND, "No group with this name");
+        };
+        let start: usize = param(query, "start")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let limit: usize = param(query, "limit")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(MAX_GROUP_PAGE)
+            .clamp(1, MAX_GROUP_PAGE);
+        let page: Vec<Value> = members
+            .iter()
+            .skip(start)
+            .take(limit)
+            .map(|a| match t.users.get(a) {
+                Some(u) => user_json(u, false),
+                None => json!({"type": "known", "accountId": a, "accountType": "atlassian"}),
+            })
+            .collect();
+        let mut links = json!({"base": self.base_url(), "context": SITE_PATH});
+        if start + page.len() < members.len() {
+            links["next"] = json!(format!(
+                "/rest/api/group/{group}/member?start={}&limit={limit}",
+                start + page.len()
+            ));
+        }
+        Json(json!({
+            "results": page,
+            "start": start,
+            "limit": limit,
+            "size": page.len(),
+            "_links": links,
+        }))
+        .into_response()
+    }
+}
+
+fn param(query: Option<&str>, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A user as Confluence's REST API shows it. The e-mail address only goes
+/// to the app itself (the `ACCESS_EMAIL_ADDRESSES` scope); acting as a user
+/// or through `AP.request` gives no private personal data.
+fn user_json(u: &User, with_email: bool) -> Value {
+    let mut v = json!({
+        "type": "known",
+        "accountId": u.account_id,
+        "accountType": "atlassian",
+        "displayName": u.display_name,
+        "publicName": u.display_name,
+    });
+    if with_email {
+        if let Some(e) = &u.email {
+            v["email"] = json!(e);
+        }
+    }
+    v
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (
+        status,
+        Json(json!({"statusCode": status.as_u16(), "message": message})),
+    )
+        .into_response()
+}
+
+/// RFC 6749 §5.2: 400 with `error`.
+fn oauth_error(code: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": code}))).into_response()
+}
+
+async fn handle(State(fake): State<FakeConfluence>, req: Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match to_bytes(body, MAX_BODY).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "Request too large"),
+    };
+    let header_text = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let stub = {
+        let mut t = fake.table();
+        t.log.push(SeenRequest {
+            method: parts.method.to_string(),
+            path: path.clone(),
+            query: query.clone(),
+            authorization: header_text(header::AUTHORIZATION),
+            content_type: header_text(header::CONTENT_TYPE),
+            body: body.clone(),
+        });
+        if t.outage {
+            return error(StatusCode::SERVICE_UNAVAILABLE, "Confluence is unavailable");
+        }
+        t.stubs.get(&(parts.method.clone(), path.clone())).cloned()
+    };
+    if parts.method == Method::POST && path == "/oauth2/token" {
+        return fake.grant_token(&body);
+    }
+    let caller = match fake.authenticate(
+        parts.method.as_str(),
+        &path,
+        query.as_deref(),
+        &parts.headers,
+    ) {
+        Ok(c) => c,
+        Err(reason) => {
+            tracing::debug!(%reason, %path, "fake Confluence: call refused");
+            fake.table().refused += 1;
+            return error(StatusCode::UNAUTHORIZED, "Unauthorized");
+        }
+    };
+    if let Some(stub) = stub {
+        let mut resp = (stub.status, Json(stub.body)).into_response();
+        for (name, value) in stub.headers {
+            if let Ok(v) = header::HeaderValue::from_str(&value) {
+                resp.headers_mut().insert(name, v);
+            }
+        }
+        return resp;
+    }
+    let Some(rest) = path.strip_prefix(SITE_PATH) else {
+        return error(StatusCode::NOT_FOUND, "No such resource");
+    };
+    fake.product(&caller, &parts.method, rest, query.as_deref(), &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonwebtoken::{encode, EncodingKey, Header};
+
+    const SITE: &str = "site-a";
+    const SECRET: &str = "site-a-shared-secret-0123456789";
+
+    fn app_jwt(method: &str, relative: &str, query: Option<&str>) -> String {
+        let now = jsonwebtoken::get_current_timestamp();
+        encode(
+            &Header::new(Algorithm::HS256),
+            &json!({"iss": DEFAULT_APP_KEY, "aud": [SITE], "iat": now, "exp": now + 60,
+                    "qsh": qsh::qsh(method, relative, query, "")}),
+            &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn assertion(fake: &FakeConfluence, account: &str) -> String {
+        let now = jsonwebtoken::get_current_timestamp();
+        encode(
+            &Header::new(Algorithm::HS256),
+            &json!({"iss": format!("{ASSERTION_ISS_PREFIX}oauth-{SITE}"),
+                    "sub": format!("{ASSERTION_SUB_PREFIX}{account}"),
+                    "tnt": fake.base_url(), "aud": fake.origin(), "iat": now, "exp": now + 60}),
+            &EncodingKey::from_secret(SECRET.as_bytes()).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn permission_checks_need_an_app_jwt_for_this_request_and_follow_the_table() {
+        let fake = FakeConfluence::start().await;
+        fake.add_site(SITE, SECRET);
+        fake.allow_read_only("u1", "100");
+        let http = reqwest::Client::new();
+        let check = |token: Option<String>, page: &str| {
+            let mut req = http
+                .post(format!("{}/rest/api/content/{page}/permission/check", fake.base_url()))
+                .json(&json!({"subject": {"type": "user", "identifier": "u1"}, "operation": "update"}));
+            if let Some(t) = token {
+                req = req.header("Authorization", format!("JWT {t}"));
+            }
+            req.send()
+        };
+        let ok = check(
+            Some(app_jwt(
+                "POST",
+                "/rest/api/content/100/permission/check",
+                None,
+            )),
+            "100",
+        )
+        .await
+        .unwrap();
+        assert_eq!(ok.status(), 200);
+        assert_eq!(ok.json::<Value>().await.unwrap()["hasPermission"], false);
+        let wrong_qsh = check(
+            Some(app_jwt(
+                "POST",
+                "/rest/api/content/999/permission/check",
+                None,
+            )),
+            "100",
+        )
+        .await
+        .unwrap();
+        assert_eq!(wrong_qsh.status(), 401);
+        assert_eq!(check(None, "100").await.unwrap().status(), 401);
+        let unknown = check(
+            Some(app_jwt(
+                "POST",
+                "/rest/api/content/7/permission/check",
+                None,
+            )),
+            "7",
+        )
+        .await
+        .unwrap();
+        assert_eq!(unknown.status(), 404);
+        assert_eq!(fake.refused(), 2);
+        assert_eq!(fake.checks().len(), 2);
+        assert_eq!(fake.requests().len(), 4);
+    }
+
+    #[tokio::test]
+    async fn the_token_endpoint_checks_the_assertion_and_its_tokens_act_as_the_user() {
+        let fake = FakeConfluence::start().await;
+        fake.add_site(SITE, SECRET);
+        fake.add_user_with(User {
+            account_id: "u1".into(),
+            display_name: "Una".into(),
+            email: Some("una@example.com".into()),
+        });
+        fake.make_space_admin("u1", "DEV");
+        let http = reqwest::Client::new();
+        let grant = |assertion: String| {
+            http.post(fake.token_url())
+                .form(&[
+                    ("grant_type", JWT_BEARER_GRANT),
+                    ("assertion", &assertion),
+                    ("scope", "READ ACT_AS_USER"),
+                ])
+                .send()
+        };
+        let resp: Value = grant(assertion(&fake, "u1"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = resp["access_token"].as_str().unwrap().to_string();
+        assert_eq!(fake.issued_tokens(), vec![token.clone()]);
+        let forged = grant(assertion(&fake, "u1").replace('.', ".x"))
+            .await
+            .unwrap();
+        assert_eq!(forged.status(), 400);
+        let me: Value = http
+            .get(format!("{}/rest/api/user/current", fake.base_url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["displayName"], "Una");
+        assert!(
+            me.get("email").is_none(),
+            "no e-mail when acting as the user"
+        );
+        let ops: Value = http
+            .get(format!(
+                "{}/api/v2/spaces/65537/operations",
+                fake.base_url()
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(ops["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["operation"] == "administer"));
+        fake.set_outage(true);
+        let down = http
+            .get(format!("{}/rest/api/user/current", fake.base_url()))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(down.status(), 503);
+    }
+
+    #[tokio::test]
+    async fn group_members_are_paged() {
+        let fake = FakeConfluence::start().await;
+        fake.add_site(SITE, SECRET);
+        for i in 0..5 {
+            fake.add_user(&format!("u{i}"), &format!("User {i}"));
+            fake.add_to_group("staff", &format!("u{i}"));
+        }
+        let http = reqwest::Client::new();
+        let page: Value = http
+            .get(format!(
+                "{}/rest/api/group/staff/member?start=2&limit=2",
+                fake.base_url()
+            ))
+            .header(
+                "Authorization",
+                format!(
+                    "JWT {}",
+                    app_jwt(
+                        "GET",
+                        "/rest/api/group/staff/member",
+                        Some("start=2&limit=2")
+                    )
+                ),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let ids: Vec<&str> = page["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["accountId"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["u2", "u3"]);
+        assert_eq!(
+            page["_links"]["next"],
+            "/rest/api/group/staff/member?start=4&limit=2"
+        );
+    }
+}

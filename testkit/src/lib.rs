@@ -1,0 +1,27 @@
+//! The Smart Courses test kit: everything that plays Atlassian's part, in
+//! one place, for the host simulator (`server --features dev-host`), the
+//! integration tests and the benchmarks.
+//!
+//! - [`keys`]: install-signing key pairs (fixtures, and the simulator's own
+//!   development key) and a [`keys::KeyServer`] that hands out their public
+//!   halves by `kid`, like Atlassian's install-key CDN.
+//! - [`tokens`]: claims and signers for every token kind the app meets
+//!   (signed install, page JWT, context JWT) and the broken variants tests
+//!   need (wrong algorithm, unsigned, tampered).
+//! - [`confluence`]: [`confluence::FakeConfluence`], a table-driven fake of
+//!   the Confluence REST endpoints the app calls back (permission checks,
+//!   spaces and permitted operations, users, groups, content) and of the
+//!   OAuth 2.0 JWT-bearer token endpoint (ACT_AS_USER), with an outage
+//!   switch and a request log.
+//!
+//! Nothing here is compiled into a release build: the server depends on
+//! this crate only under its `dev-host` feature (the simulator) and as a
+//! dev-dependency. The app verifies everything this kit signs exactly as it
+//! verifies Atlassian's tokens — there is no bypass.
+
+pub mod confluence;
+pub mod keys;
+pub mod tokens;
+
+pub use confluence::{FakeConfluence, SeenCheck, SeenRequest, Stub, User};
+pub use keys::{InstallKey, KeyServer};
