@@ -16,6 +16,7 @@ use server_fn::{
 use std::future::Future;
 
 /// `#[server(client = ApClient)]` on every server function.
+#[derive(Debug)]
 pub struct ApClient;
 
 impl<E, IS, OS> Client<E, IS, OS> for ApClient

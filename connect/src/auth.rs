@@ -81,7 +81,7 @@ impl PageJwt {
     pub async fn from_parts(parts: &Parts, state: &ConnectState) -> Result<Self, AuthError> {
         let token = match query_jwt(parts) {
             Some(t) => t,
-            None => bearer_jwt(parts).ok_or(AuthError::Missing)?.to_string(),
+            None => bearer_jwt(parts).ok_or(AuthError::Missing)?.to_owned(),
         };
         let expect = Expect::Page {
             method: parts.method.as_str(),
@@ -192,7 +192,7 @@ where
         };
         verify_hs256(&state.tenants, &state.settings, token, expect)
             .await
-            .map(|v| LifecycleToken(v.tenant.as_str().to_string()))
+            .map(|v| LifecycleToken(v.tenant.as_str().to_owned()))
             .map_err(AuthRejection)
     }
 }

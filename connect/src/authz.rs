@@ -125,8 +125,8 @@ fn decision_key(
     operation: &'static str,
 ) -> DecisionKey {
     DecisionKey {
-        tenant: caller.tenant.as_str().to_string(),
-        account_id: account_id.to_string(),
+        tenant: caller.tenant.as_str().to_owned(),
+        account_id: account_id.to_owned(),
         resource,
         operation,
     }

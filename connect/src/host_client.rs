@@ -305,7 +305,7 @@ fn join(base: &Url, path_and_query: &str) -> Result<(Url, String), HostError> {
     let mut root = base.clone();
     root.set_query(None);
     root.set_fragment(None);
-    let root = root.as_str().trim_end_matches('/').to_string();
+    let root = root.as_str().trim_end_matches('/').to_owned();
     let url = Url::parse(&format!("{root}{path_and_query}")).map_err(|_| HostError::UnsafePath)?;
     let same_origin = url.scheme() == base.scheme()
         && url.host_str() == base.host_str()
@@ -315,7 +315,7 @@ fn join(base: &Url, path_and_query: &str) -> Result<(Url, String), HostError> {
         .strip_prefix(base_path)
         .filter(|rest| rest.starts_with('/'))
         .ok_or(HostError::UnsafePath)?
-        .to_string();
+        .to_owned();
     if !same_origin {
         return Err(HostError::UnsafePath);
     }
@@ -567,7 +567,7 @@ impl HostClient {
         let scope = normalize_scopes(scopes);
         let key = TokenKey {
             client_key: self.tenant.client_key.clone(),
-            account_id: account_id.to_string(),
+            account_id: account_id.to_owned(),
             scopes: scope.clone(),
         };
         if let Some(token) = self.tokens.get(&key, Instant::now()) {

@@ -52,12 +52,11 @@ impl Default for InstallKeyCache {
 
 impl InstallKeyCache {
     fn get(&self, kid: &str) -> Option<DecodingKey> {
-        self.0.get(&kid.to_string()).map(|k| k.key)
+        self.0.get(&kid.to_owned()).map(|k| k.key)
     }
 
     fn put(&self, kid: &str, key: DecodingKey, pem_bytes: usize) {
-        self.0
-            .insert(kid.to_string(), InstallKey { key, pem_bytes });
+        self.0.insert(kid.to_owned(), InstallKey { key, pem_bytes });
     }
 }
 

@@ -39,6 +39,6 @@ impl ConnectSettings {
 
     /// The base URL as written in the descriptor: no trailing slash.
     pub fn base_url_str(&self) -> String {
-        self.base_url.as_str().trim_end_matches('/').to_string()
+        self.base_url.as_str().trim_end_matches('/').to_owned()
     }
 }

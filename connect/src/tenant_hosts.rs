@@ -39,7 +39,7 @@ impl fmt::Debug for TenantHosts {
                 }
                 Pattern::LoopbackHttp { host, port } => format!(
                     "http://{host}:{}",
-                    port.map_or("*".to_string(), |p| p.to_string())
+                    port.map_or("*".to_owned(), |p| p.to_string())
                 ),
             }))
             .finish()
@@ -73,12 +73,12 @@ impl TenantHosts {
             }
             if let Some(rest) = e.strip_prefix("http://") {
                 let (host, port) = match rest.rsplit_once(':') {
-                    Some((h, "*")) => (h.to_string(), None),
+                    Some((h, "*")) => (h.to_owned(), None),
                     Some((h, p)) => (
-                        h.to_string(),
+                        h.to_owned(),
                         Some(p.parse().map_err(|_| format!("bad port in {e}"))?),
                     ),
-                    None => (rest.to_string(), None),
+                    None => (rest.to_owned(), None),
                 };
                 if !is_loopback_host(&host) {
                     return Err(format!(
@@ -102,7 +102,7 @@ impl TenantHosts {
                 return Err(format!("{e}: not a host name pattern"));
             }
             out.push(Pattern::Https {
-                host: host.to_string(),
+                host: host.to_owned(),
                 subdomains,
             });
         }

@@ -158,7 +158,7 @@ impl Tenants {
         &self,
         client_key: &str,
     ) -> Result<(Option<Tenant>, bool), TenantStoreError> {
-        if let Some(t) = self.cache.get(&client_key.to_string()) {
+        if let Some(t) = self.cache.get(&client_key.to_owned()) {
             return Ok((Some(t), true));
         }
         Ok((self.fresh(client_key).await?, false))
@@ -171,7 +171,7 @@ impl Tenants {
         let t = self.store.tenant(client_key).await?;
         if let Some(t) = &t {
             self.cache
-                .insert_if_current(client_key.to_string(), t.clone(), seen);
+                .insert_if_current(client_key.to_owned(), t.clone(), seen);
         }
         Ok(t)
     }
@@ -191,11 +191,11 @@ impl Tenants {
         client_key: &str,
         state: TenantState,
     ) -> Result<bool, TenantStoreError> {
-        self.cache.invalidate(&client_key.to_string());
+        self.cache.invalidate(&client_key.to_owned());
         let done = self.store.set_tenant_state(client_key, state).await;
         // Again after the write: a verification that read the row meanwhile
         // must not keep the old state (its insert is refused by generation).
-        self.cache.invalidate(&client_key.to_string());
+        self.cache.invalidate(&client_key.to_owned());
         done
     }
 }

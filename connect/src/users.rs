@@ -39,13 +39,13 @@ impl Default for NameCache {
 impl NameCache {
     fn get(&self, tenant: &TenantKey, account: &str) -> Option<String> {
         self.0
-            .get(&(tenant.as_str().to_string(), account.to_string()))
+            .get(&(tenant.as_str().to_owned(), account.to_owned()))
     }
 
     fn put(&self, tenant: &TenantKey, account: &str, name: &str) {
         self.0.insert(
-            (tenant.as_str().to_string(), account.to_string()),
-            name.to_string(),
+            (tenant.as_str().to_owned(), account.to_owned()),
+            name.to_owned(),
         );
     }
 }
@@ -71,7 +71,7 @@ async fn lookup(client: &HostClient, account: &str) -> Option<String> {
         Ok(u) => u
             .display_name
             .or(u.public_name)
-            .map(|n| n.trim().to_string())
+            .map(|n| n.trim().to_owned())
             .filter(|n| !n.is_empty()),
         Err(e) => {
             tracing::warn!(error = %e, "Confluence did not give a user's name");
@@ -131,7 +131,7 @@ pub async fn display_name(
     tenant: &TenantKey,
     account: &str,
 ) -> Option<String> {
-    display_names(state, tenant, &[account.to_string()])
+    display_names(state, tenant, &[account.to_owned()])
         .await
         .remove(account)
 }

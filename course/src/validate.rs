@@ -306,7 +306,7 @@ impl<'a> Ids<'a> {
                 ),
             );
         } else {
-            self.seen.insert(id, path.to_string());
+            self.seen.insert(id, path.to_owned());
         }
     }
 }

@@ -61,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
         "sqlite" => None,
         "postgres" => Some(env_or(
             "BENCH_PG_URL",
-            "postgres://postgres@127.0.0.1:5432/test".to_string(),
+            "postgres://postgres@127.0.0.1:5432/test".to_owned(),
         )),
         other => anyhow::bail!("BENCH_DB must be sqlite or postgres, not {other}"),
     };

@@ -41,7 +41,7 @@ impl Manifest {
     pub fn site_assets(&self, ap_script_url: &str) -> SiteAssets {
         SiteAssets {
             stylesheet: self.stylesheet.clone(),
-            ap_script: ap_script_url.to_string(),
+            ap_script: ap_script_url.to_owned(),
         }
     }
 }

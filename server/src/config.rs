@@ -162,7 +162,7 @@ impl Config {
                 ap_script_url: self
                     .ap_script_url
                     .clone()
-                    .unwrap_or_else(|| ATLASSIAN_AP_SCRIPT_URL.to_string()),
+                    .unwrap_or_else(|| ATLASSIAN_AP_SCRIPT_URL.to_owned()),
                 extra_frame_ancestors: self.frame_ancestors.clone(),
                 retention_days: self.retention_days,
             },

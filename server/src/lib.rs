@@ -161,11 +161,8 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 
 async fn with_error_status(resp: Response) -> Response {
     let (mut parts, body) = resp.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_ERROR_BODY).await {
-        Ok(b) => b,
-        Err(_) => {
-            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response();
-        }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response();
     };
     let status = serde_json::from_slice::<AppError>(&bytes)
         .ok()
@@ -190,6 +187,7 @@ async fn health(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// A bound, ready-to-run server.
+#[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
     router: Router,

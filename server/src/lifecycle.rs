@@ -20,7 +20,8 @@ use connect::{
     TenantInstall, TenantState, TenantStoreError,
 };
 
-/// The lifecycle payload (the fields we keep; the rest is ignored).
+/// The lifecycle payload (the fields we keep; the rest is ignored). Not
+/// `Debug`-printable in full: it carries the shared secret.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LifecyclePayload {
@@ -37,6 +38,15 @@ pub struct LifecyclePayload {
     oauth_client_id: Option<String>,
     #[serde(default)]
     installation_id: Option<String>,
+}
+
+impl std::fmt::Debug for LifecyclePayload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LifecyclePayload")
+            .field("client_key", &self.client_key)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Errors of the lifecycle endpoints: short texts, details in the log.
@@ -64,7 +74,7 @@ impl IntoResponse for LifecycleError {
             }
         };
         let text = match &self {
-            LifecycleError::Internal(_) => "Internal error".to_string(),
+            LifecycleError::Internal(_) => "Internal error".to_owned(),
             other => other.to_string(),
         };
         (status, text).into_response()
@@ -131,7 +141,7 @@ fn checked_url(
                     UrlRule::HttpsOrTenantHost => format!("{field} must be an https URL"),
                 }));
             }
-            Ok(Some(v.trim_end_matches('/').to_string()))
+            Ok(Some(v.trim_end_matches('/').to_owned()))
         }
     }
 }

@@ -55,7 +55,7 @@ pub async fn require_page_jwt(
     let csp = format!(
         "frame-ancestors {}; object-src 'none'; base-uri 'none'",
         if ancestors.is_empty() {
-            "'none'".to_string()
+            "'none'".to_owned()
         } else {
             ancestors.join(" ")
         }

@@ -19,7 +19,7 @@ pub fn request_span<B>(req: &Request<B>) -> Span {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string())
+        .map(|m| m.as_str().to_owned())
         .unwrap_or_default();
     tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), route)
 }

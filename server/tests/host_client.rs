@@ -57,7 +57,7 @@ async fn spawn_fake() -> (FakeConfluence, String) {
         "/wiki/redirect-me",
         Stub::redirect("/wiki/somewhere-else"),
     );
-    let origin = fake.origin().to_string();
+    let origin = fake.origin().to_owned();
     (fake, origin)
 }
 

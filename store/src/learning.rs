@@ -380,8 +380,8 @@ impl Db {
         } else {
             write_answers(&mut tx, tenant, attempt_id, &plan.write, received_at_ms).await?;
             AnswerWrite::Stored(StoredAnswer {
-                question_id: answer.question_id.to_string(),
-                response_json: answer.response_json.to_string(),
+                question_id: answer.question_id.to_owned(),
+                response_json: answer.response_json.to_owned(),
                 answered_at_ms: answer.answered_at_ms,
                 received_at_ms,
             })
@@ -424,10 +424,10 @@ impl Db {
             .collect();
         for w in &plan.write {
             by_question.insert(
-                w.question_id.to_string(),
+                w.question_id.to_owned(),
                 StoredAnswer {
-                    question_id: w.question_id.to_string(),
-                    response_json: w.response_json.to_string(),
+                    question_id: w.question_id.to_owned(),
+                    response_json: w.response_json.to_owned(),
                     answered_at_ms: w.answered_at_ms,
                     received_at_ms: now_ms,
                 },

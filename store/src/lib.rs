@@ -74,7 +74,7 @@ impl Db {
         };
         let url = match backend {
             Backend::Sqlite => sqlite_url_with_create(url)?,
-            Backend::Postgres => url.to_string(),
+            Backend::Postgres => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = match backend {
@@ -174,9 +174,9 @@ fn sqlite_url_with_create(url: &str) -> StoreResult<String> {
         }
     }
     let query = if query.contains("mode=") {
-        query.to_string()
+        query.to_owned()
     } else if query.is_empty() {
-        "mode=rwc".to_string()
+        "mode=rwc".to_owned()
     } else {
         format!("{query}&mode=rwc")
     };

@@ -127,7 +127,7 @@ impl Stub {
     pub fn redirect(location: &str) -> Self {
         Self {
             status: StatusCode::FOUND,
-            headers: vec![(header::LOCATION, location.to_string())],
+            headers: vec![(header::LOCATION, location.to_owned())],
             body: Value::Null,
         }
     }
@@ -208,8 +208,8 @@ impl FakeConfluence {
     pub fn at(origin: &str, app_key: &str) -> Self {
         Self {
             inner: Arc::new(Inner {
-                origin: origin.trim_end_matches('/').to_string(),
-                app_key: app_key.to_string(),
+                origin: origin.trim_end_matches('/').to_owned(),
+                app_key: app_key.to_owned(),
                 table: Mutex::new(Table::default()),
             }),
         }
@@ -479,7 +479,7 @@ impl FakeConfluence {
         if let Some(value) = headers.get(header::AUTHORIZATION) {
             let value = value
                 .to_str()
-                .map_err(|_| "unreadable Authorization".to_string())?;
+                .map_err(|_| "unreadable Authorization".to_owned())?;
             if let Some(token) = value.strip_prefix("JWT ") {
                 return self.verify_app_jwt(token.trim(), method, path, query);
             }
@@ -499,7 +499,7 @@ impl FakeConfluence {
             if let Some(account) = headers.get("x-sim-user").and_then(|v| v.to_str().ok()) {
                 if t.users.contains_key(account) {
                     return Ok(Caller::User {
-                        account_id: account.to_string(),
+                        account_id: account.to_owned(),
                     });
                 }
             }
@@ -527,7 +527,7 @@ impl FakeConfluence {
         let unverified: Value =
             jsonwebtoken::dangerous::insecure_decode_claims(token).map_err(|e| e.to_string())?;
         let client_key = match &unverified["aud"] {
-            Value::Array(a) => a.first().and_then(Value::as_str).map(str::to_string),
+            Value::Array(a) => a.first().and_then(Value::as_str).map(str::to_owned),
             Value::String(s) => Some(s.clone()),
             _ => None,
         }
@@ -653,7 +653,7 @@ impl FakeConfluence {
             .sub
             .strip_prefix(ASSERTION_SUB_PREFIX)
             .ok_or("assertion: sub is not a user account URN")?;
-        Ok(account.to_string())
+        Ok(account.to_owned())
     }
 
     // ---- the product API -----------------------------------------------------
@@ -737,7 +737,7 @@ impl FakeConfluence {
     /// The table's answer for (account, page, operation): the user's own
     /// entry, else everyone's, else no.
     fn granted(t: &Table, account: &str, content_id: &str, operation: &str) -> bool {
-        let key = |a: &str| (a.to_string(), content_id.to_string(), operation.to_string());
+        let key = |a: &str| (a.to_owned(), content_id.to_owned(), operation.to_owned());
         t.grants
             .get(&key(account))
             .or_else(|| t.grants.get(&key(EVERYONE)))
@@ -772,7 +772,7 @@ impl FakeConfluence {
     fn spaces(&self, query: Option<&str>) -> Response {
         let keys: Vec<String> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
             .filter(|(k, _)| k == "keys")
-            .flat_map(|(_, v)| v.split(',').map(str::to_string).collect::<Vec<_>>())
+            .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
             .collect();
         let t = self.table();
         let results: Vec<Value> = t
@@ -912,10 +912,10 @@ async fn handle(State(fake): State<FakeConfluence>, req: Request<Body>) -> Respo
             .headers
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
+            .map(str::to_owned)
     };
-    let path = parts.uri.path().to_string();
-    let query = parts.uri.query().map(str::to_string);
+    let path = parts.uri.path().to_owned();
+    let query = parts.uri.query().map(str::to_owned);
     let stub = {
         let mut t = fake.table();
         t.log.push(SeenRequest {
@@ -1074,7 +1074,7 @@ mod tests {
             .json()
             .await
             .unwrap();
-        let token = resp["access_token"].as_str().unwrap().to_string();
+        let token = resp["access_token"].as_str().unwrap().to_owned();
         assert_eq!(fake.issued_tokens(), vec![token.clone()]);
         let forged = grant(assertion(&fake, "u1").replace('.', ".x"))
             .await

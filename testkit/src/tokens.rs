@@ -38,7 +38,7 @@ impl InstallClaims {
                 "exp": now() + 180,
                 "qsh": qsh::qsh("POST", path, None, ""),
             }),
-            kid: Some(key.kid.to_string()),
+            kid: Some(key.kid.to_owned()),
             key: key.private_pem,
         }
     }
@@ -89,7 +89,7 @@ pub fn unsigned_token(claims: &Value) -> String {
 /// Replaces the payload of a signed token, keeping its signature.
 pub fn tampered(token: &str, claims: &Value) -> String {
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
     parts[1] = b64.encode(claims.to_string());
     parts.join(".")
 }

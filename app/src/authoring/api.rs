@@ -270,7 +270,7 @@ mod ssr {
         CourseId::parse(uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid course id")
     }
 
-    pub async fn open(course_id: Option<CourseId>) -> Result<EditorState, AppError> {
+    pub(super) async fn open(course_id: Option<CourseId>) -> Result<EditorState, AppError> {
         let caller = Caller::verify().await?;
         let (page, _space) = page_and_space(&caller)?;
         let can_edit = caller.can_edit(&page).await?;
@@ -313,7 +313,7 @@ mod ssr {
         })
     }
 
-    pub async fn save_draft(
+    pub(super) async fn save_draft(
         course_id: Option<CourseId>,
         revision: i64,
         content: CourseContent,
@@ -365,7 +365,7 @@ mod ssr {
         }
     }
 
-    pub async fn publish(
+    pub(super) async fn publish(
         course_id: CourseId,
         revision: i64,
         material: bool,
@@ -421,7 +421,7 @@ mod ssr {
         Ok(info(meta))
     }
 
-    pub async fn version_content(
+    pub(super) async fn version_content(
         course_id: CourseId,
         version: i64,
     ) -> Result<CourseContent, AppError> {
@@ -437,7 +437,7 @@ mod ssr {
         serde_json::from_str(&v.content_json).map_err(|_| AppError::Internal)
     }
 
-    pub async fn restore(
+    pub(super) async fn restore(
         course_id: CourseId,
         version: i64,
         revision: i64,
@@ -468,7 +468,7 @@ mod ssr {
         }
     }
 
-    pub async fn copy(course_id: CourseId) -> Result<EditorState, AppError> {
+    pub(super) async fn copy(course_id: CourseId) -> Result<EditorState, AppError> {
         let e = Editor::verify().await?;
         let row = load(&e.caller, &course_id).await?;
         // Copying reveals the answers: only for people who may edit the
@@ -496,7 +496,7 @@ mod ssr {
     /// Largest Markdown text previewed at once.
     const MAX_PREVIEW_BYTES: usize = 200 * 1024;
 
-    pub async fn preview(markdown: String) -> Result<String, AppError> {
+    pub(super) async fn preview(markdown: String) -> Result<String, AppError> {
         Editor::verify().await?;
         if markdown.len() > MAX_PREVIEW_BYTES {
             return Err(AppError::invalid("This text is too long to preview."));
@@ -507,7 +507,7 @@ mod ssr {
     /// Largest import text.
     const MAX_IMPORT_BYTES: usize = 512 * 1024;
 
-    pub async fn import_questions(
+    pub(super) async fn import_questions(
         format: ImportFormat,
         text: String,
     ) -> Result<ImportReport, AppError> {
@@ -523,7 +523,7 @@ mod ssr {
         })
     }
 
-    pub async fn export(course_id: CourseId) -> Result<String, AppError> {
+    pub(super) async fn export(course_id: CourseId) -> Result<String, AppError> {
         let e = Editor::verify().await?;
         let row = load(&e.caller, &course_id).await?;
         require_course_page_edit(&e, &row).await?;
@@ -531,7 +531,7 @@ mod ssr {
         Ok(course::export::to_export_json(&content))
     }
 
-    pub async fn import_course(json: String) -> Result<CourseContent, AppError> {
+    pub(super) async fn import_course(json: String) -> Result<CourseContent, AppError> {
         Editor::verify().await?;
         if json.len() > MAX_DRAFT_BYTES {
             return Err(AppError::invalid("This file is too large to import."));

@@ -150,6 +150,7 @@ impl Weigh for Rendered {
 }
 
 /// The latest published version and the current re-certification cycle.
+#[derive(Debug)]
 pub struct Published {
     pub version: i64,
     pub rendered: Arc<Rendered>,
@@ -158,6 +159,7 @@ pub struct Published {
 }
 
 /// One learner's standing on a course, for the space admin's report.
+#[derive(Debug)]
 pub struct LearnerStatus {
     pub account_id: String,
     pub progress: ProgressDto,
@@ -173,6 +175,7 @@ pub struct LearnerStatus {
 }
 
 /// A published course and every learner's standing on it.
+#[derive(Debug)]
 pub struct CourseStatuses {
     pub version: i64,
     pub cycle_start: i64,
@@ -662,7 +665,7 @@ impl LearningService {
                         .ok_or_else(|| AppError::inconsistent("attempt just created"))?;
                     return self.view_of(tenant, &a).await;
                 }
-                Err(store::StoreError::Conflict) => continue,
+                Err(store::StoreError::Conflict) => {}
                 Err(e) => return Err(e.into()),
             }
         }
@@ -671,7 +674,7 @@ impl LearningService {
         ))
     }
 
-    fn question_grade(&self, r: &Rendered, q: &Question, resp: &Response) -> QuestionGrade {
+    fn question_grade(r: &Rendered, q: &Question, resp: &Response) -> QuestionGrade {
         let g = grading::grade(q, resp);
         QuestionGrade {
             score: g.score,
@@ -695,7 +698,7 @@ impl LearningService {
                 .filter_map(|q| {
                     answers
                         .get(&q.id)
-                        .map(|resp| (q.id.clone(), self.question_grade(&r, q, resp)))
+                        .map(|resp| (q.id.clone(), Self::question_grade(&r, q, resp)))
                 })
                 .collect()
         } else {
@@ -804,7 +807,7 @@ impl LearningService {
         let grade = if r.content.settings.feedback_mode == FeedbackMode::Immediate {
             serde_json::from_str::<Response>(&stored.response_json)
                 .ok()
-                .map(|resp| self.question_grade(&r, question, &resp))
+                .map(|resp| Self::question_grade(&r, question, &resp))
         } else {
             None
         };
@@ -848,7 +851,6 @@ impl LearningService {
     }
 
     fn result_of(
-        &self,
         a: &Attempt,
         r: &Rendered,
         rows: &[StoredAnswer],
@@ -943,7 +945,7 @@ impl LearningService {
         if a.submitted_at_ms.is_some() {
             let rows = self.db.answers(tenant, &a.id).await?;
             let complete = self.complete_after_pass(l, &row, &a).await?;
-            return self.result_of(&a, &r, &rows, Vec::new(), complete);
+            return Self::result_of(&a, &r, &rows, Vec::new(), complete);
         }
         let now = self.now_ms();
         let merge = Merge::for_feedback(r.content.settings.feedback_mode);
@@ -986,7 +988,7 @@ impl LearningService {
                 // A concurrent submit won; answer with its stored result.
                 let rows = self.db.answers(tenant, &done.id).await?;
                 let complete = self.complete_after_pass(l, &row, &done).await?;
-                self.result_of(&done, &r, &rows, Vec::new(), complete)
+                Self::result_of(&done, &r, &rows, Vec::new(), complete)
             }
             SubmitOutcome::Submitted {
                 attempt,
@@ -1000,7 +1002,7 @@ impl LearningService {
                     }));
                 }
                 let complete = self.complete_after_pass(l, &row, &attempt).await?;
-                self.result_of(&attempt, &r, &answers, rejected, complete)
+                Self::result_of(&attempt, &r, &answers, rejected, complete)
             }
         }
     }

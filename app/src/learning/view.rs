@@ -72,7 +72,7 @@ fn random_token() -> String {
 mod journal {
     use super::*;
 
-    pub type Entries = BTreeMap<String, (Response, i64)>;
+    pub(super) type Entries = BTreeMap<String, (Response, i64)>;
 
     fn key(attempt: &str) -> String {
         format!("smart-courses:journal:{attempt}")
@@ -83,7 +83,7 @@ mod journal {
         web_sys::window()?.local_storage().ok()?
     }
 
-    pub fn load(attempt: &str) -> Entries {
+    pub(super) fn load(attempt: &str) -> Entries {
         #[cfg(feature = "hydrate")]
         {
             storage()
@@ -98,7 +98,7 @@ mod journal {
         }
     }
 
-    pub fn store(attempt: &str, entries: &Entries) {
+    pub(super) fn store(attempt: &str, entries: &Entries) {
         #[cfg(feature = "hydrate")]
         if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(entries)) {
             let _ = s.set_item(&key(attempt), &text);
@@ -107,7 +107,7 @@ mod journal {
         let _ = (attempt, entries);
     }
 
-    pub fn clear(attempt: &str) {
+    pub(super) fn clear(attempt: &str) {
         #[cfg(feature = "hydrate")]
         if let Some(s) = storage() {
             let _ = s.remove_item(&key(attempt));
@@ -160,8 +160,7 @@ fn CourseBody(
     let complete = c.with_value(|c| c.completed_at_ms.is_some());
     let resume = move |_| {
         let target = c.with_value(|c| match &c.resume {
-            Some(ResumePoint::Attempt { module_id, .. })
-            | Some(ResumePoint::Quiz { module_id }) => c
+            Some(ResumePoint::Attempt { module_id, .. } | ResumePoint::Quiz { module_id }) => c
                 .modules
                 .iter()
                 .position(|m| &m.id == module_id)

@@ -138,7 +138,7 @@ mod ssr {
     use super::*;
     use crate::api::guards::SpaceAdmin;
 
-    pub async fn overview() -> Result<SpaceOverview, AppError> {
+    pub(super) async fn overview() -> Result<SpaceOverview, AppError> {
         let admin = SpaceAdmin::verify().await?;
         let rows = admin
             .state()
@@ -160,7 +160,7 @@ mod ssr {
         })
     }
 
-    pub async fn report(course_id: CourseId) -> Result<CourseReport, AppError> {
+    pub(super) async fn report(course_id: CourseId) -> Result<CourseReport, AppError> {
         let admin = SpaceAdmin::verify().await?;
         let state = admin.state();
         let tenant = &admin.who().tenant;
@@ -268,7 +268,7 @@ mod ssr {
             .unwrap_or_default()
     }
 
-    pub fn to_csv(r: &CourseReport) -> Result<String, AppError> {
+    pub(super) fn to_csv(r: &CourseReport) -> Result<String, AppError> {
         let mut w = csv::Writer::from_writer(Vec::new());
         let header = [
             "Learner",

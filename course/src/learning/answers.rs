@@ -108,7 +108,7 @@ pub fn plan<'a>(
         match stored_by_q.get(w.question_id) {
             Some(s) if !merge.replaces(w.answered_at_ms, s.answered_at_ms) => {
                 if !same_json(&s.response_json, w.response_json) {
-                    kept.push(w.question_id.to_string());
+                    kept.push(w.question_id.to_owned());
                 }
             }
             _ => write.push(w.clone()),
@@ -147,7 +147,7 @@ mod tests {
         assert!(p.kept.is_empty());
         let p = plan(Merge::LatestWins, &s, &[new("q1", "\"stale\"", 99)]);
         assert!(p.write.is_empty());
-        assert_eq!(p.kept, vec!["q1".to_string()]);
+        assert_eq!(p.kept, vec!["q1".to_owned()]);
     }
 
     #[test]
@@ -155,7 +155,7 @@ mod tests {
         let s = [stored("q1", "{\"a\":1}", 100)];
         let p = plan(Merge::FirstWins, &s, &[new("q1", "{\"b\":2}", 500)]);
         assert!(p.write.is_empty());
-        assert_eq!(p.kept, vec!["q1".to_string()]);
+        assert_eq!(p.kept, vec!["q1".to_owned()]);
         let p = plan(Merge::FirstWins, &s, &[new("q1", "{ \"a\": 1 }", 500)]);
         assert!(p.write.is_empty());
         assert!(p.kept.is_empty(), "the same answer again is a retry");
@@ -207,7 +207,7 @@ mod tests {
                     })
                     .collect();
                 for a in &incoming {
-                    let e = latest.entry(a.question_id.to_string()).or_insert(a.answered_at_ms);
+                    let e = latest.entry(a.question_id.to_owned()).or_insert(a.answered_at_ms);
                     *e = (*e).max(a.answered_at_ms);
                 }
                 let p = plan(Merge::LatestWins, &store, &incoming);

@@ -103,7 +103,7 @@ mod tests {
     #[test]
     fn complete_learners_are_due_a_completion_once() {
         let mut s = Standing {
-            opened: ["l1".to_string()].into(),
+            opened: ["l1".to_owned()].into(),
             attempts: vec![pass(1, 1)],
             completions: vec![],
         };
@@ -129,7 +129,7 @@ mod tests {
     #[test]
     fn a_material_change_makes_an_old_completion_due_again() {
         let s = Standing {
-            opened: ["l1".to_string()].into(),
+            opened: ["l1".to_owned()].into(),
             attempts: vec![pass(1, 1)],
             completions: vec![Completion {
                 version: 1,

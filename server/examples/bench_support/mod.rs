@@ -26,16 +26,16 @@ const PAGE: &str = "98305";
 static CONFLUENCE: OnceLock<FakeConfluence> = OnceLock::new();
 
 /// Permission checks the fake Confluence has answered.
-pub fn permission_checks() -> usize {
+pub(crate) fn permission_checks() -> usize {
     CONFLUENCE.get().map_or(0, |f| f.checks().len())
 }
 
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
 }
 
 /// Resident set size of this process (server and load generator), KiB.
-pub fn rss_kib() -> u64 {
+pub(crate) fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -46,7 +46,7 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+pub(crate) fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -54,7 +54,7 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// A running server with one installed tenant.
-pub struct Bench {
+pub(crate) struct Bench {
     pub base: String,
     pub http: reqwest::Client,
     pub dir: PathBuf,
@@ -65,7 +65,7 @@ impl Bench {
     /// Starts the server on `database_url` (`None`: a fresh SQLite file in a
     /// temporary folder) and installs a tenant with a fresh client key (so
     /// runs against a shared PostgreSQL database never collide).
-    pub async fn start(database_url: Option<String>) -> anyhow::Result<Self> {
+    pub(crate) async fn start(database_url: Option<String>) -> anyhow::Result<Self> {
         let keys_url = KeyServer::new(&[keys::FIXTURE_A]).start().await;
         let confluence = FakeConfluence::start().await;
         confluence.grant_everyone(PAGE, "read", true);
@@ -121,7 +121,7 @@ impl Bench {
 
     /// `Authorization` header value: a context JWT for `account_id` on the
     /// bench page (98305, space DEV), valid for an hour.
-    pub fn auth(&self, account_id: &str) -> anyhow::Result<String> {
+    pub(crate) fn auth(&self, account_id: &str) -> anyhow::Result<String> {
         let token = tokens::hs_token(
             Algorithm::HS256,
             SECRET,
@@ -134,7 +134,11 @@ impl Bench {
     }
 
     /// Saves and publishes `content` as `author`; the course id.
-    pub async fn publish_course(&self, author: &str, content: Value) -> anyhow::Result<String> {
+    pub(crate) async fn publish_course(
+        &self,
+        author: &str,
+        content: Value,
+    ) -> anyhow::Result<String> {
         let auth = self.auth(author)?;
         let saved: Value = self
             .http
@@ -146,7 +150,7 @@ impl Bench {
             .error_for_status()?
             .json()
             .await?;
-        let course_id = saved["course_id"].as_str().unwrap_or_default().to_string();
+        let course_id = saved["course_id"].as_str().unwrap_or_default().to_owned();
         anyhow::ensure!(!course_id.is_empty(), "save-draft returned no course id");
         self.http
             .post(format!("{}/api/authoring/publish", self.base))
@@ -171,7 +175,7 @@ impl Drop for Bench {
 
 /// A course of `modules` modules, each with three lessons and a quiz of
 /// `questions` single-choice questions.
-pub fn course_content(modules: usize, questions: usize, settings: Value) -> Value {
+pub(crate) fn course_content(modules: usize, questions: usize, settings: Value) -> Value {
     let lesson = |i: usize| {
         json!({"id": format!("l{i}"), "title": format!("Lesson {i}"),
                "body_md": "Some **text** with a [link](https://example.com).\n\n".repeat(20)})
@@ -195,7 +199,7 @@ pub fn course_content(modules: usize, questions: usize, settings: Value) -> Valu
 }
 
 /// `(p50, p99)` in ms of `samples` (µs), sorted in place.
-pub fn percentiles_ms(samples: &mut [u64]) -> (f64, f64) {
+pub(crate) fn percentiles_ms(samples: &mut [u64]) -> (f64, f64) {
     if samples.is_empty() {
         return (f64::NAN, f64::NAN);
     }

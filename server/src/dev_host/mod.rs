@@ -59,7 +59,7 @@ pub fn prepare(config: &mut Config) -> anyhow::Result<()> {
     );
     let sim = origin(config.dev_host_addr);
     if config.ap_script_url.is_none() {
-        config.ap_script_url = Some("/atlassian-connect/all.js".to_string());
+        config.ap_script_url = Some("/atlassian-connect/all.js".to_owned());
     }
     if config.keys_cdn_url.is_none() {
         config.keys_cdn_url = Some(format!("{sim}/keys").parse()?);

@@ -42,7 +42,7 @@ pub fn origin(addr: SocketAddr) -> String {
 /// A simulated Confluence user.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SimUser {
+pub(super) struct SimUser {
     pub account_id: &'static str,
     pub display_name: &'static str,
     pub role: &'static str,
@@ -51,7 +51,7 @@ pub struct SimUser {
 
 /// The dev users: author, learner, space admin, and a reader who may view
 /// the page but not edit it (see `confluence.rs` for the permission model).
-pub const USERS: [SimUser; 4] = [
+pub(super) const USERS: [SimUser; 4] = [
     SimUser {
         account_id: "557058:ada-author-0001",
         display_name: "Ada Author",
@@ -105,30 +105,24 @@ impl Sim {
         match module {
             "macro" => {
                 let m = &modules["dynamicContentMacros"][0];
-                Some((
-                    m["key"].as_str()?.to_string(),
-                    m["url"].as_str()?.to_string(),
-                ))
+                Some((m["key"].as_str()?.to_owned(), m["url"].as_str()?.to_owned()))
             }
             "editor" => {
                 let m = &modules["dynamicContentMacros"][0];
                 Some((
                     format!("{}-editor", m["key"].as_str()?),
-                    m["editor"]["url"].as_str()?.to_string(),
+                    m["editor"]["url"].as_str()?.to_owned(),
                 ))
             }
             "spaceTools" => {
                 let m = &modules["spaceToolsTabs"][0];
-                Some((
-                    m["key"].as_str()?.to_string(),
-                    m["url"].as_str()?.to_string(),
-                ))
+                Some((m["key"].as_str()?.to_owned(), m["url"].as_str()?.to_owned()))
             }
             _ => None,
         }
     }
 
-    fn confluence_context(&self) -> Value {
+    fn confluence_context() -> Value {
         json!({
             "confluence": {
                 "content": {"id": PAGE_ID, "version": PAGE_VERSION.to_string(), "type": "page"},
@@ -200,7 +194,7 @@ pub async fn start(
     let sim = Arc::new(Sim {
         origin: origin(addr),
         app_base: settings.base_url_str(),
-        app_base_path: settings.base_path().to_string(),
+        app_base_path: settings.base_path().to_owned(),
         app_key: settings.app_key.clone(),
         // A fresh secret per start, as Confluence gives on every (re)install.
         shared_secret: secret.iter().map(|b| format!("{b:02x}")).collect(),
@@ -286,7 +280,7 @@ async fn install_once(sim: &Sim, http: &reqwest::Client) -> anyhow::Result<()> {
         "qsh": qsh::qsh("POST", &path, None, &sim.app_base_path),
     });
     let mut header = Header::new(jsonwebtoken::Algorithm::RS256);
-    header.kid = Some(DEV_KEY.kid.to_string());
+    header.kid = Some(DEV_KEY.kid.to_owned());
     let token = encode(&header, &claims, &sim.install_key)?;
     let body = json!({
         "key": sim.app_key,
@@ -335,7 +329,7 @@ struct IframeReq {
 }
 
 fn bad(msg: &str) -> Response {
-    (StatusCode::BAD_REQUEST, msg.to_string()).into_response()
+    (StatusCode::BAD_REQUEST, msg.to_owned()).into_response()
 }
 
 /// Builds the iframe URL Confluence would: the module's URL template from the
@@ -357,14 +351,14 @@ async fn iframe_url(State(sim): State<Arc<Sim>>, Json(req): Json<IframeReq>) -> 
     let expanded = expand(&template, &vars);
     let (path, query) = expanded.split_once('?').unwrap_or((&expanded, ""));
     let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
-    let mut query = query.to_string();
+    let mut query = query.to_owned();
     for (k, v) in [
         ("xdm_e", sim.origin.clone()),
         ("xdm_c", format!("channel-{}__{}", sim.app_key, module_key)),
-        ("cp", "/wiki".to_string()),
+        ("cp", "/wiki".to_owned()),
         ("xdm_deprecated_addon_key_do_not_use", sim.app_key.clone()),
-        ("lic", "none".to_string()),
-        ("cv", "1.0.0".to_string()),
+        ("lic", "none".to_owned()),
+        ("cv", "1.0.0".to_owned()),
     ] {
         if !query.is_empty() {
             query.push('&');
@@ -379,7 +373,7 @@ async fn iframe_url(State(sim): State<Arc<Sim>>, Json(req): Json<IframeReq>) -> 
         // > 60 s, or connect-host refuses to create the iframe.
         "exp": now() + 180,
         "qsh": qsh::qsh("GET", &full_path, Some(&query), &sim.app_base_path),
-        "context": sim.confluence_context(),
+        "context": Sim::confluence_context(),
     });
     match sim.sign_hs256(&claims) {
         Ok(token) => Json(json!({
@@ -412,7 +406,7 @@ async fn context_token(State(sim): State<Arc<Sim>>, Json(req): Json<TokenReq>) -
         // Confluence's context tokens live 15 minutes.
         "exp": now() + 900,
         "qsh": qsh::CONTEXT_QSH,
-        "context": sim.confluence_context(),
+        "context": Sim::confluence_context(),
     });
     match sim.sign_hs256(&claims) {
         Ok(token) => Json(json!({"token": token})).into_response(),

@@ -80,7 +80,7 @@ struct ServerFn {
     /// The registered path, `/api/...`.
     path: &'static str,
     /// Valid arguments naming the given ids (revision 1, version 1 where asked).
-    args: fn(&Ids) -> Args,
+    args: fn(&Ids<'_>) -> Args,
     isolation: Isolation,
     /// What the caller must have done first for the call to succeed.
     progress: Progress,
@@ -302,7 +302,7 @@ fn registered_paths() -> BTreeSet<String> {
     leptos::server_fn::axum::server_fn_paths()
         .map(|(path, method)| {
             assert_eq!(method, http::Method::POST, "{path} is not a POST function");
-            path.to_string()
+            path.to_owned()
         })
         .collect()
 }
@@ -310,7 +310,7 @@ fn registered_paths() -> BTreeSet<String> {
 #[test]
 fn the_table_covers_every_registered_server_function() {
     // Arrange
-    let known: BTreeSet<String> = TABLE.iter().map(|f| f.path.to_string()).collect();
+    let known: BTreeSet<String> = TABLE.iter().map(|f| f.path.to_owned()).collect();
 
     // Act
     let registered = registered_paths();
@@ -581,7 +581,7 @@ async fn create_and_publish(app: &TestApp, token: &str, content: &Value) -> Stri
     )
     .await;
     assert_eq!(status, 200, "{saved}");
-    let id = saved["course_id"].as_str().unwrap().to_string();
+    let id = saved["course_id"].as_str().unwrap().to_owned();
     let (status, published) = fn_reply(
         app.call_fn(
             "authoring/publish",
@@ -614,7 +614,7 @@ async fn start_attempt(app: &TestApp, token: &str, course: &str) -> String {
     .await;
     assert_eq!(status, 200, "{view}");
     assert_eq!(view["state"], "InProgress", "{view}");
-    view["attempt_id"].as_str().unwrap().to_string()
+    view["attempt_id"].as_str().unwrap().to_owned()
 }
 
 /// The right answer to every question of [`valid_course`], as

@@ -115,7 +115,7 @@ impl Site {
         let (status, saved) = self.save(&self.token(ADA, page), None, 0, content).await;
         assert_eq!(status, 200, "first save failed: {saved}");
         assert_eq!(saved["revision"], 1);
-        saved["course_id"].as_str().unwrap().to_string()
+        saved["course_id"].as_str().unwrap().to_owned()
     }
 
     async fn stored(&self, id: &str) -> StoredCourse {
@@ -150,7 +150,7 @@ async fn a_new_macro_opens_editable_and_saves_create_then_update_the_course_refu
     // Act
     let (open_status, opened) = site.open(&ada, None).await;
     let (s1, saved1) = site.save(&ada, None, 0, &first).await;
-    let id = saved1["course_id"].as_str().unwrap_or_default().to_string();
+    let id = saved1["course_id"].as_str().unwrap_or_default().to_owned();
     let (s2, saved2) = site.save(&ada, Some(&id), 1, &second).await;
     let (s3, conflict) = site.save(&ada, Some(&id), 1, &stale).await;
 
@@ -349,7 +349,7 @@ async fn a_viewer_without_edit_permission_sees_the_outline_without_answers_and_c
         .call(&ada, "authoring/export", &[("course_id", &id)])
         .await;
     assert_eq!(export_status, 200);
-    let export = export.as_str().unwrap().to_string();
+    let export = export.as_str().unwrap().to_owned();
     let gift = "::Q1:: 2+2? {=4 ~5}";
 
     // Act
@@ -591,7 +591,7 @@ async fn an_exported_course_imports_unchanged_into_another_sites_page() {
     let (export_status, export) = site
         .call(&ada, "authoring/export", &[("course_id", &id)])
         .await;
-    let export = export.as_str().unwrap_or_default().to_string();
+    let export = export.as_str().unwrap_or_default().to_owned();
     let (import_status, imported) = site
         .call(&bea, "authoring/import-course", &[("json", &export)])
         .await;

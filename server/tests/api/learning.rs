@@ -97,7 +97,7 @@ impl Site {
             )
             .await;
         assert_eq!(status, 200, "{saved}");
-        let id = saved["course_id"].as_str().unwrap().to_string();
+        let id = saved["course_id"].as_str().unwrap().to_owned();
         let (status, v) = self
             .form(
                 &author,
@@ -427,7 +427,7 @@ fn pick(view: &Value, qid: &str, list: &str, text: &str) -> String {
         .unwrap_or_else(|| panic!("no {text} in {list} of {qid}"))["id"]
         .as_str()
         .unwrap()
-        .to_string()
+        .to_owned()
 }
 
 /// Question ids in the order shown, with each question's choice order.
@@ -442,15 +442,15 @@ fn presentation(view: &Value) -> Vec<(String, Vec<String>)> {
                 .iter()
                 .filter_map(|k| q["kind"][*k].as_array())
                 .flatten()
-                .map(|c| c["text"].as_str().unwrap().to_string())
+                .map(|c| c["text"].as_str().unwrap().to_owned())
                 .collect();
-            (q["id"].as_str().unwrap().to_string(), choices)
+            (q["id"].as_str().unwrap().to_owned(), choices)
         })
         .collect()
 }
 
 fn str_of(v: &Value) -> String {
-    v.as_str().unwrap().to_string()
+    v.as_str().unwrap().to_owned()
 }
 
 // ---- tests --------------------------------------------------------------------

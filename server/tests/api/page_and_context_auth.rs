@@ -82,10 +82,7 @@ fn bad_tokens(valid: &Value, kind: &str) -> Vec<(String, String)> {
         c
     };
     let mut cases = vec![
-        (
-            "expired".to_string(),
-            sign(&with("exp", json!(now() - 120))),
-        ),
+        ("expired".to_owned(), sign(&with("exp", json!(now() - 120)))),
         (
             "nbf in the future beyond leeway".into(),
             sign(&with("nbf", json!(now() + 600))),

@@ -14,7 +14,7 @@ async fn db() -> Db {
 fn install(key: &str, secret: &str) -> TenantInstall {
     TenantInstall {
         client_key: key.into(),
-        shared_secret: secret.to_string().into(),
+        shared_secret: secret.to_owned().into(),
         base_url: format!("https://{key}.atlassian.net/wiki"),
         display_url: None,
         product_type: Some("confluence".into()),

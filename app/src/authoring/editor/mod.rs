@@ -27,14 +27,24 @@
 //! - `widgets.rs`: pieces shared by the above (save badge, problem list,
 //!   move buttons, Markdown field with preview).
 
+// Leptos's `#[component]` expands a `pub(super)` component into items the
+// `unreachable_pub` lint reads as `pub`; the panels are private to the editor.
+#[allow(unreachable_pub)]
 mod course_panel;
+#[allow(unreachable_pub)]
 mod import_panel;
+#[allow(unreachable_pub)]
 mod module_panel;
+#[allow(unreachable_pub)]
 mod outline;
+#[allow(unreachable_pub)]
 mod question_kinds;
+#[allow(unreachable_pub)]
 mod quiz_panel;
 mod state;
+#[allow(unreachable_pub)]
 mod versions_panel;
+#[allow(unreachable_pub)]
 mod widgets;
 
 use leptos::{prelude::*, task::spawn_local};

@@ -35,10 +35,10 @@ pub(super) fn ChoiceEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
         move || {
             ctx.draft
                 .with(|c| match question(c, m, q).map(|x| &x.kind) {
-                    Some(QuestionKind::SingleChoice { options })
-                    | Some(QuestionKind::MultipleChoice { options, .. }) => {
-                        options.get(i).map(|o| (o.text.clone(), o.correct))
-                    }
+                    Some(
+                        QuestionKind::SingleChoice { options }
+                        | QuestionKind::MultipleChoice { options, .. },
+                    ) => options.get(i).map(|o| (o.text.clone(), o.correct)),
                     _ => None,
                 })
         }

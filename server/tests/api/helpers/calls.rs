@@ -21,17 +21,17 @@ use super::test_app::TestApp;
 
 /// A server function refused: the HTTP status and the app's error.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Refused {
+pub(crate) struct Refused {
     pub status: u16,
     pub error: AppError,
 }
 
 /// What a typed call returns.
-pub type Reply<T> = Result<T, Refused>;
+pub(crate) type Reply<T> = Result<T, Refused>;
 
 /// The DTO of a 200, or the status and error of a refusal. Panics (with the
 /// body) when the answer is neither — the app broke its own contract.
-pub async fn typed<T: DeserializeOwned>(resp: reqwest::Response) -> Reply<T> {
+pub(crate) async fn typed<T: DeserializeOwned>(resp: reqwest::Response) -> Reply<T> {
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
     if status == 200 {
@@ -61,13 +61,17 @@ impl TestApp {
     // ---- learning ------------------------------------------------------------
 
     /// `learning/course`.
-    pub async fn learner_course(&self, token: &str, course_id: &str) -> Reply<LearnerCourse> {
+    pub(crate) async fn learner_course(
+        &self,
+        token: &str,
+        course_id: &str,
+    ) -> Reply<LearnerCourse> {
         self.form(token, "learning/course", &[("course_id", course_id)])
             .await
     }
 
     /// `learning/open-lesson`.
-    pub async fn open_lesson(
+    pub(crate) async fn open_lesson(
         &self,
         token: &str,
         course_id: &str,
@@ -88,7 +92,7 @@ impl TestApp {
     }
 
     /// `learning/start-attempt`.
-    pub async fn start_attempt(
+    pub(crate) async fn start_attempt(
         &self,
         token: &str,
         course_id: &str,
@@ -108,7 +112,7 @@ impl TestApp {
     }
 
     /// `learning/save-answer`.
-    pub async fn save_answer(
+    pub(crate) async fn save_answer(
         &self,
         token: &str,
         attempt_id: &str,
@@ -126,7 +130,7 @@ impl TestApp {
     }
 
     /// `learning/submit` with a journal of `(question id, response, answered at)`.
-    pub async fn submit_attempt(
+    pub(crate) async fn submit_attempt(
         &self,
         token: &str,
         attempt_id: &str,
@@ -141,7 +145,7 @@ impl TestApp {
     }
 
     /// `learning/history`.
-    pub async fn attempt_history(
+    pub(crate) async fn attempt_history(
         &self,
         token: &str,
         course_id: &str,
@@ -156,7 +160,7 @@ impl TestApp {
     }
 
     /// `learning/certificate`.
-    pub async fn certificate(&self, token: &str, course_id: &str) -> Reply<Certificate> {
+    pub(crate) async fn certificate(&self, token: &str, course_id: &str) -> Reply<Certificate> {
         self.form(token, "learning/certificate", &[("course_id", course_id)])
             .await
     }
@@ -164,7 +168,11 @@ impl TestApp {
     // ---- authoring -----------------------------------------------------------
 
     /// `authoring/open` (`None`: a new macro).
-    pub async fn editor_open(&self, token: &str, course_id: Option<&str>) -> Reply<EditorState> {
+    pub(crate) async fn editor_open(
+        &self,
+        token: &str,
+        course_id: Option<&str>,
+    ) -> Reply<EditorState> {
         match course_id {
             Some(id) => {
                 self.form(token, "authoring/open", &[("course_id", id)])
@@ -175,7 +183,7 @@ impl TestApp {
     }
 
     /// `authoring/save-draft`.
-    pub async fn save_draft(
+    pub(crate) async fn save_draft(
         &self,
         token: &str,
         course_id: Option<&str>,
@@ -191,7 +199,7 @@ impl TestApp {
     }
 
     /// `authoring/publish`.
-    pub async fn publish(
+    pub(crate) async fn publish(
         &self,
         token: &str,
         course_id: &str,
@@ -208,7 +216,7 @@ impl TestApp {
     }
 
     /// `authoring/version`.
-    pub async fn version_content(
+    pub(crate) async fn version_content(
         &self,
         token: &str,
         course_id: &str,
@@ -224,7 +232,7 @@ impl TestApp {
     }
 
     /// `authoring/restore`.
-    pub async fn restore_version(
+    pub(crate) async fn restore_version(
         &self,
         token: &str,
         course_id: &str,
@@ -241,19 +249,19 @@ impl TestApp {
     }
 
     /// `authoring/copy`.
-    pub async fn copy_course(&self, token: &str, course_id: &str) -> Reply<EditorState> {
+    pub(crate) async fn copy_course(&self, token: &str, course_id: &str) -> Reply<EditorState> {
         self.form(token, "authoring/copy", &[("course_id", course_id)])
             .await
     }
 
     /// `authoring/preview`.
-    pub async fn preview_markdown(&self, token: &str, markdown: &str) -> Reply<String> {
+    pub(crate) async fn preview_markdown(&self, token: &str, markdown: &str) -> Reply<String> {
         self.form(token, "authoring/preview", &[("markdown", markdown)])
             .await
     }
 
     /// `authoring/import-questions`.
-    pub async fn import_questions(
+    pub(crate) async fn import_questions(
         &self,
         token: &str,
         format: ImportFormat,
@@ -272,13 +280,13 @@ impl TestApp {
     }
 
     /// `authoring/export`.
-    pub async fn export_course(&self, token: &str, course_id: &str) -> Reply<String> {
+    pub(crate) async fn export_course(&self, token: &str, course_id: &str) -> Reply<String> {
         self.form(token, "authoring/export", &[("course_id", course_id)])
             .await
     }
 
     /// `authoring/import-course`.
-    pub async fn import_course(&self, token: &str, json: &str) -> Reply<CourseContent> {
+    pub(crate) async fn import_course(&self, token: &str, json: &str) -> Reply<CourseContent> {
         self.form(token, "authoring/import-course", &[("json", json)])
             .await
     }
@@ -286,12 +294,12 @@ impl TestApp {
     // ---- space admin -----------------------------------------------------------
 
     /// `space-admin/overview`.
-    pub async fn space_overview(&self, token: &str) -> Reply<SpaceOverview> {
+    pub(crate) async fn space_overview(&self, token: &str) -> Reply<SpaceOverview> {
         self.form(token, "space-admin/overview", &[]).await
     }
 
     /// `space-admin/course-report`.
-    pub async fn course_report(&self, token: &str, course_id: &str) -> Reply<CourseReport> {
+    pub(crate) async fn course_report(&self, token: &str, course_id: &str) -> Reply<CourseReport> {
         self.form(
             token,
             "space-admin/course-report",
@@ -301,7 +309,7 @@ impl TestApp {
     }
 
     /// `space-admin/course-report-csv`.
-    pub async fn course_report_csv(&self, token: &str, course_id: &str) -> Reply<String> {
+    pub(crate) async fn course_report_csv(&self, token: &str, course_id: &str) -> Reply<String> {
         self.form(
             token,
             "space-admin/course-report-csv",

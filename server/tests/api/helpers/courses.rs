@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 /// in its canonical JSON form (every defaulted field spelled out, as the
 /// server stores and returns it). Every answer-bearing text contains
 /// `hidden-`, so a test can prove no answer reached someone who must not see it.
-pub fn valid_course(title: &str) -> Value {
+pub(crate) fn valid_course(title: &str) -> Value {
     canonical_course(&json!({
         "title": title,
         "description_md": "Learn **fire** safety.",
@@ -49,7 +49,7 @@ pub fn valid_course(title: &str) -> Value {
 }
 
 /// `content` as the server stores it: parsed as a course and written back.
-pub fn canonical_course(content: &Value) -> Value {
+pub(crate) fn canonical_course(content: &Value) -> Value {
     let parsed: app::course::model::CourseContent =
         serde_json::from_value(content.clone()).expect("a course");
     serde_json::to_value(parsed).unwrap()

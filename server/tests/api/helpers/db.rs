@@ -7,7 +7,7 @@ use super::test_app::TestApp;
 
 impl TestApp {
     /// A connection of its own to the test's database (not the app's pool).
-    pub async fn db_connection(&self) -> sqlx::AnyConnection {
+    pub(crate) async fn db_connection(&self) -> sqlx::AnyConnection {
         sqlx::any::install_default_drivers();
         sqlx::AnyConnection::connect(&self.database_url)
             .await
@@ -15,9 +15,9 @@ impl TestApp {
     }
 
     /// `SELECT COUNT(*) …` (or any single integer) against the test's database.
-    pub async fn count(&self, sql: &str) -> i64 {
+    pub(crate) async fn count(&self, sql: &str) -> i64 {
         let mut conn = self.db_connection().await;
-        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
+        sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
             .fetch_one(&mut conn)
             .await
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -26,7 +26,7 @@ impl TestApp {
 
 /// A course row as stored, read straight from the database.
 #[derive(Clone, Debug, PartialEq)]
-pub struct StoredCourse {
+pub(crate) struct StoredCourse {
     pub page_id: String,
     pub title: String,
     pub draft: Value,
@@ -37,7 +37,7 @@ pub struct StoredCourse {
 
 impl TestApp {
     /// The course `id` of tenant `client_key`, straight from the database.
-    pub async fn stored_course(&self, client_key: &str, id: &str) -> Option<StoredCourse> {
+    pub(crate) async fn stored_course(&self, client_key: &str, id: &str) -> Option<StoredCourse> {
         use sqlx::Row;
         let mut conn = self.db_connection().await;
         let row = sqlx::query(
@@ -60,7 +60,7 @@ impl TestApp {
     }
 
     /// The published versions of a course, oldest first: (version, content).
-    pub async fn stored_versions(&self, client_key: &str, id: &str) -> Vec<(i64, Value)> {
+    pub(crate) async fn stored_versions(&self, client_key: &str, id: &str) -> Vec<(i64, Value)> {
         use sqlx::Row;
         let mut conn = self.db_connection().await;
         sqlx::query(
@@ -83,7 +83,7 @@ impl TestApp {
     }
 
     /// How many courses and versions tenant `client_key` has.
-    pub async fn course_and_version_counts(&self, client_key: &str) -> (i64, i64) {
+    pub(crate) async fn course_and_version_counts(&self, client_key: &str) -> (i64, i64) {
         let k = client_key.replace('\'', "''");
         (
             self.count(&format!(
@@ -102,7 +102,7 @@ impl TestApp {
     /// Every learning record of tenant `client_key` — lesson views, attempts
     /// (every column), answers and completions — one line each, sorted: to
     /// prove that a call changed none of them.
-    pub async fn learning_records(&self, client_key: &str) -> Vec<String> {
+    pub(crate) async fn learning_records(&self, client_key: &str) -> Vec<String> {
         const QUERIES: [&str; 4] = [
             "SELECT 'lesson_view ' || course_id || ' ' || account_id || ' ' || lesson_id \
                  || ' v' || CAST(version AS TEXT) || ' at ' || CAST(opened_at AS TEXT) \

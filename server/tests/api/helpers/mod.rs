@@ -11,21 +11,20 @@
 //! - [`db`]: straight to the test's database, to prove what was (not) written;
 //! - [`courses`]: course fixtures.
 
-pub mod calls;
-pub mod courses;
-pub mod db;
-pub mod sites;
-pub mod test_app;
+pub(crate) mod calls;
+pub(crate) mod courses;
+pub(crate) mod db;
+pub(crate) mod sites;
+pub(crate) mod test_app;
 
-pub use calls::*;
-pub use courses::*;
-pub use db::*;
-pub use sites::*;
-pub use test_app::*;
-pub use testkit::{
+pub(crate) use courses::*;
+pub(crate) use db::*;
+pub(crate) use sites::*;
+pub(crate) use test_app::*;
+pub(crate) use testkit::{
     tokens::{
         context_claims, context_claims_on, context_token, hs_token, now, page_claims, tampered,
         unsigned_token,
     },
-    FakeConfluence, SeenCheck,
+    FakeConfluence,
 };

@@ -9,25 +9,25 @@ use server::{Application, Config};
 use sqlx::Connection;
 
 /// The public base URL the app is configured with (as behind a proxy).
-pub const BASE_URL: &str = "https://courses.example.test";
+pub(crate) const BASE_URL: &str = "https://courses.example.test";
 
 /// The app key the test app runs with (the `iss` of every app JWT it sends).
-pub const APP_KEY: &str = "smart-courses";
+pub(crate) const APP_KEY: &str = "smart-courses";
 
 /// Which database a test runs on: SQLite by default, PostgreSQL when
 /// `SC_TEST_DB=postgres` (`scripts/test.sh` runs the suite both ways).
-pub fn test_backend_is_postgres() -> bool {
+pub(crate) fn test_backend_is_postgres() -> bool {
     std::env::var("SC_TEST_DB")
         .map(|v| v == "postgres")
         .unwrap_or(false)
 }
 
 /// A fresh, empty database URL for one test.
-pub async fn fresh_database_url() -> String {
+pub(crate) async fn fresh_database_url() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
     if test_backend_is_postgres() {
         let admin = std::env::var("SC_TEST_PG_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
         let mut conn = sqlx::PgConnection::connect(&admin)
             .await
             .expect("PostgreSQL suite: cannot connect to SC_TEST_PG_URL");
@@ -66,7 +66,7 @@ pub async fn fresh_database_url() -> String {
 }
 
 /// A site root with a manifest (the browser bundle is not needed here).
-pub fn test_site_root() -> PathBuf {
+pub(crate) fn test_site_root() -> PathBuf {
     let dir = std::env::temp_dir()
         .join("smart-courses-tests")
         .join(format!("site-{}", uuid::Uuid::new_v4().simple()));
@@ -86,7 +86,7 @@ pub fn test_site_root() -> PathBuf {
 }
 
 /// A running app.
-pub struct TestApp {
+pub(crate) struct TestApp {
     pub addr: SocketAddr,
     pub state: app::state::AppState,
     pub http: reqwest::Client,
@@ -98,22 +98,25 @@ pub struct TestApp {
 }
 
 #[derive(Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Key server URL; `None` spawns the fixture key server.
     pub keys_cdn_url: Option<String>,
 }
 
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
 
-pub async fn spawn_app_with(opts: Options) -> TestApp {
+pub(crate) async fn spawn_app_with(opts: Options) -> TestApp {
     spawn_app_configured(opts, |_| {}).await
 }
 
 /// [`spawn_app_with`], with a last chance to change the configuration
 /// (e.g. the OAuth token endpoint) before the app is built.
-pub async fn spawn_app_configured(opts: Options, tweak: impl FnOnce(&mut Config)) -> TestApp {
+pub(crate) async fn spawn_app_configured(
+    opts: Options,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let keys = match opts.keys_cdn_url {
         Some(u) => u,
         None => {
@@ -152,7 +155,7 @@ pub async fn spawn_app_configured(opts: Options, tweak: impl FnOnce(&mut Config)
 }
 
 /// The app, with ACT_AS_USER tokens coming from `fake`.
-pub async fn spawn_app_with_confluence(fake: &FakeConfluence) -> TestApp {
+pub(crate) async fn spawn_app_with_confluence(fake: &FakeConfluence) -> TestApp {
     let token_url = fake.token_url();
     spawn_app_configured(Options::default(), move |c| {
         c.app_key = APP_KEY.into();
@@ -164,17 +167,17 @@ pub async fn spawn_app_with_confluence(fake: &FakeConfluence) -> TestApp {
 use testkit::FakeConfluence;
 
 impl TestApp {
-    pub fn url(&self, path_and_query: &str) -> String {
+    pub(crate) fn url(&self, path_and_query: &str) -> String {
         format!("http://{}{}", self.addr, path_and_query)
     }
 
     /// The app's clock now (milliseconds since the epoch).
-    pub fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         self.clock.now_ms()
     }
 
     /// POST a lifecycle callback with an optional `Authorization: JWT` token.
-    pub async fn lifecycle(
+    pub(crate) async fn lifecycle(
         &self,
         event: &str,
         token: Option<&str>,
@@ -188,7 +191,7 @@ impl TestApp {
     }
 
     /// Calls a server function (URL-encoded form input) with a context JWT.
-    pub async fn call_fn(
+    pub(crate) async fn call_fn(
         &self,
         name: &str,
         token: Option<&str>,
@@ -202,7 +205,7 @@ impl TestApp {
     }
 
     /// Calls a server function whose input encoding is JSON.
-    pub async fn call_fn_json(
+    pub(crate) async fn call_fn_json(
         &self,
         name: &str,
         token: Option<&str>,
@@ -218,7 +221,7 @@ impl TestApp {
 
 /// A server function's answer: the status and the JSON body (a JSON string
 /// holding the raw text when the body is not JSON).
-pub async fn fn_reply(resp: reqwest::Response) -> (u16, Value) {
+pub(crate) async fn fn_reply(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
