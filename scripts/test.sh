@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # README command 2: every test suite.
 #
-#   1. app unit tests          cargo test -p app --features ssr
-#   2. server, SQLite          cargo test -p server --features dev-host
-#   3. server, PostgreSQL      same, with SC_TEST_DB=postgres (needs a server on 127.0.0.1:5432;
-#                              with CI=true a missing server is a failure, locally only a warning)
+#   1. Rust, SQLite            cargo test --workspace --exclude frontend
+#                              every crate's unit and property tests, and the server's
+#                              integration tests, all built as released (no simulator)
+#   2. Rust, PostgreSQL        the integration tests again with SC_TEST_DB=postgres (needs a
+#                              server on 127.0.0.1:5432; with CI=true a missing server is a
+#                              failure, locally only a warning)
+#   3. simulator               cargo test -p server --features dev-host --lib (the host
+#                              simulator's own tests; the feature only adds the simulator)
 #   4. browser (Playwright)    build-site.sh + server build + end2end/ against Debian's chromium
 #
 # Env: SC_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres); each Rust test
@@ -62,8 +66,8 @@ pg_reachable() {
 }
 
 postgres_suite() { # a function, so the banner does not print the URL (it may hold a password)
-  echo "SC_TEST_DB=postgres SC_TEST_PG_URL=$PG_SHOWN cargo test -p server --features dev-host"
-  SC_TEST_DB=postgres SC_TEST_PG_URL="$PG_URL" cargo test -p server --features dev-host
+  echo "SC_TEST_DB=postgres SC_TEST_PG_URL=$PG_SHOWN cargo test -p server --tests"
+  SC_TEST_DB=postgres SC_TEST_PG_URL="$PG_URL" cargo test -p server --tests
 }
 
 browser_suite() {
@@ -74,10 +78,7 @@ browser_suite() {
 
 bash scripts/setup.sh
 
-suite "app (unit)" cargo test -p app --features ssr
-suite "server (SQLite)" cargo test -p server --features dev-host
-# The release configuration (no `dev-host` feature): proves it serves no simulator route.
-suite "server (production build, no simulator)" cargo test -p server --test api -- simulator_routes
+suite "Rust (SQLite)" cargo test --workspace --exclude frontend
 
 if pg_reachable; then
   suite "server (PostgreSQL)" postgres_suite
@@ -103,6 +104,7 @@ EOF
   record "server (PostgreSQL)" "NOT RUN" 0 "no server at $PG_SHOWN"
 fi
 
+suite "simulator" cargo test -p server --features dev-host --lib
 suite "browser (Playwright)" browser_suite
 
 banner "summary"

@@ -10,13 +10,9 @@ use std::fmt;
 
 use url::{Host, Url};
 
-/// The product domains atlassian-connect-express accepts by default.
-pub const ATLASSIAN_PRODUCT_DOMAINS: &[&str] = &[
-    "*.atlassian.net",
-    "*.atlassian.com",
-    "*.jira.com",
-    "*.jira-dev.com",
-];
+/// The product domains atlassian-connect-express accepts by default (its
+/// `whitelist`: `*.jira-dev.com`, `*.atlassian.net`, `*.jira.com`).
+pub const ATLASSIAN_PRODUCT_DOMAINS: &[&str] = &["*.atlassian.net", "*.jira.com", "*.jira-dev.com"];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Pattern {

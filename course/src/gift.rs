@@ -112,13 +112,12 @@ fn blocks(text: &str) -> Vec<Vec<(usize, &str)>> {
             if !current.is_empty() {
                 out.push(std::mem::take(&mut current));
             }
-        } else if trimmed.starts_with("//")
+        } else if !(trimmed.starts_with("//")
             || trimmed
                 .get(..10)
-                .is_some_and(|p| p.eq_ignore_ascii_case("$CATEGORY:"))
+                .is_some_and(|p| p.eq_ignore_ascii_case("$CATEGORY:")))
         {
-            continue;
-        } else {
+            // Comments and category lines are skipped; the rest is question text.
             current.push((i + 1, line));
         }
     }
@@ -617,7 +616,7 @@ fn choice_or_short(
             String::new(),
         ));
     } else {
-        let rights: Vec<&Answer> = answers.iter().filter(|a| a.marker == '=').collect();
+        let rights: Vec<&Answer<'_>> = answers.iter().filter(|a| a.marker == '=').collect();
         let options: Vec<ChoiceOption>;
         if !rights.is_empty() {
             for extra in rights.iter().skip(1) {

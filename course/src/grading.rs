@@ -844,9 +844,10 @@ mod tests {
                 assert!(g.score >= 0.0 && g.score <= g.max);
                 let same_kind = matches!(
                     (&question.kind, r),
-                    (QuestionKind::SingleChoice { .. }, Response::Choice(_))
-                        | (QuestionKind::MultipleChoice { .. }, Response::Choice(_))
-                        | (QuestionKind::TrueFalse { .. }, Response::Bool(_))
+                    (
+                        QuestionKind::SingleChoice { .. } | QuestionKind::MultipleChoice { .. },
+                        Response::Choice(_)
+                    ) | (QuestionKind::TrueFalse { .. }, Response::Bool(_))
                         | (QuestionKind::ShortText { .. }, Response::Text(_))
                         | (QuestionKind::Numeric { .. }, Response::Number(_))
                         | (QuestionKind::Ordering { .. }, Response::Order(_))

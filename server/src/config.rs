@@ -62,7 +62,7 @@ pub struct Config {
         long,
         env = "TENANT_HOSTS",
         value_delimiter = ',',
-        default_value = "*.atlassian.net,*.atlassian.com,*.jira.com,*.jira-dev.com"
+        default_value = "*.atlassian.net,*.jira.com,*.jira-dev.com"
     )]
     pub tenant_hosts: Vec<String>,
 
