@@ -2,13 +2,37 @@
 //! server on a socket, its own database (SQLite, or PostgreSQL with
 //! `SC_TEST_DB=postgres`), courses published through the real authoring
 //! functions, and a fake Confluence answering permission checks (and, for
-//! certificates, user names). Time-limit tests move an attempt into the past
-//! in the database instead of waiting.
+//! certificates, user names).
+//!
+//! Answers are read as the app's own DTOs (the typed calls of
+//! [`crate::helpers::calls`]); only the leak tests read the raw JSON, since
+//! what they look for must not appear anywhere in it. Time-limit, offline
+//! window and expiry tests move the server's clock forward
+//! ([`TestApp::clock`]) instead of waiting, and answers are timed by that
+//! clock, as the browser times them in server time.
 
+use std::collections::BTreeMap;
+
+use app::{
+    course::{
+        learner::{LearnerChoice, LearnerKind, LearnerQuestion},
+        model::{Correctness, FeedbackMode, Response},
+    },
+    error::AppError,
+    learning::api::{
+        AttemptResult, AttemptState, AttemptSummary, AttemptView, Certificate, LearnerCourse,
+        LearnerSettings, ProgressDto, QuizSummary, ResumePoint, SavedAnswer,
+    },
+    space_admin::api::{CourseReport, LearnerReportRow, LearnerState, ReportTotals},
+};
 use jsonwebtoken::Algorithm;
+use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use crate::helpers::*;
+use crate::helpers::{
+    calls::{Refused, Reply},
+    *,
+};
 
 const SITE: &str = "site-a";
 const SECRET: &str = "site-a-shared-secret-0123456789";
@@ -28,16 +52,80 @@ const SAM: &str = "557058:sam-space-admin";
 const BOB_ON_B: &str = "557058:bob-on-site-b";
 /// The server's grace after a deadline (`app::learning::api::GRACE_MS`).
 const GRACE: i64 = app::learning::api::GRACE_MS;
+/// One day, in milliseconds.
+const DAY_MS: i64 = 86_400_000;
+/// One hour, in milliseconds.
+const HOUR_MS: i64 = 3_600_000;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
 }
 
-fn close(a: &Value, b: f64) -> bool {
-    a.as_f64().is_some_and(|a| (a - b).abs() < 1e-9)
+// ---- refusals -------------------------------------------------------------------
+
+fn unauthorized() -> Refused {
+    Refused {
+        status: 401,
+        error: AppError::Unauthorized,
+    }
+}
+
+fn forbidden() -> Refused {
+    Refused {
+        status: 403,
+        error: AppError::Forbidden,
+    }
+}
+
+fn not_found() -> Refused {
+    Refused {
+        status: 404,
+        error: AppError::NotFound,
+    }
+}
+
+/// A 409 with exactly `message`.
+fn conflict(message: &str) -> Refused {
+    Refused {
+        status: 409,
+        error: AppError::Conflict(message.to_owned()),
+    }
+}
+
+/// A 400 (`AppError::Invalid`), whatever its text.
+fn is_invalid<T>(reply: &Reply<T>) -> bool {
+    matches!(
+        reply,
+        Err(Refused {
+            status: 400,
+            error: AppError::Invalid(_)
+        })
+    )
+}
+
+/// A 409 (`AppError::Conflict`), whatever its text.
+fn is_conflict<T>(reply: &Reply<T>) -> bool {
+    conflict_with(reply, "")
+}
+
+/// A 409 (`AppError::Conflict`) whose text contains `fragment`.
+fn conflict_with<T>(reply: &Reply<T>, fragment: &str) -> bool {
+    matches!(
+        reply,
+        Err(Refused { status: 409, error: AppError::Conflict(m) }) if m.contains(fragment)
+    )
+}
+
+/// A raw answer read as the DTO it is (a leak test's field checks).
+fn parsed<T: DeserializeOwned>(body: &Value) -> T {
+    serde_json::from_value(body.clone()).unwrap_or_else(|e| panic!("{e}: {body}"))
+}
+
+// ---- the site -------------------------------------------------------------------
+
+/// A context token of `account` on [`PAGE`] of site A.
+fn token_for(account: &str) -> String {
+    context_token(SITE, SECRET, account, PAGE)
 }
 
 struct Site {
@@ -74,113 +162,87 @@ impl Site {
         fake.make_space_admin(SAM, "DEV");
     }
 
-    fn token(&self, account: &str) -> String {
-        context_token(SITE, SECRET, account, PAGE)
+    /// The server's clock now: answers are timed by it (as the browser
+    /// times them, in server time).
+    fn now(&self) -> i64 {
+        self.app.now_ms()
     }
 
-    async fn form(&self, token: &str, name: &str, form: &[(&str, &str)]) -> (u16, Value) {
+    /// The raw answer of a server function (form input): for leak tests.
+    async fn raw_form(&self, token: &str, name: &str, form: &[(&str, &str)]) -> (u16, Value) {
         fn_reply(self.app.call_fn(name, Some(token), form).await).await
     }
 
-    async fn json(&self, token: &str, name: &str, body: &Value) -> (u16, Value) {
+    /// The raw answer of a server function (JSON input): for leak tests.
+    async fn raw_json(&self, token: &str, name: &str, body: &Value) -> (u16, Value) {
         fn_reply(self.app.call_fn_json(name, Some(token), body).await).await
     }
 
     /// Creates `content` as a new course on [`PAGE`] and publishes version 1.
     async fn publish(&self, content: &Value) -> String {
-        let author = self.token(AUTHOR);
-        let (status, saved) = self
-            .json(
-                &author,
-                "authoring/save-draft",
-                &json!({"course_id": null, "revision": 0, "content": content}),
-            )
-            .await;
-        assert_eq!(status, 200, "{saved}");
-        let id = saved["course_id"].as_str().unwrap().to_owned();
-        let (status, v) = self
-            .form(
-                &author,
-                "authoring/publish",
-                &[("course_id", &id), ("revision", "1"), ("material", "false")],
-            )
-            .await;
-        assert_eq!(status, 200, "{v}");
+        let author = token_for(AUTHOR);
+        let saved = self
+            .app
+            .save_draft(&author, None, 0, content)
+            .await
+            .expect("the draft is saved");
+        let id = saved.course_id.into_string();
+        self.app
+            .publish(&author, &id, saved.revision, false)
+            .await
+            .expect("the course is published");
         id
     }
 
     /// Saves `content` as the draft and publishes it; the new version.
     async fn republish(&self, id: &str, content: &Value, material: bool) -> i64 {
-        let author = self.token(AUTHOR);
+        let author = token_for(AUTHOR);
         let revision = self
             .app
             .stored_course(SITE, id)
             .await
             .unwrap()
             .draft_revision;
-        let (status, saved) = self
-            .json(
-                &author,
-                "authoring/save-draft",
-                &json!({"course_id": id, "revision": revision, "content": content}),
-            )
-            .await;
-        assert_eq!(status, 200, "{saved}");
-        let revision = saved["revision"].as_i64().unwrap().to_string();
-        let material = material.to_string();
-        let (status, v) = self
-            .form(
-                &author,
-                "authoring/publish",
-                &[
-                    ("course_id", id),
-                    ("revision", &revision),
-                    ("material", &material),
-                ],
-            )
-            .await;
-        assert_eq!(status, 200, "{v}");
-        v["version"].as_i64().unwrap()
+        let saved = self
+            .app
+            .save_draft(&author, Some(id), revision, content)
+            .await
+            .expect("the draft is saved");
+        self.app
+            .publish(&author, id, saved.revision, material)
+            .await
+            .expect("the course is published")
+            .version
     }
 
-    async fn course(&self, who: &str, id: &str) -> (u16, Value) {
-        self.form(&self.token(who), "learning/course", &[("course_id", id)])
+    async fn course(&self, who: &str, id: &str) -> Reply<LearnerCourse> {
+        self.app.learner_course(&token_for(who), id).await
+    }
+
+    async fn open_lesson(
+        &self,
+        who: &str,
+        id: &str,
+        version: i64,
+        lesson: &str,
+    ) -> Reply<ProgressDto> {
+        self.app
+            .open_lesson(&token_for(who), id, version, lesson)
             .await
     }
 
-    async fn open_lesson(&self, who: &str, id: &str, version: i64, lesson: &str) -> (u16, Value) {
-        let version = version.to_string();
-        self.form(
-            &self.token(who),
-            "learning/open-lesson",
-            &[
-                ("course_id", id),
-                ("version", &version),
-                ("lesson_id", lesson),
-            ],
-        )
-        .await
+    async fn start(&self, who: &str, id: &str, module: &str, token: &str) -> Reply<AttemptView> {
+        self.app
+            .start_attempt(&token_for(who), id, module, token)
+            .await
     }
 
-    async fn start(&self, who: &str, id: &str, module: &str, token: &str) -> (u16, Value) {
-        self.form(
-            &self.token(who),
-            "learning/start-attempt",
-            &[
-                ("course_id", id),
-                ("module_id", module),
-                ("client_token", token),
-            ],
-        )
-        .await
-    }
-
-    /// Starts with a fresh client token; panics unless 200.
-    async fn start_ok(&self, who: &str, id: &str) -> Value {
+    /// Starts (or resumes) with a fresh client token; panics on a refusal.
+    async fn start_ok(&self, who: &str, id: &str) -> AttemptView {
         let token = uuid::Uuid::new_v4().to_string();
-        let (status, view) = self.start(who, id, "m1", &token).await;
-        assert_eq!(status, 200, "{view}");
-        view
+        self.start(who, id, "m1", &token)
+            .await
+            .expect("the attempt starts")
     }
 
     async fn save(
@@ -188,109 +250,70 @@ impl Site {
         who: &str,
         attempt: &str,
         question: &str,
-        response: Value,
+        response: Response,
         at: i64,
-    ) -> (u16, Value) {
-        self.json(
-            &self.token(who),
-            "learning/save-answer",
-            &json!({"attempt_id": attempt, "question_id": question,
-                    "response": response, "answered_at_ms": at}),
-        )
-        .await
+    ) -> Reply<SavedAnswer> {
+        self.app
+            .save_answer(&token_for(who), attempt, question, &response, at)
+            .await
     }
 
-    async fn submit(&self, who: &str, attempt: &str, answers: Value) -> (u16, Value) {
-        self.json(
-            &self.token(who),
-            "learning/submit",
-            &json!({"attempt_id": attempt, "answers": answers}),
-        )
-        .await
+    async fn submit(
+        &self,
+        who: &str,
+        attempt: &str,
+        answers: &[(&str, Response, i64)],
+    ) -> Reply<AttemptResult> {
+        self.app
+            .submit_attempt(&token_for(who), attempt, answers)
+            .await
     }
 
-    async fn history(&self, who: &str, id: &str) -> (u16, Value) {
-        self.form(
-            &self.token(who),
-            "learning/history",
-            &[("course_id", id), ("module_id", "m1")],
-        )
-        .await
+    async fn history(&self, who: &str, id: &str) -> Reply<Vec<AttemptSummary>> {
+        self.app.attempt_history(&token_for(who), id, "m1").await
     }
 
-    async fn certificate(&self, who: &str, id: &str) -> (u16, Value) {
-        self.form(
-            &self.token(who),
-            "learning/certificate",
-            &[("course_id", id)],
-        )
-        .await
+    async fn certificate(&self, who: &str, id: &str) -> Reply<Certificate> {
+        self.app.certificate(&token_for(who), id).await
     }
 
     /// Opens every lesson of the test courses (`l1`, `l2`) at `version`.
     async fn open_all(&self, who: &str, id: &str, version: i64) {
         for lesson in ["l1", "l2"] {
-            let (status, p) = self.open_lesson(who, id, version, lesson).await;
-            assert_eq!(status, 200, "{p}");
+            self.open_lesson(who, id, version, lesson)
+                .await
+                .expect("the lesson opens");
         }
-    }
-
-    /// Moves an attempt `by_ms` into the past (start, deadline, activity).
-    async fn age_attempt(&self, attempt: &str, by_ms: i64) {
-        let mut conn = self.app.db_connection().await;
-        let done = sqlx::query(
-            "UPDATE attempts SET started_at_ms = started_at_ms - $1, \
-                                 deadline_ms = deadline_ms - $1, \
-                                 last_activity_ms = last_activity_ms - $1 \
-             WHERE client_key = $2 AND id = $3",
-        )
-        .bind(by_ms)
-        .bind(SITE)
-        .bind(attempt)
-        .execute(&mut conn)
-        .await
-        .unwrap();
-        assert_eq!(done.rows_affected(), 1);
     }
 
     async fn count(&self, sql: &str) -> i64 {
         self.app.count(sql).await
     }
 
-    async fn report(&self, who: &str, id: &str) -> (u16, Value) {
-        self.form(
-            &self.token(who),
-            "space-admin/course-report",
-            &[("course_id", id)],
-        )
-        .await
+    async fn report(&self, who: &str, id: &str) -> Reply<CourseReport> {
+        self.app.course_report(&token_for(who), id).await
     }
 
     /// The report row of `account`.
-    async fn report_row(&self, id: &str, account: &str) -> Value {
-        let (status, r) = self.report(SAM, id).await;
-        assert_eq!(status, 200, "{r}");
-        r["rows"]
-            .as_array()
-            .unwrap()
+    async fn report_row(&self, id: &str, account: &str) -> LearnerReportRow {
+        let report = self.report(SAM, id).await.expect("the report");
+        report
+            .rows
             .iter()
-            .find(|row| row["account_id"] == account)
+            .find(|row| row.account_id == account)
             .cloned()
-            .unwrap_or_else(|| panic!("no row for {account}: {r}"))
+            .unwrap_or_else(|| panic!("no row for {account}: {report:?}"))
     }
 
-    /// Lea opens both lessons and passes the one-question quiz.
+    /// `who` opens both lessons and passes the one-question quiz.
     async fn complete(&self, who: &str, id: &str, version: i64) {
         self.open_all(who, id, version).await;
         let view = self.start_ok(who, id).await;
-        let (_, r) = self
-            .submit(
-                who,
-                view["attempt_id"].as_str().unwrap(),
-                json!([["t1", r_bool(true), now_ms()]]),
-            )
-            .await;
-        assert_eq!(r["course_complete"], true, "{r}");
+        let r = self
+            .submit(who, &view.attempt_id, &[("t1", r_bool(true), self.now())])
+            .await
+            .expect("the attempt is graded");
+        assert!(r.course_complete, "{r:?}");
     }
 }
 
@@ -332,12 +355,12 @@ fn true_false_course(n: usize, settings: Value) -> Value {
     )
 }
 
-fn r_bool(b: bool) -> Value {
-    json!({"type": "bool", "value": b})
+fn r_bool(b: bool) -> Response {
+    Response::Bool(b)
 }
 
-fn r_choice(ids: &[String]) -> Value {
-    json!({"type": "choice", "value": ids})
+fn r_choice(ids: &[String]) -> Response {
+    Response::Choice(ids.to_vec())
 }
 
 /// Every question kind, with secrets that must not reach the browser
@@ -406,51 +429,58 @@ fn secret_course() -> Value {
 // ---- reading the learner view -------------------------------------------------
 
 /// The learner question `id` of an attempt view.
-fn question<'a>(view: &'a Value, id: &str) -> &'a Value {
-    view["questions"]
-        .as_array()
-        .unwrap()
+fn question<'a>(view: &'a AttemptView, id: &str) -> &'a LearnerQuestion {
+    view.questions
         .iter()
-        .map(|q| &q["question"])
-        .find(|q| q["id"] == id)
-        .unwrap_or_else(|| panic!("no question {id} in {view}"))
+        .map(|q| &q.question)
+        .find(|q| q.id == id)
+        .unwrap_or_else(|| panic!("no question {id} in {view:?}"))
+}
+
+/// The choices of `list` ("options", "items", "prompts", "answers") of a question.
+fn choices<'a>(q: &'a LearnerQuestion, list: &str) -> &'a [LearnerChoice] {
+    match (&q.kind, list) {
+        (
+            LearnerKind::SingleChoice { options } | LearnerKind::MultipleChoice { options, .. },
+            "options",
+        ) => options,
+        (LearnerKind::Ordering { items }, "items") => items,
+        (LearnerKind::Matching { prompts, .. }, "prompts") => prompts,
+        (LearnerKind::Matching { answers, .. }, "answers") => answers,
+        (kind, _) => panic!("no {list} in {kind:?}"),
+    }
 }
 
 /// The id of the choice with `text` in `list` ("options", "items",
 /// "prompts", "answers") of question `qid`.
-fn pick(view: &Value, qid: &str, list: &str, text: &str) -> String {
-    question(view, qid)["kind"][list]
-        .as_array()
-        .unwrap()
+fn pick(view: &AttemptView, qid: &str, list: &str, text: &str) -> String {
+    choices(question(view, qid), list)
         .iter()
-        .find(|c| c["text"] == text)
-        .unwrap_or_else(|| panic!("no {text} in {list} of {qid}"))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
+        .find(|c| c.text == text)
+        .unwrap_or_else(|| panic!("no {text} in {list} of {qid}"))
+        .id
+        .clone()
 }
 
 /// Question ids in the order shown, with each question's choice order.
-fn presentation(view: &Value) -> Vec<(String, Vec<String>)> {
-    view["questions"]
-        .as_array()
-        .unwrap()
+fn presentation(view: &AttemptView) -> Vec<(String, Vec<String>)> {
+    view.questions
         .iter()
         .map(|q| {
-            let q = &q["question"];
-            let choices = ["options", "items", "answers"]
-                .iter()
-                .filter_map(|k| q["kind"][*k].as_array())
-                .flatten()
-                .map(|c| c["text"].as_str().unwrap().to_owned())
-                .collect();
-            (q["id"].as_str().unwrap().to_owned(), choices)
+            let q = &q.question;
+            let choices: &[LearnerChoice] = match &q.kind {
+                LearnerKind::SingleChoice { options }
+                | LearnerKind::MultipleChoice { options, .. } => options,
+                LearnerKind::Ordering { items } => items,
+                LearnerKind::Matching { answers, .. } => answers,
+                LearnerKind::TrueFalse | LearnerKind::ShortText | LearnerKind::Numeric => &[],
+            };
+            (
+                q.id.clone(),
+                choices.iter().map(|c| c.text.clone()).collect(),
+            )
         })
         .collect()
-}
-
-fn str_of(v: &Value) -> String {
-    v.as_str().unwrap().to_owned()
 }
 
 // ---- tests --------------------------------------------------------------------
@@ -464,62 +494,90 @@ async fn learning_course_view_has_rendered_lessons_progress_and_settings() {
     let id = site.publish(&true_false_course(2, settings)).await;
 
     // Act
-    let (status, c) = site.course(LEA, &id).await;
+    let c = site.course(LEA, &id).await;
 
     // Assert
-    assert_eq!(status, 200, "{c}");
-    assert_eq!(c["version"], 1);
-    assert_eq!(c["title"], "Fire safety");
-    assert!(str_of(&c["description_html"]).contains("<strong>fire</strong>"));
-    let module = &c["modules"][0];
-    assert_eq!(module["id"], "m1");
-    assert!(str_of(&module["lessons"][0]["html"]).contains("<strong>this</strong>"));
+    let c = c.expect("the course view");
+    assert_eq!(c.version, 1);
+    assert_eq!(c.title, "Fire safety");
+    assert!(c.description_html.contains("<strong>fire</strong>"));
+    let module = &c.modules[0];
+    assert_eq!(module.id, "m1");
+    assert!(module.lessons[0].html.contains("<strong>this</strong>"));
     assert_eq!(
-        module["quiz"],
-        json!({"question_count": 2, "total_points": 2.0, "attempts_used": 0,
-               "attempts_allowed": 3, "best_percent": null, "passed": false,
-               "open_attempt_id": null})
+        module.quiz,
+        Some(QuizSummary {
+            question_count: 2,
+            total_points: 2.0,
+            attempts_used: 0,
+            attempts_allowed: Some(3),
+            best_percent: None,
+            passed: false,
+            open_attempt_id: None,
+        })
     );
     assert_eq!(
-        c["settings"],
-        json!({"pass_mark_percent": 75, "attempt_limit": 3, "time_limit_secs": 600,
-               "feedback_mode": "never", "certificate_validity_days": 365})
+        c.settings,
+        LearnerSettings {
+            pass_mark_percent: 75,
+            attempt_limit: Some(3),
+            time_limit_secs: Some(600),
+            feedback_mode: FeedbackMode::Never,
+            certificate_validity_days: Some(365),
+        }
     );
     assert_eq!(
-        c["progress"],
-        json!({"opened_lessons": [], "passed_quizzes": [], "lessons_total": 2,
-               "quizzes_total": 1, "complete": false, "percent": 0})
+        c.progress,
+        ProgressDto {
+            opened_lessons: vec![],
+            passed_quizzes: vec![],
+            lessons_total: 2,
+            quizzes_total: 1,
+            complete: false,
+            percent: 0,
+        }
     );
     assert_eq!(
-        c["resume"],
-        json!({"Lesson": {"module_id": "m1", "lesson_id": "l1"}})
+        c.resume,
+        Some(ResumePoint::Lesson {
+            module_id: "m1".into(),
+            lesson_id: "l1".into()
+        })
     );
-    assert_eq!(c["recertification_due"], false);
-    assert_eq!(c["completed_at_ms"], Value::Null);
+    assert!(!c.recertification_due);
+    assert_eq!(c.completed_at_ms, None);
 
     // Opening a lesson is recorded once, however often it happens.
     for _ in 0..3 {
-        let (status, p) = site.open_lesson(LEA, &id, 1, "l1").await;
-        assert_eq!(status, 200, "{p}");
-        assert_eq!(p["opened_lessons"], json!(["l1"]));
-        assert_eq!(p["percent"], 33);
+        let p = site
+            .open_lesson(LEA, &id, 1, "l1")
+            .await
+            .expect("the lesson opens");
+        assert_eq!(p.opened_lessons, ["l1"]);
+        assert_eq!(p.percent, 33);
     }
     assert_eq!(
         site.count("SELECT COUNT(*) FROM lesson_views").await,
         1,
         "one row per lesson"
     );
-    let (_, c) = site.course(LEA, &id).await;
+    let c = site.course(LEA, &id).await.expect("the course view");
     assert_eq!(
-        c["resume"],
-        json!({"Lesson": {"module_id": "m1", "lesson_id": "l2"}})
+        c.resume,
+        Some(ResumePoint::Lesson {
+            module_id: "m1".into(),
+            lesson_id: "l2".into()
+        })
     );
     // Unknown lessons and versions are refused.
-    assert_eq!(site.open_lesson(LEA, &id, 1, "nope").await.0, 404);
-    assert_eq!(site.open_lesson(LEA, &id, 2, "l1").await.0, 404);
+    assert_eq!(
+        site.open_lesson(LEA, &id, 1, "nope").await,
+        Err(not_found())
+    );
+    assert_eq!(site.open_lesson(LEA, &id, 2, "l1").await, Err(not_found()));
     // Another learner's progress is their own.
-    let (_, other) = site.course(LEO, &id).await;
-    assert_eq!(other["progress"]["opened_lessons"], json!([]));
+    let other = site.course(LEO, &id).await.expect("Leo's course view");
+    assert!(other.progress.opened_lessons.is_empty());
 }
 
 #[tokio::test]
@@ -531,51 +589,46 @@ async fn learning_refuses_anonymous_viewers_non_viewers_and_unpublished_courses(
     anonymous.as_object_mut().unwrap().remove("sub");
     let anonymous = hs_token(Algorithm::HS256, SECRET, &anonymous);
     // A draft that was never published.
-    let (status, saved) = site
-        .json(
-            &site.token(AUTHOR),
-            "authoring/save-draft",
-            &json!({"course_id": null, "revision": 0, "content": true_false_course(1, json!({}))}),
+    let draft = site
+        .app
+        .save_draft(
+            &token_for(AUTHOR),
+            None,
+            0,
+            &true_false_course(1, json!({})),
         )
-        .await;
-    assert_eq!(status, 200);
-    let draft = str_of(&saved["course_id"]);
+        .await
+        .expect("the draft is saved")
+        .course_id
+        .into_string();
 
     // Act
-    let (anon_status, anon_body) = site
-        .form(&anonymous, "learning/course", &[("course_id", &id)])
+    let anon_course = site.app.learner_course(&anonymous, &id).await;
+    let anon_start = site
+        .app
+        .start_attempt(&anonymous, &id, "m1", &uuid::Uuid::new_v4().to_string())
         .await;
-    let (anon_start, _) = site
-        .form(
-            &anonymous,
-            "learning/start-attempt",
-            &[
-                ("course_id", &id),
-                ("module_id", "m1"),
-                ("client_token", &uuid::Uuid::new_v4().to_string()),
-            ],
-        )
-        .await;
-    let (ned_status, _) = site.course(NED, &id).await;
-    let (draft_status, draft_body) = site.course(LEA, &draft).await;
-    let (unknown_status, _) = site.course(LEA, &uuid::Uuid::new_v4().to_string()).await;
-    let (bad_id_status, _) = site.course(LEA, "../etc").await;
+    let ned = site.course(NED, &id).await;
+    let draft_course = site.course(LEA, &draft).await;
+    let unknown = site.course(LEA, &uuid::Uuid::new_v4().to_string()).await;
+    let bad_id = site.course(LEA, "../etc").await;
 
     // Assert
-    assert_eq!(anon_status, 401, "{anon_body}");
-    assert_eq!(anon_start, 401);
-    assert_eq!(ned_status, 403);
-    assert_eq!(draft_status, 404, "{draft_body}");
-    assert_eq!(unknown_status, 404);
-    assert_eq!(bad_id_status, 400);
+    assert_eq!(anon_course, Err(unauthorized()));
+    assert_eq!(anon_start, Err(unauthorized()));
+    assert_eq!(ned, Err(forbidden()));
+    assert_eq!(draft_course, Err(not_found()));
+    assert_eq!(unknown, Err(not_found()));
+    assert!(is_invalid(&bad_id), "{bad_id:?}");
     assert_eq!(site.count("SELECT COUNT(*) FROM attempts").await, 0);
 }
 
 #[tokio::test]
 async fn learning_no_answer_reaches_the_browser_before_submission() {
-    // Arrange
+    // Arrange: every answer is read raw — the point is what is *not* in it.
     let site = Site::new().await;
     let id = site.publish(&secret_course()).await;
+    let lea = token_for(LEA);
     let forbidden = [
         "secret",
         "31415.9",
@@ -595,23 +648,58 @@ async fn learning_no_answer_reaches_the_browser_before_submission() {
             .map(|needle| format!("{what} leaks {needle:?}: {json}"))
             .collect()
     };
+    let start = |client_token: String| {
+        let (site, lea, id) = (&site, &lea, &id);
+        async move {
+            site.raw_form(
+                lea,
+                "learning/start-attempt",
+                &[
+                    ("course_id", id),
+                    ("module_id", "m1"),
+                    ("client_token", &client_token),
+                ],
+            )
+            .await
+        }
+    };
+    let save = |attempt: String, question: &'static str, response: Response| {
+        let (site, lea) = (&site, &lea);
+        async move {
+            site.raw_json(
+                lea,
+                "learning/save-answer",
+                &json!({"attempt_id": attempt, "question_id": question,
+                        "response": response, "answered_at_ms": site.now()}),
+            )
+            .await
+        }
+    };
 
     // Act
-    let (s1, course_view) = site.course(LEA, &id).await;
-    let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    let red = pick(&view, "q-multi", "options", "opttext-Red");
-    let (s2, saved) = site
-        .save(LEA, &attempt, "q-multi", r_choice(&[red]), now_ms())
+    let (s1, course_view) = site
+        .raw_form(&lea, "learning/course", &[("course_id", &id)])
         .await;
-    let (s3, saved_tf) = site
-        .save(LEA, &attempt, "q-tf", r_bool(false), now_ms())
+    let (s2, view) = start(uuid::Uuid::new_v4().to_string()).await;
+    let attempt: AttemptView = parsed(&view);
+    let red = pick(&attempt, "q-multi", "options", "opttext-Red");
+    let (s3, saved) = save(attempt.attempt_id.clone(), "q-multi", r_choice(&[red])).await;
+    let (s4, saved_tf) = save(attempt.attempt_id.clone(), "q-tf", r_bool(false)).await;
+    let (s5, resumed) = start(uuid::Uuid::new_v4().to_string()).await;
+    let (s6, history) = site
+        .raw_form(
+            &lea,
+            "learning/history",
+            &[("course_id", &id), ("module_id", "m1")],
+        )
         .await;
-    let resumed = site.start_ok(LEA, &id).await;
-    let (s4, history) = site.history(LEA, &id).await;
 
     // Assert
-    assert_eq!((s1, s2, s3, s4), (200, 200, 200, 200));
+    assert_eq!(
+        (s1, s2, s3, s4, s5, s6),
+        (200, 200, 200, 200, 200, 200),
+        "{view}"
+    );
     let mut failures = Vec::new();
     failures.extend(leaks("learner_course", &course_view));
     failures.extend(leaks("start_attempt", &view));
@@ -627,14 +715,17 @@ async fn learning_no_answer_reaches_the_browser_before_submission() {
         "{text}"
     );
     // The attempt does show every question (so the test above means something).
-    assert_eq!(view["questions"].as_array().unwrap().len(), 7);
+    assert_eq!(attempt.questions.len(), 7);
     assert!(view.to_string().contains("opttext-Paris"));
     assert_eq!(
-        saved["grade"],
-        Value::Null,
+        parsed::<SavedAnswer>(&saved).grade,
+        None,
         "after-submit mode grades nothing early"
     );
-    assert_eq!(resumed["attempt_id"], view["attempt_id"]);
+    assert_eq!(
+        parsed::<AttemptView>(&resumed).attempt_id,
+        attempt.attempt_id
+    );
 }
 
 #[tokio::test]
@@ -678,78 +769,98 @@ async fn learning_grades_each_question_type_on_the_server_through_submit() {
         ))
         .await;
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    let at = now_ms();
-    let answers = json!([
-        ["g1", r_choice(&[pick(&view, "g1", "options", "Carbon dioxide")]), at],
-        ["g2", r_choice(&[pick(&view, "g2", "options", "Door")]), at],
-        ["g3", r_bool(true), at],
-        ["g4", {"type": "number", "value": 9.8}, at],
-        ["g5", {"type": "text", "value": "  car   PARK "}, at],
-        ["g6", {"type": "order", "value": [
-            pick(&view, "g6", "items", "Raise the alarm"),
-            pick(&view, "g6", "items", "Leave"),
-            pick(&view, "g6", "items", "Gather")]}, at],
-        ["g7", {"type": "match", "value": [
-            [pick(&view, "g7", "prompts", "Class A"), pick(&view, "g7", "answers", "Wood")],
-            [pick(&view, "g7", "prompts", "Class B"), pick(&view, "g7", "answers", "Petrol")],
-            [pick(&view, "g7", "prompts", "Class C"), pick(&view, "g7", "answers", "Wood")]]}, at],
-    ]);
+    let at = site.now();
+    let matched = |prompt: &str, answer: &str| {
+        (
+            pick(&view, "g7", "prompts", prompt),
+            pick(&view, "g7", "answers", answer),
+        )
+    };
+    let answers = [
+        (
+            "g1",
+            r_choice(&[pick(&view, "g1", "options", "Carbon dioxide")]),
+            at,
+        ),
+        ("g2", r_choice(&[pick(&view, "g2", "options", "Door")]), at),
+        ("g3", r_bool(true), at),
+        ("g4", Response::Number(9.8), at),
+        ("g5", Response::Text("  car   PARK ".into()), at),
+        (
+            "g6",
+            Response::Order(vec![
+                pick(&view, "g6", "items", "Raise the alarm"),
+                pick(&view, "g6", "items", "Leave"),
+                pick(&view, "g6", "items", "Gather"),
+            ]),
+            at,
+        ),
+        (
+            "g7",
+            Response::Match(vec![
+                matched("Class A", "Wood"),
+                matched("Class B", "Petrol"),
+                matched("Class C", "Wood"),
+            ]),
+            at,
+        ),
+    ];
 
     // Act
-    let (status, result) = site.submit(LEA, &attempt, answers).await;
+    let result = site.submit(LEA, &view.attempt_id, &answers).await;
 
     // Assert
-    assert_eq!(status, 200, "{result}");
-    assert!(close(&result["score"], 7.0), "{result}");
-    assert!(close(&result["max_score"], 10.0));
-    assert!(close(&result["percent"], 70.0));
-    assert_eq!(result["passed"], true, "70 % passes a pass mark of 70");
-    assert_eq!(result["rejected"], json!([]));
+    let result = result.expect("the attempt is graded");
+    assert!(close(result.score, 7.0), "{result:?}");
+    assert!(close(result.max_score, 10.0));
+    assert!(close(result.percent, 70.0));
+    assert!(result.passed, "70 % passes a pass mark of 70");
+    assert_eq!(result.rejected, []);
     let shown: Vec<String> = presentation(&view).into_iter().map(|(q, _)| q).collect();
-    let graded: Vec<String> = result["questions"]
-        .as_array()
-        .unwrap()
+    let graded: Vec<String> = result
+        .questions
         .iter()
-        .map(|q| str_of(&q["question_id"]))
+        .map(|q| q.question_id.clone())
         .collect();
     assert_eq!(graded, shown, "results follow the attempt's order");
     let by_id = |qid: &str| {
-        result["questions"]
-            .as_array()
-            .unwrap()
+        result
+            .questions
             .iter()
-            .find(|q| q["question_id"] == qid)
-            .unwrap()
-            .clone()
+            .find(|q| q.question_id == qid)
+            .unwrap_or_else(|| panic!("no result for {qid}"))
     };
-    let expect = [
-        ("g1", 1.0, "correct", json!(["Carbon dioxide"])),
-        ("g2", 1.0, "partial", json!(["Door", "Window"])),
-        ("g3", 0.0, "incorrect", json!(["False"])),
-        ("g4", 1.0, "correct", json!(["9.81 (± 0.05)"])),
-        ("g5", 1.0, "correct", json!(["Car Park"])),
+    let expect: [(&str, f64, Correctness, &[&str]); 7] = [
+        ("g1", 1.0, Correctness::Correct, &["Carbon dioxide"]),
+        ("g2", 1.0, Correctness::Partial, &["Door", "Window"]),
+        ("g3", 0.0, Correctness::Incorrect, &["False"]),
+        ("g4", 1.0, Correctness::Correct, &["9.81 (± 0.05)"]),
+        ("g5", 1.0, Correctness::Correct, &["Car Park"]),
         (
             "g6",
             1.0,
-            "correct",
-            json!(["1. Raise the alarm", "2. Leave", "3. Gather"]),
+            Correctness::Correct,
+            &["1. Raise the alarm", "2. Leave", "3. Gather"],
         ),
         (
             "g7",
             2.0,
-            "partial",
-            json!(["Class A → Wood", "Class B → Petrol", "Class C → Gas"]),
+            Correctness::Partial,
+            &["Class A → Wood", "Class B → Petrol", "Class C → Gas"],
         ),
     ];
     for (qid, score, correctness, correct_answer) in expect {
         let q = by_id(qid);
-        assert!(close(&q["score"], score), "{qid}: {q}");
-        assert_eq!(q["correct"], correctness, "{qid}: {q}");
-        assert_eq!(q["correct_answer"], correct_answer, "{qid}: {q}");
-        assert_eq!(q["answered"], true);
+        assert!(close(q.score, score), "{qid}: {q:?}");
+        assert_eq!(q.correct, correctness, "{qid}: {q:?}");
+        assert_eq!(q.correct_answer, correct_answer, "{qid}: {q:?}");
+        assert!(q.answered, "{qid}: {q:?}");
     }
-    assert!(str_of(&by_id("g3")["feedback_html"]).contains("<strong>rises</strong>"));
+    assert!(by_id("g3")
+        .feedback_html
+        .as_ref()
+        .expect("feedback for g3")
+        .contains("<strong>rises</strong>"));
     // Stored exactly once, with the same numbers.
     assert_eq!(
         site.count("SELECT COUNT(*) FROM attempts WHERE submitted_at_ms IS NOT NULL AND passed = 1 AND percent > 69.9 AND percent < 70.1")
@@ -767,26 +878,24 @@ async fn learning_the_same_submission_sent_three_times_gives_one_attempt_and_one
         .publish(&true_false_course(2, json!({"pass_mark_percent": 50})))
         .await;
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    let at = now_ms();
-    let answers = json!([["t1", r_bool(true), at], ["t2", r_bool(false), at]]);
+    let attempt = view.attempt_id;
+    let at = site.now();
+    let answers = [("t1", r_bool(true), at), ("t2", r_bool(false), at)];
 
     // Act: three at once (a retrying client), then once more.
     let (a, b, c) = tokio::join!(
-        site.submit(LEA, &attempt, answers.clone()),
-        site.submit(LEA, &attempt, answers.clone()),
-        site.submit(LEA, &attempt, answers.clone()),
+        site.submit(LEA, &attempt, &answers),
+        site.submit(LEA, &attempt, &answers),
+        site.submit(LEA, &attempt, &answers),
     );
-    let d = site.submit(LEA, &attempt, answers.clone()).await;
+    let d = site.submit(LEA, &attempt, &answers).await;
 
     // Assert
-    for (status, body) in [&a, &b, &c, &d] {
-        assert_eq!(*status, 200, "{body}");
+    let a = a.expect("the attempt is graded");
+    for other in [b, c, d] {
+        assert_eq!(other, Ok(a.clone()));
     }
-    assert_eq!(a.1, b.1);
-    assert_eq!(a.1, c.1);
-    assert_eq!(a.1, d.1);
-    assert!(close(&a.1["percent"], 50.0));
+    assert!(close(a.percent, 50.0));
     assert_eq!(site.count("SELECT COUNT(*) FROM attempts").await, 1);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM attempts WHERE submitted_at_ms IS NOT NULL AND score = 1")
@@ -796,9 +905,11 @@ async fn learning_the_same_submission_sent_three_times_gives_one_attempt_and_one
     assert_eq!(site.count("SELECT COUNT(*) FROM attempt_answers").await, 2);
     // A submitted attempt takes no more answers, and the database refuses
     // to change its score even when asked directly.
-    let (status, body) = site.save(LEA, &attempt, "t2", r_bool(true), now_ms()).await;
-    assert_eq!(status, 409, "{body}");
-    assert_eq!(body["Conflict"], "This attempt has already been submitted.");
+    assert_eq!(
+        site.save(LEA, &attempt, "t2", r_bool(true), site.now())
+            .await,
+        Err(conflict("This attempt has already been submitted."))
+    );
     let mut conn = site.app.db_connection().await;
     let tamper = sqlx::query("UPDATE attempts SET score = 2, passed = 1 WHERE id = $1")
         .bind(&attempt)
@@ -814,9 +925,9 @@ async fn learning_the_same_submission_sent_three_times_gives_one_attempt_and_one
         answer_tamper.is_err(),
         "answers of a submitted attempt are frozen"
     );
-    let (_, history) = site.history(LEA, &id).await;
-    assert_eq!(history.as_array().unwrap().len(), 1);
-    assert_eq!(history[0]["state"], "Submitted");
+    let history = site.history(LEA, &id).await.expect("the history");
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].state, AttemptState::Submitted);
 }
 
 #[tokio::test]
@@ -828,51 +939,48 @@ async fn learning_a_retried_start_with_the_same_token_returns_the_same_attempt()
     let mut claims = context_claims_on(SITE, LEA, PAGE, "DEV");
     claims["context"]["confluence"]["content"]["version"] = json!("7");
     let with_page_version = hs_token(Algorithm::HS256, SECRET, &claims);
-    let form = [
-        ("course_id", id.as_str()),
-        ("module_id", "m1"),
-        ("client_token", token.as_str()),
-    ];
+    let start = || {
+        site.app
+            .start_attempt(&with_page_version, &id, "m1", &token)
+    };
 
     // Act: the same start three times at once, then again.
-    let (a, b, c) = tokio::join!(
-        site.form(&with_page_version, "learning/start-attempt", &form),
-        site.form(&with_page_version, "learning/start-attempt", &form),
-        site.form(&with_page_version, "learning/start-attempt", &form),
-    );
+    let (a, b, c) = tokio::join!(start(), start(), start());
     let d = site.start(LEA, &id, "m1", &token).await;
 
     // Assert
-    for (status, body) in [&a, &b, &c, &d] {
-        assert_eq!(*status, 200, "{body}");
-        assert_eq!(body["attempt_id"], a.1["attempt_id"]);
+    let a = a.expect("the attempt starts");
+    for other in [b, c, d] {
+        assert_eq!(other.expect("the attempt starts").attempt_id, a.attempt_id);
     }
     assert_eq!(site.count("SELECT COUNT(*) FROM attempts").await, 1);
-    assert_eq!(a.1["number"], 1);
-    assert_eq!(a.1["course_version"], 1);
+    assert_eq!(a.number, 1);
+    assert_eq!(a.course_version, 1);
     assert_eq!(
-        a.1["page_version"], 7,
+        a.page_version,
+        Some(7),
         "pinned to the page version of the context"
     );
-    assert_eq!(a.1["state"], "InProgress");
-    assert_eq!(a.1["deadline_ms"], Value::Null);
+    assert_eq!(a.state, AttemptState::InProgress);
+    assert_eq!(a.deadline_ms, None);
     // Once submitted, the same token still names that attempt (not a new one).
-    let attempt = str_of(&a.1["attempt_id"]);
-    assert_eq!(site.submit(LEA, &attempt, json!([])).await.0, 200);
-    let (status, again) = site.start(LEA, &id, "m1", &token).await;
-    assert_eq!(status, 200);
-    assert_eq!(again["attempt_id"], a.1["attempt_id"]);
-    assert_eq!(again["state"], "Submitted");
+    site.submit(LEA, &a.attempt_id, &[])
+        .await
+        .expect("the attempt is graded");
+    let again = site
+        .start(LEA, &id, "m1", &token)
+        .await
+        .expect("the same attempt");
+    assert_eq!(again.attempt_id, a.attempt_id);
+    assert_eq!(again.state, AttemptState::Submitted);
     assert_eq!(site.count("SELECT COUNT(*) FROM attempts").await, 1);
     // Another learner's identical token is theirs alone.
-    let (status, leo) = site.start(LEO, &id, "m1", &token).await;
-    assert_eq!(status, 200);
-    assert_ne!(leo["attempt_id"], a.1["attempt_id"]);
-    assert_eq!(
-        leo["page_version"],
-        Value::Null,
-        "no page version in this context"
-    );
+    let leo = site
+        .start(LEO, &id, "m1", &token)
+        .await
+        .expect("Leo's attempt starts");
+    assert_ne!(leo.attempt_id, a.attempt_id);
+    assert_eq!(leo.page_version, None, "no page version in this context");
 }
 
 #[tokio::test]
@@ -896,51 +1004,51 @@ async fn learning_an_open_attempt_is_resumed_with_the_same_shuffled_order_and_sa
         ))
         .await;
     let first = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&first["attempt_id"]);
+    let attempt = first.attempt_id.clone();
     let choice = pick(&first, "s3", "options", "A3");
-    let (status, saved) = site
-        .save(
-            LEA,
-            &attempt,
-            "s3",
-            r_choice(std::slice::from_ref(&choice)),
-            now_ms(),
-        )
-        .await;
-    assert_eq!(status, 200, "{saved}");
+    site.save(
+        LEA,
+        &attempt,
+        "s3",
+        r_choice(std::slice::from_ref(&choice)),
+        site.now(),
+    )
+    .await
+    .expect("the answer is saved");
 
     // Act: a reload makes a new token; the open attempt comes back anyway.
     let second = site.start_ok(LEA, &id).await;
-    let (_, course_view) = site.course(LEA, &id).await;
+    let course_view = site.course(LEA, &id).await;
 
     // Assert
-    assert_eq!(second["attempt_id"], first["attempt_id"]);
+    assert_eq!(second.attempt_id, first.attempt_id);
     assert_eq!(
         presentation(&second),
         presentation(&first),
         "stable shuffle"
     );
     assert_eq!(
-        second["answers"],
-        json!({"s3": {"type": "choice", "value": [choice]}})
+        second.answers,
+        BTreeMap::from([("s3".to_owned(), r_choice(&[choice]))])
     );
-    assert_eq!(second["deadline_ms"], first["deadline_ms"]);
-    assert_eq!(second["started_at_ms"], first["started_at_ms"]);
-    let deadline = first["deadline_ms"].as_i64().unwrap();
-    let started = first["started_at_ms"].as_i64().unwrap();
-    assert_eq!(deadline - started, 600_000);
-    assert!((second["server_now_ms"].as_i64().unwrap() - now_ms()).abs() < 5_000);
-    assert_eq!(second["grace_ms"], GRACE);
+    assert_eq!(second.deadline_ms, first.deadline_ms);
+    assert_eq!(second.started_at_ms, first.started_at_ms);
+    let deadline = first.deadline_ms.expect("a time limit");
+    assert_eq!(deadline - first.started_at_ms, 600_000);
+    assert!((second.server_now_ms - site.now()).abs() < 5_000);
+    assert_eq!(second.grace_ms, GRACE);
     assert_eq!(site.count("SELECT COUNT(*) FROM attempts").await, 1);
+    let course_view = course_view.expect("the course view");
     assert_eq!(
-        course_view["resume"],
-        json!({"Attempt": {"module_id": "m1", "attempt_id": attempt}})
+        course_view.resume,
+        Some(ResumePoint::Attempt {
+            module_id: "m1".into(),
+            attempt_id: attempt.clone()
+        })
     );
-    assert_eq!(
-        course_view["modules"][0]["quiz"]["open_attempt_id"],
-        json!(attempt)
-    );
-    assert_eq!(course_view["modules"][0]["quiz"]["attempts_used"], 1);
+    let quiz = course_view.modules[0].quiz.as_ref().expect("a quiz");
+    assert_eq!(quiz.open_attempt_id, Some(attempt));
+    assert_eq!(quiz.attempts_used, 1);
     // The order is really shuffled (at least one question list or option
     // list differs from the authored order, for this seed or the next).
     let authored: Vec<(String, Vec<String>)> = (1..=6)
@@ -966,113 +1074,121 @@ async fn learning_the_attempt_limit_is_enforced_with_409() {
         .await;
     for _ in 0..2 {
         let view = site.start_ok(LEA, &id).await;
-        let attempt = str_of(&view["attempt_id"]);
-        let (status, r) = site
-            .submit(LEA, &attempt, json!([["t1", r_bool(false), now_ms()]]))
-            .await;
-        assert_eq!(status, 200, "{r}");
+        site.submit(LEA, &view.attempt_id, &[("t1", r_bool(false), site.now())])
+            .await
+            .expect("the attempt is graded");
     }
 
     // Act
-    let (status, body) = site
+    let refused = site
         .start(LEA, &id, "m1", &uuid::Uuid::new_v4().to_string())
         .await;
 
     // Assert
-    assert_eq!(status, 409, "{body}");
-    assert_eq!(body["Conflict"], "You have used all 2 attempts.");
+    assert_eq!(refused, Err(conflict("You have used all 2 attempts.")));
     assert_eq!(site.count("SELECT COUNT(*) FROM attempts").await, 2);
-    let (_, history) = site.history(LEA, &id).await;
-    let numbers: Vec<i64> = history
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["number"].as_i64().unwrap())
-        .collect();
+    let history = site.history(LEA, &id).await.expect("the history");
+    let numbers: Vec<u32> = history.iter().map(|h| h.number).collect();
     assert_eq!(numbers, vec![2, 1], "newest first");
-    assert!(history
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|h| h["state"] == "Submitted" && close(&h["percent"], 0.0) && h["passed"] == false));
-    let (_, c) = site.course(LEA, &id).await;
-    assert_eq!(c["modules"][0]["quiz"]["attempts_used"], 2);
-    assert!(close(&c["modules"][0]["quiz"]["best_percent"], 0.0));
+    assert!(history.iter().all(|h| h.state == AttemptState::Submitted
+        && h.percent.is_some_and(|p| close(p, 0.0))
+        && h.passed == Some(false)));
+    let c = site.course(LEA, &id).await.expect("the course view");
+    let quiz = c.modules[0].quiz.as_ref().expect("a quiz");
+    assert_eq!(quiz.attempts_used, 2);
+    assert!(quiz.best_percent.is_some_and(|p| close(p, 0.0)));
     // Another learner has their own attempts.
-    assert_eq!(
-        site.start(LEO, &id, "m1", &uuid::Uuid::new_v4().to_string())
-            .await
-            .0,
-        200
-    );
+    let leo = site
+        .start(LEO, &id, "m1", &uuid::Uuid::new_v4().to_string())
+        .await;
+    assert!(leo.is_ok(), "{leo:?}");
 }
 
 #[tokio::test]
 async fn learning_time_limit_with_grace_counts_answers_given_in_time() {
-    // Arrange: a 60 s limit. Lea's attempt ended 10 minutes ago (her
-    // answers arrive late); Leo's ended 5 s ago (still within the grace).
+    // Arrange: a 60 s limit. Lea starts, and 595 s later Leo; 65 s after
+    // that, Lea's attempt ended 10 minutes ago (her answers arrive late)
+    // and Leo's 5 s ago (still within the grace).
     let site = Site::new().await;
     let id = site
         .publish(&true_false_course(4, json!({"time_limit_secs": 60})))
         .await;
     let lea = site.start_ok(LEA, &id).await;
-    let lea_attempt = str_of(&lea["attempt_id"]);
-    site.age_attempt(&lea_attempt, 60_000 + 600_000).await;
-    let lea_deadline = lea["deadline_ms"].as_i64().unwrap() - 660_000;
+    site.app.clock.advance(595_000);
     let leo = site.start_ok(LEO, &id).await;
-    let leo_attempt = str_of(&leo["attempt_id"]);
-    site.age_attempt(&leo_attempt, 65_000).await;
-    let leo_deadline = leo["deadline_ms"].as_i64().unwrap() - 65_000;
+    site.app.clock.advance(65_000);
+    let lea_deadline = lea.deadline_ms.expect("a time limit");
+    let leo_deadline = leo.deadline_ms.expect("a time limit");
 
     // Act
     let journalled_in_time = site
-        .save(LEA, &lea_attempt, "t1", r_bool(true), lea_deadline - 1_000)
+        .save(
+            LEA,
+            &lea.attempt_id,
+            "t1",
+            r_bool(true),
+            lea_deadline - 1_000,
+        )
         .await;
     let after_grace = site
         .save(
             LEA,
-            &lea_attempt,
+            &lea.attempt_id,
             "t2",
             r_bool(true),
             lea_deadline + GRACE + 1_000,
         )
         .await;
     let in_grace_but_late = site
-        .save(LEA, &lea_attempt, "t3", r_bool(true), lea_deadline + 5_000)
+        .save(
+            LEA,
+            &lea.attempt_id,
+            "t3",
+            r_bool(true),
+            lea_deadline + 5_000,
+        )
         .await;
     let before_start = site
         .save(
             LEA,
-            &lea_attempt,
+            &lea.attempt_id,
             "t4",
             r_bool(true),
             lea_deadline - 60_000 - 6_000,
         )
         .await;
     let leo_in_grace = site
-        .save(LEO, &leo_attempt, "t1", r_bool(true), leo_deadline + 3_000)
+        .save(
+            LEO,
+            &leo.attempt_id,
+            "t1",
+            r_bool(true),
+            leo_deadline + 3_000,
+        )
         .await;
     let resumed = site.start_ok(LEA, &id).await;
 
     // Assert
-    assert_eq!(journalled_in_time.0, 200, "{}", journalled_in_time.1);
-    assert_eq!(journalled_in_time.1["applied"], true);
-    assert_eq!(journalled_in_time.1["answered_at_ms"], lea_deadline - 1_000);
-    assert_eq!(after_grace.0, 409, "{}", after_grace.1);
-    assert!(str_of(&after_grace.1["Conflict"]).contains("Time ran out"));
-    assert_eq!(
-        in_grace_but_late.0, 409,
-        "received late: only answers given in time"
+    let saved = journalled_in_time.expect("answered in time");
+    assert!(saved.applied);
+    assert_eq!(saved.answered_at_ms, lea_deadline - 1_000);
+    assert!(
+        conflict_with(&after_grace, "Time ran out"),
+        "{after_grace:?}"
     );
-    assert_eq!(before_start.0, 400, "{}", before_start.1);
-    assert_eq!(leo_in_grace.0, 200, "{}", leo_in_grace.1);
+    assert!(
+        conflict_with(&in_grace_but_late, "Time ran out"),
+        "received late: only answers given in time: {in_grace_but_late:?}"
+    );
+    assert!(is_invalid(&before_start), "{before_start:?}");
+    assert!(leo_in_grace.is_ok(), "{leo_in_grace:?}");
     assert_ne!(
-        resumed["attempt_id"], lea["attempt_id"],
+        resumed.attempt_id, lea.attempt_id,
         "a timed-out attempt is not resumed"
     );
-    let (_, history) = site.history(LEA, &id).await;
-    assert_eq!(history[1]["state"], "TimeUp");
-    assert_eq!(history[0]["state"], "InProgress");
+    let history = site.history(LEA, &id).await.expect("the history");
+    assert_eq!(history[1].state, AttemptState::TimeUp);
+    assert_eq!(history[0].state, AttemptState::InProgress);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM attempt_answers").await,
         2,
@@ -1092,66 +1208,67 @@ async fn learning_submit_after_the_deadline_counts_the_journalled_in_time_answer
         ))
         .await;
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    let (status, _) = site.save(LEA, &attempt, "t1", r_bool(true), now_ms()).await;
-    assert_eq!(status, 200);
-    site.age_attempt(&attempt, 60_000 + 3_600_000).await;
-    let deadline = view["deadline_ms"].as_i64().unwrap() - 3_660_000;
-    let journal = json!([
-        ["t1", r_bool(true), deadline - 50_000],
-        ["t2", r_bool(true), deadline - 2_000],
-        ["t3", r_bool(true), deadline + GRACE + 5_000],
-        ["zz", r_bool(true), deadline - 1_000],
-    ]);
+    let attempt = view.attempt_id;
+    site.save(LEA, &attempt, "t1", r_bool(true), site.now())
+        .await
+        .expect("the answer is saved");
+    site.app.clock.advance(60_000 + HOUR_MS);
+    let deadline = view.deadline_ms.expect("a time limit");
+    let journal = [
+        ("t1", r_bool(true), deadline - 50_000),
+        ("t2", r_bool(true), deadline - 2_000),
+        ("t3", r_bool(true), deadline + GRACE + 5_000),
+        ("zz", r_bool(true), deadline - 1_000),
+    ];
 
     // Act
-    let (status, result) = site.submit(LEA, &attempt, journal.clone()).await;
-    let (again_status, again) = site.submit(LEA, &attempt, journal).await;
+    let result = site.submit(LEA, &attempt, &journal).await;
+    let again = site.submit(LEA, &attempt, &journal).await;
 
     // Assert
-    assert_eq!(status, 200, "{result}");
-    assert!(close(&result["score"], 2.0), "t1 and t2 count: {result}");
-    assert_eq!(result["passed"], true);
-    let rejected: Vec<String> = result["rejected"]
-        .as_array()
-        .unwrap()
+    let result = result.expect("the attempt is graded");
+    assert!(close(result.score, 2.0), "t1 and t2 count: {result:?}");
+    assert!(result.passed);
+    let rejected: Vec<&str> = result
+        .rejected
         .iter()
-        .map(|r| str_of(&r["question_id"]))
+        .map(|r| r.question_id.as_str())
         .collect();
-    assert_eq!(rejected, vec!["t3", "zz"]);
-    assert!(str_of(&result["rejected"][0]["reason"]).contains("Time ran out"));
-    assert_eq!(again_status, 200);
-    assert!(close(&again["score"], 2.0));
-    assert_eq!(again["submitted_at_ms"], result["submitted_at_ms"]);
+    assert_eq!(rejected, ["t3", "zz"]);
+    assert!(result.rejected[0].reason.contains("Time ran out"));
+    let again = again.expect("the same result");
+    assert!(close(again.score, 2.0));
+    assert_eq!(again.submitted_at_ms, result.submitted_at_ms);
     assert_eq!(site.count("SELECT COUNT(*) FROM attempt_answers").await, 2);
 }
 
 #[tokio::test]
 async fn learning_an_attempt_left_open_past_the_offline_window_is_graded_on_the_next_visit() {
-    // Arrange
+    // Arrange: one of two answers saved, then 25 hours pass.
     let site = Site::new().await;
     let id = site
         .publish(&true_false_course(2, json!({"time_limit_secs": 60})))
         .await;
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    let (status, _) = site.save(LEA, &attempt, "t1", r_bool(true), now_ms()).await;
-    assert_eq!(status, 200);
-    site.age_attempt(&attempt, 25 * 3_600_000).await;
-    let deadline = view["deadline_ms"].as_i64().unwrap() - 25 * 3_600_000;
+    let attempt = view.attempt_id;
+    site.save(LEA, &attempt, "t1", r_bool(true), site.now())
+        .await
+        .expect("the answer is saved");
+    site.app.clock.advance(25 * HOUR_MS);
+    let deadline = view.deadline_ms.expect("a time limit");
 
     // Act
-    let (late_status, late) = site
+    let late = site
         .save(LEA, &attempt, "t2", r_bool(true), deadline - 1_000)
         .await;
-    let (_, history) = site.history(LEA, &id).await;
+    let history = site.history(LEA, &id).await;
 
     // Assert
-    assert_eq!(late_status, 409, "{late}");
-    assert!(str_of(&late["Conflict"]).contains("24 hours"));
-    assert_eq!(history[0]["state"], "Submitted", "{history}");
-    assert!(close(&history[0]["score"], 1.0));
-    assert!(close(&history[0]["max_score"], 2.0));
+    assert!(conflict_with(&late, "24 hours"), "{late:?}");
+    let history = history.expect("the history");
+    assert_eq!(history[0].state, AttemptState::Submitted, "{history:?}");
+    assert!(history[0].score.is_some_and(|s| close(s, 1.0)));
+    assert!(history[0].max_score.is_some_and(|s| close(s, 2.0)));
 }
 
 #[tokio::test]
@@ -1160,8 +1277,8 @@ async fn learning_later_answers_win_and_stale_journal_entries_do_not_overwrite_t
     let site = Site::new().await;
     let id = site.publish(&true_false_course(1, json!({}))).await;
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    let t = now_ms();
+    let attempt = view.attempt_id;
+    let t = site.now();
 
     // Act
     let newer = site.save(LEA, &attempt, "t1", r_bool(true), t).await;
@@ -1169,21 +1286,21 @@ async fn learning_later_answers_win_and_stale_journal_entries_do_not_overwrite_t
         .save(LEA, &attempt, "t1", r_bool(false), t - 1_000)
         .await;
     let unknown = site.save(LEA, &attempt, "nope", r_bool(false), t).await;
-    let (_, result) = site
-        .submit(LEA, &attempt, json!([["t1", r_bool(false), t - 2_000]]))
+    let result = site
+        .submit(LEA, &attempt, &[("t1", r_bool(false), t - 2_000)])
         .await;
 
     // Assert
-    assert_eq!(newer.0, 200);
-    assert_eq!(newer.1["applied"], true);
-    assert_eq!(stale.0, 200, "{}", stale.1);
-    assert_eq!(stale.1["applied"], false);
-    assert_eq!(stale.1["answered_at_ms"], t);
-    assert_eq!(unknown.0, 400);
-    assert!(close(&result["score"], 1.0), "{result}");
+    assert!(newer.expect("the answer is saved").applied);
+    let stale = stale.expect("a stale answer is not an error");
+    assert!(!stale.applied);
+    assert_eq!(stale.answered_at_ms, t);
+    assert!(is_invalid(&unknown), "{unknown:?}");
+    let result = result.expect("the attempt is graded");
+    assert!(close(result.score, 1.0), "{result:?}");
     assert_eq!(
-        result["rejected"],
-        json!([]),
+        result.rejected,
+        [],
         "older answers are superseded, not refused"
     );
 }
@@ -1199,48 +1316,59 @@ async fn learning_feedback_follows_the_course_mode() {
         .publish(&true_false_course(2, json!({"feedback_mode": "never"})))
         .await;
     let view = site.start_ok(LEA, &immediate).await;
-    let attempt = str_of(&view["attempt_id"]);
+    let attempt = view.attempt_id;
 
     // Act
-    let first = site.save(LEA, &attempt, "t1", r_bool(true), now_ms()).await;
-    let retry = site.save(LEA, &attempt, "t1", r_bool(true), now_ms()).await;
+    let first = site
+        .save(LEA, &attempt, "t1", r_bool(true), site.now())
+        .await;
+    let retry = site
+        .save(LEA, &attempt, "t1", r_bool(true), site.now())
+        .await;
     let changed = site
-        .save(LEA, &attempt, "t1", r_bool(false), now_ms())
+        .save(LEA, &attempt, "t1", r_bool(false), site.now())
         .await;
     let reloaded = site.start_ok(LEA, &immediate).await;
-    let (_, result) = site
-        .submit(LEA, &attempt, json!([["t1", r_bool(false), now_ms()]]))
+    let result = site
+        .submit(LEA, &attempt, &[("t1", r_bool(false), site.now())])
         .await;
     let never_view = site.start_ok(LEA, &never).await;
-    let (_, never_result) = site
+    let never_result = site
         .submit(
             LEA,
-            never_view["attempt_id"].as_str().unwrap(),
-            json!([["t1", r_bool(true), now_ms()]]),
+            &never_view.attempt_id,
+            &[("t1", r_bool(true), site.now())],
         )
         .await;
 
     // Assert
-    assert_eq!(first.0, 200, "{}", first.1);
-    assert_eq!(first.1["grade"]["correct"], "correct");
-    assert!(str_of(&first.1["grade"]["feedback_html"]).contains("<strong>indeed</strong>"));
-    assert_eq!(retry.0, 200, "re-sending the same answer is fine");
-    assert_eq!(
-        changed.0, 409,
-        "the first answer counts once its feedback was shown"
+    let grade = first
+        .expect("the answer is saved")
+        .grade
+        .expect("immediate feedback");
+    assert_eq!(grade.correct, Correctness::Correct);
+    assert!(grade
+        .feedback_html
+        .expect("feedback")
+        .contains("<strong>indeed</strong>"));
+    assert!(
+        retry.is_ok(),
+        "re-sending the same answer is fine: {retry:?}"
     );
-    assert_eq!(reloaded["feedback"]["t1"]["correct"], "correct");
-    assert_eq!(reloaded["feedback_mode"], "immediate");
-    assert!(close(&result["score"], 1.0));
-    assert_eq!(result["rejected"][0]["question_id"], "t1");
-    assert_eq!(result["questions"].as_array().unwrap().len(), 2);
-    assert!(close(&never_result["score"], 1.0));
-    assert_eq!(
-        never_result["questions"],
-        json!([]),
-        "never: the score only"
+    assert!(
+        is_conflict(&changed),
+        "the first answer counts once its feedback was shown: {changed:?}"
     );
-    assert_eq!(never_result["feedback_mode"], "never");
+    assert_eq!(reloaded.feedback["t1"].correct, Correctness::Correct);
+    assert_eq!(reloaded.feedback_mode, FeedbackMode::Immediate);
+    let result = result.expect("the attempt is graded");
+    assert!(close(result.score, 1.0));
+    assert_eq!(result.rejected[0].question_id, "t1");
+    assert_eq!(result.questions.len(), 2);
+    let never_result = never_result.expect("the attempt is graded");
+    assert!(close(never_result.score, 1.0));
+    assert_eq!(never_result.questions, [], "never: the score only");
+    assert_eq!(never_result.feedback_mode, FeedbackMode::Never);
 }
 
 #[tokio::test]
@@ -1255,55 +1383,56 @@ async fn learning_completion_and_certificate() {
         .await;
 
     // Act + Assert: nothing is complete before every lesson and the quiz.
-    assert_eq!(site.certificate(LEA, &id).await.0, 404);
+    assert_eq!(site.certificate(LEA, &id).await, Err(not_found()));
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    let (_, result) = site
-        .submit(LEA, &attempt, json!([["t1", r_bool(true), now_ms()]]))
-        .await;
-    assert_eq!(result["passed"], true);
-    assert_eq!(result["course_complete"], false, "lessons not opened yet");
-    assert_eq!(site.certificate(LEA, &id).await.0, 404);
-    site.open_lesson(LEA, &id, 1, "l1").await;
-    assert_eq!(site.certificate(LEA, &id).await.0, 404);
-    let (_, progress) = site.open_lesson(LEA, &id, 1, "l2").await;
-    assert_eq!(progress["complete"], true);
-    assert_eq!(progress["percent"], 100);
+    let result = site
+        .submit(LEA, &view.attempt_id, &[("t1", r_bool(true), site.now())])
+        .await
+        .expect("the attempt is graded");
+    assert!(result.passed);
+    assert!(!result.course_complete, "lessons not opened yet");
+    assert_eq!(site.certificate(LEA, &id).await, Err(not_found()));
+    site.open_lesson(LEA, &id, 1, "l1")
+        .await
+        .expect("the lesson opens");
+    assert_eq!(site.certificate(LEA, &id).await, Err(not_found()));
+    let progress = site
+        .open_lesson(LEA, &id, 1, "l2")
+        .await
+        .expect("the lesson opens");
+    assert!(progress.complete);
+    assert_eq!(progress.percent, 100);
 
-    let (status, cert) = site.certificate(LEA, &id).await;
-    assert_eq!(status, 200, "{cert}");
-    assert_eq!(cert["learner_name"], "Lea Learner");
-    assert_eq!(cert["name_from_confluence"], true);
-    assert_eq!(cert["learner_account_id"], LEA);
-    assert_eq!(cert["course_title"], "Fire safety");
-    assert_eq!(cert["version"], 1);
-    let completed = cert["completed_at_ms"].as_i64().unwrap();
-    assert!((completed - now_ms()).abs() < 10_000);
+    let cert = site.certificate(LEA, &id).await.expect("a certificate");
+    assert_eq!(cert.learner_name, "Lea Learner");
+    assert!(cert.name_from_confluence);
+    assert_eq!(cert.learner_account_id, LEA);
+    assert_eq!(cert.course_title, "Fire safety");
+    assert_eq!(cert.version, 1);
+    let completed = cert.completed_at_ms;
+    assert!((completed - site.now()).abs() < 10_000);
+    assert_eq!(cert.expires_at_ms, Some(completed + 30 * DAY_MS));
+    assert!(!cert.expired);
+    assert!(cert.certificate_id.starts_with("SC-"));
     assert_eq!(
-        cert["expires_at_ms"].as_i64().unwrap(),
-        completed + 30 * 86_400_000
+        site.certificate(LEA, &id).await,
+        Ok(cert),
+        "the same certificate every time"
     );
-    assert_eq!(cert["expired"], false);
-    assert!(str_of(&cert["certificate_id"]).starts_with("SC-"));
-    let (_, again) = site.certificate(LEA, &id).await;
-    assert_eq!(again, cert, "the same certificate every time");
     assert_eq!(site.count("SELECT COUNT(*) FROM completions").await, 1);
-    let (_, c) = site.course(LEA, &id).await;
-    assert_eq!(c["completed_at_ms"], completed);
-    assert_eq!(c["resume"], Value::Null);
+    let c = site.course(LEA, &id).await.expect("the course view");
+    assert_eq!(c.completed_at_ms, Some(completed));
+    assert_eq!(c.resume, None);
     // Leo has done nothing: no certificate.
-    assert_eq!(site.certificate(LEO, &id).await.0, 404);
+    assert_eq!(site.certificate(LEO, &id).await, Err(not_found()));
     // Passing when every lesson is already open completes on submit.
     site.open_all(LEO, &id, 1).await;
     let leo = site.start_ok(LEO, &id).await;
-    let (_, leo_result) = site
-        .submit(
-            LEO,
-            leo["attempt_id"].as_str().unwrap(),
-            json!([["t1", r_bool(true), now_ms()]]),
-        )
-        .await;
-    assert_eq!(leo_result["course_complete"], true);
+    let leo_result = site
+        .submit(LEO, &leo.attempt_id, &[("t1", r_bool(true), site.now())])
+        .await
+        .expect("the attempt is graded");
+    assert!(leo_result.course_complete);
     assert_eq!(site.count("SELECT COUNT(*) FROM completions").await, 2);
 }
 
@@ -1314,22 +1443,19 @@ async fn learning_certificate_names_the_account_when_confluence_cannot() {
     let id = site.publish(&true_false_course(1, json!({}))).await;
     site.open_all(LEA, &id, 1).await;
     let view = site.start_ok(LEA, &id).await;
-    site.submit(
-        LEA,
-        view["attempt_id"].as_str().unwrap(),
-        json!([["t1", r_bool(true), now_ms()]]),
-    )
-    .await;
+    site.submit(LEA, &view.attempt_id, &[("t1", r_bool(true), site.now())])
+        .await
+        .expect("the attempt is graded");
 
     // Act
-    let (status, cert) = site.certificate(LEA, &id).await;
+    let cert = site.certificate(LEA, &id).await;
 
     // Assert
-    assert_eq!(status, 200, "{cert}");
-    assert_eq!(cert["learner_name"], LEA);
-    assert_eq!(cert["name_from_confluence"], false);
-    assert_eq!(cert["expires_at_ms"], Value::Null);
-    assert_eq!(cert["expired"], false);
+    let cert = cert.expect("a certificate");
+    assert_eq!(cert.learner_name, LEA);
+    assert!(!cert.name_from_confluence);
+    assert_eq!(cert.expires_at_ms, None);
+    assert!(!cert.expired);
 }
 
 #[tokio::test]
@@ -1340,64 +1466,75 @@ async fn learning_recertification_is_due_after_a_material_publish() {
     let id = site.publish(&content).await;
     site.open_all(LEA, &id, 1).await;
     let view = site.start_ok(LEA, &id).await;
-    let (_, r) = site
-        .submit(
-            LEA,
-            view["attempt_id"].as_str().unwrap(),
-            json!([["t1", r_bool(true), now_ms()]]),
-        )
-        .await;
-    assert_eq!(r["course_complete"], true);
+    let r = site
+        .submit(LEA, &view.attempt_id, &[("t1", r_bool(true), site.now())])
+        .await
+        .expect("the attempt is graded");
+    assert!(r.course_complete);
 
     // Act + Assert: a non-material change keeps the completion.
     let mut v2 = content.clone();
     v2["title"] = json!("Fire safety (typo fixed)");
     assert_eq!(site.republish(&id, &v2, false).await, 2);
-    let (_, c) = site.course(LEA, &id).await;
-    assert_eq!(c["version"], 2);
-    assert_eq!(c["recertification_due"], false);
-    assert_eq!(c["progress"]["complete"], true);
-    assert_eq!(site.certificate(LEA, &id).await.1["version"], 1);
+    let c = site.course(LEA, &id).await.expect("the course view");
+    assert_eq!(c.version, 2);
+    assert!(!c.recertification_due);
+    assert!(c.progress.complete);
+    assert_eq!(
+        site.certificate(LEA, &id)
+            .await
+            .expect("a certificate")
+            .version,
+        1
+    );
 
     // A material change asks for re-certification, with fresh attempts.
     let mut v3 = v2.clone();
     v3["modules"][0]["quiz"]["questions"][0]["kind"]["answer"] = json!(false);
     assert_eq!(site.republish(&id, &v3, true).await, 3);
-    let (_, c) = site.course(LEA, &id).await;
-    assert_eq!(c["recertification_due"], true, "{c}");
-    assert_eq!(c["progress"]["complete"], false);
-    assert_eq!(c["progress"]["passed_quizzes"], json!([]));
+    let c = site.course(LEA, &id).await.expect("the course view");
+    assert!(c.recertification_due, "{c:?}");
+    assert!(!c.progress.complete);
+    assert!(c.progress.passed_quizzes.is_empty());
     assert_eq!(
-        c["progress"]["opened_lessons"],
-        json!(["l1", "l2"]),
+        c.progress.opened_lessons,
+        ["l1", "l2"],
         "reading is not undone"
     );
-    assert_eq!(c["completed_at_ms"], Value::Null);
-    assert_eq!(c["modules"][0]["quiz"]["attempts_used"], 0);
-    assert_eq!(c["resume"], json!({"Quiz": {"module_id": "m1"}}));
-    assert_eq!(site.certificate(LEA, &id).await.0, 404);
+    assert_eq!(c.completed_at_ms, None);
+    assert_eq!(c.modules[0].quiz.as_ref().expect("a quiz").attempts_used, 0);
+    assert_eq!(
+        c.resume,
+        Some(ResumePoint::Quiz {
+            module_id: "m1".into()
+        })
+    );
+    assert_eq!(site.certificate(LEA, &id).await, Err(not_found()));
     // Leo never passed: nothing is due for him.
-    assert_eq!(site.course(LEO, &id).await.1["recertification_due"], false);
+    assert!(
+        !site
+            .course(LEO, &id)
+            .await
+            .expect("Leo's course view")
+            .recertification_due
+    );
 
     let view = site.start_ok(LEA, &id).await;
-    assert_eq!(view["course_version"], 3);
-    assert_eq!(view["number"], 1);
-    let (_, r) = site
-        .submit(
-            LEA,
-            view["attempt_id"].as_str().unwrap(),
-            json!([["t1", r_bool(false), now_ms()]]),
-        )
-        .await;
-    assert_eq!(r["passed"], true);
-    assert_eq!(r["course_complete"], true);
-    let (_, c) = site.course(LEA, &id).await;
-    assert_eq!(c["recertification_due"], false);
-    let (_, cert) = site.certificate(LEA, &id).await;
-    assert_eq!(cert["version"], 3);
-    let (_, history) = site.history(LEA, &id).await;
-    assert_eq!(history[0]["current_cycle"], true);
-    assert_eq!(history[1]["current_cycle"], false);
+    assert_eq!(view.course_version, 3);
+    assert_eq!(view.number, 1);
+    let r = site
+        .submit(LEA, &view.attempt_id, &[("t1", r_bool(false), site.now())])
+        .await
+        .expect("the attempt is graded");
+    assert!(r.passed);
+    assert!(r.course_complete);
+    let c = site.course(LEA, &id).await.expect("the course view");
+    assert!(!c.recertification_due);
+    let cert = site.certificate(LEA, &id).await.expect("a certificate");
+    assert_eq!(cert.version, 3);
+    let history = site.history(LEA, &id).await.expect("the history");
+    assert!(history[0].current_cycle);
+    assert!(!history[1].current_cycle);
 }
 
 #[tokio::test]
@@ -1406,62 +1543,71 @@ async fn learning_another_learner_cannot_save_to_or_submit_my_attempt() {
     let site = Site::new().await;
     let id = site.publish(&true_false_course(2, json!({}))).await;
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    site.save(LEA, &attempt, "t1", r_bool(true), now_ms()).await;
+    let attempt = view.attempt_id;
+    site.save(LEA, &attempt, "t1", r_bool(true), site.now())
+        .await
+        .expect("the answer is saved");
 
-    // Act
-    let save = site
-        .save(LEO, &attempt, "t2", r_bool(false), now_ms())
+    // Act: Leo's save is read raw (nothing of Lea's may be in it).
+    let (save, save_body) = site
+        .raw_json(
+            &token_for(LEO),
+            "learning/save-answer",
+            &json!({"attempt_id": attempt, "question_id": "t2",
+                    "response": r_bool(false), "answered_at_ms": site.now()}),
+        )
         .await;
     let submit = site
-        .submit(LEO, &attempt, json!([["t1", r_bool(false), now_ms()]]))
+        .submit(LEO, &attempt, &[("t1", r_bool(false), site.now())])
         .await;
     let ned = site
-        .save(NED, &attempt, "t2", r_bool(false), now_ms())
+        .save(NED, &attempt, "t2", r_bool(false), site.now())
         .await;
 
     // Assert
-    assert_eq!(save.0, 404, "{}", save.1);
-    assert_eq!(submit.0, 404, "{}", submit.1);
-    assert_eq!(ned.0, 403, "no view permission on the page");
-    assert!(!save.1.to_string().contains(LEA));
+    assert_eq!(save, 404, "{save_body}");
+    assert_eq!(submit, Err(not_found()));
+    assert_eq!(ned, Err(forbidden()), "no view permission on the page");
+    assert!(!save_body.to_string().contains(LEA));
     assert_eq!(site.count("SELECT COUNT(*) FROM attempt_answers").await, 1);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM attempts WHERE submitted_at_ms IS NULL")
             .await,
         1
     );
-    let (_, mine) = site.history(LEA, &id).await;
-    let (_, theirs) = site.history(LEO, &id).await;
-    assert_eq!(mine.as_array().unwrap().len(), 1);
-    assert_eq!(theirs, json!([]));
+    let mine = site.history(LEA, &id).await.expect("Lea's history");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(site.history(LEO, &id).await, Ok(vec![]));
 }
 
 #[tokio::test]
 async fn learning_another_site_cannot_reach_my_course_or_my_attempts() {
     // Arrange: site A's learner has an attempt; site B's learner may view
-    // the page with the same id on site B.
+    // the page with the same id on site B. Every answer is read raw (nothing
+    // of site A's course may be in it).
     let site = Site::new().await;
     site.app.install_on(&site.fake, SITE_B, SECRET_B).await;
     site.fake.allow_read_only(BOB_ON_B, PAGE);
     let bob = context_token(SITE_B, SECRET_B, BOB_ON_B, PAGE);
     let id = site.publish(&true_false_course(2, json!({}))).await;
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    site.save(LEA, &attempt, "t1", r_bool(true), now_ms()).await;
+    let attempt = view.attempt_id;
+    site.save(LEA, &attempt, "t1", r_bool(true), site.now())
+        .await
+        .expect("the answer is saved");
     let token = uuid::Uuid::new_v4().to_string();
 
     // Act
     let answers = vec![
-        site.form(&bob, "learning/course", &[("course_id", &id)])
+        site.raw_form(&bob, "learning/course", &[("course_id", &id)])
             .await,
-        site.form(
+        site.raw_form(
             &bob,
             "learning/open-lesson",
             &[("course_id", &id), ("version", "1"), ("lesson_id", "l1")],
         )
         .await,
-        site.form(
+        site.raw_form(
             &bob,
             "learning/start-attempt",
             &[
@@ -1471,26 +1617,26 @@ async fn learning_another_site_cannot_reach_my_course_or_my_attempts() {
             ],
         )
         .await,
-        site.json(
+        site.raw_json(
             &bob,
             "learning/save-answer",
             &json!({"attempt_id": attempt, "question_id": "t2",
-                    "response": r_bool(false), "answered_at_ms": now_ms()}),
+                    "response": r_bool(false), "answered_at_ms": site.now()}),
         )
         .await,
-        site.json(
+        site.raw_json(
             &bob,
             "learning/submit",
             &json!({"attempt_id": attempt, "answers": []}),
         )
         .await,
-        site.form(
+        site.raw_form(
             &bob,
             "learning/history",
             &[("course_id", &id), ("module_id", "m1")],
         )
         .await,
-        site.form(&bob, "learning/certificate", &[("course_id", &id)])
+        site.raw_form(&bob, "learning/certificate", &[("course_id", &id)])
             .await,
     ];
 
@@ -1532,26 +1678,19 @@ async fn learning_a_course_is_shown_only_to_those_who_may_view_its_own_page() {
     let mal = context_token(SITE, SECRET, MAL, OTHER_PAGE);
     let lea_elsewhere = context_token(SITE, SECRET, LEA, OTHER_PAGE);
     let token = uuid::Uuid::new_v4().to_string();
-    let start = [
-        ("course_id", id.as_str()),
-        ("module_id", "m1"),
-        ("client_token", token.as_str()),
-    ];
 
-    // Act
+    // Act: Mal's course view is read raw (the course must not be in it).
     let (mal_course, mal_body) = site
-        .form(&mal, "learning/course", &[("course_id", &id)])
+        .raw_form(&mal, "learning/course", &[("course_id", &id)])
         .await;
-    let (mal_start, _) = site.form(&mal, "learning/start-attempt", &start).await;
-    let (lea_course, lea_body) = site
-        .form(&lea_elsewhere, "learning/course", &[("course_id", &id)])
-        .await;
+    let mal_start = site.app.start_attempt(&mal, &id, "m1", &token).await;
+    let lea_course = site.app.learner_course(&lea_elsewhere, &id).await;
 
     // Assert
     assert_eq!(mal_course, 403, "{mal_body}");
-    assert_eq!(mal_start, 403);
+    assert_eq!(mal_start, Err(forbidden()));
     assert!(!mal_body.to_string().contains("Fire"));
-    assert_eq!(lea_course, 200, "{lea_body}");
+    assert!(lea_course.is_ok(), "{lea_course:?}");
     assert_eq!(site.count("SELECT COUNT(*) FROM attempts").await, 0);
 }
 
@@ -1568,60 +1707,67 @@ async fn report_shows_each_learners_progress_completion_and_expiry_to_space_admi
         ))
         .await;
     site.complete(LEA, &id, 1).await;
-    site.open_lesson(LEO, &id, 1, "l1").await;
+    site.open_lesson(LEO, &id, 1, "l1")
+        .await
+        .expect("the lesson opens");
     let leo = site.start_ok(LEO, &id).await;
-    let (_, failed) = site
-        .submit(
-            LEO,
-            leo["attempt_id"].as_str().unwrap(),
-            json!([["t1", r_bool(false), now_ms()]]),
-        )
-        .await;
-    assert_eq!(failed["passed"], false);
-    let (_, cert) = site.certificate(LEA, &id).await;
+    let failed = site
+        .submit(LEO, &leo.attempt_id, &[("t1", r_bool(false), site.now())])
+        .await
+        .expect("the attempt is graded");
+    assert!(!failed.passed);
+    let cert = site.certificate(LEA, &id).await.expect("a certificate");
 
     // Act
-    let (status, report) = site.report(SAM, &id).await;
+    let report = site.report(SAM, &id).await;
 
     // Assert
-    assert_eq!(status, 200, "{report}");
-    assert_eq!(report["title"], "Fire safety");
-    assert_eq!(report["version"], 1);
-    assert_eq!(report["lessons_total"], 2);
-    assert_eq!(report["quizzes_total"], 1);
+    let report = report.expect("the report");
+    assert_eq!(report.title, "Fire safety");
+    assert_eq!(report.version, Some(1));
+    assert_eq!(report.lessons_total, 2);
+    assert_eq!(report.quizzes_total, 1);
     assert_eq!(
-        report["totals"],
-        json!({"learners": 2, "completed": 1, "in_progress": 1,
-               "recertification_due": 0, "expired": 0})
+        report.totals,
+        ReportTotals {
+            learners: 2,
+            completed: 1,
+            in_progress: 1,
+            recertification_due: 0,
+            expired: 0,
+        }
     );
-    let rows = report["rows"].as_array().unwrap();
+    let rows = &report.rows;
     assert_eq!(rows.len(), 2);
     // Sorted by name: "557058:leo…" (no name from Confluence) before "Lea Learner".
-    assert_eq!(rows[0]["account_id"], LEO);
-    assert_eq!(rows[0]["name"], Value::Null);
-    assert_eq!(rows[0]["state"], "InProgress");
-    assert_eq!(rows[0]["lessons_opened"], 1);
-    assert_eq!(rows[0]["quizzes_passed"], 0);
-    assert_eq!(rows[0]["attempts"], 1);
-    assert!(close(&rows[0]["best_percent"], 0.0), "{report}");
-    assert_eq!(rows[0]["progress_percent"], 33);
-    assert_eq!(rows[0]["completed_at_ms"], Value::Null);
-    assert_eq!(rows[1]["account_id"], LEA);
-    assert_eq!(rows[1]["name"], "Lea Learner");
-    assert_eq!(rows[1]["state"], "Completed");
-    assert_eq!(rows[1]["progress_percent"], 100);
-    assert!(close(&rows[1]["best_percent"], 100.0));
+    assert_eq!(rows[0].account_id, LEO);
+    assert_eq!(rows[0].name, None);
+    assert_eq!(rows[0].state, LearnerState::InProgress);
+    assert_eq!(rows[0].lessons_opened, 1);
+    assert_eq!(rows[0].quizzes_passed, 0);
+    assert_eq!(rows[0].attempts, 1);
+    assert!(
+        rows[0].best_percent.is_some_and(|p| close(p, 0.0)),
+        "{report:?}"
+    );
+    assert_eq!(rows[0].progress_percent, 33);
+    assert_eq!(rows[0].completed_at_ms, None);
+    assert_eq!(rows[1].account_id, LEA);
+    assert_eq!(rows[1].name.as_deref(), Some("Lea Learner"));
+    assert_eq!(rows[1].state, LearnerState::Completed);
+    assert_eq!(rows[1].progress_percent, 100);
+    assert!(rows[1].best_percent.is_some_and(|p| close(p, 100.0)));
     // The same data as the learner's certificate.
-    assert_eq!(rows[1]["completed_at_ms"], cert["completed_at_ms"]);
-    assert_eq!(rows[1]["completed_version"], cert["version"]);
-    assert_eq!(rows[1]["expires_at_ms"], cert["expires_at_ms"]);
-    let last = rows[1]["last_activity_ms"].as_i64().unwrap();
-    assert!((now_ms() - last).abs() < 60_000, "{report}");
+    assert_eq!(rows[1].completed_at_ms, Some(cert.completed_at_ms));
+    assert_eq!(rows[1].completed_version, Some(cert.version));
+    assert_eq!(rows[1].expires_at_ms, cert.expires_at_ms);
+    let last = rows[1].last_activity_ms;
+    assert!((site.now() - last).abs() < 60_000, "{report:?}");
 
     // Names are remembered: a second report asks Confluence nothing new
     // for Lea (Leo, unknown, is asked again).
     let before = site.fake.user_lookups();
-    site.report(SAM, &id).await;
+    site.report(SAM, &id).await.expect("the report");
     assert_eq!(site.fake.user_lookups() - before, 1);
 }
 
@@ -1638,35 +1784,33 @@ async fn report_is_for_admins_of_the_courses_space_only() {
     );
     site.fake.make_space_admin(SAM, "OTHER");
 
-    // Act
-    let (learner, learner_body) = site.report(LEA, &id).await;
-    let (author, _) = site.report(AUTHOR, &id).await;
-    let (other_space, other_body) = site
-        .form(
-            &in_other_space,
+    // Act: the learner's refusal is read raw (nothing about learners may be in it).
+    let (learner, learner_body) = site
+        .raw_form(
+            &token_for(LEA),
             "space-admin/course-report",
             &[("course_id", &id)],
         )
         .await;
-    let (bad_id, bad_body) = site.report(SAM, "../etc").await;
-    let (unknown, _) = site
+    let author = site.report(AUTHOR, &id).await;
+    let other_space = site.app.course_report(&in_other_space, &id).await;
+    let bad_id = site.report(SAM, "../etc").await;
+    let unknown = site
         .report(SAM, "00000000-0000-4000-8000-000000000000")
         .await;
-    let (csv_learner, _) = site
-        .form(
-            &site.token(LEA),
-            "space-admin/course-report-csv",
-            &[("course_id", &id)],
-        )
-        .await;
+    let csv_learner = site.app.course_report_csv(&token_for(LEA), &id).await;
 
     // Assert
     assert_eq!(learner, 403, "{learner_body}");
-    assert_eq!(author, 403, "editing a page does not make a space admin");
-    assert_eq!(other_space, 404, "a course of another space: {other_body}");
-    assert_eq!(bad_id, 400, "{bad_body}");
-    assert_eq!(unknown, 404);
-    assert_eq!(csv_learner, 403);
+    assert_eq!(
+        author,
+        Err(forbidden()),
+        "editing a page does not make a space admin"
+    );
+    assert_eq!(other_space, Err(not_found()), "a course of another space");
+    assert!(is_invalid(&bad_id), "{bad_id:?}");
+    assert_eq!(unknown, Err(not_found()));
+    assert_eq!(csv_learner, Err(forbidden()));
     assert!(
         !learner_body.to_string().contains(LEA),
         "nothing about learners leaks in the refusal"
@@ -1675,64 +1819,59 @@ async fn report_is_for_admins_of_the_courses_space_only() {
 
 #[tokio::test]
 async fn report_marks_recertification_due_and_expired_certificates() {
-    // Arrange: Lea and Leo complete version 1 (valid 10 days).
+    // Arrange: Leo completes version 1 (valid 10 days); eleven days later,
+    // Lea does.
     let site = Site::new().await;
     let content = true_false_course(1, json!({"certificate_validity_days": 10}));
     let id = site.publish(&content).await;
-    site.complete(LEA, &id, 1).await;
     site.complete(LEO, &id, 1).await;
-    // Leo's completion was eleven days ago.
-    let mut conn = site.app.db_connection().await;
-    sqlx::query(
-        "UPDATE completions SET completed_at = completed_at - 950400 \
-         WHERE client_key = $1 AND account_id = $2",
-    )
-    .bind(SITE)
-    .bind(LEO)
-    .execute(&mut conn)
-    .await
-    .unwrap();
+    site.app.clock.advance(11 * DAY_MS);
+    site.complete(LEA, &id, 1).await;
 
     // Act + Assert: Leo's certificate has expired.
     let leo = site.report_row(&id, LEO).await;
-    assert_eq!(leo["state"], "Expired", "{leo}");
-    assert!(leo["expires_at_ms"].as_i64().unwrap() < now_ms());
-    assert_eq!(site.report_row(&id, LEA).await["state"], "Completed");
+    assert_eq!(leo.state, LearnerState::Expired, "{leo:?}");
+    assert!(leo.expires_at_ms.expect("an expiry") < site.now());
+    assert_eq!(
+        site.report_row(&id, LEA).await.state,
+        LearnerState::Completed
+    );
 
     // A material change: both are due for re-certification.
     let mut v2 = content.clone();
     v2["modules"][0]["quiz"]["questions"][0]["kind"]["answer"] = json!(false);
     assert_eq!(site.republish(&id, &v2, true).await, 2);
-    let (_, report) = site.report(SAM, &id).await;
-    assert_eq!(report["cycle_start"], 2);
-    assert_eq!(report["totals"]["recertification_due"], 2, "{report}");
+    let report = site.report(SAM, &id).await.expect("the report");
+    assert_eq!(report.cycle_start, Some(2));
+    assert_eq!(report.totals.recertification_due, 2, "{report:?}");
     let lea = site.report_row(&id, LEA).await;
-    assert_eq!(lea["state"], "RecertificationDue");
-    assert_eq!(lea["attempts"], 0, "attempts count per cycle");
-    assert_eq!(lea["completed_at_ms"], Value::Null);
-    assert_eq!(lea["lessons_opened"], 2, "reading is not undone");
+    assert_eq!(lea.state, LearnerState::RecertificationDue);
+    assert_eq!(lea.attempts, 0, "attempts count per cycle");
+    assert_eq!(lea.completed_at_ms, None);
+    assert_eq!(lea.lessons_opened, 2, "reading is not undone");
 }
 
 #[tokio::test]
 async fn report_grades_attempts_abandoned_past_the_offline_window() {
-    // Arrange: Lea answered one of two questions, then never came back.
+    // Arrange: Lea answered one of two questions, then never came back
+    // (25 hours pass).
     let site = Site::new().await;
     let id = site
         .publish(&true_false_course(2, json!({"time_limit_secs": 60})))
         .await;
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    let (status, _) = site.save(LEA, &attempt, "t1", r_bool(true), now_ms()).await;
-    assert_eq!(status, 200);
-    site.age_attempt(&attempt, 25 * 3_600_000).await;
+    site.save(LEA, &view.attempt_id, "t1", r_bool(true), site.now())
+        .await
+        .expect("the answer is saved");
+    site.app.clock.advance(25 * HOUR_MS);
 
     // Act
     let row = site.report_row(&id, LEA).await;
 
     // Assert
-    assert_eq!(row["attempts"], 1);
-    assert!(close(&row["best_percent"], 50.0), "{row}");
-    assert_eq!(row["state"], "InProgress");
+    assert_eq!(row.attempts, 1);
+    assert!(row.best_percent.is_some_and(|p| close(p, 50.0)), "{row:?}");
+    assert_eq!(row.state, LearnerState::InProgress);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM attempts WHERE submitted_at_ms IS NOT NULL")
             .await,
@@ -1747,21 +1886,15 @@ async fn report_csv_has_a_header_and_one_row_per_learner() {
     let site = Site::with_names(&[(LEA, "=cmd|' /C calc'!A0")]).await;
     let id = site.publish(&true_false_course(1, json!({}))).await;
     site.complete(LEA, &id, 1).await;
-    site.open_lesson(LEO, &id, 1, "l1").await;
+    site.open_lesson(LEO, &id, 1, "l1")
+        .await
+        .expect("the lesson opens");
 
     // Act
-    let resp = site
-        .app
-        .call_fn(
-            "space-admin/course-report-csv",
-            Some(&site.token(SAM)),
-            &[("course_id", &id)],
-        )
-        .await;
+    let csv = site.app.course_report_csv(&token_for(SAM), &id).await;
 
     // Assert
-    assert_eq!(resp.status().as_u16(), 200);
-    let csv: String = resp.json().await.unwrap();
+    let csv = csv.expect("the CSV");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(
@@ -1785,32 +1918,31 @@ async fn learning_a_journal_that_answers_one_question_twice_counts_the_later_ans
     let site = Site::new().await;
     let id = site.publish(&true_false_course(2, json!({}))).await;
     let view = site.start_ok(LEA, &id).await;
-    let attempt = str_of(&view["attempt_id"]);
-    let t = now_ms();
-    let (status, _) = site
-        .save(LEA, &attempt, "t2", r_bool(false), t - 5_000)
-        .await;
-    assert_eq!(status, 200);
+    let attempt = view.attempt_id;
+    let t = site.now();
+    site.save(LEA, &attempt, "t2", r_bool(false), t - 5_000)
+        .await
+        .expect("the answer is saved");
 
     // Act
-    let (status, result) = site
+    let result = site
         .submit(
             LEA,
             &attempt,
-            json!([
-                ["t1", r_bool(true), t - 1_000],
-                ["t1", r_bool(false), t - 3_000],
-                ["t2", r_bool(true), t - 2_000]
-            ]),
+            &[
+                ("t1", r_bool(true), t - 1_000),
+                ("t1", r_bool(false), t - 3_000),
+                ("t2", r_bool(true), t - 2_000),
+            ],
         )
         .await;
 
     // Assert
-    assert_eq!(status, 200, "{result}");
-    assert!(close(&result["score"], 2.0), "{result}");
+    let result = result.expect("the attempt is graded");
+    assert!(close(result.score, 2.0), "{result:?}");
     assert_eq!(
-        result["rejected"],
-        json!([]),
+        result.rejected,
+        [],
         "an older journal entry for the same question is superseded, not refused"
     );
     assert_eq!(site.count("SELECT COUNT(*) FROM attempt_answers").await, 2);
