@@ -1,9 +1,29 @@
 //! Signed install and the other lifecycle callbacks.
 
+use app::{api::WhoAmI, error::AppError};
 use jsonwebtoken::Algorithm;
 use serde_json::json;
 
-use crate::helpers::*;
+use crate::helpers::{
+    calls::{typed, Refused, Reply},
+    *,
+};
+
+/// A server function's refusal of a caller it could not verify.
+const UNAUTHORIZED: Refused = Refused {
+    status: 401,
+    error: AppError::Unauthorized,
+};
+
+/// `whoami` with a context token: who the app verified, or its refusal.
+async fn whoami(app: &TestApp, token: &str) -> Reply<WhoAmI> {
+    typed(app.call_fn("whoami", Some(token), &[]).await).await
+}
+
+/// The account a successful `whoami` names.
+fn account(reply: Reply<WhoAmI>) -> Reply<Option<String>> {
+    reply.map(|w| w.account_id)
+}
 
 #[tokio::test]
 async fn a_valid_signed_install_stores_the_tenant() {
@@ -169,7 +189,10 @@ async fn uninstall_stops_tokens_at_once_and_keeps_the_data() {
         "secret-u",
         &context_claims("site-u", "acc-1"),
     );
-    assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 200);
+    assert_eq!(
+        account(whoami(&app, &ctx).await),
+        Ok(Some("acc-1".to_owned()))
+    );
 
     // Uninstall must be signed too: an HS256 token is refused.
     let hs = hs_token(
@@ -184,7 +207,10 @@ async fn uninstall_stops_tokens_at_once_and_keeps_the_data() {
             .status(),
         401
     );
-    assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 200);
+    assert_eq!(
+        account(whoami(&app, &ctx).await),
+        Ok(Some("acc-1".to_owned()))
+    );
 
     let token = install_token(install_claims("site-u", "/uninstalled"));
     assert_eq!(
@@ -193,7 +219,7 @@ async fn uninstall_stops_tokens_at_once_and_keeps_the_data() {
             .status(),
         204
     );
-    assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 401);
+    assert_eq!(whoami(&app, &ctx).await, Err(UNAUTHORIZED));
     // Kept for the retention period.
     assert!(app.state.db.tenant("site-u").await.unwrap().is_some());
 }
@@ -220,7 +246,7 @@ async fn disabled_and_enabled_switch_the_tenant_off_and_on() {
             .status(),
         204
     );
-    assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 401);
+    assert_eq!(whoami(&app, &ctx).await, Err(UNAUTHORIZED));
     // A context token is not a lifecycle token.
     assert_eq!(
         app.lifecycle("enabled", Some(&ctx), &body).await.status(),
@@ -232,7 +258,10 @@ async fn disabled_and_enabled_switch_the_tenant_off_and_on() {
             .status(),
         204
     );
-    assert_eq!(app.call_fn("whoami", Some(&ctx), &[]).await.status(), 200);
+    assert_eq!(
+        account(whoami(&app, &ctx).await),
+        Ok(Some("acc-1".to_owned()))
+    );
 }
 
 /// Two server processes on one database (scale-out): a re-install handled by
@@ -247,35 +276,31 @@ async fn a_secret_rotated_by_another_process_is_honoured_at_once() {
     let database_url = a.database_url.clone();
     let b = spawn_app_configured(Options::default(), |c| c.database_url = database_url).await;
     a.install("site-s", "secret-one").await;
-    let whoami = |app: &TestApp, secret: &str| {
-        let token = hs_token(
-            Algorithm::HS256,
-            secret,
-            &context_claims("site-s", "557058:someone"),
-        );
-        let url = app.url("/api/whoami");
-        let http = app.http.clone();
-        async move {
-            http.post(url)
-                .header("Authorization", format!("JWT {token}"))
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
-    assert_eq!(whoami(&b, "secret-one").await, 200, "b caches the row");
+    const SOMEONE: &str = "557058:someone";
+    let signed_with =
+        |secret: &str| hs_token(Algorithm::HS256, secret, &context_claims("site-s", SOMEONE));
+    assert_eq!(
+        account(whoami(&b, &signed_with("secret-one")).await),
+        Ok(Some(SOMEONE.to_owned())),
+        "b caches the row"
+    );
 
     // Act: the re-install reaches process a.
     a.install("site-s", "secret-two").await;
 
     // Assert
-    assert_eq!(whoami(&b, "secret-two").await, 200, "new secret at once");
     assert_eq!(
-        whoami(&b, "secret-one").await,
-        401,
+        account(whoami(&b, &signed_with("secret-two")).await),
+        Ok(Some(SOMEONE.to_owned())),
+        "new secret at once"
+    );
+    assert_eq!(
+        whoami(&b, &signed_with("secret-one")).await,
+        Err(UNAUTHORIZED),
         "old secret after the refresh"
     );
-    assert_eq!(whoami(&a, "secret-one").await, 401);
+    assert_eq!(
+        whoami(&a, &signed_with("secret-one")).await,
+        Err(UNAUTHORIZED)
+    );
 }

@@ -1,10 +1,14 @@
 //! Page JWTs (`?jwt=` on page loads) and context JWTs (server functions):
 //! what is accepted, and every way of being refused with a bare 401.
 
+use app::{api::WhoAmI, error::AppError};
 use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
 
-use crate::helpers::*;
+use crate::helpers::{
+    calls::{typed, Refused, Reply},
+    *,
+};
 
 const SECRET: &str = "tenant-a-shared-secret";
 const PAGE_PATH: &str = "/macro/course";
@@ -14,6 +18,17 @@ async fn app_with_tenant() -> TestApp {
     let app = spawn_app().await;
     app.install("site-a", SECRET).await;
     app
+}
+
+/// A server function's refusal of a caller it could not verify.
+const UNAUTHORIZED: Refused = Refused {
+    status: 401,
+    error: AppError::Unauthorized,
+};
+
+/// `whoami`, with a context token or none.
+async fn whoami(app: &TestApp, token: Option<&str>) -> Reply<WhoAmI> {
+    typed(app.call_fn("whoami", token, &[]).await).await
 }
 
 async fn load_page(app: &TestApp, token: &str) -> reqwest::Response {
@@ -60,12 +75,15 @@ async fn a_valid_context_jwt_reaches_a_server_function_with_the_verified_identit
         SECRET,
         &context_claims("site-a", "acc-42"),
     );
-    let resp = app.call_fn("whoami", Some(&token), &[]).await;
-    assert_eq!(resp.status(), 200);
-    let v: Value = resp.json().await.unwrap();
-    assert_eq!(v["account_id"], "acc-42");
-    assert_eq!(v["space_key"], "DEV");
-    assert_eq!(v["content_id"], "98305");
+    let who = whoami(&app, Some(&token)).await;
+    assert_eq!(
+        who,
+        Ok(WhoAmI {
+            account_id: Some("acc-42".into()),
+            space_key: Some("DEV".into()),
+            content_id: Some("98305".into()),
+        })
+    );
 }
 
 /// The ways a token can be bad, each built from a valid one.
@@ -175,14 +193,13 @@ async fn bad_context_jwts_are_refused_with_401() {
     let app = app_with_tenant().await;
     let valid = context_claims("site-a", "acc-1");
     for (name, token) in bad_tokens(&valid, "context") {
-        let resp = app.call_fn("whoami", Some(&token), &[]).await;
-        assert_eq!(resp.status(), 401, "context: case '{name}' was not refused");
+        assert_eq!(
+            whoami(&app, Some(&token)).await,
+            Err(UNAUTHORIZED),
+            "context: case '{name}' was not refused"
+        );
     }
-    assert_eq!(
-        app.call_fn("whoami", None, &[]).await.status(),
-        401,
-        "no token"
-    );
+    assert_eq!(whoami(&app, None).await, Err(UNAUTHORIZED), "no token");
     // A context token in the query string is not accepted by server functions.
     let token = hs_token(Algorithm::HS256, SECRET, &valid);
     let resp = app
@@ -192,7 +209,7 @@ async fn bad_context_jwts_are_refused_with_401() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.status(), 401);
+    assert_eq!(typed::<WhoAmI>(resp).await, Err(UNAUTHORIZED));
 }
 
 #[tokio::test]
@@ -209,7 +226,8 @@ async fn small_clock_skew_within_the_leeway_is_accepted() {
     claims["iat"] = json!(now() + 10);
     claims["nbf"] = json!(now() + 10);
     let token = hs_token(Algorithm::HS256, SECRET, &claims);
-    assert_eq!(app.call_fn("whoami", Some(&token), &[]).await.status(), 200);
+    let who = whoami(&app, Some(&token)).await;
+    assert_eq!(who.map(|w| w.account_id), Ok(Some("acc-1".into())));
 }
 
 #[tokio::test]
@@ -222,14 +240,12 @@ async fn tenants_cannot_use_each_others_tokens() {
         "tenant-b-secret",
         &context_claims("site-a", "acc-b"),
     );
-    assert_eq!(
-        app.call_fn("whoami", Some(&forged), &[]).await.status(),
-        401
-    );
+    assert_eq!(whoami(&app, Some(&forged)).await, Err(UNAUTHORIZED));
     let own = hs_token(
         Algorithm::HS256,
         "tenant-b-secret",
         &context_claims("site-b", "acc-b"),
     );
-    assert_eq!(app.call_fn("whoami", Some(&own), &[]).await.status(), 200);
+    let who = whoami(&app, Some(&own)).await;
+    assert_eq!(who.map(|w| w.account_id), Ok(Some("acc-b".into())));
 }
