@@ -94,7 +94,7 @@ mod token_cache {
         v.get("exp")?.as_f64()
     }
 
-    pub async fn token() -> Result<String, ApError> {
+    pub(super) async fn token() -> Result<String, ApError> {
         let cached = CACHED.with(|c| c.borrow().clone());
         if let Some((t, exp)) = cached {
             if exp - REFRESH_MARGIN_SECS > now_secs() {

@@ -8,8 +8,6 @@ use super::test_app::{TestApp, BASE_URL};
 
 /// "Atlassian's" signing key (the one the test key server publishes).
 pub(crate) const KEY_A: InstallKey = keys::FIXTURE_A;
-/// Its `kid`.
-pub(crate) const KID_A: &str = keys::FIXTURE_A.kid;
 /// An RSA private key nobody publishes.
 pub(crate) const KEY_B: &str = keys::FIXTURE_B.private_pem;
 /// A kid the key server does not know.

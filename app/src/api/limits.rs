@@ -1,0 +1,89 @@
+//! Rate limits on server functions, per site and per user (GCRA through the
+//! well-kept `governor` crate). A caller over a limit gets 429 with
+//! `Retry-After`; the limits are part of the configuration (README
+//! "Security" lists the defaults a site can rely on).
+
+use std::{
+    num::NonZeroU32,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use connect::Verified;
+use governor::{
+    clock::{Clock, DefaultClock},
+    DefaultKeyedRateLimiter, Quota,
+};
+
+use crate::error::AppError;
+
+/// Requests per second and burst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+impl Rate {
+    fn quota(self) -> Quota {
+        let per_second = NonZeroU32::new(self.per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(self.burst.max(1)).unwrap_or(NonZeroU32::MIN);
+        Quota::per_second(per_second).allow_burst(burst)
+    }
+}
+
+/// The limits: one bucket per site, one per (site, user).
+#[derive(Debug)]
+pub struct RateLimits {
+    tenant: DefaultKeyedRateLimiter<String>,
+    user: DefaultKeyedRateLimiter<(String, String)>,
+    checks: AtomicU64,
+    pub tenant_rate: Rate,
+    pub user_rate: Rate,
+}
+
+/// Every this many checks, buckets that are full again are forgotten (the
+/// key maps stay as small as the active callers).
+const PRUNE_EVERY: u64 = 4096;
+
+impl RateLimits {
+    pub fn new(tenant_rate: Rate, user_rate: Rate) -> Self {
+        Self {
+            tenant: DefaultKeyedRateLimiter::keyed(tenant_rate.quota()),
+            user: DefaultKeyedRateLimiter::keyed(user_rate.quota()),
+            checks: AtomicU64::new(0),
+            tenant_rate,
+            user_rate,
+        }
+    }
+
+    /// Takes one request from the caller's site and user buckets, or says
+    /// how long to wait.
+    pub fn check(&self, who: &Verified) -> Result<(), AppError> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            self.tenant.retain_recent();
+            self.user.retain_recent();
+        }
+        let tenant = who.tenant.as_str().to_owned();
+        let now = DefaultClock::default().now();
+        if let Err(not_until) = self.tenant.check_key(&tenant) {
+            return Err(limited(not_until.wait_time_from(now).as_secs_f64(), "this site"));
+        }
+        if let Some(account) = &who.account_id {
+            if let Err(not_until) = self.user.check_key(&(tenant, account.clone())) {
+                return Err(limited(not_until.wait_time_from(now).as_secs_f64(), "you"));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn limited(wait_secs: f64, whom: &str) -> AppError {
+    let retry_after_secs = wait_secs.ceil().max(1.0) as u32;
+    tracing::debug!(retry_after_secs, whom, "server function rate-limited");
+    AppError::RateLimited {
+        retry_after_secs,
+        message: format!(
+            "Too many requests from {whom} right now. Please wait {retry_after_secs} s and try again."
+        ),
+    }
+}
