@@ -65,9 +65,12 @@ pg_reachable() {
   fi
 }
 
+# The same package set as the SQLite run (so the same features, nothing is
+# rebuilt), only the integration tests.
+PG_TESTS=(cargo test --workspace --exclude frontend --test api --test host_client)
 postgres_suite() { # a function, so the banner does not print the URL (it may hold a password)
-  echo "SC_TEST_DB=postgres SC_TEST_PG_URL=$PG_SHOWN cargo test -p server --tests"
-  SC_TEST_DB=postgres SC_TEST_PG_URL="$PG_URL" cargo test -p server --tests
+  echo "SC_TEST_DB=postgres SC_TEST_PG_URL=$PG_SHOWN ${PG_TESTS[*]}"
+  SC_TEST_DB=postgres SC_TEST_PG_URL="$PG_URL" "${PG_TESTS[@]}"
 }
 
 browser_suite() {

@@ -33,9 +33,23 @@ pub enum AppError {
     /// 409: the thing changed meanwhile or already exists.
     #[error("{0}")]
     Conflict(String),
+    /// 409: a site's quota (courses, versions, storage) is used up; the
+    /// text names the limit.
+    #[error("{0}")]
+    LimitReached(String),
+    /// 429: too many requests; the answer carries `Retry-After`.
+    #[error("{message}")]
+    RateLimited {
+        retry_after_secs: u32,
+        message: String,
+    },
     /// 500: our fault; details are in the server log only.
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
+    /// 503: something this site's installation or Confluence must provide is
+    /// missing or down; the text says what.
+    #[error("{0}")]
+    Unavailable(String),
     /// The request never reached the server or its answer was unreadable.
     #[error("Could not reach Smart Courses ({0}). Check your connection and try again.")]
     Transport(String),
@@ -49,8 +63,10 @@ impl AppError {
             AppError::Forbidden => 403,
             AppError::NotFound => 404,
             AppError::Invalid(_) => 400,
-            AppError::Conflict(_) => 409,
+            AppError::Conflict(_) | AppError::LimitReached(_) => 409,
+            AppError::RateLimited { .. } => 429,
             AppError::Internal => 500,
+            AppError::Unavailable(_) => 503,
             AppError::Transport(_) => 502,
         }
     }
@@ -116,6 +132,12 @@ impl From<course::ids::InvalidId> for AppError {
 mod from_layers {
     use super::AppError;
 
+    /// What a site without an OAuth client id is told (503).
+    pub(super) const NO_OAUTH_CLIENT: &str =
+        "Smart Courses cannot check space permissions on this \
+        site: its installation did not provide an OAuth client, which acting as a user needs. \
+        A site administrator can fix this by reinstalling the app.";
+
     impl From<store::StoreError> for AppError {
         /// Not found → 404; a concurrent change → 409; anything else is
         /// logged and answered 500.
@@ -144,6 +166,11 @@ mod from_layers {
                 }
                 AuthzError::InvalidSpaceKey => {
                     AppError::Invalid("That space key is not valid.".into())
+                }
+                // The site's install carried no OAuth client id: nothing that
+                // acts as a user can work there until it is reinstalled.
+                AuthzError::Host(connect::host_client::HostError::NoOAuthClient) => {
+                    AppError::Unavailable(NO_OAUTH_CLIENT.into())
                 }
                 AuthzError::Host(e) => {
                     tracing::error!(error = %e, "permission check failed; denying");

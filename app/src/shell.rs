@@ -31,7 +31,7 @@ pub fn shell(options: LeptosOptions, assets: SiteAssets) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 // Connect's AP library must load before the WASM so `AP` exists
                 // when the app starts. `data-options` is read while it loads.
-                <script src=assets.ap_script.clone() data-options="sizeToParent:false;margin:false"></script>
+                <script src=assets.ap_script.clone() nonce=leptos::nonce::use_nonce() data-options="sizeToParent:false;margin:false"></script>
                 <link rel="stylesheet" href=assets.stylesheet.clone() />
                 <HydrationScripts options />
                 <leptos_meta::MetaTags />

@@ -12,7 +12,9 @@ use connect::ConnectState;
 use leptos::config::LeptosOptions;
 use store::Db;
 
-use crate::{error::AppError, learning::service::LearningService, shell::SiteAssets};
+use crate::{
+    api::limits::RateLimits, error::AppError, learning::service::LearningService, shell::SiteAssets,
+};
 
 /// The app's own settings (the trust core keeps its own in
 /// [`connect::ConnectSettings`], Leptos in [`LeptosOptions`]).
@@ -25,6 +27,20 @@ pub struct Settings {
     pub extra_frame_ancestors: Vec<String>,
     /// How long an uninstalled tenant's data is kept before it may be purged.
     pub retention_days: u32,
+    /// What one site may store.
+    pub quotas: Quotas,
+}
+
+/// What one site may store (README "Security" lists the defaults). Checked
+/// when a course is created, a draft grows and a version is published; two
+/// writes racing at the limit may both pass (the limit is a safeguard, not
+/// an invoice).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quotas {
+    pub courses_per_site: u64,
+    pub versions_per_course: u64,
+    /// Drafts and published versions together (their JSON).
+    pub bytes_per_site: u64,
 }
 
 /// Everything a request may need. Cheap to clone.
@@ -38,6 +54,8 @@ pub struct AppState {
     pub assets: Arc<SiteAssets>,
     /// The learning rules applied to the store (owns its caches and clock).
     pub learning: LearningService,
+    /// Per-site and per-user request limits of server functions.
+    pub limits: Arc<RateLimits>,
 }
 
 impl AppState {

@@ -162,9 +162,14 @@ where
 /// Who may send `enabled`/`disabled`: Atlassian with a signed-install token,
 /// or the tenant itself with an HS256 token carrying this request's qsh
 /// (how Connect signs callbacks other than install/uninstall). Yields the
-/// verified client key.
+/// verified client key, and the token's hash and expiry for replay
+/// protection.
 #[derive(Clone, Debug)]
-pub struct LifecycleToken(pub String);
+pub struct LifecycleToken {
+    pub client_key: String,
+    pub token_sha256: String,
+    pub expires_at: i64,
+}
 
 impl<S> FromRequestParts<S> for LifecycleToken
 where
@@ -183,16 +188,32 @@ where
             let InstallToken(claims) = InstallToken::from_parts(parts, &state)
                 .await
                 .map_err(AuthRejection)?;
-            return Ok(LifecycleToken(claims.iss));
+            return Ok(LifecycleToken {
+                client_key: claims.iss,
+                token_sha256: claims.token_sha256,
+                expires_at: claims.exp,
+            });
         }
         let expect = Expect::Lifecycle {
             method: parts.method.as_str(),
             path: parts.uri.path(),
             query: parts.uri.query(),
         };
-        verify_hs256(&state.tenants, &state.settings, token, expect)
+        let verified = verify_hs256(&state.tenants, &state.settings, token, expect)
             .await
-            .map(|v| LifecycleToken(v.tenant.as_str().to_owned()))
-            .map_err(AuthRejection)
+            .map_err(AuthRejection)?;
+        // Verified above: reading `exp` again is safe.
+        #[derive(serde::Deserialize)]
+        struct Exp {
+            exp: i64,
+        }
+        let exp = jsonwebtoken::dangerous::insecure_decode_claims::<Exp>(token)
+            .map_err(|e| AuthRejection(AuthError::Malformed(e.to_string())))?
+            .exp;
+        Ok(LifecycleToken {
+            client_key: verified.tenant.as_str().to_owned(),
+            token_sha256: crate::install::token_sha256(token),
+            expires_at: exp,
+        })
     }
 }

@@ -319,6 +319,47 @@ async fn space_admin_as_user(
         .any(|o| o.operation == "administer" && o.target_type == "space"))
 }
 
+#[derive(Deserialize)]
+struct ContentSpace {
+    #[serde(default)]
+    space: Option<SpaceKey>,
+}
+
+#[derive(Deserialize)]
+struct SpaceKey {
+    key: String,
+}
+
+/// The space the page `content_id` is in now, asked of Confluence as the
+/// app (`GET /rest/api/content/{id}?expand=space`); `None` when Confluence
+/// does not know the page. Pages move between spaces: a course records the
+/// space it was created in, and whatever depends on the space (the space
+/// admins' reports) must ask again.
+/// Reference: <https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-content/#api-wiki-rest-api-content-id-get>.
+pub async fn page_space(
+    state: &ConnectState,
+    caller: &Verified,
+    content_id: &str,
+) -> Result<Option<String>, AuthzError> {
+    if !content_id_is_valid(content_id) {
+        return Err(AuthzError::InvalidContentId);
+    }
+    let client = HostClient::for_tenant(state, &caller.tenant).await?;
+    let resp = client
+        .send(
+            Principal::App,
+            Method::GET,
+            &format!("/rest/api/content/{content_id}?expand=space"),
+            None,
+        )
+        .await?;
+    match resp.status() {
+        s if s.is_success() => Ok(resp.json::<ContentSpace>()?.space.map(|s| s.key)),
+        StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => Ok(None),
+        s => Err(HostError::Status(s.as_u16()).into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

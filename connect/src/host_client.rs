@@ -184,15 +184,14 @@ impl Weigh for CachedToken {
 /// [`TOKEN_EXPIRY_MARGIN`] before they expire. In memory only: a restart
 /// just means new grants. Part of [`ConnectState`].
 #[derive(Clone)]
-pub struct HostTokenCache(Cache<TokenKey, CachedToken>);
+pub struct HostTokenCache(Cache<TokenKey, CachedToken>, Cache<String, ()>);
 
 impl Default for HostTokenCache {
     fn default() -> Self {
-        Self(Cache::new(
-            "host-tokens",
-            TOKEN_CACHE_BYTES,
-            TOKEN_CACHE_MAX_TTL,
-        ))
+        Self(
+            Cache::new("host-tokens", TOKEN_CACHE_BYTES, TOKEN_CACHE_MAX_TTL),
+            Cache::new("oauth-warnings", 1 << 20, Duration::from_secs(24 * 3600)),
+        )
     }
 }
 
@@ -236,6 +235,16 @@ impl HostTokenCache {
 
     fn evict(&self, key: &TokenKey) {
         self.0.remove(key);
+    }
+
+    /// Whether this is the first time today a warning about `tenant` is due.
+    fn first_warning(&self, tenant: &str) -> bool {
+        let key = tenant.to_owned();
+        if self.1.get(&key).is_some() {
+            return false;
+        }
+        self.1.insert(key, ());
+        true
     }
 }
 
@@ -578,7 +587,15 @@ impl HostClient {
             .oauth_client_id
             .as_deref()
             .filter(|s| !s.is_empty())
-            .ok_or(HostError::NoOAuthClient)?;
+            .ok_or_else(|| {
+                // Once per tenant (a day): a site installed without an OAuth
+                // client cannot be helped by logging every request.
+                if self.tokens.first_warning(&self.tenant.client_key) {
+                    tracing::warn!(tenant = %self.tenant.client_key,
+                        "the site's install carried no oauthClientId: acting as a user (ACT_AS_USER) is impossible until the app is reinstalled");
+                }
+                HostError::NoOAuthClient
+            })?;
         let token_url = &self.settings.oauth_token_url;
         let now = now_secs();
         let claims = AssertionClaims {

@@ -9,11 +9,12 @@
 //! and the signed-install section of
 //! <https://developer.atlassian.com/cloud/confluence/understanding-jwt-for-connect-apps/>.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use cache::{Cache, Weigh};
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use tokio::sync::Semaphore;
 
 use crate::{qsh, AuthError, ConnectSettings};
 
@@ -34,29 +35,60 @@ impl Weigh for InstallKey {
 /// handful at a time).
 const INSTALL_KEY_CACHE_BYTES: usize = 1 << 20;
 
+/// How long a `kid` the key server could not give stays refused without
+/// asking again: anyone can post a token with any well-formed `kid`, and
+/// each would otherwise cost an outbound request.
+pub const KID_MISS_TTL: Duration = Duration::from_secs(60);
+
+/// Key fetches in flight at once, for the whole process.
+const KEY_FETCHES_IN_FLIGHT: usize = 4;
+
+/// Largest PEM accepted from the key server.
+const MAX_PEM_BYTES: usize = 16 * 1024;
+
 /// Public keys by `kid`. Atlassian rotates keys by issuing a new `kid`, so a
 /// key once fetched for a `kid` never changes and can be kept (bounded by
-/// bytes, a day at most).
+/// bytes, a day at most). `kid`s the key server did not give are remembered
+/// for [`KID_MISS_TTL`], and at most [`KEY_FETCHES_IN_FLIGHT`] fetches run at
+/// once, so unauthenticated requests cannot turn into a flood of outbound
+/// ones.
 #[derive(Clone, Debug)]
-pub struct InstallKeyCache(Cache<String, InstallKey>);
+pub struct InstallKeyCache {
+    keys: Cache<String, InstallKey>,
+    misses: Cache<String, ()>,
+    fetches: Arc<Semaphore>,
+}
 
 impl Default for InstallKeyCache {
     fn default() -> Self {
-        Self(Cache::new(
-            "install-keys",
-            INSTALL_KEY_CACHE_BYTES,
-            Duration::from_secs(24 * 3600),
-        ))
+        Self {
+            keys: Cache::new(
+                "install-keys",
+                INSTALL_KEY_CACHE_BYTES,
+                Duration::from_secs(24 * 3600),
+            ),
+            misses: Cache::new("install-key-misses", 256 << 10, KID_MISS_TTL),
+            fetches: Arc::new(Semaphore::new(KEY_FETCHES_IN_FLIGHT)),
+        }
     }
 }
 
 impl InstallKeyCache {
     fn get(&self, kid: &str) -> Option<DecodingKey> {
-        self.0.get(&kid.to_owned()).map(|k| k.key)
+        self.keys.get(&kid.to_owned()).map(|k| k.key)
     }
 
     fn put(&self, kid: &str, key: DecodingKey, pem_bytes: usize) {
-        self.0.insert(kid.to_owned(), InstallKey { key, pem_bytes });
+        self.keys
+            .insert(kid.to_owned(), InstallKey { key, pem_bytes });
+    }
+
+    fn missed_recently(&self, kid: &str) -> bool {
+        self.misses.get(&kid.to_owned()).is_some()
+    }
+
+    fn miss(&self, kid: &str) {
+        self.misses.insert(kid.to_owned(), ());
     }
 }
 
@@ -69,6 +101,18 @@ pub struct InstallClaims {
     pub sub: Option<String>,
     #[serde(default)]
     qsh: Option<String>,
+    /// Expiry (seconds since the epoch).
+    pub exp: i64,
+    /// SHA-256 of the whole token (hex): what replay protection remembers.
+    #[serde(skip)]
+    pub token_sha256: String,
+}
+
+/// SHA-256 of a token, hex: how a used lifecycle token is remembered (never
+/// the token itself).
+pub fn token_sha256(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// A `kid` is put into a URL path, so only a conservative character set is
@@ -95,6 +139,39 @@ async fn fetch_key(
     if let Some(key) = cache.get(kid) {
         return Ok(key);
     }
+    if cache.missed_recently(kid) {
+        return Err(AuthError::KeyUnavailable("unknown kid (remembered)".into()));
+    }
+    let _permit = tokio::time::timeout(KEY_FETCH_TIMEOUT, cache.fetches.clone().acquire_owned())
+        .await
+        .map_err(|_| AuthError::KeyUnavailable("too many key fetches in flight".into()))?
+        .map_err(|_| AuthError::KeyUnavailable("key fetches closed".into()))?;
+    // Another request may have fetched it while this one waited.
+    if let Some(key) = cache.get(kid) {
+        return Ok(key);
+    }
+    let fetched = fetch_pem(http, settings, kid).await.and_then(|pem| {
+        DecodingKey::from_rsa_pem(pem.as_bytes())
+            .map(|key| (key, pem.len()))
+            .map_err(|e| AuthError::KeyUnavailable(format!("bad key: {e}")))
+    });
+    match fetched {
+        Ok((key, len)) => {
+            cache.put(kid, key.clone(), len);
+            Ok(key)
+        }
+        Err(e) => {
+            cache.miss(kid);
+            Err(e)
+        }
+    }
+}
+
+async fn fetch_pem(
+    http: &reqwest::Client,
+    settings: &ConnectSettings,
+    kid: &str,
+) -> Result<String, AuthError> {
     let base = settings.keys_cdn_url.as_str().trim_end_matches('/');
     let url = format!("{base}/{kid}");
     let resp = http
@@ -109,14 +186,20 @@ async fn fetch_key(
             resp.status()
         )));
     }
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_PEM_BYTES as u64)
+    {
+        return Err(AuthError::KeyUnavailable("key too large".into()));
+    }
     let pem = resp
         .text()
         .await
         .map_err(|e| AuthError::KeyUnavailable(e.to_string()))?;
-    let key = DecodingKey::from_rsa_pem(pem.as_bytes())
-        .map_err(|e| AuthError::KeyUnavailable(format!("bad key: {e}")))?;
-    cache.put(kid, key.clone(), pem.len());
-    Ok(key)
+    if pem.len() > MAX_PEM_BYTES {
+        return Err(AuthError::KeyUnavailable("key too large".into()));
+    }
+    Ok(pem)
 }
 
 /// Verifies a signed-install token for the request `method path?query`.
@@ -145,7 +228,8 @@ pub async fn verify(
     validation.set_required_spec_claims(&["exp", "iss", "aud"]);
     let data = decode::<InstallClaims>(token, &key, &validation)
         .map_err(|e| AuthError::Invalid(e.to_string()))?;
-    let claims = data.claims;
+    let mut claims = data.claims;
+    claims.token_sha256 = token_sha256(token);
     let expected = qsh::qsh(method, path, query, settings.base_path());
     match claims.qsh.as_deref() {
         Some(q) if q == expected => {}

@@ -34,7 +34,9 @@ use serde::Deserialize;
 pub use settings::ConnectSettings;
 pub use state::ConnectState;
 pub use tenant_hosts::TenantHosts;
-pub use tenants::{Tenant, TenantInstall, TenantState, TenantStore, TenantStoreError, Tenants};
+pub use tenants::{
+    StateChange, Tenant, TenantInstall, TenantState, TenantStore, TenantStoreError, Tenants,
+};
 
 /// A tenant's client key **that came out of a verified token**. The field is
 /// private and the constructor crate-private, so store queries that take a

@@ -91,6 +91,17 @@ pub struct TenantInstall {
     pub installation_id: Option<String>,
 }
 
+/// What a lifecycle state change did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateChange {
+    /// The tenant is now in the new state.
+    Changed,
+    /// The tenant is uninstalled and stays so: only `/installed` revives it.
+    KeptUninstalled,
+    /// No such tenant.
+    Missing,
+}
+
 /// The store could not be read or written. The text is for logs only.
 #[derive(Debug, thiserror::Error)]
 #[error("tenant store: {0}")]
@@ -110,12 +121,27 @@ pub trait TenantStore: Send + Sync + 'static {
         install: &'a TenantInstall,
     ) -> BoxFuture<'a, Result<(), TenantStoreError>>;
 
-    /// Records a lifecycle state; `false` when no such tenant exists.
+    /// Records a signed lifecycle token (by hash) as used until it expires;
+    /// `false` if it was used before (a replay).
+    fn remember_lifecycle_token<'a>(
+        &'a self,
+        token_sha256: &'a str,
+        expires_at: i64,
+    ) -> BoxFuture<'a, Result<bool, TenantStoreError>>;
+
+    /// Forgets a remembered lifecycle token (its request failed).
+    fn forget_lifecycle_token<'a>(
+        &'a self,
+        token_sha256: &'a str,
+    ) -> BoxFuture<'a, Result<(), TenantStoreError>>;
+
+    /// Records a lifecycle state — except that only an install revives an
+    /// uninstalled tenant (see [`StateChange`]).
     fn set_tenant_state<'a>(
         &'a self,
         client_key: &'a str,
         state: TenantState,
-    ) -> BoxFuture<'a, Result<bool, TenantStoreError>>;
+    ) -> BoxFuture<'a, Result<StateChange, TenantStoreError>>;
 }
 
 /// How long a tenant row is reused for token verification. A token that
@@ -128,11 +154,17 @@ pub const TENANT_CACHE_TTL: Duration = Duration::from_secs(5);
 /// Bytes of tenant rows kept (a row is a few hundred bytes).
 const TENANT_CACHE_BYTES: usize = 4 << 20;
 
-/// The tenant directory: the store plus the verification cache.
+/// Bytes of remembered unknown client keys.
+const UNKNOWN_CACHE_BYTES: usize = 1 << 20;
+
+/// The tenant directory: the store plus the verification cache, and a brief
+/// memory of client keys the store does not know (a token naming an
+/// unknown `iss` is refused without a database read for [`TENANT_CACHE_TTL`]).
 #[derive(Clone)]
 pub struct Tenants {
     store: Arc<dyn TenantStore>,
     cache: Cache<String, Tenant>,
+    unknown: Cache<String, ()>,
 }
 
 impl std::fmt::Debug for Tenants {
@@ -149,6 +181,7 @@ impl Tenants {
         Self {
             store,
             cache: Cache::new("tenants", TENANT_CACHE_BYTES, TENANT_CACHE_TTL),
+            unknown: Cache::new("unknown-tenants", UNKNOWN_CACHE_BYTES, TENANT_CACHE_TTL),
         }
     }
 
@@ -158,8 +191,12 @@ impl Tenants {
         &self,
         client_key: &str,
     ) -> Result<(Option<Tenant>, bool), TenantStoreError> {
-        if let Some(t) = self.cache.get(&client_key.to_owned()) {
+        let key = client_key.to_owned();
+        if let Some(t) = self.cache.get(&key) {
             return Ok((Some(t), true));
+        }
+        if self.unknown.get(&key).is_some() {
+            return Ok((None, true));
         }
         Ok((self.fresh(client_key).await?, false))
     }
@@ -168,10 +205,17 @@ impl Tenants {
     /// unless a lifecycle change happened while it was being read).
     pub async fn fresh(&self, client_key: &str) -> Result<Option<Tenant>, TenantStoreError> {
         let seen = self.cache.generation();
+        let seen_unknown = self.unknown.generation();
         let t = self.store.tenant(client_key).await?;
-        if let Some(t) = &t {
-            self.cache
-                .insert_if_current(client_key.to_owned(), t.clone(), seen);
+        match &t {
+            Some(t) => {
+                self.cache
+                    .insert_if_current(client_key.to_owned(), t.clone(), seen);
+            }
+            None => {
+                self.unknown
+                    .insert_if_current(client_key.to_owned(), (), seen_unknown);
+            }
         }
         Ok(t)
     }
@@ -180,22 +224,187 @@ impl Tenants {
     /// [`crate::install::verify`]).
     pub async fn install(&self, install: &TenantInstall) -> Result<(), TenantStoreError> {
         self.cache.invalidate(&install.client_key);
+        self.unknown.invalidate(&install.client_key);
         let done = self.store.upsert_tenant(install).await;
         self.cache.invalidate(&install.client_key);
+        self.unknown.invalidate(&install.client_key);
         done
     }
 
-    /// Records a lifecycle state change; `false` when no such tenant exists.
+    /// Records a signed lifecycle token as used (see
+    /// [`TenantStore::remember_lifecycle_token`]); `false` for a replay.
+    pub async fn remember_lifecycle_token(
+        &self,
+        token_sha256: &str,
+        expires_at: i64,
+    ) -> Result<bool, TenantStoreError> {
+        self.store
+            .remember_lifecycle_token(token_sha256, expires_at)
+            .await
+    }
+
+    /// Forgets a remembered lifecycle token.
+    pub async fn forget_lifecycle_token(&self, token_sha256: &str) -> Result<(), TenantStoreError> {
+        self.store.forget_lifecycle_token(token_sha256).await
+    }
+
+    /// Records a lifecycle state change (see [`StateChange`]).
     pub async fn set_state(
         &self,
         client_key: &str,
         state: TenantState,
-    ) -> Result<bool, TenantStoreError> {
+    ) -> Result<StateChange, TenantStoreError> {
         self.cache.invalidate(&client_key.to_owned());
         let done = self.store.set_tenant_state(client_key, state).await;
         // Again after the write: a verification that read the row meanwhile
         // must not keep the old state (its insert is refused by generation).
         self.cache.invalidate(&client_key.to_owned());
         done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use tokio::sync::Notify;
+
+    use super::*;
+
+    /// A store whose reads can be held between reading the row and
+    /// answering: the window in which an uninstall can land.
+    #[derive(Default)]
+    struct HeldStore {
+        row: Mutex<Option<Tenant>>,
+        reads: Mutex<usize>,
+        read_started: Notify,
+        release: Notify,
+        hold_next_read: Mutex<bool>,
+    }
+
+    fn tenant(state: TenantState) -> Tenant {
+        Tenant {
+            client_key: "k".into(),
+            shared_secret: SecretString::from("secret"),
+            base_url: "https://k.atlassian.net/wiki".into(),
+            display_url: None,
+            product_type: None,
+            oauth_client_id: None,
+            installation_id: None,
+            state,
+            installed_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    impl TenantStore for HeldStore {
+        fn tenant<'a>(
+            &'a self,
+            _client_key: &'a str,
+        ) -> BoxFuture<'a, Result<Option<Tenant>, TenantStoreError>> {
+            Box::pin(async move {
+                let row = self.row.lock().unwrap().clone();
+                *self.reads.lock().unwrap() += 1;
+                let hold = std::mem::take(&mut *self.hold_next_read.lock().unwrap());
+                if hold {
+                    self.read_started.notify_one();
+                    self.release.notified().await;
+                }
+                Ok(row)
+            })
+        }
+
+        fn upsert_tenant<'a>(
+            &'a self,
+            _install: &'a TenantInstall,
+        ) -> BoxFuture<'a, Result<(), TenantStoreError>> {
+            Box::pin(async move { Ok(()) })
+        }
+
+        fn remember_lifecycle_token<'a>(
+            &'a self,
+            _token_sha256: &'a str,
+            _expires_at: i64,
+        ) -> BoxFuture<'a, Result<bool, TenantStoreError>> {
+            Box::pin(async move { Ok(true) })
+        }
+
+        fn forget_lifecycle_token<'a>(
+            &'a self,
+            _token_sha256: &'a str,
+        ) -> BoxFuture<'a, Result<(), TenantStoreError>> {
+            Box::pin(async move { Ok(()) })
+        }
+
+        fn set_tenant_state<'a>(
+            &'a self,
+            _client_key: &'a str,
+            state: TenantState,
+        ) -> BoxFuture<'a, Result<StateChange, TenantStoreError>> {
+            Box::pin(async move {
+                if let Some(t) = self.row.lock().unwrap().as_mut() {
+                    t.state = state;
+                }
+                Ok(StateChange::Changed)
+            })
+        }
+    }
+
+    /// A verification that read the row just before an uninstall must not
+    /// put the old row back into the cache when it finishes after it.
+    #[tokio::test]
+    async fn a_read_that_races_an_uninstall_does_not_cache_the_old_row() {
+        let store = Arc::new(HeldStore::default());
+        *store.row.lock().unwrap() = Some(tenant(TenantState::Installed));
+        let tenants = Tenants::new(store.clone());
+        *store.hold_next_read.lock().unwrap() = true;
+
+        let reading = {
+            let tenants = tenants.clone();
+            tokio::spawn(async move { tenants.for_auth("k").await })
+        };
+        store.read_started.notified().await;
+        tenants
+            .set_state("k", TenantState::Uninstalled)
+            .await
+            .unwrap();
+        store.release.notify_one();
+        let (stale, _) = reading.await.unwrap().unwrap();
+        assert_eq!(
+            stale.unwrap().state,
+            TenantState::Installed,
+            "the racing read saw the old row"
+        );
+
+        let (now, cached) = tenants.for_auth("k").await.unwrap();
+        assert_eq!(now.unwrap().state, TenantState::Uninstalled);
+        assert!(!cached, "read again, not served from the cache");
+        assert_eq!(*store.reads.lock().unwrap(), 2);
+    }
+
+    /// An unknown client key is remembered briefly: a flood of tokens
+    /// naming it costs one read, and an install is seen at once.
+    #[tokio::test]
+    async fn unknown_client_keys_are_remembered_until_an_install() {
+        let store = Arc::new(HeldStore::default());
+        let tenants = Tenants::new(store.clone());
+        for _ in 0..5 {
+            assert!(tenants.for_auth("k").await.unwrap().0.is_none());
+        }
+        assert_eq!(*store.reads.lock().unwrap(), 1);
+        *store.row.lock().unwrap() = Some(tenant(TenantState::Installed));
+        tenants
+            .install(&TenantInstall {
+                client_key: "k".into(),
+                shared_secret: SecretString::from("secret"),
+                base_url: "https://k.atlassian.net/wiki".into(),
+                display_url: None,
+                product_type: None,
+                oauth_client_id: None,
+                installation_id: None,
+            })
+            .await
+            .unwrap();
+        assert!(tenants.for_auth("k").await.unwrap().0.is_some());
     }
 }

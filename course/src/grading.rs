@@ -193,15 +193,55 @@ fn picked(q: &Question, options: &[ChoiceOption], ids: &[String]) -> Vec<usize> 
     idx
 }
 
-fn text_matches(answer: &TextAnswer, given_normalized: &str) -> bool {
+/// The answer patterns of a published version, compiled once: grading a
+/// submit then matches against compiled automata instead of compiling every
+/// pattern again. Patterns that do not compile are remembered as such (they
+/// match nothing, as when compiled on the spot).
+#[derive(Clone, Debug, Default)]
+pub struct Patterns(HashMap<String, Option<Regex>>);
+
+impl Patterns {
+    /// Every short-text pattern of `questions`, compiled.
+    pub fn of<'a>(questions: impl IntoIterator<Item = &'a Question>) -> Self {
+        let mut map = HashMap::new();
+        for q in questions {
+            if let QuestionKind::ShortText { accepted } = &q.kind {
+                for a in accepted.iter().filter(|a| a.mode == TextMatch::Regex) {
+                    map.entry(a.text.clone())
+                        .or_insert_with(|| compile_answer_regex(&a.text).ok());
+                }
+            }
+        }
+        Self(map)
+    }
+
+    /// How many patterns are held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is held.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn is_match(&self, pattern: &str, given: &str) -> bool {
+        match self.0.get(pattern) {
+            Some(compiled) => compiled.as_ref().is_some_and(|re| re.is_match(given)),
+            None => compile_answer_regex(pattern)
+                .map(|re| re.is_match(given))
+                .unwrap_or(false),
+        }
+    }
+}
+
+fn text_matches(answer: &TextAnswer, given_normalized: &str, patterns: &Patterns) -> bool {
     match answer.mode {
         TextMatch::Exact => normalize_text(&answer.text) == given_normalized,
         TextMatch::CaseInsensitive => {
             normalize_text(&answer.text).to_lowercase() == given_normalized.to_lowercase()
         }
-        TextMatch::Regex => compile_answer_regex(&answer.text)
-            .map(|re| re.is_match(given_normalized))
-            .unwrap_or(false),
+        TextMatch::Regex => patterns.is_match(&answer.text, given_normalized),
     }
 }
 
@@ -215,7 +255,14 @@ pub fn numeric_matches(x: f64, answer: f64, tolerance: f64) -> bool {
 }
 
 /// Grades one response. Never panics; see the module docs for the rules.
+/// Compiles any answer pattern on the spot; [`grade_with`] uses patterns
+/// compiled beforehand.
 pub fn grade(question: &Question, response: &Response) -> Grade {
+    grade_with(question, response, &Patterns::default())
+}
+
+/// [`grade`] with the version's answer patterns compiled once ([`Patterns`]).
+pub fn grade_with(question: &Question, response: &Response, patterns: &Patterns) -> Grade {
     let q = question;
     match (&q.kind, response) {
         (QuestionKind::SingleChoice { options }, Response::Choice(ids)) => {
@@ -263,7 +310,7 @@ pub fn grade(question: &Question, response: &Response) -> Grade {
         (QuestionKind::ShortText { accepted }, Response::Text(text)) => {
             let ok = text.chars().count() <= MAX_TEXT_ANSWER_CHARS && {
                 let given = normalize_text(text);
-                !given.is_empty() && accepted.iter().any(|a| text_matches(a, &given))
+                !given.is_empty() && accepted.iter().any(|a| text_matches(a, &given, patterns))
             };
             all_or_nothing(q, ok, vec![])
         }
@@ -317,10 +364,19 @@ pub fn score_attempt(
     questions: &[Question],
     responses: &HashMap<String, Response>,
 ) -> AttemptScore {
+    score_attempt_with(questions, responses, &Patterns::default())
+}
+
+/// [`score_attempt`] with the version's answer patterns compiled once.
+pub fn score_attempt_with(
+    questions: &[Question],
+    responses: &HashMap<String, Response>,
+    patterns: &Patterns,
+) -> AttemptScore {
     let grades: Vec<Grade> = questions
         .iter()
         .map(|q| match responses.get(&q.id) {
-            Some(r) => grade(q, r),
+            Some(r) => grade_with(q, r, patterns),
             None => grade_missing(q),
         })
         .collect();
@@ -592,6 +648,20 @@ mod tests {
         // Matching happens on the normalised answer.
         let ws = short(&[(r"new york", TextMatch::Regex)]);
         assert!(text_ok(&ws, "  new    york "));
+    }
+
+    #[test]
+    fn precompiled_patterns_grade_exactly_like_patterns_compiled_on_the_spot() {
+        let s = short(&[
+            ("(?i)colou?r", TextMatch::Regex),
+            ("([a-z", TextMatch::Regex),
+        ]);
+        let patterns = Patterns::of([&s]);
+        assert_eq!(patterns.len(), 2);
+        for given in ["Colour", "color", "colr", "", "([a-z"] {
+            let r = Response::Text(given.into());
+            assert_eq!(grade_with(&s, &r, &patterns), grade(&s, &r), "{given:?}");
+        }
     }
 
     #[test]

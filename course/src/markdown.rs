@@ -10,7 +10,7 @@
 //!   table thead tbody tr th td`;
 //! * attributes: `a[href title]`, `img[src alt title]`, `ol[start]`,
 //!   `th/td[style]` limited to exactly `text-align: left|center|right`;
-//! * URLs: links `http:`, `https:`, `mailto:`; images `http:`/`https:` only;
+//! * URLs: links `http:`, `https:`, `mailto:`; images `https:` only;
 //!   relative URLs are dropped (they would point into the app's iframe);
 //! * every link gets `rel="noopener noreferrer"` and `target="_blank"`.
 //!
@@ -118,10 +118,12 @@ fn sanitizer() -> &'static Builder<'static> {
 /// Per-attribute rules the allow-list cannot express.
 fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Option<Cow<'u, str>> {
     match (element, attribute) {
-        // Images: http(s) only (no mailto:, no data:).
+        // Images: https only (no plain http, which a learner's browser
+        // would fetch unencrypted from inside the Confluence page, no
+        // mailto:, no data:).
         ("img", "src") => {
             let v = value.trim_start().to_ascii_lowercase();
-            (v.starts_with("http://") || v.starts_with("https://")).then(|| value.into())
+            v.starts_with("https://").then(|| value.into())
         }
         // Table alignment from Markdown, nothing else.
         ("th" | "td", "style") => {
@@ -446,12 +448,17 @@ mod tests {
     }
 
     #[test]
-    fn images_need_http_and_relative_urls_are_dropped() {
+    fn images_need_https_and_relative_urls_are_dropped() {
         let out = render_markdown("![a](mailto:x@example.com) ![b](/local.png) [c](/wiki/page)");
         assert!(!out.contains("src="), "{out}");
         assert!(!out.contains("href="), "{out}");
         let out = render_markdown("![a](http://example.com/x.png)");
-        assert!(out.contains("src=\"http://example.com/x.png\""), "{out}");
+        assert!(
+            !out.contains("src="),
+            "plain-http images are dropped: {out}"
+        );
+        let out = render_markdown("![a](https://example.com/x.png)");
+        assert!(out.contains("src=\"https://example.com/x.png\""), "{out}");
     }
 
     #[test]

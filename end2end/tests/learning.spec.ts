@@ -167,36 +167,47 @@ test.describe('with the network cut mid-quiz', () => {
   });
 });
 
-test('axe-core finds no serious or critical problem on any learner screen', async ({ page, request, config }) => {
-  await publishCourse(request, config.appBaseUrl, EVERY_KIND);
-  const macro = await openAsLearner(page);
-  const findings: string[] = [];
+test.describe('accessibility', () => {
+  // axe-core fetches the page's stylesheets to work out contrast, including
+  // the AP library's own from Atlassian's CDN; the page's CSP rightly allows
+  // no connection to another origin, so that one fetch is refused.
+  test.use({
+    expectedErrors: [
+      /Connecting to 'https:\/\/connect-cdn\.atl-paas\.net\/legacy-text-colors\.css' violates the following Content Security Policy directive: "connect-src 'self'"/,
+    ],
+  });
 
-  findings.push(...(await seriousFindings(page, 'contents')));
-  await macro.locator('#sc-continue').click();
-  await expect(macro.locator('#sc-lesson-title')).toHaveText('Alarms');
-  findings.push(...(await seriousFindings(page, 'lesson')));
-  await macro.locator('#sc-next').click();
-  await expect(macro.locator('#sc-lesson-title')).toHaveText('Exits');
-  await macro.locator('#sc-next').click();
+  test('axe-core finds no serious or critical problem on any learner screen', async ({ page, request, config }) => {
+    await publishCourse(request, config.appBaseUrl, EVERY_KIND);
+    const macro = await openAsLearner(page);
+    const findings: string[] = [];
 
-  await macro.locator('#sc-start-quiz').click();
-  await expect(macro.locator('fieldset.sc-question')).toHaveCount(7);
-  findings.push(...(await seriousFindings(page, 'quiz, every question kind')));
+    findings.push(...(await seriousFindings(page, 'contents')));
+    await macro.locator('#sc-continue').click();
+    await expect(macro.locator('#sc-lesson-title')).toHaveText('Alarms');
+    findings.push(...(await seriousFindings(page, 'lesson')));
+    await macro.locator('#sc-next').click();
+    await expect(macro.locator('#sc-lesson-title')).toHaveText('Exits');
+    await macro.locator('#sc-next').click();
 
-  await answerEveryKind(macro, 0);
-  await expect(macro.locator('#sc-answer-state')).toHaveText('Answers saved');
-  findings.push(...(await seriousFindings(page, 'quiz, answered')));
-  await macro.locator('#sc-submit-quiz').click();
-  await expect(macro.locator('#sc-score')).toHaveText('100%');
-  await expect(macro.locator('#sc-history .sc-history-row')).toHaveCount(1);
-  findings.push(...(await seriousFindings(page, 'result and history')));
+    await macro.locator('#sc-start-quiz').click();
+    await expect(macro.locator('fieldset.sc-question')).toHaveCount(7);
+    findings.push(...(await seriousFindings(page, 'quiz, every question kind')));
 
-  await macro.locator('#sc-show-certificate').click();
-  await expect(macro.locator('#sc-cert-course')).toHaveText('Every question kind');
-  findings.push(...(await seriousFindings(page, 'certificate')));
+    await answerEveryKind(macro, 0);
+    await expect(macro.locator('#sc-answer-state')).toHaveText('Answers saved');
+    findings.push(...(await seriousFindings(page, 'quiz, answered')));
+    await macro.locator('#sc-submit-quiz').click();
+    await expect(macro.locator('#sc-score')).toHaveText('100%');
+    await expect(macro.locator('#sc-history .sc-history-row')).toHaveCount(1);
+    findings.push(...(await seriousFindings(page, 'result and history')));
 
-  expect(findings).toEqual([]);
+    await macro.locator('#sc-show-certificate').click();
+    await expect(macro.locator('#sc-cert-course')).toHaveText('Every question kind');
+    findings.push(...(await seriousFindings(page, 'certificate')));
+
+    expect(findings).toEqual([]);
+  });
 });
 
 test('every question kind can be reached and answered with the keyboard alone', async ({ page, request, config }) => {

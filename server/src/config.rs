@@ -75,6 +75,35 @@ pub struct Config {
     #[arg(long, env = "JWT_LEEWAY_SECS", default_value_t = 30)]
     pub jwt_leeway_secs: u64,
 
+    /// Server-function requests per second one site may make (sustained;
+    /// bursts up to `RATE_LIMIT_SITE_BURST`). Over it: 429 with Retry-After.
+    #[arg(long, env = "RATE_LIMIT_SITE_PER_SEC", default_value_t = 500)]
+    pub rate_limit_site_per_sec: u32,
+
+    /// Burst size of the per-site limit.
+    #[arg(long, env = "RATE_LIMIT_SITE_BURST", default_value_t = 2000)]
+    pub rate_limit_site_burst: u32,
+
+    /// Server-function requests per second one user of a site may make.
+    #[arg(long, env = "RATE_LIMIT_USER_PER_SEC", default_value_t = 20)]
+    pub rate_limit_user_per_sec: u32,
+
+    /// Burst size of the per-user limit.
+    #[arg(long, env = "RATE_LIMIT_USER_BURST", default_value_t = 60)]
+    pub rate_limit_user_burst: u32,
+
+    /// Courses one site may have.
+    #[arg(long, env = "QUOTA_COURSES_PER_SITE", default_value_t = 2000)]
+    pub quota_courses_per_site: u64,
+
+    /// Published versions one course may have.
+    #[arg(long, env = "QUOTA_VERSIONS_PER_COURSE", default_value_t = 500)]
+    pub quota_versions_per_course: u64,
+
+    /// Megabytes of course content (drafts and versions) one site may store.
+    #[arg(long, env = "QUOTA_MEGABYTES_PER_SITE", default_value_t = 256)]
+    pub quota_megabytes_per_site: u64,
+
     /// Days an uninstalled tenant's data is kept before it may be purged.
     #[arg(long, env = "RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u32,
@@ -165,6 +194,11 @@ impl Config {
                     .unwrap_or_else(|| ATLASSIAN_AP_SCRIPT_URL.to_owned()),
                 extra_frame_ancestors: self.frame_ancestors.clone(),
                 retention_days: self.retention_days,
+                quotas: app::state::Quotas {
+                    courses_per_site: self.quota_courses_per_site,
+                    versions_per_course: self.quota_versions_per_course,
+                    bytes_per_site: self.quota_megabytes_per_site.saturating_mul(1 << 20),
+                },
             },
         ))
     }

@@ -31,6 +31,7 @@ use tokio::net::TcpListener;
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
 
 use app::{
+    api::limits::{Rate, RateLimits},
     course::learning::clock::{Clock, SystemClock},
     error::AppError,
     learning::service::LearningService,
@@ -85,6 +86,16 @@ pub async fn build_state_with_clock(
         leptos_options,
         assets: Arc::new(manifest.site_assets(&settings.ap_script_url)),
         learning: LearningService::new(db.clone(), clock),
+        limits: Arc::new(RateLimits::new(
+            Rate {
+                per_second: config.rate_limit_site_per_sec,
+                burst: config.rate_limit_site_burst,
+            },
+            Rate {
+                per_second: config.rate_limit_user_per_sec,
+                burst: config.rate_limit_user_burst,
+            },
+        )),
         db,
         connect: ConnectState::new(connect_settings, http, tenants),
         settings: Arc::new(settings),
@@ -100,7 +111,17 @@ pub fn app(state: AppState) -> Router {
     let ctx_state = state.clone();
     let shell_state = state.clone();
     let render = leptos_axum::render_app_to_stream_with_context(
-        move || provide_context(ctx_state.clone()),
+        move || {
+            provide_context(ctx_state.clone());
+            // The nonce the page-JWT layer put into this response's CSP:
+            // Leptos writes it onto the hydration scripts, the shell onto
+            // the AP library's tag.
+            if let Some(nonce) = use_context::<axum::http::request::Parts>()
+                .and_then(|p| p.extensions.get::<pages::CspNonce>().cloned())
+            {
+                provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+            }
+        },
         move || {
             shell(
                 shell_state.leptos_options.clone(),
@@ -117,14 +138,23 @@ pub fn app(state: AppState) -> Router {
         pages::require_page_jwt,
     ));
 
-    let router = Router::new()
-        .route("/health", get(health))
-        .route("/atlassian-connect.json", get(descriptor::get))
+    // Lifecycle callbacks: unauthenticated until their token is checked, so
+    // rate-limited per address before anything else happens.
+    let lifecycle = Router::new()
         .route("/installed", post(lifecycle::installed))
         .route("/uninstalled", post(lifecycle::uninstalled))
         .route("/enabled", post(lifecycle::enabled))
         .route("/disabled", post(lifecycle::disabled))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::new(lifecycle::LifecycleLimiter::default()),
+            lifecycle::limit,
+        ));
+
+    let router = Router::new()
+        .route("/health", get(health))
+        .route("/atlassian-connect.json", get(descriptor::get))
         .route("/api/{*fn_name}", post(server_fn))
+        .merge(lifecycle)
         .merge(pages);
 
     let site_root = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
@@ -164,11 +194,19 @@ async fn with_error_status(resp: Response) -> Response {
     let Ok(bytes) = axum::body::to_bytes(body, MAX_ERROR_BODY).await else {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response();
     };
-    let status = serde_json::from_slice::<AppError>(&bytes)
-        .ok()
+    let error = serde_json::from_slice::<AppError>(&bytes).ok();
+    parts.status = error
+        .as_ref()
         .and_then(|e| StatusCode::from_u16(e.status()).ok())
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    parts.status = status;
+    if let Some(AppError::RateLimited {
+        retry_after_secs, ..
+    }) = error
+    {
+        parts
+            .headers
+            .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    }
     Response::from_parts(parts, Body::from(bytes))
 }
 
@@ -238,9 +276,13 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server error")
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server error")
     }
 }

@@ -17,7 +17,8 @@ use serde::Deserialize;
 use app::state::AppState;
 use connect::{
     auth::{InstallToken, LifecycleToken},
-    TenantInstall, TenantState, TenantStoreError,
+    install::InstallClaims,
+    StateChange, TenantInstall, TenantState, TenantStoreError,
 };
 
 /// The lifecycle payload (the fields we keep; the rest is ignored). Not
@@ -153,6 +154,17 @@ pub async fn installed(
     InstallToken(claims): InstallToken,
     body: Result<Json<LifecyclePayload>, JsonRejection>,
 ) -> Result<StatusCode, LifecycleError> {
+    once(&state, &claims.token_sha256, claims.exp, || {
+        install(&state, &claims, body)
+    })
+    .await
+}
+
+async fn install(
+    state: &AppState,
+    claims: &InstallClaims,
+    body: Result<Json<LifecyclePayload>, JsonRejection>,
+) -> Result<StatusCode, LifecycleError> {
     let p = payload(body)?;
     same_tenant(&claims.iss, &p.client_key)?;
     let secret = p
@@ -165,9 +177,9 @@ pub async fn installed(
         ));
     }
     let base_url =
-        checked_url(&state, "baseUrl", p.base_url, true, UrlRule::TenantHost)?.unwrap_or_default();
+        checked_url(state, "baseUrl", p.base_url, true, UrlRule::TenantHost)?.unwrap_or_default();
     let display_url = checked_url(
-        &state,
+        state,
         "displayUrl",
         p.display_url,
         false,
@@ -197,31 +209,75 @@ pub async fn uninstalled(
     InstallToken(claims): InstallToken,
     body: Result<Json<LifecyclePayload>, JsonRejection>,
 ) -> Result<StatusCode, LifecycleError> {
-    let p = payload(body)?;
-    same_tenant(&claims.iss, &p.client_key)?;
-    set_state(&state, &p.client_key, TenantState::Uninstalled).await
+    once(&state, &claims.token_sha256, claims.exp, || async {
+        let p = payload(body)?;
+        same_tenant(&claims.iss, &p.client_key)?;
+        set_state(&state, &p.client_key, TenantState::Uninstalled).await
+    })
+    .await
 }
 
 /// `POST /enabled`.
 pub async fn enabled(
     State(state): State<AppState>,
-    LifecycleToken(client_key): LifecycleToken,
+    token: LifecycleToken,
     body: Result<Json<LifecyclePayload>, JsonRejection>,
 ) -> Result<StatusCode, LifecycleError> {
-    let p = payload(body)?;
-    same_tenant(&client_key, &p.client_key)?;
-    set_state(&state, &client_key, TenantState::Enabled).await
+    switch(&state, &token, body, TenantState::Enabled).await
 }
 
 /// `POST /disabled`.
 pub async fn disabled(
     State(state): State<AppState>,
-    LifecycleToken(client_key): LifecycleToken,
+    token: LifecycleToken,
     body: Result<Json<LifecyclePayload>, JsonRejection>,
 ) -> Result<StatusCode, LifecycleError> {
-    let p = payload(body)?;
-    same_tenant(&client_key, &p.client_key)?;
-    set_state(&state, &client_key, TenantState::Disabled).await
+    switch(&state, &token, body, TenantState::Disabled).await
+}
+
+async fn switch(
+    state: &AppState,
+    token: &LifecycleToken,
+    body: Result<Json<LifecyclePayload>, JsonRejection>,
+    to: TenantState,
+) -> Result<StatusCode, LifecycleError> {
+    once(state, &token.token_sha256, token.expires_at, || async {
+        let p = payload(body)?;
+        same_tenant(&token.client_key, &p.client_key)?;
+        set_state(state, &token.client_key, to).await
+    })
+    .await
+}
+
+/// Acts on a signed lifecycle request at most once per token: a token
+/// already acted on (a captured request replayed while the token is still
+/// valid) is refused with 401. When the change fails, the token is
+/// forgotten again, so Atlassian's retry with the same token works.
+async fn once<F, Fut>(
+    state: &AppState,
+    token_sha256: &str,
+    expires_at: i64,
+    change: F,
+) -> Result<StatusCode, LifecycleError>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<StatusCode, LifecycleError>>,
+{
+    let tenants = &state.connect.tenants;
+    if !tenants
+        .remember_lifecycle_token(token_sha256, expires_at)
+        .await?
+    {
+        tracing::debug!("lifecycle refused: this signed token was already used (replay)");
+        return Err(LifecycleError::Unauthorized);
+    }
+    let out = change().await;
+    if out.is_err() {
+        if let Err(e) = tenants.forget_lifecycle_token(token_sha256).await {
+            tracing::error!(error = %e, "could not forget a lifecycle token after a failed change");
+        }
+    }
+    out
 }
 
 async fn set_state(
@@ -229,10 +285,73 @@ async fn set_state(
     client_key: &str,
     to: TenantState,
 ) -> Result<StatusCode, LifecycleError> {
-    if state.connect.tenants.set_state(client_key, to).await? {
-        tracing::info!(%client_key, state = ?to, "tenant lifecycle state changed");
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(LifecycleError::UnknownTenant)
+    match state.connect.tenants.set_state(client_key, to).await? {
+        StateChange::Changed => {
+            tracing::info!(%client_key, state = ?to, "tenant lifecycle state changed");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        // Callbacks arrive out of order (a `disabled` can race the
+        // `uninstalled`): acknowledge, change nothing.
+        StateChange::KeptUninstalled => {
+            tracing::info!(%client_key, event = ?to, "lifecycle callback ignored: the tenant is uninstalled (only /installed revives it)");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        StateChange::Missing => Err(LifecycleError::UnknownTenant),
     }
+}
+
+/// Requests per second one address may make to the lifecycle routes
+/// (bursts up to [`LIFECYCLE_BURST`]). Atlassian calls them a handful of
+/// times per site and year; anyone else posting there is refused early —
+/// each request with a new `kid` could otherwise cost a key fetch.
+pub const LIFECYCLE_PER_SECOND: u32 = 5;
+/// Burst size of the lifecycle limit.
+pub const LIFECYCLE_BURST: u32 = 30;
+
+/// The lifecycle routes' rate limit, per peer address.
+#[derive(Debug)]
+pub struct LifecycleLimiter(governor::DefaultKeyedRateLimiter<std::net::IpAddr>);
+
+impl Default for LifecycleLimiter {
+    fn default() -> Self {
+        let quota = governor::Quota::per_second(
+            std::num::NonZeroU32::new(LIFECYCLE_PER_SECOND).unwrap_or(std::num::NonZeroU32::MIN),
+        )
+        .allow_burst(
+            std::num::NonZeroU32::new(LIFECYCLE_BURST).unwrap_or(std::num::NonZeroU32::MIN),
+        );
+        Self(governor::DefaultKeyedRateLimiter::keyed(quota))
+    }
+}
+
+/// Route layer of the lifecycle routes: 429 with `Retry-After` over the limit.
+pub async fn limit(
+    State(limiter): State<std::sync::Arc<LifecycleLimiter>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use governor::clock::{Clock, DefaultClock};
+    // The peer address (served with connect info); all in one bucket if unknown.
+    let ip = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.0.ip());
+    if let Err(not_until) = limiter.0.check_key(&ip) {
+        let wait = not_until
+            .wait_time_from(DefaultClock::default().now())
+            .as_secs()
+            .max(1);
+        tracing::debug!(%ip, wait, "lifecycle route rate-limited");
+        let mut resp = (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many lifecycle requests; try again later",
+        )
+            .into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
+    next.run(req).await
 }

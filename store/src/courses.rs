@@ -131,6 +131,75 @@ impl Db {
             .map_err(Into::into)
     }
 
+    /// Records that the course's page is now in `space_key` (pages move
+    /// between spaces; the token of a request from the page says where it
+    /// is). One conditional UPDATE; `true` if it changed.
+    pub async fn set_course_space(
+        &self,
+        tenant: &TenantKey,
+        id: &str,
+        page_id: &str,
+        space_key: &str,
+    ) -> StoreResult<bool> {
+        let _gate = self.sqlite_write_gate().await;
+        let done = sqlx::query(
+            "UPDATE courses SET space_key = $1 \
+             WHERE client_key = $2 AND id = $3 AND page_id = $4 AND space_key <> $1",
+        )
+        .bind(space_key)
+        .bind(tenant.as_str())
+        .bind(id)
+        .bind(page_id)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How many courses this tenant has.
+    pub async fn count_courses(&self, tenant: &TenantKey) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM courses WHERE client_key = $1")
+                .bind(tenant.as_str())
+                .fetch_one(self.pool())
+                .await?,
+        )
+    }
+
+    /// How many versions a course of this tenant has.
+    pub async fn count_versions(&self, tenant: &TenantKey, id: &str) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM course_versions WHERE client_key = $1 AND course_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// Bytes of course content this tenant stores: every draft and every
+    /// published version (their JSON).
+    pub async fn stored_bytes(&self, tenant: &TenantKey) -> StoreResult<i64> {
+        // Byte length, not characters: SQLite's length() of TEXT counts characters.
+        let sql = match self.backend() {
+            super::Backend::Sqlite => {
+                "SELECT COALESCE((SELECT SUM(LENGTH(CAST(draft_json AS BLOB))) FROM courses \
+                                  WHERE client_key = $1), 0) \
+                      + COALESCE((SELECT SUM(LENGTH(CAST(content_json AS BLOB))) FROM course_versions \
+                                  WHERE client_key = $1), 0)"
+            }
+            super::Backend::Postgres => {
+                "SELECT (COALESCE((SELECT SUM(OCTET_LENGTH(draft_json)) FROM courses \
+                                   WHERE client_key = $1), 0) \
+                       + COALESCE((SELECT SUM(OCTET_LENGTH(content_json)) FROM course_versions \
+                                   WHERE client_key = $1), 0))::BIGINT"
+            }
+        };
+        Ok(sqlx::query_scalar(sql)
+            .bind(tenant.as_str())
+            .fetch_one(self.pool())
+            .await?)
+    }
+
     /// Creates a course with revision 1 and no published version.
     pub async fn create_course(&self, tenant: &TenantKey, c: &NewCourse<'_>) -> StoreResult<()> {
         let now = now_epoch();

@@ -52,6 +52,8 @@ pub struct NewAttempt<'a> {
     pub seed: u64,
     pub started_at_ms: i64,
     pub deadline_ms: Option<i64>,
+    /// The attempt's checkpoint key (see `course::learning::checkpoint`).
+    pub checkpoint_key: &'a str,
 }
 
 /// Outcome of writing one answer.
@@ -87,7 +89,7 @@ macro_rules! attempt_columns {
     () => {
         "id, course_id, module_id, account_id, client_token, course_version, \
          page_version, cycle_version, number, seed, started_at_ms, deadline_ms, \
-         last_activity_ms, submitted_at_ms, score, max_score, percent, passed"
+         last_activity_ms, submitted_at_ms, score, max_score, percent, passed, checkpoint_key"
     };
 }
 
@@ -125,6 +127,7 @@ fn attempt_from_row(row: &sqlx::any::AnyRow) -> Result<Attempt, sqlx::Error> {
         max_score: row.try_get("max_score")?,
         percent: row.try_get("percent")?,
         passed: row.try_get::<Option<i64>, _>("passed")?.map(|p| p != 0),
+        checkpoint_key: row.try_get("checkpoint_key")?,
     })
 }
 
@@ -246,8 +249,8 @@ impl Db {
         let result = sqlx::query(
             "INSERT INTO attempts (client_key, id, course_id, module_id, account_id, client_token, \
                                    course_version, page_version, cycle_version, number, seed, \
-                                   started_at_ms, deadline_ms, last_activity_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12)",
+                                   started_at_ms, deadline_ms, last_activity_ms, checkpoint_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $12, $14)",
         )
         .bind(tenant.as_str())
         .bind(a.id)
@@ -262,6 +265,7 @@ impl Db {
         .bind(a.seed.to_string())
         .bind(a.started_at_ms)
         .bind(a.deadline_ms)
+        .bind(a.checkpoint_key)
         .execute(self.pool())
         .await;
         match result {
@@ -598,6 +602,35 @@ impl Db {
             attempts,
             completions,
         })
+    }
+}
+
+impl Db {
+    /// Per learner, how many of their answers on a course arrived after
+    /// their attempt's deadline plus `grace_ms` (late arrivals from the
+    /// offline journal), for the space admin's report.
+    pub async fn late_answers(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        grace_ms: i64,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT a.account_id AS account_id, COUNT(*) AS late FROM attempt_answers x \
+             JOIN attempts a ON a.client_key = x.client_key AND a.id = x.attempt_id \
+             WHERE x.client_key = $1 AND a.course_id = $2 AND a.deadline_ms IS NOT NULL \
+               AND x.received_at_ms > a.deadline_ms + $3 \
+             GROUP BY a.account_id",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(grace_ms)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("account_id")?, r.try_get("late")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 }
 

@@ -2,7 +2,7 @@
 //! core reads and writes it through [`connect::TenantStore`] (and its
 //! verification cache, [`connect::Tenants`]); nothing else writes it.
 
-use connect::{Tenant, TenantInstall, TenantState, TenantStore, TenantStoreError};
+use connect::{StateChange, Tenant, TenantInstall, TenantState, TenantStore, TenantStoreError};
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
@@ -69,18 +69,23 @@ impl Db {
     }
 
     /// Records a lifecycle state change. Returns false when no such tenant exists.
+    ///
+    /// Only `/installed` brings an uninstalled tenant back: `enabled` and
+    /// `disabled` leave an uninstalled row as it is (they can arrive out of
+    /// order, e.g. a `disabled` racing the `uninstalled`), in the same
+    /// statement that would have changed it.
     pub async fn set_tenant_state(
         &self,
         client_key: &str,
         state: TenantState,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<StateChange> {
         let now = now_epoch();
         let uninstalled_at = (state == TenantState::Uninstalled).then_some(now);
         let _gate = self.sqlite_write_gate().await;
         let done = sqlx::query(
             "UPDATE tenants SET state = $1, updated_at = $2, \
                     uninstalled_at = COALESCE($3, uninstalled_at) \
-             WHERE client_key = $4",
+             WHERE client_key = $4 AND ($1 = 'uninstalled' OR state <> 'uninstalled')",
         )
         .bind(state.as_str())
         .bind(now)
@@ -88,7 +93,49 @@ impl Db {
         .bind(client_key)
         .execute(self.pool())
         .await?;
-        Ok(done.rows_affected() > 0)
+        if done.rows_affected() > 0 {
+            return Ok(StateChange::Changed);
+        }
+        Ok(match self.tenant(client_key).await? {
+            Some(_) => StateChange::KeptUninstalled,
+            None => StateChange::Missing,
+        })
+    }
+}
+
+impl Db {
+    /// Records a signed lifecycle token as used; `false` if it was already
+    /// (a replay). Expired records are dropped on the way.
+    pub async fn remember_lifecycle_token(
+        &self,
+        token_sha256: &str,
+        expires_at: i64,
+    ) -> StoreResult<bool> {
+        let _gate = self.sqlite_write_gate().await;
+        sqlx::query("DELETE FROM seen_lifecycle_tokens WHERE expires_at < $1")
+            .bind(now_epoch())
+            .execute(self.pool())
+            .await?;
+        let done = sqlx::query(
+            "INSERT INTO seen_lifecycle_tokens (token_sha256, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (token_sha256) DO NOTHING",
+        )
+        .bind(token_sha256)
+        .bind(expires_at)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Forgets a remembered token (its request failed before it changed
+    /// anything, so Atlassian's retry with the same token must work).
+    pub async fn forget_lifecycle_token(&self, token_sha256: &str) -> StoreResult<()> {
+        let _gate = self.sqlite_write_gate().await;
+        sqlx::query("DELETE FROM seen_lifecycle_tokens WHERE token_sha256 = $1")
+            .bind(token_sha256)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 }
 
@@ -111,11 +158,34 @@ impl TenantStore for Db {
         Box::pin(async move { Db::upsert_tenant(self, install).await.map_err(store_error) })
     }
 
+    fn remember_lifecycle_token<'a>(
+        &'a self,
+        token_sha256: &'a str,
+        expires_at: i64,
+    ) -> BoxFuture<'a, Result<bool, TenantStoreError>> {
+        Box::pin(async move {
+            Db::remember_lifecycle_token(self, token_sha256, expires_at)
+                .await
+                .map_err(store_error)
+        })
+    }
+
+    fn forget_lifecycle_token<'a>(
+        &'a self,
+        token_sha256: &'a str,
+    ) -> BoxFuture<'a, Result<(), TenantStoreError>> {
+        Box::pin(async move {
+            Db::forget_lifecycle_token(self, token_sha256)
+                .await
+                .map_err(store_error)
+        })
+    }
+
     fn set_tenant_state<'a>(
         &'a self,
         client_key: &'a str,
         state: TenantState,
-    ) -> BoxFuture<'a, Result<bool, TenantStoreError>> {
+    ) -> BoxFuture<'a, Result<StateChange, TenantStoreError>> {
         Box::pin(async move {
             Db::set_tenant_state(self, client_key, state)
                 .await

@@ -6,7 +6,14 @@
 //! of this kit, which a release build never trusts (its key URL is
 //! Atlassian's).
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use axum::{
     extract::{Path, State},
@@ -48,29 +55,61 @@ pub const DEV: InstallKey = InstallKey {
 /// A `kid` no key server knows.
 pub const KID_UNKNOWN: &str = "11111111-2222-4333-8444-555555555555";
 
-/// Serves the public halves of some keys at `/{kid}` (404 for others).
+/// Serves the public halves of some keys at `/{kid}` (404 for others), and
+/// counts what it is asked.
 #[derive(Clone, Debug)]
 pub struct KeyServer {
-    keys: Arc<HashMap<&'static str, &'static str>>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    keys: HashMap<&'static str, &'static str>,
+    delay: Duration,
+    requests: AtomicUsize,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 impl KeyServer {
     /// A key server that publishes `keys`.
     pub fn new(keys: &[InstallKey]) -> Self {
+        Self::with_delay(keys, Duration::ZERO)
+    }
+
+    /// A key server that takes `delay` to answer each request (to see how
+    /// many requests a client keeps in flight).
+    pub fn with_delay(keys: &[InstallKey], delay: Duration) -> Self {
         Self {
-            keys: Arc::new(keys.iter().map(|k| (k.kid, k.public_pem)).collect()),
+            inner: Arc::new(Inner {
+                keys: keys.iter().map(|k| (k.kid, k.public_pem)).collect(),
+                delay,
+                requests: AtomicUsize::new(0),
+                in_flight: AtomicUsize::new(0),
+                max_in_flight: AtomicUsize::new(0),
+            }),
         }
+    }
+
+    /// Requests answered (or being answered) so far.
+    pub fn requests(&self) -> usize {
+        self.inner.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most requests that were in flight at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.inner.max_in_flight.load(Ordering::SeqCst)
     }
 
     /// `GET /{kid}` → PEM; mount it where `CONNECT_KEYS_CDN_URL` points.
     pub fn router(&self) -> Router {
         Router::new()
             .route("/{kid}", get(public_key))
-            .with_state(self.keys.clone())
+            .with_state(self.inner.clone())
     }
 
     /// Serves on `127.0.0.1:0`; returns its base URL.
-    pub async fn start(self) -> String {
+    pub async fn start(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind the key server");
@@ -83,11 +122,15 @@ impl KeyServer {
     }
 }
 
-async fn public_key(
-    State(keys): State<Arc<HashMap<&'static str, &'static str>>>,
-    Path(kid): Path<String>,
-) -> Response {
-    match keys.get(kid.as_str()) {
+async fn public_key(State(inner): State<Arc<Inner>>, Path(kid): Path<String>) -> Response {
+    inner.requests.fetch_add(1, Ordering::SeqCst);
+    let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
+    if !inner.delay.is_zero() {
+        tokio::time::sleep(inner.delay).await;
+    }
+    inner.in_flight.fetch_sub(1, Ordering::SeqCst);
+    match inner.keys.get(kid.as_str()) {
         Some(pem) => ([(header::CONTENT_TYPE, "application/x-pem-file")], *pem).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }

@@ -12,6 +12,14 @@ use crate::keys::InstallKey;
 pub const PAGE_ID: &str = "98305";
 pub const SPACE_KEY: &str = "DEV";
 
+/// A random id (32 hex digits).
+pub fn unique_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
     jsonwebtoken::get_current_timestamp() as i64
@@ -37,6 +45,8 @@ impl InstallClaims {
                 "iat": now(),
                 "exp": now() + 180,
                 "qsh": qsh::qsh("POST", path, None, ""),
+                // Unique per token, as every signed request is.
+                "jti": unique_id(),
             }),
             kid: Some(key.kid.to_owned()),
             key: key.private_pem,

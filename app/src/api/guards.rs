@@ -30,8 +30,9 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Verifies the context JWT of the current call. A page JWT, a missing
-    /// or bad token → 401.
+    /// Verifies the context JWT of the current call (a page JWT, a missing
+    /// or bad token → 401) and takes one request from the site's and the
+    /// user's rate limits (429 when over).
     pub async fn verify() -> Result<Self, AppError> {
         let state = AppState::current()?;
         let parts = use_context::<Parts>().ok_or_else(|| {
@@ -39,7 +40,10 @@ impl Caller {
             AppError::Internal
         })?;
         match ContextJwt::from_parts(&parts, &state.connect).await {
-            Ok(ContextJwt(who)) => Ok(Self { state, who }),
+            Ok(ContextJwt(who)) => {
+                state.limits.check(&who)?;
+                Ok(Self { state, who })
+            }
             Err(reason) => {
                 tracing::debug!(%reason, "server function refused: authentication failed");
                 Err(AppError::Unauthorized)
@@ -63,6 +67,12 @@ impl Caller {
     /// May the caller edit `page_id`? (403 if not.)
     pub async fn require_edit(&self, page_id: &str) -> Result<(), AppError> {
         require(authz::can_edit_page(&self.state.connect, &self.who, page_id).await)
+    }
+
+    /// Whether the caller may view `page_id` (errors only when Confluence
+    /// cannot answer).
+    pub async fn can_view(&self, page_id: &str) -> Result<bool, AppError> {
+        Ok(authz::can_view_page(&self.state.connect, &self.who, page_id).await?)
     }
 
     /// Whether the caller may edit `page_id` (errors only when Confluence

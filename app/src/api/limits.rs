@@ -66,7 +66,10 @@ impl RateLimits {
         let tenant = who.tenant.as_str().to_owned();
         let now = DefaultClock::default().now();
         if let Err(not_until) = self.tenant.check_key(&tenant) {
-            return Err(limited(not_until.wait_time_from(now).as_secs_f64(), "this site"));
+            return Err(limited(
+                not_until.wait_time_from(now).as_secs_f64(),
+                "this site",
+            ));
         }
         if let Some(account) = &who.account_id {
             if let Err(not_until) = self.user.check_key(&(tenant, account.clone())) {

@@ -15,6 +15,8 @@ use crate::{client::ApClient, error::AppError};
 
 #[cfg(feature = "ssr")]
 pub mod guards;
+#[cfg(feature = "ssr")]
+pub mod limits;
 
 /// Who the server thinks is calling, straight from the verified context JWT.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -266,6 +266,38 @@ mod ssr {
         Ok(json)
     }
 
+    /// A new course of `bytes` may be created (the site's course and
+    /// storage quotas, `Settings::quotas`).
+    async fn allow_new_course(e: &Editor, bytes: usize) -> Result<(), AppError> {
+        let q = e.state().settings.quotas;
+        let db = &e.state().db;
+        let tenant = &e.who().tenant;
+        if db.count_courses(tenant).await? as u64 >= q.courses_per_site {
+            return Err(AppError::LimitReached(format!(
+                "This site has reached its limit of {} courses, so no new course can be created. \
+                 Ask your Confluence administrator to contact Smart Courses support to raise it.",
+                q.courses_per_site
+            )));
+        }
+        allow_bytes(e, bytes as u64).await
+    }
+
+    /// `extra` more bytes of course content fit in the site's storage quota.
+    async fn allow_bytes(e: &Editor, extra: u64) -> Result<(), AppError> {
+        let q = e.state().settings.quotas;
+        let stored = e.state().db.stored_bytes(&e.who().tenant).await?.max(0) as u64;
+        if stored.saturating_add(extra) > q.bytes_per_site {
+            return Err(AppError::LimitReached(format!(
+                "This site's courses use {} MB of the {} MB it may store, so this change cannot be \
+                 saved. Ask your Confluence administrator to contact Smart Courses support to \
+                 raise the limit.",
+                stored.div_ceil(1 << 20),
+                q.bytes_per_site / (1 << 20)
+            )));
+        }
+        Ok(())
+    }
+
     fn new_course_id() -> CourseId {
         CourseId::parse(uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid course id")
     }
@@ -330,6 +362,7 @@ mod ssr {
         let tenant = &e.who().tenant;
         match course_id {
             None => {
+                allow_new_course(&e, json.len()).await?;
                 let id = new_course_id();
                 db.create_course(
                     tenant,
@@ -353,6 +386,9 @@ mod ssr {
                 let row = load(&e.caller, &id).await?;
                 if row.page_id != e.page {
                     return Err(AppError::conflict(OTHER_PAGE));
+                }
+                if json.len() > row.draft_json.len() {
+                    allow_bytes(&e, (json.len() - row.draft_json.len()) as u64).await?;
                 }
                 match db.save_draft(tenant, &id, revision, title, &json).await? {
                     DraftSave::Saved(r) => Ok(SavedDraft { course_id: id, revision: r }),
@@ -397,6 +433,14 @@ mod ssr {
         let material = material && row.latest_version.is_some();
         let db = &e.state().db;
         let tenant = &e.who().tenant;
+        let quota = e.state().settings.quotas.versions_per_course;
+        if db.count_versions(tenant, &course_id).await? as u64 >= quota {
+            return Err(AppError::LimitReached(format!(
+                "This course has reached its limit of {quota} published versions. Make a copy \
+                 of it to go on publishing."
+            )));
+        }
+        allow_bytes(&e, row.draft_json.len() as u64).await?;
         let version = db
             .publish_version(
                 tenant,
@@ -474,6 +518,7 @@ mod ssr {
         // Copying reveals the answers: only for people who may edit the
         // original page too (the author of the copied page, typically).
         require_course_page_edit(&e, &row).await?;
+        allow_new_course(&e, row.draft_json.len()).await?;
         let id = new_course_id();
         e.state()
             .db

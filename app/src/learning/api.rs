@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use course::learning::{
     progress::{LearnerProgress as ProgressDto, ResumePoint},
-    timing::{AttemptState, EARLY_SLACK_MS, GRACE_MS, OFFLINE_WINDOW_MS},
+    timing::{offline_window_ms, AttemptState, EARLY_SLACK_MS, GRACE_MS},
 };
 use course::{
     ids::{AttemptId, ClientToken, CourseId, LessonId, ModuleId, QuestionId},
@@ -150,6 +150,10 @@ pub struct AttemptView {
     pub feedback_mode: FeedbackMode,
     pub pass_mark_percent: u8,
     pub state: AttemptState,
+    /// The latest checkpoint (`None` once the time is up): the browser keeps
+    /// it beside its offline journal and sends it with answers, so answers
+    /// that arrive after the time limit can be tied to this open attempt.
+    pub checkpoint: Option<String>,
 }
 
 /// The grade of one answer (immediate feedback): no correct answer.
@@ -175,6 +179,8 @@ pub struct SavedAnswer {
     pub received_at_ms: i64,
     /// Immediate feedback mode only: the grade of the stored answer.
     pub grade: Option<QuestionGrade>,
+    /// A fresh checkpoint while the attempt is open (see [`AttemptView::checkpoint`]).
+    pub checkpoint: Option<String>,
 }
 
 /// One question of a submitted attempt.
@@ -316,34 +322,48 @@ pub async fn start_attempt(
         .await
 }
 
-/// `POST /api/learning/save-answer` (JSON) — save one answer as it is given.
-/// 404: not the learner's attempt; 409: submitted, too late, or (immediate
-/// feedback) already answered differently; 400: unknown question, too early,
-/// too large.
+/// `POST /api/learning/save-answer` (JSON) — save one answer as it is given
+/// (with the latest checkpoint the browser holds, for answers from the
+/// offline journal). 404: not the learner's attempt; 409: submitted, too
+/// late, or (immediate feedback) already answered differently; 400: unknown
+/// question, too early, too large.
 #[server(endpoint = "learning/save-answer", client = ApClient, input = server_fn::codec::Json)]
 pub async fn save_answer(
     attempt_id: AttemptId,
     question_id: QuestionId,
     response: Response,
     answered_at_ms: i64,
+    checkpoint: Option<String>,
 ) -> Result<SavedAnswer, AppError> {
     let l = Learner::verify().await?;
     l.state()
         .learning
-        .save(&l, &attempt_id, &question_id, &response, answered_at_ms)
+        .save(
+            &l,
+            &attempt_id,
+            &question_id,
+            &response,
+            answered_at_ms,
+            checkpoint.as_deref(),
+        )
         .await
 }
 
 /// `POST /api/learning/submit` (JSON) — submit an attempt with the offline
 /// journal (`(question id, response, answered_at_ms)`, merged like
-/// [`save_answer`]). Idempotent: a repeat returns the stored result.
+/// [`save_answer`]) and the latest checkpoint. Idempotent: a repeat returns
+/// the stored result.
 #[server(endpoint = "learning/submit", client = ApClient, input = server_fn::codec::Json)]
 pub async fn submit_attempt(
     attempt_id: AttemptId,
     answers: Vec<(QuestionId, Response, i64)>,
+    checkpoint: Option<String>,
 ) -> Result<AttemptResult, AppError> {
     let l = Learner::verify().await?;
-    l.state().learning.submit(&l, &attempt_id, answers).await
+    l.state()
+        .learning
+        .submit(&l, &attempt_id, answers, checkpoint.as_deref())
+        .await
 }
 
 /// `POST /api/learning/history` — the learner's attempts at one quiz,

@@ -26,7 +26,7 @@ use course::{
     learner::quiz_for_learner,
     learning::{
         answers::Merge,
-        certificate,
+        certificate, checkpoint,
         clock::Clock,
         cycle::{self, in_cycle},
         progress::{self, current_completion},
@@ -78,6 +78,8 @@ pub struct Rendered {
     lessons_html: HashMap<String, String>,
     prompts_html: HashMap<String, String>,
     feedback_html: Mutex<HashMap<String, String>>,
+    /// The short-text answer patterns, compiled once.
+    patterns: grading::Patterns,
     /// What the entry weighs in the cache (JSON size and rendered HTML,
     /// plus the feedback memo's worst case).
     weight: usize,
@@ -102,8 +104,21 @@ impl Rendered {
         let html_bytes: usize = description_html.len()
             + lessons_html.values().map(String::len).sum::<usize>()
             + prompts_html.values().map(String::len).sum::<usize>();
+        let patterns = grading::Patterns::of(
+            content
+                .modules
+                .iter()
+                .filter_map(|m| m.quiz.as_ref())
+                .flat_map(|q| &q.questions),
+        );
         Self {
-            weight: 2 * json_bytes + html_bytes + FEEDBACK_MEMO_MAX * 256,
+            // Compiled patterns are bounded (each at most 1 MiB, see
+            // `grading`); count them at 64 KiB each.
+            weight: 2 * json_bytes
+                + html_bytes
+                + FEEDBACK_MEMO_MAX * 256
+                + patterns.len() * (64 << 10),
+            patterns,
             content,
             description_html,
             lessons_html,
@@ -172,6 +187,9 @@ pub struct LearnerStatus {
     pub completion: Option<Completion>,
     pub expires_at_ms: Option<i64>,
     pub recertification_due: bool,
+    /// Answers that arrived after their attempt's time limit (from the
+    /// offline journal) and counted.
+    pub late_answers: u32,
 }
 
 /// A published course and every learner's standing on it.
@@ -240,10 +258,11 @@ fn parse_answers(rows: &[StoredAnswer]) -> HashMap<String, Response> {
 
 fn score_of(
     quiz: &Quiz,
+    patterns: &grading::Patterns,
     pass_mark: u8,
     rows: &[StoredAnswer],
 ) -> (grading::AttemptScore, ScoreRecord) {
-    let s = grading::score_attempt(&quiz.questions, &parse_answers(rows));
+    let s = grading::score_attempt_with(&quiz.questions, &parse_answers(rows), patterns);
     let record = ScoreRecord {
         score: s.score,
         max_score: s.max,
@@ -259,6 +278,26 @@ fn random_seed() -> u64 {
     let (a, _) = uuid::Uuid::new_v4().as_u64_pair();
     let (_, b) = uuid::Uuid::new_v4().as_u64_pair();
     a ^ b.rotate_left(32)
+}
+
+/// A fresh checkpoint key (32 random bytes from the OS RNG through UUID v4s).
+fn random_key() -> String {
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    bytes[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    checkpoint::key_from_random(bytes)
+}
+
+/// A checkpoint for `a` now, while it is open (see `course::learning::checkpoint`).
+fn checkpoint_for(a: &Attempt, now: i64) -> Option<String> {
+    let key = a.checkpoint_key.as_deref()?;
+    (is_open(a, now) && a.deadline_ms.is_none_or(|d| now <= d))
+        .then(|| checkpoint::issue(key, &a.id, now))
+}
+
+/// The issue time of the checkpoint an answer carries, if it is one of `a`'s.
+fn checkpoint_time(a: &Attempt, given: Option<&str>) -> Option<i64> {
+    checkpoint::verify(a.checkpoint_key.as_deref()?, &a.id, given?)
 }
 
 /// The correct answer of a question as lines of plain text.
@@ -394,6 +433,12 @@ impl LearningService {
             .ok_or(AppError::NotFound)?;
         if row.page_id != l.page {
             l.caller.require_view(&row.page_id).await?;
+        } else if let Some(space) = l.who().space_key.as_deref().filter(|s| *s != row.space_key) {
+            // The page moved to another space (its token says where it is
+            // now): the course follows, so that space's admins list it.
+            self.db
+                .set_course_space(&l.who().tenant, &row.id, &row.page_id, space)
+                .await?;
         }
         Ok(row)
     }
@@ -443,6 +488,36 @@ impl LearningService {
                 SubmitOutcome::Submitted { attempt, .. }
                 | SubmitOutcome::AlreadySubmitted(attempt) => {
                     tracing::info!(attempt = %attempt.id, "graded an attempt left unsubmitted after its time limit");
+                    out.push(attempt)
+                }
+                SubmitOutcome::Missing => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Grades the attempts that timed out without a submit (with the answers
+    /// the server holds); the others pass through unchanged.
+    async fn grade_timed_out(
+        &self,
+        tenant: &TenantKey,
+        attempts: Vec<Attempt>,
+        now: i64,
+    ) -> Result<Vec<Attempt>, AppError> {
+        let mut out = Vec::with_capacity(attempts.len());
+        for a in attempts {
+            if !timing::timed_out(&a, now) {
+                out.push(a);
+                continue;
+            }
+            let rendered = self.version(tenant, &a.course_id, a.course_version).await?;
+            match self
+                .submit_in_store(tenant, &a, &rendered, &[], now)
+                .await?
+            {
+                SubmitOutcome::Submitted { attempt, .. }
+                | SubmitOutcome::AlreadySubmitted(attempt) => {
+                    tracing::info!(attempt = %attempt.id, "graded a timed-out attempt: the learner started another");
                     out.push(attempt)
                 }
                 SubmitOutcome::Missing => {}
@@ -562,7 +637,10 @@ impl LearningService {
         let row = self.course_row(l, course_id).await?;
         let tenant = &l.who().tenant;
         let p = self.published(tenant, &row).await?;
-        if version < 1 || version > p.version {
+        // A version of the current re-certification cycle (the one on
+        // screen, or one published since): older ones cannot count, and
+        // loading them would only fill the version cache.
+        if version < p.cycle_start || version > p.version {
             return Err(AppError::NotFound);
         }
         let at = self.version(tenant, course_id, version).await?;
@@ -627,10 +705,15 @@ impl LearningService {
                 .await?;
             let attempts = self.grade_abandoned(tenant, attempts).await?;
             let now = self.now_ms();
-            let cycle: Vec<&Attempt> = in_cycle(&attempts, p.cycle_start).collect();
-            if let Some(open) = cycle.iter().find(|a| is_open(a, now)) {
+            if let Some(open) = in_cycle(&attempts, p.cycle_start).find(|a| is_open(a, now)) {
                 return self.view_of(tenant, open).await;
             }
+            // A new attempt ends the timed-out ones: they are graded now with
+            // what the server holds, so no late answer can reach them once
+            // the learner has seen this quiz again (with immediate feedback,
+            // answers could otherwise be copied across).
+            let attempts = self.grade_timed_out(tenant, attempts, now).await?;
+            let cycle: Vec<&Attempt> = in_cycle(&attempts, p.cycle_start).collect();
             let settings = &p.rendered.content.settings;
             let number = cycle::next_attempt_number(cycle.iter().copied(), settings.attempt_limit)
                 .map_err(|limit| AppError::Conflict(limit.message()))?;
@@ -653,6 +736,7 @@ impl LearningService {
                         seed: random_seed(),
                         started_at_ms: now,
                         deadline_ms: deadline,
+                        checkpoint_key: &random_key(),
                     },
                 )
                 .await;
@@ -675,7 +759,7 @@ impl LearningService {
     }
 
     fn question_grade(r: &Rendered, q: &Question, resp: &Response) -> QuestionGrade {
-        let g = grading::grade(q, resp);
+        let g = grading::grade_with(q, resp, &r.patterns);
         QuestionGrade {
             score: g.score,
             max: g.max,
@@ -734,6 +818,7 @@ impl LearningService {
             feedback_mode: settings.feedback_mode,
             pass_mark_percent: settings.pass_mark_percent,
             state: state_of(a, now),
+            checkpoint: checkpoint_for(a, now),
         })
     }
 
@@ -764,6 +849,7 @@ impl LearningService {
         question_id: &QuestionId,
         response: &Response,
         answered_at_ms: i64,
+        checkpoint: Option<&str>,
     ) -> Result<SavedAnswer, AppError> {
         let (a, r, _) = self.my_attempt(l, attempt_id).await?;
         let quiz = r
@@ -779,7 +865,12 @@ impl LearningService {
         }
         let json = response_json(response).map_err(refused)?;
         let now = self.now_ms();
-        let at = check_answer_time(&a, answered_at_ms, now).map_err(refused)?;
+        let accepted = check_answer_time(&a, answered_at_ms, now, checkpoint_time(&a, checkpoint))
+            .map_err(refused)?;
+        let at = accepted.answered_at_ms;
+        if accepted.late {
+            tracing::info!(attempt = %a.id, question = %question.id, "late answer from the offline journal accepted");
+        }
         let merge = Merge::for_feedback(r.content.settings.feedback_mode);
         let written = self
             .db
@@ -812,6 +903,7 @@ impl LearningService {
             None
         };
         Ok(SavedAnswer {
+            checkpoint: checkpoint_for(&a, now),
             attempt_id: a.id,
             question_id: stored.question_id,
             applied,
@@ -845,7 +937,7 @@ impl LearningService {
                 now,
                 merge_answers,
                 Merge::for_feedback(r.content.settings.feedback_mode),
-                |rows| score_of(quiz, pass_mark, rows).1,
+                |rows| score_of(quiz, &r.patterns, pass_mark, rows).1,
             )
             .await?)
     }
@@ -869,7 +961,7 @@ impl LearningService {
         let questions = if settings.feedback_mode == FeedbackMode::Never {
             Vec::new()
         } else {
-            let (scored, _) = score_of(quiz, settings.pass_mark_percent, rows);
+            let (scored, _) = score_of(quiz, &r.patterns, settings.pass_mark_percent, rows);
             let answered = parse_answers(rows);
             let by_id: HashMap<&str, (&Question, &course::model::Grade)> = quiz
                 .questions
@@ -933,6 +1025,7 @@ impl LearningService {
         l: &Learner,
         attempt_id: &AttemptId,
         answers: Vec<(QuestionId, Response, i64)>,
+        checkpoint: Option<&str>,
     ) -> Result<AttemptResult, AppError> {
         if answers.len() > MAX_SUBMITTED_ANSWERS {
             return Err(AppError::invalid("Too many answers in one submit."));
@@ -948,6 +1041,7 @@ impl LearningService {
             return Self::result_of(&a, &r, &rows, Vec::new(), complete);
         }
         let now = self.now_ms();
+        let issued = checkpoint_time(&a, checkpoint);
         let merge = Merge::for_feedback(r.content.settings.feedback_mode);
         let mut rejected = Vec::new();
         let mut checked: Vec<(String, String, i64)> = Vec::with_capacity(answers.len());
@@ -955,8 +1049,10 @@ impl LearningService {
             let outcome = if !quiz.questions.iter().any(|q| q.id == question_id.as_str()) {
                 Err(Refusal::Invalid(NOT_IN_ATTEMPT.into()))
             } else {
-                response_json(&response)
-                    .and_then(|json| check_answer_time(&a, answered_at, now).map(|at| (json, at)))
+                response_json(&response).and_then(|json| {
+                    check_answer_time(&a, answered_at, now, issued)
+                        .map(|acc| (json, acc.answered_at_ms))
+                })
             };
             match outcome {
                 Err(refusal) => rejected.push(RejectedAnswer {
@@ -1112,6 +1208,12 @@ impl LearningService {
         let p = self.published(tenant, row).await?;
         let records = self.db.course_records(tenant, &row.id).await?;
         let attempts = self.grade_abandoned(tenant, records.attempts).await?;
+        let late: HashMap<String, i64> = self
+            .db
+            .late_answers(tenant, &row.id, timing::GRACE_MS)
+            .await?
+            .into_iter()
+            .collect();
         let mut by_learner: BTreeMap<String, (Standing, i64)> = BTreeMap::new();
         for (account, lesson, opened_at) in records.lesson_views {
             let (s, last) = by_learner.entry(account).or_default();
@@ -1146,6 +1248,7 @@ impl LearningService {
                 None => None,
             };
             learners.push(LearnerStatus {
+                late_answers: late.get(&account_id).copied().unwrap_or(0) as u32,
                 account_id,
                 attempts: st.attempts_in_cycle,
                 best_percent: st.best_percent,

@@ -111,9 +111,40 @@ mod journal {
         #[cfg(feature = "hydrate")]
         if let Some(s) = storage() {
             let _ = s.remove_item(&key(attempt));
+            let _ = s.remove_item(&checkpoint_key(attempt));
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = attempt;
+    }
+
+    fn checkpoint_key(attempt: &str) -> String {
+        format!("smart-courses:checkpoint:{attempt}")
+    }
+
+    /// The latest checkpoint the server gave for the attempt: sent with
+    /// answers from the journal, so those arriving after the time limit can
+    /// still count (see `course::learning::timing`).
+    pub(super) fn checkpoint(attempt: &str) -> Option<String> {
+        #[cfg(feature = "hydrate")]
+        {
+            storage().and_then(|s| s.get_item(&checkpoint_key(attempt)).ok().flatten())
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = checkpoint_key(attempt);
+            None
+        }
+    }
+
+    /// Keeps a newer checkpoint (the server only hands them out while the
+    /// attempt is open).
+    pub(super) fn keep_checkpoint(attempt: &str, checkpoint: Option<&str>) {
+        #[cfg(feature = "hydrate")]
+        if let (Some(s), Some(c)) = (storage(), checkpoint) {
+            let _ = s.set_item(&checkpoint_key(attempt), c);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (attempt, checkpoint);
     }
 }
 
@@ -420,6 +451,7 @@ fn AttemptForm(
     reload: Callback<()>,
 ) -> impl IntoView {
     let attempt_id = StoredValue::new(a.attempt_id.clone());
+    journal::keep_checkpoint(&a.attempt_id, a.checkpoint.as_deref());
     // Server time = browser time + offset (the deadline is the server's).
     let offset = a.server_now_ms - now_ms();
     let answers = RwSignal::new({
@@ -474,10 +506,18 @@ fn AttemptForm(
                     break;
                 }
                 let saved = async {
-                    api::save_answer(parse(id.clone())?, parse(q.clone())?, r.clone(), at).await
+                    api::save_answer(
+                        parse(id.clone())?,
+                        parse(q.clone())?,
+                        r.clone(),
+                        at,
+                        journal::checkpoint(&id),
+                    )
+                    .await
                 };
                 match saved.await {
                     Ok(saved) => {
+                        journal::keep_checkpoint(&id, saved.checkpoint.as_deref());
                         if let Some(g) = saved.grade {
                             feedback.try_update(|f| {
                                 f.insert(q.clone(), g);
@@ -487,7 +527,12 @@ fn AttemptForm(
                     }
                     // Network down, or the server could not store it this
                     // time: keep it and retry.
-                    Err(AppError::Transport(_) | AppError::Internal) => {
+                    Err(
+                        AppError::Transport(_)
+                        | AppError::Internal
+                        | AppError::Unavailable(_)
+                        | AppError::RateLimited { .. },
+                    ) => {
                         offline = true;
                         break;
                     }
@@ -564,7 +609,7 @@ fn AttemptForm(
                     .into_iter()
                     .map(|(q, r, at)| Ok((parse(q)?, r, at)))
                     .collect::<Result<Vec<_>, AppError>>()?;
-                api::submit_attempt(parse(id.clone())?, entries).await
+                api::submit_attempt(parse(id.clone())?, entries, journal::checkpoint(&id)).await
             };
             match submitted.await {
                 Ok(r) => {
@@ -573,7 +618,12 @@ fn AttemptForm(
                     result.try_set(Some(r));
                     reload.run(());
                 }
-                Err(AppError::Transport(_) | AppError::Internal) => {
+                Err(
+                    AppError::Transport(_)
+                    | AppError::Internal
+                    | AppError::Unavailable(_)
+                    | AppError::RateLimited { .. },
+                ) => {
                     submit_pending.try_set(true);
                     save_state.try_set(SaveState::Offline);
                 }

@@ -80,6 +80,9 @@ pub struct LearnerReportRow {
     pub completed_version: Option<i64>,
     pub expires_at_ms: Option<i64>,
     pub last_activity_ms: i64,
+    /// Answers that arrived after their attempt's time limit (kept offline
+    /// by the learner's browser) and were counted.
+    pub late_answers: u32,
 }
 
 /// Counts over a report's rows.
@@ -168,8 +171,23 @@ mod ssr {
             .db
             .course(tenant, &course_id)
             .await?
-            .filter(|r| r.space_key == admin.space_key)
             .ok_or(AppError::NotFound)?;
+        // The course's page may have moved since the course was made: the
+        // page's *current* space decides whose admins see its learners, and
+        // the admin must be able to view the page. Anything else: not found.
+        let current = connect::authz::page_space(&state.connect, admin.who(), &row.page_id).await?;
+        if current.as_deref() != Some(admin.space_key.as_str()) {
+            if let Some(space) = current.filter(|s| *s != row.space_key) {
+                state
+                    .db
+                    .set_course_space(tenant, &row.id, &row.page_id, &space)
+                    .await?;
+            }
+            return Err(AppError::NotFound);
+        }
+        if !admin.caller.can_view(&row.page_id).await? {
+            return Err(AppError::NotFound);
+        }
         let Some(statuses) = state.learning.course_statuses(tenant, &row).await? else {
             return Ok(CourseReport {
                 course_id: row.id,
@@ -224,6 +242,7 @@ mod ssr {
                     completed_version: l.completion.as_ref().map(|c| c.version),
                     expires_at_ms: l.expires_at_ms,
                     last_activity_ms: l.last_activity_ms,
+                    late_answers: l.late_answers,
                 }
             })
             .collect();
@@ -285,6 +304,7 @@ mod ssr {
             "Completed on version",
             "Certificate expires (UTC)",
             "Last activity (UTC)",
+            "Late answers",
         ];
         let out = (|| -> Result<Vec<u8>, csv::Error> {
             w.write_record(header)?;
@@ -308,6 +328,7 @@ mod ssr {
                         .unwrap_or_default(),
                     row.expires_at_ms.map(iso).unwrap_or_default(),
                     iso(row.last_activity_ms),
+                    row.late_answers.to_string(),
                 ])?;
             }
             w.flush()?;
@@ -357,6 +378,7 @@ mod ssr {
                     completed_version: Some(2),
                     expires_at_ms: None,
                     last_activity_ms: 86_400_000,
+                    late_answers: 1,
                 }],
             };
             let text = to_csv(&report).unwrap();
@@ -368,7 +390,7 @@ mod ssr {
             assert_eq!(
                 lines.next().unwrap(),
                 "\"Lovelace, \"\"Ada\"\"\",acc-1,Completed,100,3,3,1,1,2,90.0,\
-                 1970-01-01T00:00:00Z,2,,1970-01-02T00:00:00Z"
+                 1970-01-01T00:00:00Z,2,,1970-01-02T00:00:00Z,1"
             );
             assert_eq!(lines.next(), None);
         }

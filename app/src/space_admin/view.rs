@@ -173,7 +173,7 @@ fn ReportView(
                                         <th scope="col">"Progress"</th><th scope="col">"Lessons"</th>
                                         <th scope="col">"Quizzes passed"</th><th scope="col">"Attempts"</th>
                                         <th scope="col">"Best score"</th><th scope="col">"Completed"</th>
-                                        <th scope="col">"Certificate expires"</th><th scope="col">"Last activity"</th>
+                                        <th scope="col">"Certificate expires"</th><th scope="col">"Last activity"</th><th scope="col">"Late answers"</th>
                                     </tr></thead>
                                     <tbody>
                                         {r.rows.into_iter().map(|row| {
@@ -198,6 +198,7 @@ fn ReportView(
                                                         (Some(_), Some(e)) => ms_date(Some(e)),
                                                     }}</td>
                                                     <td>{ms_date(Some(row.last_activity_ms))}</td>
+                                                    <td>{row.late_answers}</td>
                                                 </tr>
                                             }
                                         }).collect_view()}

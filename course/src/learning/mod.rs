@@ -13,10 +13,13 @@
 //! | [`progress`] | progress, completion, where to resume |
 //! | [`status`] | one learner's standing (learner view and admin report) |
 //! | [`certificate`] | certificate id and expiry |
+//! | [`checkpoint`] | the server's marks that tie offline answers to an open attempt |
 
 pub mod answers;
 #[cfg(feature = "server")]
 pub mod certificate;
+#[cfg(feature = "server")]
+pub mod checkpoint;
 pub mod clock;
 pub mod cycle;
 pub mod progress;

@@ -26,6 +26,10 @@ pub struct Attempt {
     pub max_score: Option<f64>,
     pub percent: Option<f64>,
     pub passed: Option<bool>,
+    /// The attempt's secret for its offline-journal checkpoints (see
+    /// [`super::checkpoint`]); never leaves the server. `None` for attempts
+    /// started before checkpoints existed.
+    pub checkpoint_key: Option<String>,
 }
 
 /// One stored answer of an attempt.

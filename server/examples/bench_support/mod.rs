@@ -86,6 +86,13 @@ impl Bench {
             database_url.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
         config.site_root = dir.join("site");
         config.keys_cdn_url = Some(keys_url.parse()?);
+        // The benchmarks measure throughput from one site (and, for reads,
+        // one user): the per-site and per-user rate limits are lifted here.
+        config.rate_limit_site_per_sec = 10_000_000;
+        config.rate_limit_site_burst = 10_000_000;
+        config.rate_limit_user_per_sec = 10_000_000;
+        config.rate_limit_user_burst = 10_000_000;
+        config.tenant_hosts = vec!["http://127.0.0.1:*".into()];
         let application = Application::build(&config).await?;
         let addr = application.local_addr();
         tokio::spawn(application.run_until(std::future::pending()));

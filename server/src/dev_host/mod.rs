@@ -88,3 +88,71 @@ pub fn app_side_routes(node_modules: std::path::PathBuf) -> Router<AppState> {
         tower_http::services::ServeFile::new(file),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let dir = std::env::temp_dir()
+            .join("smart-courses-tests")
+            .join(format!("sim-prepare-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("manifest.json"),
+            r#"{"output_name":"frontend-test","stylesheet":"/pkg/style.css"}"#,
+        )
+        .unwrap();
+        let mut config = Config::from_env_and_defaults();
+        config.base_url = "http://127.0.0.1:3999".parse().unwrap();
+        config.site_addr = "127.0.0.1:0".parse().unwrap();
+        config.dev_host_addr = "127.0.0.1:3998".parse().unwrap();
+        config.database_url = format!("sqlite://{}/db.sqlite", dir.display());
+        config.site_root = dir;
+        config.node_modules_dir = "../node_modules".into();
+        config
+    }
+
+    /// With the simulator (a `dev-host` build under `scripts/run.sh`), the
+    /// app trusts the simulator's key server, lets it frame the pages and
+    /// serves the npm copy of the AP library.
+    #[tokio::test]
+    async fn the_simulator_points_the_app_at_itself() {
+        let mut config = config();
+        prepare(&mut config).unwrap();
+        let application = crate::Application::build(&config).await.unwrap();
+        let settings = application.state().settings.clone();
+        let connect = application.state().connect.settings.clone();
+        let url = format!(
+            "http://{}/atlassian-connect/all.js",
+            application.local_addr()
+        );
+        tokio::spawn(application.run_until(std::future::pending()));
+        assert_eq!(reqwest::get(&url).await.unwrap().status(), 200);
+        assert_eq!(settings.ap_script_url, "/atlassian-connect/all.js");
+        assert_eq!(settings.extra_frame_ancestors, ["http://127.0.0.1:3998"]);
+        assert_eq!(connect.keys_cdn_url.as_str(), "http://127.0.0.1:3998/keys");
+        assert!(connect
+            .tenant_hosts
+            .allows(&"http://127.0.0.1:3998/wiki".parse().unwrap()));
+    }
+
+    /// A simulator build trusts a signing key published in the repository:
+    /// it refuses to start anywhere another machine could reach it.
+    #[test]
+    fn a_simulator_build_refuses_to_serve_off_loopback() {
+        let mut exposed = config();
+        exposed.site_addr = "0.0.0.0:3000".parse().unwrap();
+        assert!(prepare(&mut exposed).is_err());
+        let mut exposed = config();
+        exposed.dev_host_addr = "0.0.0.0:3001".parse().unwrap();
+        assert!(prepare(&mut exposed).is_err());
+        let mut exposed = config();
+        exposed.base_url = "https://courses.example.com".parse().unwrap();
+        assert!(prepare(&mut exposed).is_err());
+        let mut exposed = config();
+        exposed.base_url = "http://courses.example.com".parse().unwrap();
+        assert!(prepare(&mut exposed).is_err());
+        assert!(prepare(&mut config()).is_ok());
+    }
+}

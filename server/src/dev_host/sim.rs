@@ -278,6 +278,7 @@ async fn install_once(sim: &Sim, http: &reqwest::Client) -> anyhow::Result<()> {
         "iat": now(),
         "exp": now() + 180,
         "qsh": qsh::qsh("POST", &path, None, &sim.app_base_path),
+        "jti": testkit::tokens::unique_id(),
     });
     let mut header = Header::new(jsonwebtoken::Algorithm::RS256);
     header.kid = Some(DEV_KEY.kid.to_owned());

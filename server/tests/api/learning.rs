@@ -160,6 +160,8 @@ impl Site {
         fake.allow_read_only(LEO, PAGE);
         fake.grant(NED, PAGE, "read", false);
         fake.make_space_admin(SAM, "DEV");
+        // Reports need the admin to see the course's page too.
+        fake.allow_read_only(SAM, PAGE);
     }
 
     /// The server's clock now: answers are timed by it (as the browser
@@ -266,6 +268,41 @@ impl Site {
     ) -> Reply<AttemptResult> {
         self.app
             .submit_attempt(&token_for(who), attempt, answers)
+            .await
+    }
+
+    /// Saves an answer from the offline journal, with its checkpoint.
+    async fn save_journalled(
+        &self,
+        who: &str,
+        attempt: &str,
+        question: &str,
+        response: Response,
+        at: i64,
+        checkpoint: Option<&str>,
+    ) -> Reply<SavedAnswer> {
+        self.app
+            .save_answer_with_checkpoint(
+                &token_for(who),
+                attempt,
+                question,
+                &response,
+                at,
+                checkpoint,
+            )
+            .await
+    }
+
+    /// Submits with the offline journal and its checkpoint.
+    async fn submit_journal(
+        &self,
+        who: &str,
+        attempt: &str,
+        answers: &[(&str, Response, i64)],
+        checkpoint: Option<&str>,
+    ) -> Reply<AttemptResult> {
+        self.app
+            .submit_attempt_with_checkpoint(&token_for(who), attempt, answers, checkpoint)
             .await
     }
 
@@ -1106,15 +1143,16 @@ async fn learning_the_attempt_limit_is_enforced_with_409() {
 
 #[tokio::test]
 async fn learning_time_limit_with_grace_counts_answers_given_in_time() {
-    // Arrange: a 60 s limit. Lea starts, and 595 s later Leo; 65 s after
-    // that, Lea's attempt ended 10 minutes ago (her answers arrive late)
-    // and Leo's 5 s ago (still within the grace).
+    // Arrange: a 60 s limit (so a 60 s offline window). Lea starts, and 40 s
+    // later Leo; 65 s after that, Lea's attempt ended 45 s ago (her
+    // journalled answers arrive late, within the window) and Leo's 5 s ago
+    // (still within the grace).
     let site = Site::new().await;
     let id = site
         .publish(&true_false_course(4, json!({"time_limit_secs": 60})))
         .await;
     let lea = site.start_ok(LEA, &id).await;
-    site.app.clock.advance(595_000);
+    site.app.clock.advance(40_000);
     let leo = site.start_ok(LEO, &id).await;
     site.app.clock.advance(65_000);
     let lea_deadline = lea.deadline_ms.expect("a time limit");
@@ -1122,12 +1160,13 @@ async fn learning_time_limit_with_grace_counts_answers_given_in_time() {
 
     // Act
     let journalled_in_time = site
-        .save(
+        .save_journalled(
             LEA,
             &lea.attempt_id,
             "t1",
             r_bool(true),
             lea_deadline - 1_000,
+            lea.checkpoint.as_deref(),
         )
         .await;
     let after_grace = site
@@ -1187,7 +1226,15 @@ async fn learning_time_limit_with_grace_counts_answers_given_in_time() {
         "a timed-out attempt is not resumed"
     );
     let history = site.history(LEA, &id).await.expect("the history");
-    assert_eq!(history[1].state, AttemptState::TimeUp);
+    assert_eq!(
+        history[1].state,
+        AttemptState::Submitted,
+        "starting another attempt graded the timed-out one"
+    );
+    assert!(
+        history[1].score.is_some_and(|s| close(s, 1.0)),
+        "{history:?}"
+    );
     assert_eq!(history[0].state, AttemptState::InProgress);
     assert_eq!(
         site.count("SELECT COUNT(*) FROM attempt_answers").await,
@@ -1199,7 +1246,9 @@ async fn learning_time_limit_with_grace_counts_answers_given_in_time() {
 #[tokio::test]
 async fn learning_submit_after_the_deadline_counts_the_journalled_in_time_answers() {
     // Arrange: t1 saved online; then the network went down, the time ran
-    // out, and the journal (t2 in time, t3 too late) arrives an hour later.
+    // out, and the journal (t2 in time, t3 too late) arrives 45 s after the
+    // time limit (within the quiz's 60 s offline window), with the latest
+    // checkpoint the browser had.
     let site = Site::new().await;
     let id = site
         .publish(&true_false_course(
@@ -1209,10 +1258,12 @@ async fn learning_submit_after_the_deadline_counts_the_journalled_in_time_answer
         .await;
     let view = site.start_ok(LEA, &id).await;
     let attempt = view.attempt_id;
-    site.save(LEA, &attempt, "t1", r_bool(true), site.now())
+    let saved = site
+        .save(LEA, &attempt, "t1", r_bool(true), site.now())
         .await
         .expect("the answer is saved");
-    site.app.clock.advance(60_000 + HOUR_MS);
+    let checkpoint = saved.checkpoint.expect("a checkpoint while open");
+    site.app.clock.advance(60_000 + 45_000);
     let deadline = view.deadline_ms.expect("a time limit");
     let journal = [
         ("t1", r_bool(true), deadline - 50_000),
@@ -1222,8 +1273,12 @@ async fn learning_submit_after_the_deadline_counts_the_journalled_in_time_answer
     ];
 
     // Act
-    let result = site.submit(LEA, &attempt, &journal).await;
-    let again = site.submit(LEA, &attempt, &journal).await;
+    let result = site
+        .submit_journal(LEA, &attempt, &journal, Some(&checkpoint))
+        .await;
+    let again = site
+        .submit_journal(LEA, &attempt, &journal, Some(&checkpoint))
+        .await;
 
     // Assert
     let result = result.expect("the attempt is graded");
@@ -1244,7 +1299,8 @@ async fn learning_submit_after_the_deadline_counts_the_journalled_in_time_answer
 
 #[tokio::test]
 async fn learning_an_attempt_left_open_past_the_offline_window_is_graded_on_the_next_visit() {
-    // Arrange: one of two answers saved, then 25 hours pass.
+    // Arrange: one of two answers saved, then 25 hours pass (far beyond the
+    // 60 s quiz's offline window).
     let site = Site::new().await;
     let id = site
         .publish(&true_false_course(2, json!({"time_limit_secs": 60})))
@@ -1259,12 +1315,19 @@ async fn learning_an_attempt_left_open_past_the_offline_window_is_graded_on_the_
 
     // Act
     let late = site
-        .save(LEA, &attempt, "t2", r_bool(true), deadline - 1_000)
+        .save_journalled(
+            LEA,
+            &attempt,
+            "t2",
+            r_bool(true),
+            deadline - 1_000,
+            view.checkpoint.as_deref(),
+        )
         .await;
     let history = site.history(LEA, &id).await;
 
     // Assert
-    assert!(conflict_with(&late, "24 hours"), "{late:?}");
+    assert!(conflict_with(&late, "more than 1 minute after"), "{late:?}");
     let history = history.expect("the history");
     assert_eq!(history[0].state, AttemptState::Submitted, "{history:?}");
     assert!(history[0].score.is_some_and(|s| close(s, 1.0)));

@@ -1,6 +1,6 @@
 //! The store layer, run against SQLite and PostgreSQL alike.
 
-use connect::{TenantInstall, TenantState};
+use connect::{StateChange, TenantInstall, TenantState};
 use store::Db;
 
 use crate::helpers::fresh_database_url;
@@ -66,10 +66,12 @@ async fn tenants_upsert_read_and_change_state() {
             .expose_secret(),
         "s2"
     );
-    assert!(db
-        .set_tenant_state("t1", TenantState::Uninstalled)
-        .await
-        .unwrap());
+    assert_eq!(
+        db.set_tenant_state("t1", TenantState::Uninstalled)
+            .await
+            .unwrap(),
+        StateChange::Changed
+    );
     assert_eq!(
         db.tenant("t1").await.unwrap().unwrap().state,
         TenantState::Uninstalled
@@ -78,10 +80,12 @@ async fn tenants_upsert_read_and_change_state() {
         db.tenant("t2").await.unwrap().unwrap().state,
         TenantState::Installed
     );
-    assert!(!db
-        .set_tenant_state("nope", TenantState::Disabled)
-        .await
-        .unwrap());
+    assert_eq!(
+        db.set_tenant_state("nope", TenantState::Disabled)
+            .await
+            .unwrap(),
+        StateChange::Missing
+    );
     // A signed reinstall brings it back.
     db.upsert_tenant(&install("t1", "s1-again")).await.unwrap();
     assert!(db.tenant("t1").await.unwrap().unwrap().state.is_active());

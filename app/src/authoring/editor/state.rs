@@ -182,7 +182,7 @@ impl Ctx {
                         self.schedule_save(Duration::from_millis(50));
                     }
                 }
-                Err(AppError::Transport(_)) => {
+                Err(AppError::Transport(_) | AppError::RateLimited { .. }) => {
                     self.save.set(SaveState::Offline);
                     self.schedule_save(RETRY_AFTER);
                 }

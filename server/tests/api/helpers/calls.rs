@@ -5,6 +5,7 @@
 //! [`TestApp::call_fn`] and the raw JSON instead.)
 
 use app::{
+    api::WhoAmI,
     authoring::api::{EditorState, ImportFormat, SavedDraft, VersionInfo},
     course::model::{CourseContent, ImportReport, Response},
     error::AppError,
@@ -127,6 +128,47 @@ impl TestApp {
                    "response": response, "answered_at_ms": answered_at_ms}),
         )
         .await
+    }
+
+    /// `learning/save-answer` carrying the offline journal's checkpoint.
+    pub(crate) async fn save_answer_with_checkpoint(
+        &self,
+        token: &str,
+        attempt_id: &str,
+        question_id: &str,
+        response: &Response,
+        answered_at_ms: i64,
+        checkpoint: Option<&str>,
+    ) -> Reply<SavedAnswer> {
+        self.json(
+            token,
+            "learning/save-answer",
+            json!({"attempt_id": attempt_id, "question_id": question_id,
+                   "response": response, "answered_at_ms": answered_at_ms,
+                   "checkpoint": checkpoint}),
+        )
+        .await
+    }
+
+    /// `learning/submit` with a journal and the offline journal's checkpoint.
+    pub(crate) async fn submit_attempt_with_checkpoint(
+        &self,
+        token: &str,
+        attempt_id: &str,
+        answers: &[(&str, Response, i64)],
+        checkpoint: Option<&str>,
+    ) -> Reply<AttemptResult> {
+        self.json(
+            token,
+            "learning/submit",
+            json!({"attempt_id": attempt_id, "answers": answers, "checkpoint": checkpoint}),
+        )
+        .await
+    }
+
+    /// `whoami`.
+    pub(crate) async fn whoami(&self, token: &str) -> Reply<WhoAmI> {
+        self.form(token, "whoami", &[]).await
     }
 
     /// `learning/submit` with a journal of `(question id, response, answered at)`.

@@ -134,6 +134,11 @@ pub(crate) async fn spawn_app_configured(
     config.jwt_leeway_secs = 30;
     // Atlassian's domains, and the fake Confluence on loopback.
     config.tenant_hosts = vec!["*.atlassian.net".into(), "http://127.0.0.1:*".into()];
+    // Tests call much faster than people do; the rate-limit tests set their own.
+    config.rate_limit_site_per_sec = 1_000_000;
+    config.rate_limit_site_burst = 1_000_000;
+    config.rate_limit_user_per_sec = 1_000_000;
+    config.rate_limit_user_burst = 1_000_000;
     tweak(&mut config);
     let clock = OffsetClock::new();
     let application = Application::build_with_clock(&config, Arc::new(clock.clone()))
