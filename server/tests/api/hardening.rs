@@ -539,7 +539,8 @@ async fn a_signed_enabled_or_disabled_after_uninstalled_does_not_revive_the_tena
     // Act: Atlassian-signed callbacks arriving after the uninstall.
     let mut body = install_body("site-u", "ignored");
     let mut answers = Vec::new();
-    for event in ["enabled", "disabled"] {
+    // `enabled` last: without the fix it would leave the tenant active.
+    for event in ["disabled", "enabled"] {
         body["eventType"] = json!(event);
         let t = install_claims("site-u", &format!("/{event}")).sign();
         answers.push(
