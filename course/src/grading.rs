@@ -183,7 +183,9 @@ fn option_index(q: &Question, options: &[ChoiceOption], id: &str) -> Option<usiz
 }
 
 /// The distinct options picked, in option order; unknown ids are ignored.
-fn picked(q: &Question, options: &[ChoiceOption], ids: &[String]) -> Vec<usize> {
+/// (Also counts the options chosen for item analysis,
+/// [`crate::learning::analytics`].)
+pub(crate) fn picked(q: &Question, options: &[ChoiceOption], ids: &[String]) -> Vec<usize> {
     let mut idx: Vec<usize> = ids
         .iter()
         .filter_map(|id| option_index(q, options, id))

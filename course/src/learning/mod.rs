@@ -14,7 +14,9 @@
 //! | [`status`] | one learner's standing (learner view and admin report) |
 //! | [`certificate`] | certificate id and expiry |
 //! | [`checkpoint`] | the server's marks that tie offline answers to an open attempt |
+//! | [`analytics`] | item analysis of a quiz: facility, discrimination, option counts, time, flags (computed on the server) |
 
+pub mod analytics;
 pub mod answers;
 #[cfg(feature = "server")]
 pub mod certificate;
