@@ -12,12 +12,15 @@
 //! - [`learning`]: the learning rules (timing, the answer-merge rule, cycles,
 //!   progress, completion, certificates), with an injected clock.
 //! - [`ids`]: validated identifiers (checked when a request is deserialised).
+//! - [`charts`]: the course report's charts as accessible SVG markup
+//!   (completions over time, learners per status), rendered on the server.
 //!
 //! Server only (feature `server`; these pull in `regex`, `pulldown-cmark`, `ammonia`):
 //! - [`grading`]: scores a response, an attempt, pass/fail.
 //! - [`markdown`]: Markdown → sanitised HTML.
 //! - [`gift`], [`aiken`]: question importers with a line-numbered dry run.
 
+pub mod charts;
 pub mod export;
 pub mod ids;
 pub mod learner;
