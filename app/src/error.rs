@@ -24,6 +24,10 @@ pub enum AppError {
     /// 403: authenticated, but Confluence says this user may not do this.
     #[error("You do not have permission to do that.")]
     Forbidden,
+    /// 403: the course takes enrolled learners only and this learner is not
+    /// enrolled; the text says what to do.
+    #[error("{0}")]
+    NotEnrolled(String),
     /// 404: nothing of that id for this site.
     #[error("Not found.")]
     NotFound,
@@ -60,7 +64,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             AppError::Unauthorized => 401,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::NotEnrolled(_) => 403,
             AppError::NotFound => 404,
             AppError::Invalid(_) => 400,
             AppError::Conflict(_) | AppError::LimitReached(_) => 409,

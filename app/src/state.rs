@@ -13,7 +13,8 @@ use leptos::config::LeptosOptions;
 use store::Db;
 
 use crate::{
-    api::limits::RateLimits, error::AppError, learning::service::LearningService, shell::SiteAssets,
+    api::limits::RateLimits, error::AppError, learning::service::LearningService,
+    shell::SiteAssets, space_admin::service::SpaceAdminService,
 };
 
 /// The app's own settings (the trust core keeps its own in
@@ -56,6 +57,8 @@ pub struct AppState {
     pub learning: LearningService,
     /// Per-site and per-user request limits of server functions.
     pub limits: Arc<RateLimits>,
+    /// The space admin's caches (page titles, analytics, group sync times).
+    pub space_admin: SpaceAdminService,
 }
 
 impl AppState {

@@ -515,7 +515,12 @@ impl HostClient {
         Ok(HostResponse { status, body })
     }
 
-    /// `GET` as `who`; any non-2xx status is an error.
+    /// The site's product base URL (e.g. `https://acme.atlassian.net/wiki`).
+    pub fn base_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    /// `GET` JSON as `who`; any non-2xx status is an error.
     pub async fn get_json<T: DeserializeOwned>(
         &self,
         who: Principal<'_>,

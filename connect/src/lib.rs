@@ -14,11 +14,15 @@
 //!
 //! Calls back to the product go through [`host_client`] (as the app with a
 //! JWT, or as a user through the ACT_AS_USER grant), and [`authz`] asks
-//! Confluence whether the verified user may do what a request wants.
+//! Confluence whether the verified user may do what a request wants;
+//! [`users`], [`content`] and [`directory`] ask it for names, page titles
+//! and the people and groups a space admin enrols.
 //! Reference: <https://developer.atlassian.com/cloud/confluence/understanding-jwt-for-connect-apps/>
 
 pub mod auth;
 pub mod authz;
+pub mod content;
+pub mod directory;
 pub mod host_client;
 pub mod install;
 pub mod jwt;

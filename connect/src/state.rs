@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use crate::{
-    authz::AuthzCache, host_client::HostTokenCache, install::InstallKeyCache, users::NameCache,
-    ConnectSettings, Tenants,
+    authz::AuthzCache, directory::EmailCache, host_client::HostTokenCache,
+    install::InstallKeyCache, users::NameCache, ConnectSettings, Tenants,
 };
 
 /// The trust core's state: settings, the outgoing HTTP client, the tenant
@@ -27,6 +27,8 @@ pub struct ConnectState {
     pub authz: AuthzCache,
     /// Users' display names.
     pub names: NameCache,
+    /// Users' e-mail addresses (in memory only, never stored).
+    pub emails: EmailCache,
 }
 
 impl ConnectState {
@@ -40,6 +42,7 @@ impl ConnectState {
             host_tokens: HostTokenCache::default(),
             authz: AuthzCache::default(),
             names: NameCache::default(),
+            emails: EmailCache::default(),
         }
     }
 }

@@ -142,6 +142,9 @@ pub trait TenantStore: Send + Sync + 'static {
         client_key: &'a str,
         state: TenantState,
     ) -> BoxFuture<'a, Result<StateChange, TenantStoreError>>;
+
+    /// The client keys of every active (installed or enabled) tenant.
+    fn active_client_keys(&self) -> BoxFuture<'_, Result<Vec<String>, TenantStoreError>>;
 }
 
 /// How long a tenant row is reused for token verification. A token that
@@ -261,6 +264,20 @@ impl Tenants {
         self.cache.invalidate(&client_key.to_owned());
         done
     }
+
+    /// Every active tenant, for background jobs (group sync, reminders)
+    /// that act for each site on their own. The keys come from the store,
+    /// which only a verified signed install writes, and are read again on
+    /// every call, so an uninstalled site drops out at once.
+    pub async fn active(&self) -> Result<Vec<crate::TenantKey>, TenantStoreError> {
+        Ok(self
+            .store
+            .active_client_keys()
+            .await?
+            .into_iter()
+            .map(crate::TenantKey::verified)
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -346,6 +363,19 @@ mod tests {
                     t.state = state;
                 }
                 Ok(StateChange::Changed)
+            })
+        }
+
+        fn active_client_keys(&self) -> BoxFuture<'_, Result<Vec<String>, TenantStoreError>> {
+            Box::pin(async move {
+                Ok(self
+                    .row
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|t| t.state.is_active())
+                    .map(|t| t.client_key.clone())
+                    .collect())
             })
         }
     }

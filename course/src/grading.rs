@@ -195,6 +195,61 @@ pub(crate) fn picked(q: &Question, options: &[ChoiceOption], ids: &[String]) -> 
     idx
 }
 
+/// A learner's response as lines of plain text, for people reading it (the
+/// space admin's attempt view and CSV): chosen options by their text, an
+/// order as numbered items, matches as `prompt → answer`. Ids the question
+/// does not know show as `?`.
+pub fn response_lines(q: &Question, r: &Response) -> Vec<String> {
+    match (&q.kind, r) {
+        (
+            QuestionKind::SingleChoice { options } | QuestionKind::MultipleChoice { options, .. },
+            Response::Choice(ids),
+        ) => {
+            let mut lines: Vec<String> = picked(q, options, ids)
+                .into_iter()
+                .map(|i| options[i].text.clone())
+                .collect();
+            if ids.iter().any(|id| option_index(q, options, id).is_none()) {
+                lines.push("?".into());
+            }
+            lines
+        }
+        (_, Response::Bool(b)) => vec![if *b { "True" } else { "False" }.to_string()],
+        (_, Response::Text(t)) => vec![t.clone()],
+        (_, Response::Number(x)) => vec![x.to_string()],
+        (QuestionKind::Ordering { items }, Response::Order(ids)) => ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| {
+                let text = items
+                    .iter()
+                    .find(|i| i.id == *id || item_token(&q.id, &i.text) == *id)
+                    .map(|i| i.text.as_str())
+                    .unwrap_or("?");
+                format!("{}. {text}", n + 1)
+            })
+            .collect(),
+        (QuestionKind::Matching { pairs }, Response::Match(picks)) => picks
+            .iter()
+            .map(|(prompt_id, answer_id)| {
+                let prompt = pairs
+                    .iter()
+                    .find(|p| p.id == *prompt_id || prompt_token(&q.id, &p.prompt) == *prompt_id)
+                    .map(|p| p.prompt.as_str())
+                    .unwrap_or("?");
+                let answer = pairs
+                    .iter()
+                    .find(|p| answer_token(&q.id, &p.answer) == *answer_id)
+                    .map(|p| p.answer.as_str())
+                    .unwrap_or("?");
+                format!("{prompt} → {answer}")
+            })
+            .collect(),
+        (_, Response::Choice(ids) | Response::Order(ids)) => ids.clone(),
+        (_, Response::Match(picks)) => picks.iter().map(|(a, b)| format!("{a} → {b}")).collect(),
+    }
+}
+
 /// The answer patterns of a published version, compiled once: grading a
 /// submit then matches against compiled automata instead of compiling every
 /// pattern again. Patterns that do not compile are remembered as such (they
@@ -1009,5 +1064,74 @@ mod tests {
         assert!(close(s.percent, 75.0));
         let empty = score_attempt(&[], &HashMap::new());
         assert_eq!((empty.score, empty.max, empty.percent), (0.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn responses_read_as_text_for_people() {
+        use crate::model::{ChoiceOption, Item, Pair};
+        let opt = |id: &str, text: &str, correct: bool| ChoiceOption {
+            id: id.into(),
+            text: text.into(),
+            correct,
+            feedback: String::new(),
+        };
+        let q = Question {
+            id: "q".into(),
+            kind: QuestionKind::MultipleChoice {
+                options: vec![opt("a", "Red", true), opt("b", "Blue", false)],
+                partial_credit: false,
+                negative_marking: false,
+            },
+            prompt_md: String::new(),
+            points: 1.0,
+            feedback_correct_md: String::new(),
+            feedback_incorrect_md: String::new(),
+        };
+        let token = option_token("q", "Blue");
+        assert_eq!(
+            response_lines(&q, &Response::Choice(vec![token, "a".into(), "zz".into()])),
+            vec!["Red", "Blue", "?"]
+        );
+        let order = Question {
+            kind: QuestionKind::Ordering {
+                items: vec![
+                    Item {
+                        id: "i1".into(),
+                        text: "One".into(),
+                    },
+                    Item {
+                        id: "i2".into(),
+                        text: "Two".into(),
+                    },
+                ],
+            },
+            ..q.clone()
+        };
+        assert_eq!(
+            response_lines(
+                &order,
+                &Response::Order(vec![item_token("q", "Two"), "i1".into()])
+            ),
+            vec!["1. Two", "2. One"]
+        );
+        let matching = Question {
+            kind: QuestionKind::Matching {
+                pairs: vec![Pair {
+                    id: "p".into(),
+                    prompt: "Cat".into(),
+                    answer: "Meow".into(),
+                }],
+            },
+            ..q.clone()
+        };
+        assert_eq!(
+            response_lines(
+                &matching,
+                &Response::Match(vec![(prompt_token("q", "Cat"), answer_token("q", "Meow"))])
+            ),
+            vec!["Cat → Meow"]
+        );
+        assert_eq!(response_lines(&q, &Response::Bool(false)), vec!["False"]);
+        assert_eq!(response_lines(&q, &Response::Number(2.5)), vec!["2.5"]);
     }
 }

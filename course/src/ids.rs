@@ -49,6 +49,21 @@ fn client_token_is_valid(s: &str) -> bool {
     (16..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// Atlassian account ids: opaque, e.g. `557058:f3b2…` or a 24-character
+/// hex id; at most 128 characters of letters, digits, `:`, `-`, `_`.
+fn account_id_is_valid(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'-' | b'_'))
+}
+
+/// Confluence group names: any text but control characters, at most 255
+/// bytes, not blank.
+fn group_name_is_valid(s: &str) -> bool {
+    !s.trim().is_empty() && s.len() <= 255 && !s.chars().any(char::is_control)
+}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $valid:ident, $message:literal) => {
         $(#[$doc])*
@@ -164,6 +179,18 @@ id_type!(
     authored_id_is_valid,
     "That is not a question id."
 );
+id_type!(
+    /// An Atlassian account (a learner, an admin).
+    AccountId,
+    account_id_is_valid,
+    "That is not an Atlassian account id."
+);
+id_type!(
+    /// A Confluence group, by name.
+    GroupName,
+    group_name_is_valid,
+    "That is not a group name."
+);
 
 #[cfg(test)]
 mod tests {
@@ -183,6 +210,20 @@ mod tests {
         assert!(AttemptId::parse("x").is_ok());
         assert!(ClientToken::parse("short").is_err());
         assert!(ClientToken::parse("0123456789abcdef").is_ok());
+    }
+
+    #[test]
+    fn account_ids_and_group_names() {
+        assert!(AccountId::parse("557058:f3b2c1d0-aaaa-bbbb-cccc-0123456789ab").is_ok());
+        assert!(AccountId::parse("5b10ac8d82e05b22cc7d4ef5").is_ok());
+        for bad in ["", "a b", "a/b", "a\"b", &"a".repeat(129)] {
+            assert!(AccountId::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(GroupName::parse("confluence-users").is_ok());
+        assert!(GroupName::parse("New starters (2026)").is_ok());
+        for bad in ["", "   ", "a\nb", &"g".repeat(256)] {
+            assert!(GroupName::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

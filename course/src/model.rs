@@ -225,6 +225,8 @@ pub struct CourseSettings {
     pub feedback_mode: FeedbackMode,
     /// Certificates expire after this many days; `None` = never.
     pub certificate_validity_days: Option<u32>,
+    /// Who may take the course (see [`AccessMode`]).
+    pub access: AccessMode,
 }
 
 impl Default for CourseSettings {
@@ -237,7 +239,40 @@ impl Default for CourseSettings {
             shuffle_options: false,
             feedback_mode: FeedbackMode::default(),
             certificate_validity_days: None,
+            access: AccessMode::default(),
         }
+    }
+}
+
+/// Who may take a course. The author sets it in the editor; it takes
+/// effect when the course is published; the server enforces it in every
+/// learning function.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessMode {
+    /// Anyone who can view the page.
+    #[default]
+    Open,
+    /// Only learners a space admin enrolled (in person or through a group);
+    /// others see the outline and are told to ask a space admin.
+    EnrolledOnly,
+    /// Anyone who can view the page, after clicking *Enrol*.
+    SelfEnrol,
+}
+
+impl AccessMode {
+    /// As the editor and the admin pages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AccessMode::Open => "Open to everyone who can view the page",
+            AccessMode::EnrolledOnly => "Enrolled learners only",
+            AccessMode::SelfEnrol => "Learners enrol themselves",
+        }
+    }
+
+    /// Whether a learner must be enrolled to take the course.
+    pub fn needs_enrolment(self) -> bool {
+        !matches!(self, AccessMode::Open)
     }
 }
 

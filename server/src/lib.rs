@@ -36,6 +36,7 @@ use app::{
     error::AppError,
     learning::service::LearningService,
     shell,
+    space_admin::service::SpaceAdminService,
     state::AppState,
     App,
 };
@@ -96,6 +97,7 @@ pub async fn build_state_with_clock(
                 burst: config.rate_limit_user_burst,
             },
         )),
+        space_admin: SpaceAdminService::default(),
         db,
         connect: ConnectState::new(connect_settings, http, tenants),
         settings: Arc::new(settings),

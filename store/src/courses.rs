@@ -98,23 +98,23 @@ pub struct SpaceCourse {
     pub updated_at: i64,
 }
 
-/// At most this many courses are listed per space.
-const SPACE_LIST_LIMIT: i64 = 500;
-
 impl Db {
     /// The courses of one space of this tenant, by title.
     pub async fn courses_in_space(
         &self,
         tenant: &TenantKey,
         space_key: &str,
+        offset: i64,
+        limit: i64,
     ) -> StoreResult<Vec<SpaceCourse>> {
         let rows = sqlx::query(
             "SELECT id, title, page_id, latest_version, updated_at FROM courses \
-             WHERE client_key = $1 AND space_key = $2 ORDER BY title, id LIMIT $3",
+             WHERE client_key = $1 AND space_key = $2 ORDER BY title, id LIMIT $3 OFFSET $4",
         )
         .bind(tenant.as_str())
         .bind(space_key)
-        .bind(SPACE_LIST_LIMIT)
+        .bind(limit.clamp(1, 1000))
+        .bind(offset.max(0))
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -129,6 +129,21 @@ impl Db {
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(Into::into)
+    }
+
+    /// How many courses the space has.
+    pub async fn count_courses_in_space(
+        &self,
+        tenant: &TenantKey,
+        space_key: &str,
+    ) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM courses WHERE client_key = $1 AND space_key = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(space_key)
+        .fetch_one(self.pool())
+        .await?)
     }
 
     /// Records that the course's page is now in `space_key` (pages move

@@ -35,7 +35,7 @@ pub use course::learning::{
 };
 use sqlx::{Any, Row, Transaction};
 
-use super::{Backend, Db, StoreError, StoreResult};
+use super::{Db, StoreError, StoreResult};
 
 /// What a new attempt starts with.
 #[derive(Clone, Debug)]
@@ -144,53 +144,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-/// A write transaction; on SQLite it also holds the process's writer gate
-/// (see [`Db::sqlite_write_gate`]) until it is committed or dropped.
-struct WriteTx {
-    tx: Transaction<'static, Any>,
-    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl WriteTx {
-    async fn commit(self) -> StoreResult<()> {
-        self.tx.commit().await?;
-        Ok(())
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = Transaction<'static, Any>;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
-    }
-}
-
 impl Db {
-    /// A transaction that will write: `BEGIN IMMEDIATE` on SQLite (see the
-    /// module docs), a plain `BEGIN` on PostgreSQL (row locks come from the
-    /// first UPDATE).
-    async fn begin_write(&self) -> StoreResult<WriteTx> {
-        Ok(match self.backend() {
-            Backend::Sqlite => {
-                let gate = self.sqlite_write_gate().await;
-                WriteTx {
-                    tx: self.pool().begin_with("BEGIN IMMEDIATE").await?,
-                    _gate: gate,
-                }
-            }
-            Backend::Postgres => WriteTx {
-                tx: self.pool().begin().await?,
-                _gate: None,
-            },
-        })
-    }
-
     // ---- lessons -----------------------------------------------------------
 
     /// Records that the learner opened a lesson; `true` if this was the first time.
@@ -606,6 +560,43 @@ impl Db {
 }
 
 impl Db {
+    /// Like [`Db::late_answers`], for some learners only (a report page).
+    pub async fn late_answers_of(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        accounts: &[String],
+        grace_ms: i64,
+    ) -> StoreResult<Vec<(String, i64)>> {
+        if accounts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = (0..accounts.len())
+            .map(|i| format!("${}", 4 + i))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT a.account_id AS account_id, COUNT(*) AS late FROM attempts a \
+             JOIN attempt_answers x ON x.client_key = a.client_key AND x.attempt_id = a.id \
+             WHERE a.client_key = $1 AND a.course_id = $2 AND a.account_id IN ({list}) \
+               AND a.deadline_ms IS NOT NULL AND x.received_at_ms > a.deadline_ms + $3 \
+             GROUP BY a.account_id"
+        );
+        // Audited: literals and numbered placeholders only.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.as_str())
+            .bind(course_id)
+            .bind(grace_ms);
+        for a in accounts {
+            q = q.bind(a);
+        }
+        let rows = q.fetch_all(self.pool()).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get("account_id")?, r.try_get("late")?)))
+            .collect::<Result<_, sqlx::Error>>()?)
+    }
+
     /// Per learner, how many of their answers on a course arrived after
     /// their attempt's deadline plus `grace_ms` (late arrivals from the
     /// offline journal), for the space admin's report.
@@ -751,4 +742,97 @@ async fn write_answers(
         q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// A submitted attempt with its stored answers (analytics and exports).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubmittedAttempt {
+    pub attempt: Attempt,
+    pub answers: Vec<StoredAnswer>,
+}
+
+/// Attempts whose answers one statement reads (well below both databases'
+/// parameter limits).
+const ANSWER_BATCH: usize = 500;
+
+impl Db {
+    /// How many attempts of a course version were submitted (analytics
+    /// recompute when this changes).
+    pub async fn count_submitted(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        version: i64,
+    ) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM attempts \
+             WHERE client_key = $1 AND course_id = $2 AND course_version = $3 \
+               AND submitted_at_ms IS NOT NULL",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(version)
+        .fetch_one(self.pool())
+        .await?)
+    }
+
+    /// A page of a course's submitted attempts (of one version, or all),
+    /// by attempt id after `after_id`, each with its answers: keyset paging,
+    /// so an export streams the whole course in bounded memory.
+    pub async fn submitted_attempts(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        version: Option<i64>,
+        after_id: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<SubmittedAttempt>> {
+        let rows = sqlx::query(select_attempts!(
+            "WHERE client_key = $1 AND course_id = $2 AND ($3 IS NULL OR course_version = $3) \
+               AND submitted_at_ms IS NOT NULL AND ($4 IS NULL OR id > $4) \
+             ORDER BY id LIMIT $5"
+        ))
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(version)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        let attempts: Vec<Attempt> = rows
+            .iter()
+            .map(attempt_from_row)
+            .collect::<Result<_, _>>()?;
+        let mut answers: HashMap<String, Vec<StoredAnswer>> = HashMap::new();
+        for chunk in attempts.chunks(ANSWER_BATCH) {
+            let list = (0..chunk.len())
+                .map(|i| format!("${}", 2 + i))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "SELECT attempt_id, question_id, response_json, answered_at_ms, received_at_ms \
+                 FROM attempt_answers WHERE client_key = $1 AND attempt_id IN ({list})"
+            );
+            // Audited: literals and numbered placeholders only.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+            for a in chunk {
+                q = q.bind(&a.id);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                let id: String = r.try_get("attempt_id")?;
+                answers.entry(id).or_default().push(answer_from_row(&r)?);
+            }
+        }
+        Ok(attempts
+            .into_iter()
+            .map(|attempt| {
+                let mut a = answers.remove(&attempt.id).unwrap_or_default();
+                a.sort_by(|x, y| x.question_id.cmp(&y.question_id));
+                SubmittedAttempt {
+                    attempt,
+                    answers: a,
+                }
+            })
+            .collect())
+    }
 }

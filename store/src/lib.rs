@@ -10,15 +10,19 @@
 //! [`connect::TenantKey`], which only the trust core's verifiers can create.
 //! No query takes a client key from a request body, query or path.
 
+pub mod audit;
 pub mod courses;
+pub mod enrolments;
 pub mod learning;
+pub mod reminders;
+pub mod reports;
 pub mod tenants;
 
 use std::{str::FromStr, time::Duration};
 
 use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
-    AnyPool, Executor,
+    Any, AnyPool, Executor, Transaction,
 };
 
 /// Which database the pool talks to.
@@ -158,6 +162,54 @@ impl Db {
     /// Closes the pool (tests and graceful shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// A write transaction; on SQLite it also holds the process's writer gate
+/// (see [`Db::sqlite_write_gate`]) until it is committed or dropped.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = Transaction<'static, Any>;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+impl Db {
+    /// A transaction that will write: `BEGIN IMMEDIATE` on SQLite (see the
+    /// module docs), a plain `BEGIN` on PostgreSQL (row locks come from the
+    /// first UPDATE).
+    pub(crate) async fn begin_write(&self) -> StoreResult<WriteTx> {
+        Ok(match self.backend() {
+            Backend::Sqlite => {
+                let gate = self.sqlite_write_gate().await;
+                WriteTx {
+                    tx: self.pool().begin_with("BEGIN IMMEDIATE").await?,
+                    _gate: gate,
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: self.pool().begin().await?,
+                _gate: None,
+            },
+        })
     }
 }
 

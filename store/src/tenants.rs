@@ -192,4 +192,16 @@ impl TenantStore for Db {
                 .map_err(store_error)
         })
     }
+
+    fn active_client_keys(&self) -> BoxFuture<'_, Result<Vec<String>, TenantStoreError>> {
+        Box::pin(async move {
+            sqlx::query_scalar(
+                "SELECT client_key FROM tenants WHERE state IN ('installed', 'enabled') \
+                 ORDER BY client_key",
+            )
+            .fetch_all(self.pool())
+            .await
+            .map_err(|e| store_error(e.into()))
+        })
+    }
 }

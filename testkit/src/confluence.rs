@@ -18,10 +18,22 @@
 //!
 //! What the site answers comes from tables the test (or the simulator)
 //! fills: users (name, e-mail, groups), page permissions per (user, page,
-//! operation), pages (space, title), spaces (id, administrators), groups.
-//! Unknown pages answer 404 as Confluence does; an unknown permission is
-//! "no". Every request is logged ([`FakeConfluence::requests`]), and an
-//! outage switch answers 503 to everything.
+//! operation), pages (space, title), spaces (id, administrators), groups
+//! (name, id, members). Unknown pages and groups answer 404 as Confluence
+//! does; an unknown permission is "no". Every request is logged
+//! ([`FakeConfluence::requests`]), and an outage switch answers 503 to
+//! everything.
+//!
+//! Lists are paged as Confluence pages them (`start`, `limit`, `size` and a
+//! `_links.next` while more remain), with a fixed system page limit that
+//! caps whatever `limit` a client asks for: [`DEFAULT_PAGE_LIMIT`] unless
+//! [`FakeConfluence::set_page_limit`] says otherwise. It is small on
+//! purpose, so clients that ask for 200 at a time still meet several pages.
+//!
+//! E-mail addresses go to the app only (the `ACCESS_EMAIL_ADDRESSES` scope
+//! is the app's): the e-mail resources answer 403 to anyone acting as a
+//! user, and 400 ("the calling app is not approved to use this API") to
+//! everyone after [`FakeConfluence::refuse_emails`].
 //!
 //! Endpoints (under the site's context path `/wiki`):
 //!
@@ -33,7 +45,12 @@
 //! | GET | `/api/v2/spaces?keys=` | app or user |
 //! | GET | `/api/v2/spaces/{id}/operations` | app or user |
 //! | GET | `/rest/api/user?accountId=`, `/rest/api/user/current` | app or user (e-mail to the app only) |
-//! | GET | `/rest/api/group/{name}/member?start=&limit=` | app or user, paged |
+//! | GET | `/rest/api/search/user?cql=user.fullname~"…"&start=&limit=` | app or user, paged; no e-mail |
+//! | GET | `/rest/api/group/picker?query=&start=&limit=` | app or user, paged |
+//! | GET | `/rest/api/group/{groupId}/membersByGroupId?start=&limit=` | app or user, paged |
+//! | GET | `/rest/api/group/{name}/member`, `/rest/api/group/member?name=` (deprecated by-name forms) | app or user, paged |
+//! | GET | `/rest/api/user/email?accountId=` | the app only |
+//! | GET | `/rest/api/user/email/bulk?accountId=a,b` (or repeated `accountId`) | the app only |
 //!
 //! plus any [`Stub`] a test adds for a path of its own.
 
@@ -71,8 +88,12 @@ const ASSERTION_SUB_PREFIX: &str = "urn:atlassian:connect:useraccountid:";
 const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// Largest request body read.
 const MAX_BODY: usize = 1 << 20;
-/// Largest page of group members.
-const MAX_GROUP_PAGE: usize = 200;
+/// The system page limit of every list unless a test sets its own: small,
+/// so paging is exercised by clients that ask for Confluence's 200.
+pub const DEFAULT_PAGE_LIMIT: usize = 25;
+/// The first group id handed out is `…0001`, the next `…0002`, … (UUIDs
+/// like Confluence's).
+const GROUP_ID_PREFIX: &str = "7f3c9a10-0000-4000-8000-";
 /// The account of [`FakeConfluence::grant_everyone`].
 const EVERYONE: &str = "*";
 
@@ -83,6 +104,23 @@ pub struct User {
     pub display_name: String,
     /// Shared with the app only (the `ACCESS_EMAIL_ADDRESSES` scope).
     pub email: Option<String>,
+}
+
+impl User {
+    /// A user without an e-mail address.
+    pub fn new(account_id: &str, display_name: &str) -> Self {
+        Self {
+            account_id: account_id.into(),
+            display_name: display_name.into(),
+            email: None,
+        }
+    }
+
+    /// The same user with an e-mail address.
+    pub fn with_email(mut self, email: &str) -> Self {
+        self.email = Some(email.into());
+        self
+    }
 }
 
 /// One request as the fake received it.
@@ -168,11 +206,17 @@ struct Table {
     pages: HashMap<String, Page>,
     spaces: BTreeMap<String, Space>,
     groups: BTreeMap<String, BTreeSet<String>>,
+    /// Group name → id.
+    group_ids: BTreeMap<String, String>,
+    page_limit: Option<usize>,
+    emails_refused: bool,
     stubs: HashMap<(Method, String), Stub>,
     tokens: HashMap<String, IssuedToken>,
     issued: Vec<String>,
     token_lifetime: Option<Duration>,
     outage: bool,
+    /// Requests still answered before the outage switch turns itself on.
+    outage_in: Option<usize>,
     session_header: bool,
     log: Vec<SeenRequest>,
     checks: Vec<SeenCheck>,
@@ -385,11 +429,33 @@ impl FakeConfluence {
 
     /// `account` is a member of `group` (created if new).
     pub fn add_to_group(&self, group: &str, account: &str) {
-        self.table()
-            .groups
+        self.add_group(group);
+        if let Some(g) = self.table().groups.get_mut(group) {
+            g.insert(account.into());
+        }
+    }
+
+    /// A group (without members unless it has some already); its id is
+    /// handed out now.
+    pub fn add_group(&self, group: &str) {
+        let mut t = self.table();
+        let next = t.group_ids.len() + 1;
+        t.group_ids
             .entry(group.into())
-            .or_default()
-            .insert(account.into());
+            .or_insert_with(|| format!("{GROUP_ID_PREFIX}{next:012}"));
+        t.groups.entry(group.into()).or_default();
+    }
+
+    /// The id of `group`, if it exists.
+    pub fn group_id(&self, group: &str) -> Option<String> {
+        self.table().group_ids.get(group).cloned()
+    }
+
+    /// Deletes `group` (its id then answers 404).
+    pub fn remove_group(&self, group: &str) {
+        let mut t = self.table();
+        t.groups.remove(group);
+        t.group_ids.remove(group);
     }
 
     /// `account` leaves `group`.
@@ -410,9 +476,29 @@ impl FakeConfluence {
         self.table().token_lifetime = Some(lifetime);
     }
 
+    /// The system page limit of every list from now on (at least 1; see
+    /// the module documentation).
+    pub fn set_page_limit(&self, limit: usize) {
+        self.table().page_limit = Some(limit.max(1));
+    }
+
+    /// The app is not approved for the e-mail API (or approved again): the
+    /// e-mail resources answer 400, as Confluence does.
+    pub fn refuse_emails(&self, refused: bool) {
+        self.table().emails_refused = refused;
+    }
+
     /// Confluence is down: 503 to everything (or back up).
     pub fn set_outage(&self, down: bool) {
-        self.table().outage = down;
+        let mut t = self.table();
+        t.outage = down;
+        t.outage_in = None;
+    }
+
+    /// Confluence answers the next `requests` requests, then goes down
+    /// (an outage in the middle of a paged walk).
+    pub fn set_outage_after(&self, requests: usize) {
+        self.table().outage_in = Some(requests);
     }
 
     /// Accept the simulator host page's `X-Sim-User` session header (only
@@ -687,8 +773,24 @@ impl FakeConfluence {
                     ),
                 },
             },
+            (&Method::GET, ["rest", "api", "user", "email"]) => {
+                self.email(caller, param(query, "accountId"))
+            }
+            (&Method::GET, ["rest", "api", "user", "email", "bulk"]) => {
+                self.emails_bulk(caller, query)
+            }
+            (&Method::GET, ["rest", "api", "search", "user"]) => self.search_users(query),
+            (&Method::GET, ["rest", "api", "group", "picker"]) => self.group_picker(query),
+            (&Method::GET, ["rest", "api", "group", "member"]) => match param(query, "name") {
+                Some(name) => self.group_members_by_name(&name, query),
+                None => error(StatusCode::BAD_REQUEST, "name is required"),
+            },
+            (&Method::GET, ["rest", "api", "group", id, "membersByGroupId"]) => {
+                self.group_members_by_id(id, query)
+            }
             (&Method::GET, ["rest", "api", "group", name, "member"]) => {
-                self.group_members(name, query)
+                let name = percent_decode(name);
+                self.group_members_by_name(&name, query)
             }
             _ => error(StatusCode::NOT_FOUND, "No such resource"),
         }
@@ -824,43 +926,279 @@ impl FakeConfluence {
         }
     }
 
-    fn group_members(&self, group: &str, query: Option<&str>) -> Response {
-        let t = self.table();
-        let Some(members) = t.groups.get(group) else {
-            return error(StatusCode::NOT_FOUND, "No group with this name");
-        };
-        let start: usize = param(query, "start")
+    /// `start` and the effective `limit` of a list request: the client's
+    /// `limit`, capped by the system page limit.
+    fn paging(&self, query: Option<&str>) -> (usize, usize) {
+        let cap = self.table().page_limit.unwrap_or(DEFAULT_PAGE_LIMIT);
+        let start = param(query, "start")
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let limit: usize = param(query, "limit")
+        let limit = param(query, "limit")
             .and_then(|s| s.parse().ok())
-            .unwrap_or(MAX_GROUP_PAGE)
-            .clamp(1, MAX_GROUP_PAGE);
-        let page: Vec<Value> = members
+            .unwrap_or(cap)
+            .clamp(1, cap);
+        (start, limit)
+    }
+
+    /// One page of `items` as Confluence lists them; `next` is the path of
+    /// the next page's request without its paging parameters.
+    fn page(&self, items: Vec<Value>, start: usize, limit: usize, next: &str) -> Value {
+        let total = items.len();
+        let results: Vec<Value> = items.into_iter().skip(start).take(limit).collect();
+        let mut links = json!({"base": self.base_url(), "context": SITE_PATH});
+        if start + results.len() < total {
+            let sep = if next.contains('?') { '&' } else { '?' };
+            links["next"] = json!(format!(
+                "{next}{sep}start={}&limit={limit}",
+                start + results.len()
+            ));
+        }
+        json!({
+            "results": results,
+            "start": start,
+            "limit": limit,
+            "size": results.len(),
+            "_links": links,
+        })
+    }
+
+    fn members_json(t: &Table, members: &BTreeSet<String>) -> Vec<Value> {
+        members
             .iter()
-            .skip(start)
-            .take(limit)
             .map(|a| match t.users.get(a) {
                 Some(u) => user_json(u, false),
                 None => json!({"type": "known", "accountId": a, "accountType": "atlassian"}),
             })
-            .collect();
-        let mut links = json!({"base": self.base_url(), "context": SITE_PATH});
-        if start + page.len() < members.len() {
-            links["next"] = json!(format!(
-                "/rest/api/group/{group}/member?start={}&limit={limit}",
-                start + page.len()
-            ));
-        }
-        Json(json!({
-            "results": page,
-            "start": start,
-            "limit": limit,
-            "size": page.len(),
-            "_links": links,
-        }))
+            .collect()
+    }
+
+    fn group_members_by_name(&self, group: &str, query: Option<&str>) -> Response {
+        let (start, limit) = self.paging(query);
+        let items = {
+            let t = self.table();
+            let Some(members) = t.groups.get(group) else {
+                return error(StatusCode::NOT_FOUND, "No group with this name");
+            };
+            Self::members_json(&t, members)
+        };
+        let encoded: String = url::form_urlencoded::byte_serialize(group.as_bytes()).collect();
+        Json(self.page(
+            items,
+            start,
+            limit,
+            &format!("/rest/api/group/{encoded}/member"),
+        ))
         .into_response()
     }
+
+    fn group_members_by_id(&self, id: &str, query: Option<&str>) -> Response {
+        let (start, limit) = self.paging(query);
+        let items = {
+            let t = self.table();
+            let members = t
+                .group_ids
+                .iter()
+                .find(|(_, gid)| gid.as_str() == id)
+                .and_then(|(name, _)| t.groups.get(name));
+            let Some(members) = members else {
+                return error(StatusCode::NOT_FOUND, "No group with this id");
+            };
+            Self::members_json(&t, members)
+        };
+        Json(self.page(
+            items,
+            start,
+            limit,
+            &format!("/rest/api/group/{id}/membersByGroupId"),
+        ))
+        .into_response()
+    }
+
+    /// `GET /rest/api/group/picker`: groups whose name contains `query`
+    /// (case-insensitively), by name.
+    fn group_picker(&self, query: Option<&str>) -> Response {
+        let Some(q) = param(query, "query") else {
+            return error(StatusCode::BAD_REQUEST, "query is required");
+        };
+        let (start, limit) = self.paging(query);
+        let needle = q.to_lowercase();
+        let items: Vec<Value> = {
+            let t = self.table();
+            t.group_ids
+                .iter()
+                .filter(|(name, _)| name.to_lowercase().contains(&needle))
+                .map(|(name, id)| json!({"type": "group", "name": name, "id": id}))
+                .collect()
+        };
+        let encoded: String = url::form_urlencoded::byte_serialize(q.as_bytes()).collect();
+        Json(self.page(
+            items,
+            start,
+            limit,
+            &format!("/rest/api/group/picker?query={encoded}"),
+        ))
+        .into_response()
+    }
+
+    /// `GET /rest/api/search/user`: users whose display name contains the
+    /// text of `user.fullname~"…"` (case-insensitively). Any other CQL is a
+    /// 400, as Confluence answers CQL it cannot parse. Profiles are private
+    /// here: results carry no e-mail address (the app asks the e-mail
+    /// resources for those).
+    fn search_users(&self, query: Option<&str>) -> Response {
+        let Some(cql) = param(query, "cql") else {
+            return error(StatusCode::BAD_REQUEST, "cql is required");
+        };
+        let text = match parse_fullname_cql(&cql) {
+            Ok(t) => t.to_lowercase(),
+            Err(why) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Could not parse cql: {why}"),
+                )
+            }
+        };
+        let (start, limit) = self.paging(query);
+        let items: Vec<Value> = {
+            let t = self.table();
+            t.users
+                .values()
+                .filter(|u| u.display_name.to_lowercase().contains(&text))
+                .map(|u| {
+                    json!({
+                        "user": user_json(u, false),
+                        "title": u.display_name,
+                        "excerpt": "",
+                        "url": format!("/people/{}", u.account_id),
+                        "entityType": "user",
+                    })
+                })
+                .collect()
+        };
+        let encoded: String = url::form_urlencoded::byte_serialize(cql.as_bytes()).collect();
+        let mut page = self.page(
+            items,
+            start,
+            limit,
+            &format!("/rest/api/search/user?cql={encoded}"),
+        );
+        page["cqlQuery"] = json!(cql);
+        Json(page).into_response()
+    }
+
+    /// Whether an e-mail resource may answer `caller`: the app only, and
+    /// only while it is "approved".
+    fn email_refusal(&self, caller: &Caller) -> Option<Response> {
+        if matches!(caller, Caller::User { .. }) {
+            return Some(error(
+                StatusCode::FORBIDDEN,
+                "E-mail addresses are only given to the app itself",
+            ));
+        }
+        self.table().emails_refused.then(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                "The calling app is not approved to use this API",
+            )
+        })
+    }
+
+    /// `GET /rest/api/user/email`: `{accountId, email}`; a user without an
+    /// address gets no `email`.
+    fn email(&self, caller: &Caller, account: Option<String>) -> Response {
+        if let Some(refused) = self.email_refusal(caller) {
+            return refused;
+        }
+        let Some(account) = account else {
+            return error(StatusCode::BAD_REQUEST, "accountId is required");
+        };
+        let t = self.table();
+        match t.users.get(&account) {
+            Some(u) => {
+                let mut v = json!({"accountId": u.account_id});
+                if let Some(e) = &u.email {
+                    v["email"] = json!(e);
+                }
+                Json(v).into_response()
+            }
+            None => error(StatusCode::NOT_FOUND, "No user with this accountId"),
+        }
+    }
+
+    /// `GET /rest/api/user/email/bulk`: `[{accountId, email}]` for the
+    /// accounts that have an address ("Any accounts which are not available
+    /// will not be included in the result"). `accountId` may be one
+    /// comma-separated value (the documented form) or repeated.
+    fn emails_bulk(&self, caller: &Caller, query: Option<&str>) -> Response {
+        if let Some(refused) = self.email_refusal(caller) {
+            return refused;
+        }
+        let accounts: Vec<String> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .filter(|(k, _)| k == "accountId")
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        if accounts.is_empty() {
+            return error(StatusCode::BAD_REQUEST, "accountId is required");
+        }
+        let t = self.table();
+        let records: Vec<Value> = accounts
+            .iter()
+            .filter_map(|a| t.users.get(a))
+            .filter_map(|u| {
+                u.email
+                    .as_ref()
+                    .map(|e| json!({"accountId": u.account_id, "email": e}))
+            })
+            .collect();
+        Json(records).into_response()
+    }
+}
+
+/// The text of a CQL user search `user.fullname ~ "…"` (spaces around `~`
+/// allowed; inside the quotes `\"` and `\\` are the only escapes), or why
+/// the fake cannot read it. Strict on purpose: a client that forgets to
+/// escape a quote in a name gets a 400 instead of a search for something else.
+fn parse_fullname_cql(cql: &str) -> Result<String, &'static str> {
+    let rest = cql
+        .trim()
+        .strip_prefix("user.fullname")
+        .ok_or("only user.fullname searches are supported")?
+        .trim_start()
+        .strip_prefix('~')
+        .ok_or("expected ~")?
+        .trim_start()
+        .strip_prefix('"')
+        .ok_or("expected a quoted string")?;
+    let mut text = String::new();
+    let mut chars = rest.chars();
+    loop {
+        match chars.next() {
+            None => return Err("unterminated string"),
+            Some('\\') => match chars.next() {
+                Some(c @ ('"' | '\\')) => text.push(c),
+                _ => return Err("bad escape"),
+            },
+            Some('"') => break,
+            Some(c) => text.push(c),
+        }
+    }
+    if !chars.as_str().trim().is_empty() {
+        return Err("unexpected text after the search string");
+    }
+    Ok(text)
+}
+
+/// A path segment's text (lossy, like the product's servlet container).
+fn percent_decode(segment: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 fn param(query: Option<&str>, name: &str) -> Option<String> {
@@ -926,6 +1264,14 @@ async fn handle(State(fake): State<FakeConfluence>, req: Request<Body>) -> Respo
             content_type: header_text(header::CONTENT_TYPE),
             body: body.clone(),
         });
+        match t.outage_in {
+            Some(0) => {
+                t.outage = true;
+                t.outage_in = None;
+            }
+            Some(left) => t.outage_in = Some(left - 1),
+            None => {}
+        }
         if t.outage {
             return error(StatusCode::SERVICE_UNAVAILABLE, "Confluence is unavailable");
         }
@@ -1119,6 +1465,24 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(down.status(), 503);
+    }
+
+    #[test]
+    fn user_search_cql_is_read_strictly() {
+        assert_eq!(parse_fullname_cql(r#"user.fullname~"Ada""#).unwrap(), "Ada");
+        assert_eq!(
+            parse_fullname_cql(r#" user.fullname ~ "Dara \"DJ\" O\\K" "#).unwrap(),
+            r#"Dara "DJ" O\K"#
+        );
+        for bad in [
+            r#"user.fullname~"x" OR user.fullname~"a""#,
+            r#"user.fullname~"unterminated"#,
+            r#"user.fullname~"bad \n escape""#,
+            r#"user.accountid="x""#,
+            "user.fullname~Ada",
+        ] {
+            assert!(parse_fullname_cql(bad).is_err(), "{bad}");
+        }
     }
 
     #[tokio::test]

@@ -10,9 +10,13 @@
 //!   need (wrong algorithm, unsigned, tampered).
 //! - [`confluence`]: [`confluence::FakeConfluence`], a table-driven fake of
 //!   the Confluence REST endpoints the app calls back (permission checks,
-//!   spaces and permitted operations, users, groups, content) and of the
+//!   spaces and permitted operations, users, user search and e-mail
+//!   addresses, groups and their members, content) and of the
 //!   OAuth 2.0 JWT-bearer token endpoint (ACT_AS_USER), with an outage
 //!   switch and a request log.
+//! - [`tenants`]: an in-memory tenant store and a `connect::ConnectState`
+//!   with one site installed at a fake Confluence, for tests of the code
+//!   that calls Confluence back, without a database.
 //!
 //! Nothing here is compiled into a release build: the server depends on
 //! this crate only under its `dev-host` feature (the simulator) and as a
@@ -21,6 +25,7 @@
 
 pub mod confluence;
 pub mod keys;
+pub mod tenants;
 pub mod tokens;
 
 pub use confluence::{FakeConfluence, SeenCheck, SeenRequest, Stub, User};

@@ -35,7 +35,7 @@ pub use course::learning::{
 use course::{
     ids::{AttemptId, ClientToken, CourseId, LessonId, ModuleId, QuestionId},
     learner::LearnerQuestion,
-    model::{Correctness, FeedbackMode, Response},
+    model::{AccessMode, Correctness, FeedbackMode, Response},
 };
 
 use crate::{client::ApClient, error::AppError};
@@ -64,6 +64,34 @@ pub struct LearnerCourse {
     /// When the learner completed the course in the current cycle (epoch ms);
     /// a certificate is available when this is set.
     pub completed_at_ms: Option<i64>,
+    /// Who may take the course, and whether this learner may.
+    pub access: LearnerAccess,
+}
+
+/// A learner's access to a course (see `AccessMode`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnerAccess {
+    pub mode: AccessMode,
+    /// `false`: the course is shown as an outline only (lesson bodies
+    /// empty) and [`Self::message`] says why and what to do.
+    pub allowed: bool,
+    pub message: Option<String>,
+    /// A self-enrol course the learner is not enrolled in yet: show *Enrol*.
+    pub can_self_enrol: bool,
+    /// The learner's enrolment, if any (in any mode: due dates apply to
+    /// open courses too).
+    pub enrolment: Option<LearnerEnrolment>,
+}
+
+/// A learner's enrolment, as the course view shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnerEnrolment {
+    pub enrolled_at_ms: i64,
+    pub due_at_ms: Option<i64>,
+    /// The due date has passed and the course is not complete.
+    pub overdue: bool,
+    /// They enrolled themselves (and no admin or group did).
+    pub self_only: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -375,6 +403,15 @@ pub async fn attempt_history(
 ) -> Result<Vec<AttemptSummary>, AppError> {
     let l = Learner::verify().await?;
     l.state().learning.history(&l, &course_id, &module_id).await
+}
+
+/// `POST /api/learning/enrol` — the learner enrols in a *self-enrol* course
+/// (idempotent); the course view after it. 403 for an *enrolled only*
+/// course (a space admin enrols), 400 for an open one.
+#[server(name = SelfEnrolFn, endpoint = "learning/enrol", client = ApClient)]
+pub async fn self_enrol(course_id: CourseId) -> Result<LearnerCourse, AppError> {
+    let l = Learner::verify().await?;
+    l.state().learning.self_enrol(&l, &course_id).await
 }
 
 /// `POST /api/learning/certificate` — the learner's certificate; 404 until

@@ -6,4 +6,6 @@
 //! - [`view`]: the tab's view (courses, learner report, CSV download).
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod service;
 pub mod view;

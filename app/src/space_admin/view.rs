@@ -38,7 +38,7 @@ pub fn SpaceAdminView() -> impl IntoView {
                 Err(e) => e.to_string(),
             };
             space.set(Some(key));
-            overview.set(Some(api::space_overview().await.map_err(message)));
+            overview.set(Some(api::space_overview(0).await.map_err(message)));
             ap::resize();
         });
     });
@@ -46,9 +46,11 @@ pub fn SpaceAdminView() -> impl IntoView {
         selected.set(Some(course_id.clone()));
         report.set(None);
         spawn_local(async move {
-            let r = async { api::course_report(CourseId::parse(course_id)?).await }
-                .await
-                .map_err(message);
+            let r = async {
+                api::course_report(CourseId::parse(course_id)?, api::ReportQuery::default()).await
+            }
+            .await
+            .map_err(message);
             report.set(Some(r));
             ap::resize();
         });
@@ -115,7 +117,14 @@ fn ReportView(
         };
         csv_error.set(None);
         spawn_local(async move {
-            let csv = async { api::course_report_csv(CourseId::parse(course_id)?).await };
+            let csv = async {
+                use futures::StreamExt;
+                let stream =
+                    api::report_csv(CourseId::parse(course_id)?, api::ReportQuery::default())
+                        .await?;
+                let parts: Vec<Result<String, AppError>> = stream.into_inner().collect().await;
+                parts.into_iter().collect::<Result<String, AppError>>()
+            };
             match csv.await {
                 Ok(text) => {
                     let href = format!(
@@ -140,12 +149,12 @@ fn ReportView(
                 None => view! { <p class="sc-muted" role="status">"Loading the report…"</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(r)) => {
-                    let file = format!("{}-report.csv", r.title.chars().map(|c| if c.is_alphanumeric() { c } else { '-' }).collect::<String>());
-                    let t = r.totals.clone();
-                    let version = r.version.map(|v| format!("Published version v{v}; re-certification cycle since v{}.", r.cycle_start.unwrap_or(1)))
+                    let file = format!("{}-report.csv", r.course.title.chars().map(|c| if c.is_alphanumeric() { c } else { '-' }).collect::<String>());
+                    let t = r.counts.clone();
+                    let version = r.course.version.map(|v| format!("Published version v{v}; re-certification cycle since v{}.", r.course.cycle_start.unwrap_or(1)))
                         .unwrap_or_else(|| "Not published yet: no learners.".into());
                     view! {
-                        <h2 class="sc-h2" id="sc-report-title">{format!("Learners — {}", r.title)}</h2>
+                        <h2 class="sc-h2" id="sc-report-title">{format!("Learners — {}", r.course.title)}</h2>
                         <p class="sc-muted">{version}</p>
                         <dl class="sc-facts" id="sc-report-totals">
                             <dt>"Learners"</dt><dd data-total="learners">{t.learners}</dd>
@@ -163,8 +172,8 @@ fn ReportView(
                         {if r.rows.is_empty() {
                             view! { <p class="sc-empty" id="sc-report-empty">"No learner has opened this course yet."</p> }.into_any()
                         } else {
-                            let lessons_total = r.lessons_total;
-                            let quizzes_total = r.quizzes_total;
+                            let lessons_total = r.course.lessons_total;
+                            let quizzes_total = r.course.quizzes_total;
                             view! {
                                 <table class="sc-table" id="sc-report-rows">
                                     <caption class="sc-visually-hidden">"Learners and their progress"</caption>
@@ -179,7 +188,7 @@ fn ReportView(
                                         {r.rows.into_iter().map(|row| {
                                             let tag = match row.state {
                                                 LearnerState::Completed => "sc-status sc-status-ok",
-                                                LearnerState::InProgress => "sc-status",
+                                                LearnerState::InProgress | LearnerState::NotStarted => "sc-status",
                                                 LearnerState::RecertificationDue | LearnerState::Expired => "sc-status sc-status-warn",
                                             };
                                             view! {
@@ -197,7 +206,7 @@ fn ReportView(
                                                         (Some(_), None) => "never".to_string(),
                                                         (Some(_), Some(e)) => ms_date(Some(e)),
                                                     }}</td>
-                                                    <td>{ms_date(Some(row.last_activity_ms))}</td>
+                                                    <td>{ms_date(row.last_activity_ms)}</td>
                                                     <td>{row.late_answers}</td>
                                                 </tr>
                                             }

@@ -12,7 +12,13 @@
 //! | Sam Spaceadmin | space-admin | yes | yes | yes |
 //! | Rita Reader | viewer | yes | no | no |
 //!
-//! Groups: `confluence-users` (everyone), `space-admins` (Sam).
+//! Beside them, people who are only in the directory (they never sign in to
+//! the simulator), for the space admin's user search and group enrolments:
+//! Mia and Omar (new starters), Eve and Noor (engineers; Noor shares no
+//! e-mail address).
+//!
+//! Groups: `confluence-users` (everyone), `space-admins` (Sam),
+//! `new-starters` (Leo, Rita, Mia, Omar), `engineering` (Ada, Sam, Eve, Noor).
 
 use testkit::{FakeConfluence, User};
 
@@ -22,6 +28,48 @@ use super::sim::{SimUser, CLIENT_KEY, PAGE_ID, SPACE_KEY, USERS};
 pub(super) const OAUTH_CLIENT_ID: &str = "dev-host-oauth-client";
 const SPACE_NAME: &str = "Developer Space";
 const PAGE_TITLE: &str = "Onboarding course";
+
+/// The directory-only people: (account id, name, e-mail address).
+const DIRECTORY: [(&str, &str, Option<&str>); 4] = [
+    (
+        "557058:mia-newstarter-0101",
+        "Mia Newstarter",
+        Some("mia.newstarter@example.com"),
+    ),
+    (
+        "557058:omar-newstarter-0102",
+        "Omar Newstarter",
+        Some("omar.newstarter@example.com"),
+    ),
+    (
+        "557058:eve-engineer-0103",
+        "Eve Engineer",
+        Some("eve.engineer@example.com"),
+    ),
+    ("557058:noor-engineer-0104", "Noor Engineer", None),
+];
+
+/// Groups to enrol: (name, members).
+const GROUPS: [(&str, &[&str]); 2] = [
+    (
+        "new-starters",
+        &[
+            "557058:leo-learner-0002",
+            "557058:rita-reader-0004",
+            "557058:mia-newstarter-0101",
+            "557058:omar-newstarter-0102",
+        ],
+    ),
+    (
+        "engineering",
+        &[
+            "557058:ada-author-0001",
+            "557058:sam-spaceadmin-0003",
+            "557058:eve-engineer-0103",
+            "557058:noor-engineer-0104",
+        ],
+    ),
+];
 
 fn can_edit(u: &SimUser) -> bool {
     matches!(u.role, "author" | "space-admin")
@@ -53,6 +101,19 @@ pub(super) fn simulated_site(origin: &str, app_key: &str, shared_secret: &str) -
         if is_space_admin(u) {
             fake.make_space_admin(u.account_id, SPACE_KEY);
             fake.add_to_group("space-admins", u.account_id);
+        }
+    }
+    for (account_id, name, email) in DIRECTORY {
+        let user = User::new(account_id, name);
+        fake.add_user_with(match email {
+            Some(e) => user.with_email(e),
+            None => user,
+        });
+        fake.add_to_group("confluence-users", account_id);
+    }
+    for (group, members) in GROUPS {
+        for account_id in members {
+            fake.add_to_group(group, account_id);
         }
     }
     fake

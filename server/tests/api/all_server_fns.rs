@@ -14,6 +14,7 @@ use app::{
         model::Response,
     },
     error::AppError,
+    space_admin::api::ReportQuery,
 };
 use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
@@ -34,6 +35,8 @@ const BOB_ON_B: &str = "557058:bob-on-site-b";
 const A_MARKER: &str = "alpha-private";
 /// The quiz module of [`valid_course`].
 const QUIZ_MODULE: &str = "m1";
+/// A Confluence group of site A with [`LEO_ON_A`] in it.
+const GROUP: &str = "new-starters";
 /// The `client_token` of the `learning/start-attempt` row (a browser-made UUID).
 const START_TOKEN: &str = "5a1e0c3d-7b2f-4e8a-9c61-0d4b3f2a1e77";
 
@@ -77,6 +80,10 @@ enum Progress {
     AttemptStarted,
     /// Completed the course: opened every lesson and passed the quiz.
     Completed,
+    /// The course has a group rule for [`GROUP`] (Leo is its member).
+    GroupRule,
+    /// The course lets learners enrol themselves (nothing done yet).
+    SelfEnrolCourse,
 }
 
 struct ServerFn {
@@ -175,7 +182,7 @@ const TABLE: &[ServerFn] = &[
     },
     ServerFn {
         path: "/api/space-admin/overview",
-        args: |_| form(&[]),
+        args: |_| form(&[("page", "0")]),
         isolation: Isolation::NoCourseId(
             "lists only the caller's own space on the caller's own site",
         ),
@@ -183,15 +190,121 @@ const TABLE: &[ServerFn] = &[
     },
     ServerFn {
         path: "/api/space-admin/course-report",
-        args: |ids| form(&[("course_id", ids.course)]),
+        args: |ids| Args::Json(json!({"course_id": ids.course, "query": ReportQuery::default()})),
         isolation: Isolation::CourseId,
         progress: Progress::None,
     },
     ServerFn {
-        path: "/api/space-admin/course-report-csv",
-        args: |ids| form(&[("course_id", ids.course)]),
+        path: "/api/space-admin/learner",
+        args: |ids| form(&[("course_id", ids.course), ("account_id", ADA_ON_A)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::Completed,
+    },
+    ServerFn {
+        path: "/api/space-admin/search-users",
+        args: |_| form(&[("query", "Ada")]),
+        isolation: Isolation::NoCourseId(
+            "searches the Confluence of the caller's own site (the tenant of the verified token)",
+        ),
+        progress: Progress::None,
+    },
+    ServerFn {
+        path: "/api/space-admin/search-groups",
+        args: |_| form(&[("query", "new")]),
+        isolation: Isolation::NoCourseId(
+            "searches the Confluence of the caller's own site (the tenant of the verified token)",
+        ),
+        progress: Progress::None,
+    },
+    ServerFn {
+        path: "/api/space-admin/enrol",
+        args: |ids| {
+            Args::Json(
+                json!({"course_id": ids.course, "account_ids": [LEO_ON_A], "due_at_ms": null}),
+            )
+        },
         isolation: Isolation::CourseId,
         progress: Progress::None,
+    },
+    ServerFn {
+        path: "/api/space-admin/enrol-group",
+        args: |ids| {
+            Args::Json(json!({"course_id": ids.course, "group": GROUP, "due": {"DaysAfter": 14}}))
+        },
+        isolation: Isolation::CourseId,
+        progress: Progress::None,
+    },
+    ServerFn {
+        path: "/api/space-admin/unenrol",
+        args: |ids| Args::Json(json!({"course_id": ids.course, "account_ids": [LEO_ON_A]})),
+        isolation: Isolation::CourseId,
+        progress: Progress::GroupRule,
+    },
+    ServerFn {
+        path: "/api/space-admin/remove-group",
+        args: |ids| form(&[("course_id", ids.course), ("group", GROUP)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::GroupRule,
+    },
+    ServerFn {
+        path: "/api/space-admin/set-due",
+        args: |ids| {
+            Args::Json(
+                json!({"course_id": ids.course, "account_ids": [LEO_ON_A], "due_at_ms": 1_900_000_000_000_i64}),
+            )
+        },
+        isolation: Isolation::CourseId,
+        progress: Progress::GroupRule,
+    },
+    ServerFn {
+        path: "/api/space-admin/sync-groups",
+        args: |ids| form(&[("course_id", ids.course)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::GroupRule,
+    },
+    ServerFn {
+        path: "/api/space-admin/analytics",
+        args: |ids| form(&[("course_id", ids.course)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::Completed,
+    },
+    ServerFn {
+        path: "/api/space-admin/audit",
+        args: |ids| form(&[("course_id", ids.course)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::GroupRule,
+    },
+    ServerFn {
+        path: "/api/space-admin/report-csv",
+        args: |ids| Args::Json(json!({"course_id": ids.course, "query": ReportQuery::default()})),
+        isolation: Isolation::CourseId,
+        progress: Progress::Completed,
+    },
+    ServerFn {
+        path: "/api/space-admin/attempts-csv",
+        args: |ids| form(&[("course_id", ids.course)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::Completed,
+    },
+    ServerFn {
+        path: "/api/space-admin/analytics-csv",
+        args: |ids| form(&[("course_id", ids.course)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::Completed,
+    },
+    ServerFn {
+        path: "/api/space-admin/audit-csv",
+        args: |_| form(&[]),
+        isolation: Isolation::NoCourseId(
+            "the audit log of the caller's own space on the caller's own site",
+        ),
+        progress: Progress::None,
+    },
+    ServerFn {
+        path: "/api/learning/enrol",
+        args: |ids| form(&[("course_id", ids.course)]),
+        isolation: Isolation::CourseId,
+        progress: Progress::SelfEnrolCourse,
     },
     ServerFn {
         path: "/api/authoring/preview",
@@ -542,15 +655,33 @@ async fn every_server_function_works_for_the_site_that_owns_the_course() {
     app.install_on(&fake, SITE_A, SECRET_A).await;
     fake.allow_edit(ADA_ON_A, PAGE);
     fake.make_space_admin(ADA_ON_A, "DEV");
+    fake.add_to_group(GROUP, LEO_ON_A);
     let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
     let mut arranged = Vec::new();
     for f in TABLE {
-        let course = create_and_publish(&app, &ada, &valid_course("Owned")).await;
+        let mut content = valid_course("Owned");
+        if f.progress == Progress::SelfEnrolCourse {
+            content["settings"]["access"] = json!("self_enrol");
+        }
+        let course = create_and_publish(&app, &ada, &content).await;
         let attempt = match f.progress {
             // Names no attempt of anyone's.
-            Progress::None => uuid::Uuid::new_v4().to_string(),
+            Progress::None | Progress::SelfEnrolCourse => uuid::Uuid::new_v4().to_string(),
             Progress::AttemptStarted => start_attempt(&app, &ada, &course).await,
             Progress::Completed => complete_course(&app, &ada, &course).await,
+            Progress::GroupRule => {
+                let (status, body) = fn_reply(
+                    app.call_fn_json(
+                        "space-admin/enrol-group",
+                        Some(&ada),
+                        &json!({"course_id": course, "group": GROUP, "due": "None"}),
+                    )
+                    .await,
+                )
+                .await;
+                assert_eq!(status, 200, "{body}");
+                uuid::Uuid::new_v4().to_string()
+            }
         };
         arranged.push((course, attempt));
     }
@@ -805,13 +936,26 @@ async fn space_overview_is_for_space_admins_and_lists_their_space() {
 
     // Act
     let admin = app.space_overview(&ada).await;
-    let learner = fn_reply(app.call_fn("space-admin/overview", Some(&leo), &[]).await).await;
+    let learner = fn_reply(
+        app.call_fn("space-admin/overview", Some(&leo), &[("page", "0")])
+            .await,
+    )
+    .await;
 
     // Assert
     let admin = admin.expect("a space admin gets the overview");
     assert_eq!(admin.space_key, "DEV", "{admin:?}");
     assert_eq!(admin.courses.len(), 1, "{admin:?}");
-    assert_eq!(admin.courses[0].title, "Listed", "{admin:?}");
+    // Found by the page's title (from Confluence), with a link to the page.
+    assert_eq!(admin.courses[0].title, "Page 98305", "{admin:?}");
+    assert_eq!(admin.courses[0].course_title, "Listed", "{admin:?}");
+    assert!(
+        admin.courses[0]
+            .page_url
+            .as_deref()
+            .is_some_and(|u| u.ends_with("/wiki/spaces/DEV/pages/98305")),
+        "{admin:?}"
+    );
     assert_eq!(admin.courses[0].latest_version, Some(1), "{admin:?}");
     // The learner's answer raw: the point is that the course appears nowhere in it.
     let (learner_status, learner_body) = learner;

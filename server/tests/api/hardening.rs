@@ -242,7 +242,11 @@ async fn journalled_answers_within_the_window_count_as_late_arrivals_and_are_rep
     assert_eq!(result.score, 2.0);
     let row = report.rows.iter().find(|r| r.account_id == LEA).unwrap();
     assert_eq!(row.late_answers, 1, "{row:?}");
-    let csv = site.app.course_report_csv(&token(SAM), &id).await.unwrap();
+    let csv = site
+        .app
+        .report_csv(&token(SAM), &id, &Default::default())
+        .await
+        .unwrap();
     assert!(
         csv.lines().next().unwrap().ends_with(",Late answers"),
         "{csv}"

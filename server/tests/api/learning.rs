@@ -23,7 +23,7 @@ use app::{
         AttemptResult, AttemptState, AttemptSummary, AttemptView, Certificate, LearnerCourse,
         LearnerSettings, ProgressDto, QuizSummary, ResumePoint, SavedAnswer,
     },
-    space_admin::api::{CourseReport, LearnerReportRow, LearnerState, ReportTotals},
+    space_admin::api::{CourseReport, LearnerRow, LearnerState, ReportCounts, ReportQuery},
 };
 use jsonwebtoken::Algorithm;
 use serde::de::DeserializeOwned;
@@ -332,7 +332,7 @@ impl Site {
     }
 
     /// The report row of `account`.
-    async fn report_row(&self, id: &str, account: &str) -> LearnerReportRow {
+    async fn report_row(&self, id: &str, account: &str) -> LearnerRow {
         let report = self.report(SAM, id).await.expect("the report");
         report
             .rows
@@ -1786,23 +1786,23 @@ async fn report_shows_each_learners_progress_completion_and_expiry_to_space_admi
 
     // Assert
     let report = report.expect("the report");
-    assert_eq!(report.title, "Fire safety");
-    assert_eq!(report.version, Some(1));
-    assert_eq!(report.lessons_total, 2);
-    assert_eq!(report.quizzes_total, 1);
+    assert_eq!(report.course.course_title, "Fire safety");
+    assert_eq!(report.course.version, Some(1));
+    assert_eq!(report.course.lessons_total, 2);
+    assert_eq!(report.course.quizzes_total, 1);
     assert_eq!(
-        report.totals,
-        ReportTotals {
+        report.counts,
+        ReportCounts {
             learners: 2,
             completed: 1,
             in_progress: 1,
-            recertification_due: 0,
-            expired: 0,
+            ..ReportCounts::default()
         }
     );
     let rows = &report.rows;
     assert_eq!(rows.len(), 2);
-    // Sorted by name: "557058:leo…" (no name from Confluence) before "Lea Learner".
+    assert_eq!(report.total, 2);
+    // Needs attention first: Leo (in progress) before Lea (completed).
     assert_eq!(rows[0].account_id, LEO);
     assert_eq!(rows[0].name, None);
     assert_eq!(rows[0].state, LearnerState::InProgress);
@@ -1824,7 +1824,7 @@ async fn report_shows_each_learners_progress_completion_and_expiry_to_space_admi
     assert_eq!(rows[1].completed_at_ms, Some(cert.completed_at_ms));
     assert_eq!(rows[1].completed_version, Some(cert.version));
     assert_eq!(rows[1].expires_at_ms, cert.expires_at_ms);
-    let last = rows[1].last_activity_ms;
+    let last = rows[1].last_activity_ms.expect("a last activity");
     assert!((site.now() - last).abs() < 60_000, "{report:?}");
 
     // Names are remembered: a second report asks Confluence nothing new
@@ -1849,10 +1849,10 @@ async fn report_is_for_admins_of_the_courses_space_only() {
 
     // Act: the learner's refusal is read raw (nothing about learners may be in it).
     let (learner, learner_body) = site
-        .raw_form(
+        .raw_json(
             &token_for(LEA),
             "space-admin/course-report",
-            &[("course_id", &id)],
+            &json!({ "course_id": id, "query": ReportQuery::default() }),
         )
         .await;
     let author = site.report(AUTHOR, &id).await;
@@ -1861,7 +1861,10 @@ async fn report_is_for_admins_of_the_courses_space_only() {
     let unknown = site
         .report(SAM, "00000000-0000-4000-8000-000000000000")
         .await;
-    let csv_learner = site.app.course_report_csv(&token_for(LEA), &id).await;
+    let csv_learner = site
+        .app
+        .report_csv(&token_for(LEA), &id, &ReportQuery::default())
+        .await;
 
     // Assert
     assert_eq!(learner, 403, "{learner_body}");
@@ -1905,8 +1908,8 @@ async fn report_marks_recertification_due_and_expired_certificates() {
     v2["modules"][0]["quiz"]["questions"][0]["kind"]["answer"] = json!(false);
     assert_eq!(site.republish(&id, &v2, true).await, 2);
     let report = site.report(SAM, &id).await.expect("the report");
-    assert_eq!(report.cycle_start, Some(2));
-    assert_eq!(report.totals.recertification_due, 2, "{report:?}");
+    assert_eq!(report.course.cycle_start, Some(2));
+    assert_eq!(report.counts.recertification_due, 2, "{report:?}");
     let lea = site.report_row(&id, LEA).await;
     assert_eq!(lea.state, LearnerState::RecertificationDue);
     assert_eq!(lea.attempts, 0, "attempts count per cycle");
@@ -1954,24 +1957,35 @@ async fn report_csv_has_a_header_and_one_row_per_learner() {
         .expect("the lesson opens");
 
     // Act
-    let csv = site.app.course_report_csv(&token_for(SAM), &id).await;
+    let csv = site
+        .app
+        .report_csv(&token_for(SAM), &id, &ReportQuery::default())
+        .await;
 
     // Assert
     let csv = csv.expect("the CSV");
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 3, "{csv}");
     assert!(
-        lines[0].starts_with("Learner,Account ID,Status,Progress %"),
-        "{csv}"
+        lines[0].starts_with(
+            "\u{feff}Name,Account ID,Status,Overdue,Enrolled,Enrolled because,Due,Progress %"
+        ),
+        "a byte-order mark, then the header: {csv}"
     );
     let lea = lines.iter().find(|l| l.contains(LEA)).unwrap();
     assert!(
         lea.starts_with("'=cmd|' /C calc'!A0,"),
         "a formula-like name is defused: {lea}"
     );
-    assert!(lea.contains(",Completed,100,2,2,1,1,1,100.0,"), "{lea}");
+    assert!(
+        lea.contains(",Completed,no,,not enrolled,,100,2,1,1,100.0,"),
+        "{lea}"
+    );
     let leo = lines.iter().find(|l| l.contains(LEO)).unwrap();
-    assert!(leo.contains(",In progress,33,1,2,0,1,0,,"), "{leo}");
+    assert!(
+        leo.contains(",In progress,no,,not enrolled,,33,1,0,0,,"),
+        "{leo}"
+    );
 }
 
 #[tokio::test]

@@ -10,4 +10,5 @@ mod http_surface;
 mod install;
 mod learning;
 mod page_and_context_auth;
+mod space_admin;
 mod store;

@@ -13,7 +13,10 @@ use app::{
         AttemptResult, AttemptSummary, AttemptView, Certificate, LearnerCourse, ProgressDto,
         SavedAnswer,
     },
-    space_admin::api::{CourseReport, SpaceOverview},
+    space_admin::api::{
+        AuditPage, CourseAnalytics, CourseReport, DueRule, EnrolOutcome, LearnerDetail,
+        ReportQuery, SpaceOverview, SyncOutcome, UnenrolOutcome, UserHit,
+    },
 };
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
@@ -335,28 +338,259 @@ impl TestApp {
 
     // ---- space admin -----------------------------------------------------------
 
-    /// `space-admin/overview`.
+    /// `learning/enrol` (self-enrol).
+    pub(crate) async fn self_enrol(&self, token: &str, course_id: &str) -> Reply<LearnerCourse> {
+        self.form(token, "learning/enrol", &[("course_id", course_id)])
+            .await
+    }
+
+    /// `space-admin/overview` (first page).
     pub(crate) async fn space_overview(&self, token: &str) -> Reply<SpaceOverview> {
-        self.form(token, "space-admin/overview", &[]).await
+        self.space_overview_page(token, 0).await
+    }
+
+    /// `space-admin/overview`.
+    pub(crate) async fn space_overview_page(&self, token: &str, page: u32) -> Reply<SpaceOverview> {
+        self.form(
+            token,
+            "space-admin/overview",
+            &[("page", &page.to_string())],
+        )
+        .await
+    }
+
+    /// `space-admin/course-report` with the default query (first page).
+    pub(crate) async fn course_report(&self, token: &str, course_id: &str) -> Reply<CourseReport> {
+        self.course_report_with(token, course_id, &ReportQuery::default())
+            .await
     }
 
     /// `space-admin/course-report`.
-    pub(crate) async fn course_report(&self, token: &str, course_id: &str) -> Reply<CourseReport> {
-        self.form(
+    pub(crate) async fn course_report_with(
+        &self,
+        token: &str,
+        course_id: &str,
+        query: &ReportQuery,
+    ) -> Reply<CourseReport> {
+        self.json(
             token,
             "space-admin/course-report",
+            json!({ "course_id": course_id, "query": query }),
+        )
+        .await
+    }
+
+    /// `space-admin/learner`.
+    pub(crate) async fn learner_detail(
+        &self,
+        token: &str,
+        course_id: &str,
+        account_id: &str,
+    ) -> Reply<LearnerDetail> {
+        self.form(
+            token,
+            "space-admin/learner",
+            &[("course_id", course_id), ("account_id", account_id)],
+        )
+        .await
+    }
+
+    /// `space-admin/search-users`.
+    pub(crate) async fn search_users(&self, token: &str, query: &str) -> Reply<Vec<UserHit>> {
+        self.form(token, "space-admin/search-users", &[("query", query)])
+            .await
+    }
+
+    /// `space-admin/search-groups`.
+    pub(crate) async fn search_groups(&self, token: &str, query: &str) -> Reply<Vec<String>> {
+        self.form(token, "space-admin/search-groups", &[("query", query)])
+            .await
+    }
+
+    /// `space-admin/enrol`.
+    pub(crate) async fn enrol(
+        &self,
+        token: &str,
+        course_id: &str,
+        accounts: &[&str],
+        due_at_ms: Option<i64>,
+    ) -> Reply<EnrolOutcome> {
+        self.json(
+            token,
+            "space-admin/enrol",
+            json!({ "course_id": course_id, "account_ids": accounts, "due_at_ms": due_at_ms }),
+        )
+        .await
+    }
+
+    /// `space-admin/enrol-group`.
+    pub(crate) async fn enrol_group(
+        &self,
+        token: &str,
+        course_id: &str,
+        group: &str,
+        due: DueRule,
+    ) -> Reply<EnrolOutcome> {
+        self.json(
+            token,
+            "space-admin/enrol-group",
+            json!({ "course_id": course_id, "group": group, "due": due }),
+        )
+        .await
+    }
+
+    /// `space-admin/unenrol`.
+    pub(crate) async fn unenrol(
+        &self,
+        token: &str,
+        course_id: &str,
+        accounts: &[&str],
+    ) -> Reply<UnenrolOutcome> {
+        self.json(
+            token,
+            "space-admin/unenrol",
+            json!({ "course_id": course_id, "account_ids": accounts }),
+        )
+        .await
+    }
+
+    /// `space-admin/remove-group`.
+    pub(crate) async fn remove_group(
+        &self,
+        token: &str,
+        course_id: &str,
+        group: &str,
+    ) -> Reply<UnenrolOutcome> {
+        self.form(
+            token,
+            "space-admin/remove-group",
+            &[("course_id", course_id), ("group", group)],
+        )
+        .await
+    }
+
+    /// `space-admin/set-due`.
+    pub(crate) async fn set_due(
+        &self,
+        token: &str,
+        course_id: &str,
+        accounts: &[&str],
+        due_at_ms: Option<i64>,
+    ) -> Reply<u32> {
+        self.json(
+            token,
+            "space-admin/set-due",
+            json!({ "course_id": course_id, "account_ids": accounts, "due_at_ms": due_at_ms }),
+        )
+        .await
+    }
+
+    /// `space-admin/sync-groups`.
+    pub(crate) async fn sync_groups(&self, token: &str, course_id: &str) -> Reply<SyncOutcome> {
+        self.form(
+            token,
+            "space-admin/sync-groups",
             &[("course_id", course_id)],
         )
         .await
     }
 
-    /// `space-admin/course-report-csv`.
-    pub(crate) async fn course_report_csv(&self, token: &str, course_id: &str) -> Reply<String> {
-        self.form(
-            token,
-            "space-admin/course-report-csv",
-            &[("course_id", course_id)],
+    /// `space-admin/analytics` (`version` empty: the latest).
+    pub(crate) async fn space_analytics(
+        &self,
+        token: &str,
+        course_id: &str,
+        version: Option<i64>,
+    ) -> Reply<CourseAnalytics> {
+        let v = version.map(|v| v.to_string());
+        let mut form = vec![("course_id", course_id)];
+        if let Some(v) = v.as_deref() {
+            form.push(("version", v));
+        }
+        self.form(token, "space-admin/analytics", &form).await
+    }
+
+    /// `space-admin/audit`.
+    pub(crate) async fn audit_log(
+        &self,
+        token: &str,
+        course_id: Option<&str>,
+        before: Option<i64>,
+    ) -> Reply<AuditPage> {
+        let b = before.map(|b| b.to_string());
+        let mut form = Vec::new();
+        if let Some(c) = course_id {
+            form.push(("course_id", c));
+        }
+        if let Some(b) = b.as_deref() {
+            form.push(("before", b));
+        }
+        self.form(token, "space-admin/audit", &form).await
+    }
+
+    /// `space-admin/report-csv` (the whole streamed body).
+    pub(crate) async fn report_csv(
+        &self,
+        token: &str,
+        course_id: &str,
+        query: &ReportQuery,
+    ) -> Reply<String> {
+        text(
+            self.call_fn_json(
+                "space-admin/report-csv",
+                Some(token),
+                &json!({ "course_id": course_id, "query": query }),
+            )
+            .await,
         )
         .await
+    }
+
+    /// `space-admin/attempts-csv`.
+    pub(crate) async fn attempts_csv(&self, token: &str, course_id: &str) -> Reply<String> {
+        text(
+            self.call_fn(
+                "space-admin/attempts-csv",
+                Some(token),
+                &[("course_id", course_id)],
+            )
+            .await,
+        )
+        .await
+    }
+
+    /// `space-admin/analytics-csv`.
+    pub(crate) async fn analytics_csv(&self, token: &str, course_id: &str) -> Reply<String> {
+        text(
+            self.call_fn(
+                "space-admin/analytics-csv",
+                Some(token),
+                &[("course_id", course_id)],
+            )
+            .await,
+        )
+        .await
+    }
+
+    /// `space-admin/audit-csv`.
+    pub(crate) async fn audit_csv(&self, token: &str) -> Reply<String> {
+        text(
+            self.call_fn("space-admin/audit-csv", Some(token), &[])
+                .await,
+        )
+        .await
+    }
+}
+
+/// A streamed text answer (CSV), or the status and error of a refusal.
+pub(crate) async fn text(resp: reqwest::Response) -> Reply<String> {
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    if status == 200 {
+        Ok(body)
+    } else {
+        let error = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("{status} without an AppError body ({e}): {body}"));
+        Err(Refused { status, error })
     }
 }

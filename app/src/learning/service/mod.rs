@@ -35,13 +35,20 @@ use course::{
         timing::{self, check_answer_time, is_open, state_of, Refusal},
     },
     markdown::render_markdown,
-    model::{CourseContent, FeedbackMode, Question, QuestionKind, Quiz, Response, TextMatch},
+    model::{
+        AccessMode, CourseContent, FeedbackMode, Question, QuestionKind, Quiz, Response, TextMatch,
+    },
 };
 use store::{
     courses::CourseRow,
     learning::{AnswerWrite, NewAttempt, SubmitOutcome},
     Db,
 };
+
+mod access;
+mod standing;
+
+pub use access::Access;
 
 use super::api::*;
 use crate::{api::guards::Learner, error::AppError};
@@ -134,7 +141,7 @@ impl Rendered {
             .unwrap_or_else(|| render_markdown(md))
     }
 
-    fn prompt_html(&self, q: &Question) -> String {
+    pub(crate) fn prompt_html(&self, q: &Question) -> String {
         self.prompts_html
             .get(&q.id)
             .cloned()
@@ -151,6 +158,11 @@ impl Rendered {
             memo.insert(md.to_string(), html.clone());
         }
         html
+    }
+
+    /// Grades a response with the version's compiled patterns.
+    pub(crate) fn grade(&self, q: &Question, r: &Response) -> course::model::Grade {
+        grading::grade_with(q, r, &self.patterns)
     }
 
     fn quiz(&self, module_id: &str) -> Option<&Quiz> {
@@ -171,35 +183,6 @@ pub struct Published {
     pub rendered: Arc<Rendered>,
     /// The latest version published with `material = true` (1 if none).
     pub cycle_start: i64,
-}
-
-/// One learner's standing on a course, for the space admin's report.
-#[derive(Debug)]
-pub struct LearnerStatus {
-    pub account_id: String,
-    pub progress: ProgressDto,
-    /// Attempts in the current re-certification cycle.
-    pub attempts: u32,
-    pub best_percent: Option<f64>,
-    /// Latest lesson opened, answer saved, submit or completion (epoch ms).
-    pub last_activity_ms: i64,
-    /// The completion of the current cycle.
-    pub completion: Option<Completion>,
-    pub expires_at_ms: Option<i64>,
-    pub recertification_due: bool,
-    /// Answers that arrived after their attempt's time limit (from the
-    /// offline journal) and counted.
-    pub late_answers: u32,
-}
-
-/// A published course and every learner's standing on it.
-#[derive(Debug)]
-pub struct CourseStatuses {
-    pub version: i64,
-    pub cycle_start: i64,
-    pub lessons_total: u32,
-    pub quizzes_total: u32,
-    pub learners: Vec<LearnerStatus>,
 }
 
 /// See the module documentation.
@@ -301,7 +284,7 @@ fn checkpoint_time(a: &Attempt, given: Option<&str>) -> Option<i64> {
 }
 
 /// The correct answer of a question as lines of plain text.
-fn correct_answer(q: &Question) -> Vec<String> {
+pub(crate) fn correct_answer(q: &Question) -> Vec<String> {
     match &q.kind {
         QuestionKind::SingleChoice { options } | QuestionKind::MultipleChoice { options, .. } => {
             options
@@ -446,34 +429,48 @@ impl LearningService {
     /// Everything the learner did on a course; attempts whose offline
     /// window closed without a submit are graded first.
     async fn standing(&self, l: &Learner, course_id: &str) -> Result<Standing, AppError> {
-        let tenant = &l.who().tenant;
+        Ok(self
+            .standing_of(&l.who().tenant, course_id, &l.account)
+            .await?
+            .0)
+    }
+
+    /// [`Self::standing`] of any learner of `tenant`, and whether an
+    /// abandoned attempt was graded just now.
+    pub(super) async fn standing_of(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        account: &str,
+    ) -> Result<(Standing, bool), AppError> {
         let opened = self
             .db
-            .opened_lessons(tenant, course_id, &l.account)
+            .opened_lessons(tenant, course_id, account)
             .await?
             .into_iter()
             .collect();
-        let attempts = self
-            .db
-            .attempts(tenant, &l.account, course_id, None)
-            .await?;
-        let attempts = self.grade_abandoned(tenant, attempts).await?;
-        let completions = self.db.completions(tenant, course_id, &l.account).await?;
-        Ok(Standing {
-            opened,
-            attempts,
-            completions,
-        })
+        let attempts = self.db.attempts(tenant, account, course_id, None).await?;
+        let (attempts, graded) = self.grade_abandoned(tenant, attempts).await?;
+        let completions = self.db.completions(tenant, course_id, account).await?;
+        Ok((
+            Standing {
+                opened,
+                attempts,
+                completions,
+            },
+            graded,
+        ))
     }
 
     /// Grades the attempts whose offline window closed without a submit
     /// (with the answers saved in time); the others pass through unchanged.
-    async fn grade_abandoned(
+    pub(super) async fn grade_abandoned(
         &self,
         tenant: &TenantKey,
         attempts: Vec<Attempt>,
-    ) -> Result<Vec<Attempt>, AppError> {
+    ) -> Result<(Vec<Attempt>, bool), AppError> {
         let now = self.now_ms();
+        let mut graded = false;
         let mut out = Vec::with_capacity(attempts.len());
         for a in attempts {
             if !timing::abandoned(&a, now) {
@@ -488,12 +485,13 @@ impl LearningService {
                 SubmitOutcome::Submitted { attempt, .. }
                 | SubmitOutcome::AlreadySubmitted(attempt) => {
                     tracing::info!(attempt = %attempt.id, "graded an attempt left unsubmitted after its time limit");
+                    graded = true;
                     out.push(attempt)
                 }
                 SubmitOutcome::Missing => {}
             }
         }
-        Ok(out)
+        Ok((out, graded))
     }
 
     /// Grades the attempts that timed out without a submit (with the answers
@@ -535,21 +533,33 @@ impl LearningService {
         p: &Published,
         st: &status::LearnerStatus,
     ) -> Result<Option<Completion>, AppError> {
+        self.completion_of(&l.who().tenant, course_id, &l.account, p, st)
+            .await
+    }
+
+    /// [`Self::completion`] of any learner of `tenant`.
+    pub(super) async fn completion_of(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        account: &str,
+        p: &Published,
+        st: &status::LearnerStatus,
+    ) -> Result<Option<Completion>, AppError> {
         if !st.completion_due {
             return Ok(st.completion.clone());
         }
-        let tenant = &l.who().tenant;
         self.db
             .record_completion(
                 tenant,
                 course_id,
-                &l.account,
+                account,
                 p.version,
                 p.cycle_start,
                 self.clock.now_secs(),
             )
             .await?;
-        let all = self.db.completions(tenant, course_id, &l.account).await?;
+        let all = self.db.completions(tenant, course_id, account).await?;
         Ok(current_completion(&all, p.cycle_start))
     }
 
@@ -561,11 +571,29 @@ impl LearningService {
         course_id: &CourseId,
     ) -> Result<LearnerCourse, AppError> {
         let row = self.course_row(l, course_id).await?;
-        let p = self.published(&l.who().tenant, &row).await?;
-        let s = self.standing(l, course_id).await?;
+        let tenant = &l.who().tenant;
+        let p = self.published(tenant, &row).await?;
+        let access = self.access(tenant, course_id, &l.account, &p).await?;
+        let (s, graded) = self.standing_of(tenant, course_id, &l.account).await?;
         let st = status::status(&p.rendered.content, &s, p.cycle_start);
         let current = self.completion(l, course_id, &p, &st).await?;
         let now = self.now_ms();
+        if graded || st.completion_due {
+            // The visit changed the learner's records (an abandoned attempt
+            // graded, a completion recorded): the reports must see it.
+            self.keep_status(
+                tenant,
+                course_id,
+                &l.account,
+                &p,
+                &s,
+                &st,
+                current.as_ref(),
+                0,
+            )
+            .await?;
+        }
+        let allowed = access.allowed();
         let r = &p.rendered;
         let c = &r.content;
         let cycle_attempts: Vec<&Attempt> = in_cycle(&s.attempts, p.cycle_start).collect();
@@ -581,7 +609,12 @@ impl LearningService {
                     .map(|les| LearnerLesson {
                         id: les.id.clone(),
                         title: les.title.clone(),
-                        html: r.lesson_html(&les.id, &les.body_md),
+                        // Not enrolled: the outline only.
+                        html: if allowed {
+                            r.lesson_html(&les.id, &les.body_md)
+                        } else {
+                            String::new()
+                        },
                     })
                     .collect(),
                 quiz: m.quiz.as_ref().map(|q| {
@@ -610,7 +643,24 @@ impl LearningService {
             cycle_attempts.iter().copied().filter(|a| is_open(a, now)),
             &s.opened,
             &st.passed,
-        );
+        )
+        .filter(|_| allowed);
+        let complete = current.is_some();
+        let learner_access = LearnerAccess {
+            mode: c.settings.access,
+            allowed,
+            message: access.refusal().map(|e| e.to_string()),
+            can_self_enrol: access == Access::NotEnrolled(AccessMode::SelfEnrol),
+            enrolment: match &access {
+                Access::Enrolled(e) => Some(LearnerEnrolment {
+                    enrolled_at_ms: e.enrolled_at_ms,
+                    due_at_ms: e.due_at_ms,
+                    overdue: !complete && e.due_at_ms.is_some_and(|d| d < now),
+                    self_only: e.self_enrolled && !e.direct && e.groups.is_empty(),
+                }),
+                _ => None,
+            },
+        };
         Ok(LearnerCourse {
             course_id: row.id.clone(),
             version: p.version,
@@ -622,7 +672,53 @@ impl LearningService {
             completed_at_ms: current.map(|c| c.completed_at * 1000),
             progress: st.progress,
             resume,
+            access: learner_access,
         })
+    }
+
+    // ---- learning/enrol --------------------------------------------------------
+
+    pub async fn self_enrol(
+        &self,
+        l: &Learner,
+        course_id: &CourseId,
+    ) -> Result<LearnerCourse, AppError> {
+        let row = self.course_row(l, course_id).await?;
+        let tenant = &l.who().tenant;
+        let p = self.published(tenant, &row).await?;
+        match p.rendered.content.settings.access {
+            AccessMode::Open => {
+                return Err(AppError::invalid(
+                    "This course is open to everyone who can view the page: there is nothing to enrol in.",
+                ))
+            }
+            AccessMode::EnrolledOnly => {
+                return Err(AppError::NotEnrolled(access::ASK_YOUR_SPACE_ADMIN.into()))
+            }
+            AccessMode::SelfEnrol => {}
+        }
+        let now = self.now_ms();
+        if self
+            .db
+            .self_enrol(tenant, course_id, &l.account, now)
+            .await?
+        {
+            let detail = serde_json::json!({ "accounts": [l.account.as_str()] }).to_string();
+            self.db
+                .append_audit(
+                    tenant,
+                    &store::audit::NewAuditEntry {
+                        space_key: &row.space_key,
+                        course_id: Some(course_id),
+                        actor: Some(&l.account),
+                        action: "self_enrol",
+                        detail_json: &detail,
+                        at_ms: now,
+                    },
+                )
+                .await?;
+        }
+        self.course(l, course_id).await
     }
 
     // ---- learning/open-lesson ------------------------------------------------
@@ -637,6 +733,7 @@ impl LearningService {
         let row = self.course_row(l, course_id).await?;
         let tenant = &l.who().tenant;
         let p = self.published(tenant, &row).await?;
+        self.require_access(l, course_id, &p).await?;
         // A version of the current re-certification cycle (the one on
         // screen, or one published since): older ones cannot count, and
         // loading them would only fill the version cache.
@@ -665,7 +762,18 @@ impl LearningService {
             .await?;
         let s = self.standing(l, course_id).await?;
         let st = status::status(&p.rendered.content, &s, p.cycle_start);
-        self.completion(l, course_id, &p, &st).await?;
+        let current = self.completion(l, course_id, &p, &st).await?;
+        self.keep_status(
+            tenant,
+            course_id,
+            &l.account,
+            &p,
+            &s,
+            &st,
+            current.as_ref(),
+            self.now_ms(),
+        )
+        .await?;
         Ok(st.progress)
     }
 
@@ -684,6 +792,7 @@ impl LearningService {
         if p.rendered.quiz(module_id).is_none() {
             return Err(AppError::NotFound);
         }
+        self.require_access(l, course_id, &p).await?;
         // A lost race (same token, or the same attempt number taken by a
         // concurrent start) is read back on the next round.
         for _ in 0..3 {
@@ -703,7 +812,7 @@ impl LearningService {
                 .db
                 .attempts(tenant, &l.account, course_id, Some(module_id))
                 .await?;
-            let attempts = self.grade_abandoned(tenant, attempts).await?;
+            let (attempts, _) = self.grade_abandoned(tenant, attempts).await?;
             let now = self.now_ms();
             if let Some(open) = in_cycle(&attempts, p.cycle_start).find(|a| is_open(a, now)) {
                 return self.view_of(tenant, open).await;
@@ -747,6 +856,8 @@ impl LearningService {
                         .attempt(tenant, &l.account, &id)
                         .await?
                         .ok_or_else(|| AppError::inconsistent("attempt just created"))?;
+                    self.refresh_status(tenant, &row, &p, &l.account, now)
+                        .await?;
                     return self.view_of(tenant, &a).await;
                 }
                 Err(store::StoreError::Conflict) => {}
@@ -830,7 +941,7 @@ impl LearningService {
         &self,
         l: &Learner,
         attempt_id: &AttemptId,
-    ) -> Result<(Attempt, Arc<Rendered>, CourseRow), AppError> {
+    ) -> Result<(Attempt, Arc<Rendered>, CourseRow, Published), AppError> {
         let tenant = &l.who().tenant;
         let a = self
             .db
@@ -838,8 +949,10 @@ impl LearningService {
             .await?
             .ok_or(AppError::NotFound)?;
         let row = self.course_row(l, &a.course_id).await?;
+        let p = self.published(tenant, &row).await?;
+        self.require_access(l, &row.id, &p).await?;
         let r = self.version(tenant, &a.course_id, a.course_version).await?;
-        Ok((a, r, row))
+        Ok((a, r, row, p))
     }
 
     pub async fn save(
@@ -851,7 +964,7 @@ impl LearningService {
         answered_at_ms: i64,
         checkpoint: Option<&str>,
     ) -> Result<SavedAnswer, AppError> {
-        let (a, r, _) = self.my_attempt(l, attempt_id).await?;
+        let (a, r, _, _) = self.my_attempt(l, attempt_id).await?;
         let quiz = r
             .quiz(&a.module_id)
             .ok_or_else(|| AppError::inconsistent("quiz of attempt"))?;
@@ -1004,6 +1117,37 @@ impl LearningService {
         })
     }
 
+    /// After this call submitted `a`: the learner's standing is kept for the
+    /// reports, and a pass may complete the course (recorded now).
+    async fn after_submit(
+        &self,
+        l: &Learner,
+        row: &CourseRow,
+        p: &Published,
+        a: &Attempt,
+    ) -> Result<bool, AppError> {
+        let tenant = &l.who().tenant;
+        let s = self.standing(l, &a.course_id).await?;
+        let st = status::status(&p.rendered.content, &s, p.cycle_start);
+        let current = if a.passed == Some(true) {
+            self.completion(l, &a.course_id, p, &st).await?
+        } else {
+            st.completion.clone()
+        };
+        self.keep_status(
+            tenant,
+            &row.id,
+            &l.account,
+            p,
+            &s,
+            &st,
+            current.as_ref(),
+            self.now_ms(),
+        )
+        .await?;
+        Ok(a.passed == Some(true) && current.is_some())
+    }
+
     /// After a passed attempt: is the course complete (recording it if so)?
     async fn complete_after_pass(
         &self,
@@ -1030,7 +1174,7 @@ impl LearningService {
         if answers.len() > MAX_SUBMITTED_ANSWERS {
             return Err(AppError::invalid("Too many answers in one submit."));
         }
-        let (a, r, row) = self.my_attempt(l, attempt_id).await?;
+        let (a, r, row, p) = self.my_attempt(l, attempt_id).await?;
         let quiz = r
             .quiz(&a.module_id)
             .ok_or_else(|| AppError::inconsistent("quiz of attempt"))?;
@@ -1097,7 +1241,7 @@ impl LearningService {
                         reason: ALREADY_ANSWERED.into(),
                     }));
                 }
-                let complete = self.complete_after_pass(l, &row, &attempt).await?;
+                let complete = self.after_submit(l, &row, &p, &attempt).await?;
                 Self::result_of(&attempt, &r, &answers, rejected, complete)
             }
         }
@@ -1114,14 +1258,18 @@ impl LearningService {
         let row = self.course_row(l, course_id).await?;
         let tenant = &l.who().tenant;
         let cycle_start = match row.latest_version {
-            Some(_) => self.published(tenant, &row).await?.cycle_start,
+            Some(_) => {
+                let p = self.published(tenant, &row).await?;
+                self.require_access(l, course_id, &p).await?;
+                p.cycle_start
+            }
             None => return Ok(Vec::new()),
         };
         let attempts = self
             .db
             .attempts(tenant, &l.account, course_id, Some(module_id))
             .await?;
-        let attempts = self.grade_abandoned(tenant, attempts).await?;
+        let (attempts, _) = self.grade_abandoned(tenant, attempts).await?;
         let now = self.now_ms();
         let mut out: Vec<AttemptSummary> = attempts
             .iter()
@@ -1155,6 +1303,7 @@ impl LearningService {
         let row = self.course_row(l, course_id).await?;
         let tenant = &l.who().tenant;
         let p = self.published(tenant, &row).await?;
+        self.require_access(l, course_id, &p).await?;
         let s = self.standing(l, course_id).await?;
         let st = status::status(&p.rendered.content, &s, p.cycle_start);
         let Some(done) = self.completion(l, course_id, &p, &st).await? else {
@@ -1188,83 +1337,5 @@ impl LearningService {
             expires_at_ms,
             expired: certificate::expired(expires_at_ms, self.now_ms()),
         })
-    }
-
-    // ---- admin reports -------------------------------------------------------
-
-    /// Every learner's standing on a course of `tenant`, from the records the
-    /// learner view and certificates read, by the same rules. Attempts whose
-    /// offline window closed are graded first, exactly as on the learner's
-    /// next visit, so a learner who never came back is not shown "in
-    /// progress" forever. `None` while the course has never been published.
-    pub async fn course_statuses(
-        &self,
-        tenant: &TenantKey,
-        row: &CourseRow,
-    ) -> Result<Option<CourseStatuses>, AppError> {
-        if row.latest_version.is_none() {
-            return Ok(None);
-        }
-        let p = self.published(tenant, row).await?;
-        let records = self.db.course_records(tenant, &row.id).await?;
-        let attempts = self.grade_abandoned(tenant, records.attempts).await?;
-        let late: HashMap<String, i64> = self
-            .db
-            .late_answers(tenant, &row.id, timing::GRACE_MS)
-            .await?
-            .into_iter()
-            .collect();
-        let mut by_learner: BTreeMap<String, (Standing, i64)> = BTreeMap::new();
-        for (account, lesson, opened_at) in records.lesson_views {
-            let (s, last) = by_learner.entry(account).or_default();
-            s.opened.insert(lesson);
-            *last = (*last).max(opened_at * 1000);
-        }
-        for a in attempts {
-            let (s, last) = by_learner.entry(a.account_id.clone()).or_default();
-            *last = (*last)
-                .max(a.last_activity_ms)
-                .max(a.submitted_at_ms.unwrap_or_default());
-            s.attempts.push(a);
-        }
-        for (account, c) in records.completions {
-            let (s, last) = by_learner.entry(account).or_default();
-            *last = (*last).max(c.completed_at * 1000);
-            s.completions.push(c);
-        }
-        let (lessons_total, quizzes_total) = progress::totals(&p.rendered.content);
-        let mut learners = Vec::with_capacity(by_learner.len());
-        for (account_id, (s, last_activity_ms)) in by_learner {
-            let st = status::status(&p.rendered.content, &s, p.cycle_start);
-            let expires_at_ms = match &st.completion {
-                Some(c) => certificate::expires_at_ms(
-                    c.completed_at * 1000,
-                    self.version(tenant, &row.id, c.version)
-                        .await?
-                        .content
-                        .settings
-                        .certificate_validity_days,
-                ),
-                None => None,
-            };
-            learners.push(LearnerStatus {
-                late_answers: late.get(&account_id).copied().unwrap_or(0) as u32,
-                account_id,
-                attempts: st.attempts_in_cycle,
-                best_percent: st.best_percent,
-                recertification_due: st.recertification_due,
-                progress: st.progress,
-                last_activity_ms,
-                completion: st.completion,
-                expires_at_ms,
-            });
-        }
-        Ok(Some(CourseStatuses {
-            version: p.version,
-            cycle_start: p.cycle_start,
-            lessons_total,
-            quizzes_total,
-            learners,
-        }))
     }
 }

@@ -1,0 +1,554 @@
+//! CSV exports of the learner table, the attempts and the analytics (and
+//! the audit log), streamed a page at a time so a course of 10 000
+//! learners never sits in memory as one string.
+//!
+//! Written with the `csv` crate (quoting, embedded newlines), UTF-8 with a
+//! byte-order mark so spreadsheets read accented names right, dates in ISO
+//! 8601 (UTC). Text cells that a spreadsheet would run as a formula (they
+//! start with `=`, `+`, `-`, `@`, a tab or a carriage return; see OWASP's
+//! "CSV Injection") get a leading `'`: names, answers and titles come from
+//! people, and an export must not become a way to run one of them.
+//!
+//! The first page is read before the answer starts, so a bad request is a
+//! clear 4xx, not a broken download; every export is written to the audit
+//! log.
+
+use futures::{stream, StreamExt};
+use serde_json::json;
+use server_fn::codec::TextStream;
+use store::enrolments::DAY_MS;
+
+use super::{
+    analytics::course_analytics,
+    audit::{action, page as audit_page},
+    course_in_space, record_by,
+    report::{learner_rows, reasons_text, store_state},
+};
+use crate::{
+    api::guards::SpaceAdmin,
+    error::AppError,
+    learning::service::correct_answer,
+    space_admin::api::{ReasonFilter, ReportQuery},
+};
+
+/// Rows read per page while streaming.
+const PAGE: i64 = 500;
+
+/// A spreadsheet-safe text cell (see the module docs).
+pub fn text_cell(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `2026-11-30T09:05:00Z`.
+pub fn timestamp(ms: i64) -> String {
+    let day = ms.div_euclid(DAY_MS);
+    let secs = ms.rem_euclid(DAY_MS) / 1000;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        course::charts::format_day(day),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+fn opt_ts(ms: Option<i64>) -> String {
+    ms.map(timestamp).unwrap_or_default()
+}
+
+fn opt_num(x: Option<f64>) -> String {
+    x.map(|x| format!("{x:.1}")).unwrap_or_default()
+}
+
+/// Writes rows of cells as CSV text.
+fn write_rows(rows: &[Vec<String>]) -> Result<String, AppError> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for r in rows {
+        w.write_record(r).map_err(|e| {
+            tracing::error!(error = %e, "csv write failed");
+            AppError::Internal
+        })?;
+    }
+    let bytes = w.into_inner().map_err(|_| AppError::Internal)?;
+    String::from_utf8(bytes).map_err(|_| AppError::Internal)
+}
+
+/// The header row, with the byte-order mark in front.
+fn header(cols: &[&str]) -> Result<String, AppError> {
+    let row: Vec<String> = cols.iter().map(|c| (*c).to_owned()).collect();
+    Ok(format!("\u{feff}{}", write_rows(&[row])?))
+}
+
+/// A stream of `first`, then what `next` yields until it says `None`.
+fn paged<S, F, Fut>(first: String, state: S, next: F) -> TextStream<AppError>
+where
+    S: Send + 'static,
+    F: Fn(S) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Option<(String, S)>, AppError>> + Send + 'static,
+{
+    let rest = stream::unfold(Some(state), move |s| {
+        let fut = s.map(&next);
+        async move {
+            match fut?.await {
+                Ok(Some((chunk, s))) => Some((Ok(chunk), Some(s))),
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
+            }
+        }
+    });
+    TextStream::new(stream::once(async move { Ok(first) }).chain(rest))
+}
+
+// ---------------------------------------------------------------------------
+// The learner table
+// ---------------------------------------------------------------------------
+
+const REPORT_COLUMNS: [&str; 17] = [
+    "Name",
+    "Account ID",
+    "Status",
+    "Overdue",
+    "Enrolled",
+    "Enrolled because",
+    "Due",
+    "Progress %",
+    "Lessons opened",
+    "Quizzes passed",
+    "Attempts",
+    "Best score %",
+    "Completed",
+    "Completed version",
+    "Certificate expires",
+    "Last activity",
+    "Late answers",
+];
+
+/// `space-admin/report-csv`: the learner table with the report's filters.
+pub async fn report_csv(
+    admin: SpaceAdmin,
+    course_id: course::ids::CourseId,
+    query: ReportQuery,
+) -> Result<TextStream<AppError>, AppError> {
+    let row = course_in_space(&admin, &course_id).await?;
+    let state = admin.state().clone();
+    let tenant = admin.who().tenant.clone();
+    state.learning.prepare_report(&tenant, &row).await?;
+    let accounts = if query.search.trim().is_empty() {
+        None
+    } else {
+        Some(
+            connect::directory::search_users(
+                &state.connect,
+                &tenant,
+                query.search.trim(),
+                super::report::SEARCH_LIMIT,
+            )
+            .await
+            .map_err(super::enrolment::directory_error)?
+            .into_iter()
+            .map(|u| u.account_id)
+            .collect(),
+        )
+    };
+    let sq = store::reports::ReportQuery {
+        state: query.state.map(store_state),
+        overdue_only: query.overdue_only,
+        reason: query.reason.clone().map(|r| match r {
+            ReasonFilter::Direct => store::reports::ReasonFilter::Direct,
+            ReasonFilter::Group(g) => store::reports::ReasonFilter::Group(g.to_string()),
+            ReasonFilter::SelfEnrolled => store::reports::ReasonFilter::SelfEnrolled,
+            ReasonFilter::Enrolled => store::reports::ReasonFilter::Enrolled,
+            ReasonFilter::NotEnrolled => store::reports::ReasonFilter::NotEnrolled,
+        }),
+        accounts,
+        sort: store::reports::ReportSort::default(),
+        descending: false,
+        offset: 0,
+        limit: PAGE,
+        now_ms: state.learning.now_ms(),
+    };
+    record_by(
+        &admin,
+        Some(&row.id),
+        action::EXPORT,
+        json!({ "what": "the learner table" }),
+    )
+    .await?;
+    let first = header(&REPORT_COLUMNS)?;
+    let course = row.id.clone();
+    Ok(paged(first, sq, move |mut sq| {
+        let state = state.clone();
+        let tenant = tenant.clone();
+        let course = course.clone();
+        async move {
+            let page = state.db.report_page(&tenant, &course, &sq).await?;
+            if page.rows.is_empty() {
+                return Ok(None);
+            }
+            sq.offset += page.rows.len() as i64;
+            let rows = learner_rows(&state, &tenant, &course, page.rows).await?;
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        text_cell(r.name.as_deref().unwrap_or("")),
+                        text_cell(&r.account_id),
+                        r.state.label().to_owned(),
+                        if r.overdue { "yes" } else { "no" }.to_owned(),
+                        opt_ts(r.enrolled_at_ms),
+                        text_cell(&reasons_text(&r.reasons)),
+                        opt_ts(r.due_at_ms),
+                        r.progress_percent.to_string(),
+                        r.lessons_opened.to_string(),
+                        r.quizzes_passed.to_string(),
+                        r.attempts.to_string(),
+                        opt_num(r.best_percent),
+                        opt_ts(r.completed_at_ms),
+                        r.completed_version
+                            .map(|v| v.to_string())
+                            .unwrap_or_default(),
+                        opt_ts(r.expires_at_ms),
+                        opt_ts(r.last_activity_ms),
+                        r.late_answers.to_string(),
+                    ]
+                })
+                .collect();
+            Ok(Some((write_rows(&cells)?, sq)))
+        }
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// Attempts
+// ---------------------------------------------------------------------------
+
+const ATTEMPT_COLUMNS: [&str; 20] = [
+    "Attempt ID",
+    "Name",
+    "Account ID",
+    "Quiz",
+    "Attempt",
+    "Course version",
+    "Started",
+    "Submitted",
+    "Score",
+    "Max score",
+    "Percent",
+    "Passed",
+    "Question",
+    "Question text",
+    "Answer",
+    "Correct answer",
+    "Result",
+    "Points",
+    "Answered at",
+    "Late",
+];
+
+/// `space-admin/attempts-csv`: every submitted attempt, one row per question.
+pub async fn attempts_csv(
+    admin: SpaceAdmin,
+    course_id: course::ids::CourseId,
+) -> Result<TextStream<AppError>, AppError> {
+    let row = course_in_space(&admin, &course_id).await?;
+    let state = admin.state().clone();
+    let tenant = admin.who().tenant.clone();
+    state.learning.prepare_report(&tenant, &row).await?;
+    record_by(
+        &admin,
+        Some(&row.id),
+        action::EXPORT,
+        json!({ "what": "the attempts" }),
+    )
+    .await?;
+    let first = header(&ATTEMPT_COLUMNS)?;
+    let course = row.id.clone();
+    Ok(paged(first, None::<String>, move |after| {
+        let state = state.clone();
+        let tenant = tenant.clone();
+        let course = course.clone();
+        async move {
+            let page = state
+                .db
+                .submitted_attempts(&tenant, &course, None, after.as_deref(), PAGE)
+                .await?;
+            let Some(last) = page.last().map(|a| a.attempt.id.clone()) else {
+                return Ok(None);
+            };
+            let accounts: Vec<String> = page.iter().map(|a| a.attempt.account_id.clone()).collect();
+            let names = connect::users::display_names(&state.connect, &tenant, &accounts).await;
+            let mut cells = Vec::new();
+            for s in &page {
+                let a = &s.attempt;
+                let rendered = state
+                    .learning
+                    .version(&tenant, &course, a.course_version)
+                    .await?;
+                let Some(module) = rendered
+                    .content
+                    .modules
+                    .iter()
+                    .find(|m| m.id == a.module_id)
+                else {
+                    continue;
+                };
+                let Some(quiz) = module.quiz.as_ref() else {
+                    continue;
+                };
+                for (n, q) in quiz.questions.iter().enumerate() {
+                    let given = s.answers.iter().find(|x| x.question_id == q.id);
+                    let response: Option<course::model::Response> =
+                        given.and_then(|g| serde_json::from_str(&g.response_json).ok());
+                    let grade = response
+                        .as_ref()
+                        .map(|r| rendered.grade(q, r))
+                        .unwrap_or_else(|| course::grading::grade_missing(q));
+                    cells.push(vec![
+                        a.id.clone(),
+                        text_cell(names.get(&a.account_id).map_or("", String::as_str)),
+                        text_cell(&a.account_id),
+                        text_cell(&module.title),
+                        a.number.to_string(),
+                        a.course_version.to_string(),
+                        timestamp(a.started_at_ms),
+                        opt_ts(a.submitted_at_ms),
+                        opt_num(a.score),
+                        opt_num(a.max_score),
+                        opt_num(a.percent),
+                        match a.passed {
+                            Some(true) => "yes",
+                            Some(false) => "no",
+                            None => "",
+                        }
+                        .to_owned(),
+                        (n + 1).to_string(),
+                        text_cell(&super::analytics::prompt_text(&q.prompt_md)),
+                        text_cell(
+                            &response
+                                .as_ref()
+                                .map(|r| course::grading::response_lines(q, r).join("\n"))
+                                .unwrap_or_default(),
+                        ),
+                        text_cell(&correct_answer(q).join("\n")),
+                        match grade.correct {
+                            course::model::Correctness::Correct => "correct",
+                            course::model::Correctness::Partial => "partly correct",
+                            course::model::Correctness::Incorrect if given.is_none() => {
+                                "not answered"
+                            }
+                            course::model::Correctness::Incorrect => "incorrect",
+                        }
+                        .to_owned(),
+                        format!("{}", grade.score),
+                        opt_ts(given.map(|g| g.answered_at_ms)),
+                        match (given, a.deadline_ms) {
+                            (Some(g), Some(d))
+                                if g.received_at_ms > d + course::learning::timing::GRACE_MS =>
+                            {
+                                "yes"
+                            }
+                            _ => "no",
+                        }
+                        .to_owned(),
+                    ]);
+                }
+            }
+            Ok(Some((write_rows(&cells)?, Some(last))))
+        }
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// Analytics
+// ---------------------------------------------------------------------------
+
+const ANALYTICS_COLUMNS: [&str; 14] = [
+    "Course version",
+    "Quiz",
+    "Question",
+    "Question text",
+    "Kind",
+    "Attempts",
+    "Answered",
+    "Facility %",
+    "Discrimination",
+    "Average seconds",
+    "Flags",
+    "Option",
+    "Correct option",
+    "Chosen",
+];
+
+/// `space-admin/analytics-csv`: a row per question, then a row per option.
+pub async fn analytics_csv(
+    admin: SpaceAdmin,
+    course_id: course::ids::CourseId,
+    version: Option<i64>,
+) -> Result<TextStream<AppError>, AppError> {
+    let row = course_in_space(&admin, &course_id).await?;
+    let a = course_analytics(admin.state(), &admin.who().tenant, &row, version).await?;
+    record_by(
+        &admin,
+        Some(&row.id),
+        action::EXPORT,
+        json!({ "what": format!("the analytics of version {}", a.version) }),
+    )
+    .await?;
+    let mut cells = Vec::new();
+    for quiz in &a.quizzes {
+        for (n, q) in quiz.questions.iter().enumerate() {
+            let s = &q.stats;
+            let base = |option: String, correct: String, chosen: String| {
+                vec![
+                    a.version.to_string(),
+                    text_cell(&quiz.module_title),
+                    (n + 1).to_string(),
+                    text_cell(&q.prompt),
+                    q.kind.clone(),
+                    s.attempts.to_string(),
+                    s.answered.to_string(),
+                    s.facility
+                        .map(|f| format!("{:.1}", f * 100.0))
+                        .unwrap_or_default(),
+                    s.discrimination
+                        .map(|d| format!("{d:.2}"))
+                        .unwrap_or_default(),
+                    opt_num(s.avg_seconds),
+                    text_cell(&s.flags.iter().map(flag_text).collect::<Vec<_>>().join("; ")),
+                    option,
+                    correct,
+                    chosen,
+                ]
+            };
+            cells.push(base(String::new(), String::new(), String::new()));
+            if let Some(c) = &s.choices {
+                for o in &c.options {
+                    cells.push(base(
+                        text_cell(&o.text),
+                        if o.correct { "yes" } else { "no" }.to_owned(),
+                        o.chosen.to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    let body = format!("{}{}", header(&ANALYTICS_COLUMNS)?, write_rows(&cells)?);
+    Ok(TextStream::new(stream::once(async move { Ok(body) })))
+}
+
+/// A flag in words.
+pub fn flag_text(f: &course::learning::analytics::Flag) -> String {
+    use course::learning::analytics::Flag;
+    match f {
+        Flag::NegativeDiscrimination => {
+            "negative discrimination: weaker learners do better than stronger ones".into()
+        }
+        Flag::TooEasy => "almost everyone gets it right".into(),
+        Flag::TooHard => "almost nobody gets it right".into(),
+        Flag::UnchosenDistractor { option } => format!("option {} is never chosen", option + 1),
+        Flag::CorrectOptionRarelyChosen { option } => {
+            format!("correct option {} is rarely chosen", option + 1)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The audit log
+// ---------------------------------------------------------------------------
+
+const AUDIT_COLUMNS: [&str; 7] = [
+    "When",
+    "Who",
+    "Account ID",
+    "Action",
+    "Course",
+    "Course ID",
+    "What happened",
+];
+
+/// `space-admin/audit-csv`: the space's whole audit log, newest first.
+pub async fn audit_csv(admin: SpaceAdmin) -> Result<TextStream<AppError>, AppError> {
+    record_by(
+        &admin,
+        None,
+        action::EXPORT,
+        json!({ "what": "the audit log" }),
+    )
+    .await?;
+    let first = header(&AUDIT_COLUMNS)?;
+    Ok(paged(first, Some(None::<i64>), move |before| {
+        let admin = admin.clone();
+        async move {
+            let Some(before) = before else {
+                return Ok(None);
+            };
+            let (rows, next) = audit_page(&admin, None, before).await?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            let cells: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| {
+                    vec![
+                        timestamp(r.at_ms),
+                        text_cell(r.actor_name.as_deref().unwrap_or(if r.actor_id.is_none() {
+                            "Smart Courses (automatic)"
+                        } else {
+                            ""
+                        })),
+                        text_cell(r.actor_id.as_deref().unwrap_or("")),
+                        r.action.clone(),
+                        text_cell(r.course_title.as_deref().unwrap_or("")),
+                        r.course_id.clone().unwrap_or_default(),
+                        text_cell(&r.summary),
+                    ]
+                })
+                .collect();
+            Ok(Some((write_rows(&cells)?, next.map(Some))))
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_defused_and_plain_text_kept() {
+        for bad in ["=1+1", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(text_cell(bad), format!("'{bad}"));
+        }
+        assert_eq!(text_cell("Ada Lovelace"), "Ada Lovelace");
+        assert_eq!(text_cell(""), "");
+    }
+
+    #[test]
+    fn timestamps_are_iso_utc() {
+        assert_eq!(timestamp(0), "1970-01-01T00:00:00Z");
+        assert_eq!(timestamp(1_796_036_700_000), "2026-11-30T11:05:00Z");
+    }
+
+    #[test]
+    fn csv_round_trips_quotes_newlines_and_formulas() {
+        let body = format!(
+            "{}{}",
+            header(&["a", "b"]).unwrap(),
+            write_rows(&[vec![
+                text_cell("=HYPERLINK(\"x\")"),
+                "two\nlines, \"q\"".into()
+            ]])
+            .unwrap()
+        );
+        let body = body.strip_prefix('\u{feff}').unwrap();
+        let mut r = csv::Reader::from_reader(body.as_bytes());
+        let rec = r.records().next().unwrap().unwrap();
+        assert_eq!(&rec[0], "'=HYPERLINK(\"x\")");
+        assert_eq!(&rec[1], "two\nlines, \"q\"");
+    }
+}
