@@ -208,12 +208,14 @@ async fn enrolments_say_why_and_by_when_and_mark_the_overdue() {
     assert_eq!(un.kept_by_group, vec![LEA.to_owned()]);
     let set = site.app.set_due(&sam, &id, &[LEO], None).await.unwrap();
     assert_eq!(set, 1);
-    // Removing the rule unenrols those only it covered (Leo), not Lea.
+    // Removing the rule unenrols those only it covered: Leo, and Lea
+    // (her direct enrolment was removed above); Lea's records stay.
     let gone = site.app.remove_group(&sam, &id, GROUP).await.unwrap();
-    assert_eq!(gone.removed, 1);
+    assert_eq!(gone.removed, 2);
     let last = site.report(&id, ReportQuery::default()).await;
-    assert_eq!(last.counts.enrolled, 1);
-    assert!(row(&last, LEA).reasons.direct && row(&last, LEA).reasons.groups.is_empty());
+    assert_eq!(last.counts.enrolled, 0);
+    assert_eq!(row(&last, LEA).enrolled_at_ms, None);
+    assert_eq!(row(&last, LEA).state, LearnerState::Completed);
     let again = site.app.remove_group(&sam, &id, GROUP).await;
     assert!(
         matches!(again, Err(Refused { status: 404, .. })),
