@@ -104,6 +104,12 @@ pub struct Config {
     #[arg(long, env = "QUOTA_MEGABYTES_PER_SITE", default_value_t = 256)]
     pub quota_megabytes_per_site: u64,
 
+    /// Minutes between group syncs (group rules' members read from
+    /// Confluence); 0 turns the periodic sync off (opening the space tools
+    /// tab still syncs).
+    #[arg(long, env = "GROUP_SYNC_MINUTES", default_value_t = 15)]
+    pub group_sync_minutes: u32,
+
     /// Days an uninstalled tenant's data is kept before it may be purged.
     #[arg(long, env = "RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u32,

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod config;
 pub mod descriptor;
+pub mod jobs;
 pub mod lifecycle;
 pub mod pages;
 pub mod telemetry;

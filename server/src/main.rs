@@ -76,6 +76,11 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let application = Application::build(&config).await?;
     let addr = application.local_addr();
+    let _jobs = server::jobs::spawn(
+        application.state().clone(),
+        (config.group_sync_minutes > 0)
+            .then(|| std::time::Duration::from_secs(u64::from(config.group_sync_minutes) * 60)),
+    );
     tracing::info!(%addr, base_url = %config.base_url, "Smart Courses listening");
     #[cfg(feature = "dev-host")]
     let _sim = server::dev_host::start(&config, application.state().clone()).await?;

@@ -638,3 +638,30 @@ async fn csv_exports_round_trip_and_defuse_formulas() {
     );
     assert!(matches!(refused, Err(Refused { status: 403, .. })));
 }
+
+#[tokio::test]
+async fn the_periodic_group_sync_enrols_members_who_joined_since() {
+    // Arrange: a rule for a group of one; Leo joins; nobody opens the tab.
+    let site = Site::new().await;
+    site.fake.add_to_group(GROUP, LEA);
+    let id = site.publish(&course_json(1, json!({}))).await;
+    site.app
+        .enrol_group(&token(SAM), &id, GROUP, DueRule::DaysAfter(3))
+        .await
+        .unwrap();
+    site.fake.add_to_group(GROUP, LEO);
+
+    // Act: one run of the server's job.
+    let (ok, failed) = server::jobs::sync_groups_once(&site.app.state).await;
+
+    // Assert
+    assert_eq!((ok, failed), (1, 0));
+    let report = site.report(&id, ReportQuery::default()).await;
+    let leo = row(&report, LEO);
+    assert_eq!(leo.reasons.groups, [GROUP]);
+    assert_eq!(
+        leo.due_at_ms,
+        Some(leo.enrolled_at_ms.unwrap() + 3 * DAY_MS),
+        "the rule's due date applies to late joiners too"
+    );
+}
