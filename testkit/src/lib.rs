@@ -17,6 +17,9 @@
 //! - [`tenants`]: an in-memory tenant store and a `connect::ConnectState`
 //!   with one site installed at a fake Confluence, for tests of the code
 //!   that calls Confluence back, without a database.
+//! - [`smtp`]: [`smtp::SmtpSink`], a real SMTP server on a free loopback
+//!   port that keeps every mail it accepts (envelope and message), with a
+//!   failure switch, for tests of outgoing mail.
 //!
 //! Nothing here is compiled into a release build: the server depends on
 //! this crate only under its `dev-host` feature (the simulator) and as a
@@ -25,8 +28,10 @@
 
 pub mod confluence;
 pub mod keys;
+pub mod smtp;
 pub mod tenants;
 pub mod tokens;
 
 pub use confluence::{FakeConfluence, SeenCheck, SeenRequest, Stub, User};
 pub use keys::{InstallKey, KeyServer};
+pub use smtp::{ReceivedMail, SmtpSink};

@@ -14,6 +14,7 @@
 //! | [`status`] | one learner's standing (learner view and admin report) |
 //! | [`certificate`] | certificate id and expiry |
 //! | [`checkpoint`] | the server's marks that tie offline answers to an open attempt |
+//! | [`reminders`] | which reminder e-mails a learner is due (due dates, certificate expiry), and their text |
 //! | [`analytics`] | item analysis of a quiz: facility, discrimination, option counts, time, flags (computed on the server) |
 
 pub mod analytics;
@@ -26,5 +27,6 @@ pub mod clock;
 pub mod cycle;
 pub mod progress;
 pub mod records;
+pub mod reminders;
 pub mod status;
 pub mod timing;
