@@ -110,6 +110,27 @@ pub struct Config {
     #[arg(long, env = "GROUP_SYNC_MINUTES", default_value_t = 15)]
     pub group_sync_minutes: u32,
 
+    /// SMTP server for reminder e-mails, e.g. `smtps://user:pass@smtp.example.com`
+    /// (a secret: never logged). Unset: no reminders are sent.
+    #[arg(long, env = "SMTP_URL", hide_env_values = true, value_parser = secret)]
+    pub smtp_url: Option<secrecy::SecretString>,
+
+    /// The sender of reminder e-mails, e.g. `Smart Courses <courses@example.com>`.
+    #[arg(long, env = "SMTP_FROM")]
+    pub smtp_from: Option<String>,
+
+    /// Days before a due date the "due soon" reminder goes out (0: never).
+    #[arg(long, env = "REMINDER_DUE_SOON_DAYS", default_value_t = 3)]
+    pub reminder_due_soon_days: u32,
+
+    /// Days before a certificate expires the reminder goes out (0: never).
+    #[arg(long, env = "REMINDER_EXPIRY_SOON_DAYS", default_value_t = 14)]
+    pub reminder_expiry_soon_days: u32,
+
+    /// Minutes between runs of the reminder job.
+    #[arg(long, env = "REMINDER_INTERVAL_MINUTES", default_value_t = 60)]
+    pub reminder_interval_minutes: u32,
+
     /// Days an uninstalled tenant's data is kept before it may be purged.
     #[arg(long, env = "RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u32,
@@ -143,7 +164,38 @@ pub const ATLASSIAN_KEYS_CDN: &str = "https://connect-install-keys.atlassian.com
 pub const ATLASSIAN_OAUTH_TOKEN_URL: &str =
     "https://oauth-2-authorization-server.services.atlassian.com/oauth2/token";
 
+/// A secret from the command line or the environment (kept wrapped).
+fn secret(s: &str) -> Result<secrecy::SecretString, String> {
+    Ok(secrecy::SecretString::from(s.to_owned()))
+}
+
 impl Config {
+    /// The reminder job's settings; `None` when SMTP is not configured.
+    /// A half or wrong SMTP configuration is an error (the server refuses
+    /// to start rather than silently send nothing).
+    pub fn reminders(&self) -> anyhow::Result<Option<crate::reminders::ReminderSettings>> {
+        let Some(url) = self.smtp_url.clone() else {
+            anyhow::ensure!(
+                self.smtp_from.is_none(),
+                "SMTP_FROM is set but SMTP_URL is not: set both to send reminders"
+            );
+            return Ok(None);
+        };
+        let from = self
+            .smtp_from
+            .clone()
+            .context("SMTP_URL is set: SMTP_FROM (the sender) must be set too")?;
+        let mailer = mail::Mailer::new(&mail::SmtpSettings { url, from })
+            .context("the SMTP settings are not usable")?;
+        Ok(Some(crate::reminders::ReminderSettings {
+            mailer,
+            schedule: course::learning::reminders::ReminderSchedule {
+                due_soon_days: self.reminder_due_soon_days,
+                expiry_soon_days: self.reminder_expiry_soon_days,
+            },
+        }))
+    }
+
     /// The configuration with no flags given: environment variables, then
     /// defaults (what `smart-courses` with no subcommand uses; tests start
     /// from it and override fields).

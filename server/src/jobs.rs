@@ -11,6 +11,8 @@ use std::time::Duration;
 use app::{space_admin::service::enrolment, state::AppState};
 use tokio::task::JoinHandle;
 
+use crate::reminders::{send_reminders_once, ReminderSettings};
+
 /// One group-sync run over every active site: `(rules synced, rules failed)`.
 pub async fn sync_groups_once(state: &AppState) -> (usize, usize) {
     let tenants = match state.connect.tenants.active().await {
@@ -53,8 +55,27 @@ where
 }
 
 /// Starts the jobs the configuration asks for.
-pub fn spawn(state: AppState, group_sync_every: Option<Duration>) -> Vec<JoinHandle<()>> {
+pub fn spawn(
+    state: AppState,
+    group_sync_every: Option<Duration>,
+    reminders: Option<(ReminderSettings, Duration)>,
+) -> Vec<JoinHandle<()>> {
     let mut jobs = Vec::new();
+    if let Some((settings, period)) = reminders {
+        let state = state.clone();
+        jobs.push(every(period, "reminders", move || {
+            let (state, settings) = (state.clone(), settings.clone());
+            async move {
+                let run = send_reminders_once(&state, &settings).await;
+                tracing::info!(
+                    sent = run.sent,
+                    no_address = run.no_address,
+                    failed = run.failed,
+                    "reminders sent"
+                );
+            }
+        }));
+    }
     if let Some(period) = group_sync_every {
         let state = state.clone();
         jobs.push(every(period, "group-sync", move || {

@@ -8,6 +8,7 @@ pub mod descriptor;
 pub mod jobs;
 pub mod lifecycle;
 pub mod pages;
+pub mod reminders;
 pub mod telemetry;
 
 #[cfg(feature = "dev-host")]

@@ -76,10 +76,15 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     };
     let application = Application::build(&config).await?;
     let addr = application.local_addr();
+    let minutes = |m: u32| std::time::Duration::from_secs(u64::from(m.max(1)) * 60);
+    let reminders = config.reminders()?;
+    if reminders.is_none() {
+        tracing::info!("SMTP_URL not set: no reminder e-mails");
+    }
     let _jobs = server::jobs::spawn(
         application.state().clone(),
-        (config.group_sync_minutes > 0)
-            .then(|| std::time::Duration::from_secs(u64::from(config.group_sync_minutes) * 60)),
+        (config.group_sync_minutes > 0).then(|| minutes(config.group_sync_minutes)),
+        reminders.map(|r| (r, minutes(config.reminder_interval_minutes))),
     );
     tracing::info!(%addr, base_url = %config.base_url, "Smart Courses listening");
     #[cfg(feature = "dev-host")]

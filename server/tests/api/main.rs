@@ -10,5 +10,6 @@ mod http_surface;
 mod install;
 mod learning;
 mod page_and_context_auth;
+mod reminders;
 mod space_admin;
 mod store;
