@@ -89,7 +89,11 @@ async fn store() -> (Db, TenantKey, std::path::PathBuf) {
         .join(format!("reminders-{}", uuid::Uuid::new_v4().simple()));
     let db = Db::connect(&format!("sqlite://{}/db.sqlite", dir.display()))
         .await
-        .expect("open the store");
+        .expect("open the store")
+        .with_keyring(
+            store::secrets::Keyring::new(&store::secrets::Keyring::generate("test").unwrap(), None)
+                .unwrap(),
+        );
     db.migrate().await.expect("migrate");
     db.upsert_tenant(&TenantInstall {
         client_key: "acme".into(),

@@ -110,6 +110,18 @@ pub struct Config {
     #[arg(long, env = "GROUP_SYNC_MINUTES", default_value_t = 15)]
     pub group_sync_minutes: u32,
 
+    /// The data key tenants' shared secrets are encrypted with at rest:
+    /// `<id>:<base64 of 32 random bytes>` (`smart-courses generate-key`
+    /// makes one). Required to serve (a simulator build makes and keeps
+    /// one under `data/` on loopback). A secret: never logged.
+    #[arg(long, env = "DATA_KEY", hide_env_values = true, value_parser = secret)]
+    pub data_key: Option<secrecy::SecretString>,
+
+    /// Previous data keys (comma-separated), still read after a rotation
+    /// until `smart-courses rotate-key` has re-encrypted every secret.
+    #[arg(long, env = "DATA_KEY_PREVIOUS", hide_env_values = true, value_parser = secret)]
+    pub data_key_previous: Option<secrecy::SecretString>,
+
     /// SMTP server for reminder e-mails, e.g. `smtps://user:pass@smtp.example.com`
     /// (a secret: never logged). Unset: no reminders are sent.
     #[arg(long, env = "SMTP_URL", hide_env_values = true, value_parser = secret)]
@@ -170,6 +182,16 @@ fn secret(s: &str) -> Result<secrecy::SecretString, String> {
 }
 
 impl Config {
+    /// The data keys (see `store::secrets`); an error when none is set.
+    pub fn keyring(&self) -> anyhow::Result<store::secrets::Keyring> {
+        let key = self.data_key.as_ref().context(
+            "DATA_KEY is not set: tenants' shared secrets are stored encrypted under it. \
+             Make one with `smart-courses generate-key` and keep it with your other secrets",
+        )?;
+        store::secrets::Keyring::new(key, self.data_key_previous.as_ref())
+            .context("DATA_KEY or DATA_KEY_PREVIOUS is malformed")
+    }
+
     /// The reminder job's settings; `None` when SMTP is not configured.
     /// A half or wrong SMTP configuration is an error (the server refuses
     /// to start rather than silently send nothing).

@@ -65,12 +65,25 @@ pub async fn build_state_with_clock(
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<AppState> {
     let (connect_settings, settings) = config.settings()?;
+    let keyring = config.keyring()?;
     let db = Db::connect(&config.database_url)
         .await
-        .context("could not open the database (DATABASE_URL)")?;
+        .context("could not open the database (DATABASE_URL)")?
+        .with_keyring(keyring);
     db.migrate()
         .await
         .context("database migration failed; refusing to serve")?;
+    // Secrets stored in clear by an older version are encrypted now.
+    let sealed = db
+        .seal_secrets()
+        .await
+        .context("could not read or encrypt the stored shared secrets (is DATA_KEY right?)")?;
+    if sealed.sealed > 0 {
+        tracing::info!(
+            rows = sealed.sealed,
+            "shared secrets encrypted under the current data key"
+        );
+    }
     let manifest = assets::Manifest::load(&config.site_root)?;
     let leptos_options = LeptosOptions::builder()
         .output_name(manifest.output_name.clone())

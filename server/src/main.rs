@@ -30,6 +30,16 @@ enum Command {
     Serve(Config),
     /// Run database migrations and exit.
     Migrate(Config),
+    /// Print a new random data key (`<id>:<base64>`) for DATA_KEY.
+    GenerateKey {
+        /// A short name for the key (a-z, 0-9, `.`, `_`, `-`), e.g. the month.
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
+    /// Re-encrypt every stored secret under DATA_KEY (the keys it was
+    /// encrypted with must be in DATA_KEY_PREVIOUS); then the previous keys
+    /// can be dropped.
+    RotateKey(Config),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -62,6 +72,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(config) => serve(config).await,
+        Command::GenerateKey { id } => {
+            use secrecy::ExposeSecret;
+            let key = store::secrets::Keyring::generate(&id).map_err(|e| anyhow::anyhow!("{e}"))?;
+            // The one place a secret is printed: the operator asked for it.
+            println!("{}", key.expose_secret());
+            Ok(())
+        }
+        Command::RotateKey(config) => {
+            let keyring = config.keyring()?;
+            let current = keyring.current_id().to_owned();
+            let db = store::Db::connect(&config.database_url)
+                .await
+                .context("could not open the database")?
+                .with_keyring(keyring);
+            db.migrate().await.context("migration failed")?;
+            let done = db
+                .seal_secrets()
+                .await
+                .context("could not re-encrypt (is every old key in DATA_KEY_PREVIOUS?)")?;
+            tracing::info!(
+                key = %current,
+                re_encrypted = done.sealed,
+                already_current = done.current,
+                "data key rotated"
+            );
+            Ok(())
+        }
     }
 }
 

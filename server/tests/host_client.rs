@@ -95,6 +95,13 @@ async fn setup() -> Setup {
     let database_url = format!("sqlite://{}/db.sqlite", dir.display());
     let token_url = format!("{origin}/oauth2/token");
     let site_root = dir.display().to_string();
+    let data_key = {
+        use secrecy::ExposeSecret;
+        store::secrets::Keyring::generate("test")
+            .unwrap()
+            .expose_secret()
+            .to_owned()
+    };
     let config = Only::try_parse_from([
         "test",
         "--base-url",
@@ -111,6 +118,8 @@ async fn setup() -> Setup {
         "http://127.0.0.1:9/keys",
         "--oauth-token-url",
         &token_url,
+        "--data-key",
+        &data_key,
     ])
     .unwrap()
     .config;

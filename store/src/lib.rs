@@ -16,6 +16,7 @@ pub mod enrolments;
 pub mod learning;
 pub mod reminders;
 pub mod reports;
+pub mod secrets;
 pub mod tenants;
 
 use std::{str::FromStr, time::Duration};
@@ -47,6 +48,8 @@ pub enum StoreError {
     NotFound,
     #[error("changed concurrently")]
     Conflict,
+    #[error("secret at rest: {0}")]
+    Secret(#[from] secrets::SecretError),
 }
 
 /// Convenience alias for store results.
@@ -59,6 +62,9 @@ pub struct Db {
     backend: Backend,
     /// SQLite: one writer at a time, queued here (see [`Db::sqlite_write_gate`]).
     write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// Encrypts tenants' shared secrets at rest ([`secrets`]); without
+    /// one, secrets can be neither stored nor read.
+    keyring: Option<std::sync::Arc<secrets::Keyring>>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -116,7 +122,18 @@ impl Db {
             pool,
             backend,
             write_gate: Default::default(),
+            keyring: None,
         })
+    }
+
+    /// The store with its data keys (see [`secrets`]).
+    pub fn with_keyring(mut self, keyring: secrets::Keyring) -> Self {
+        self.keyring = Some(std::sync::Arc::new(keyring));
+        self
+    }
+
+    pub(crate) fn keyring(&self) -> Result<&secrets::Keyring, secrets::SecretError> {
+        self.keyring.as_deref().ok_or(secrets::SecretError::NoKey)
     }
 
     /// Applies pending migrations. The server refuses to serve when this fails.

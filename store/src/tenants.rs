@@ -7,14 +7,65 @@ use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
 
-use super::{now_epoch, Db, StoreResult};
+use super::{now_epoch, secrets::Keyring, Db, StoreResult};
+
+/// What [`Db::seal_secrets`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sealed {
+    /// Rows encrypted (or re-encrypted) with the current key.
+    pub sealed: usize,
+    /// Rows already under the current key.
+    pub current: usize,
+}
 
 impl Db {
+    /// Brings every stored shared secret under the current data key:
+    /// secrets stored in clear (before encryption) and secrets under a
+    /// previous key are (re-)encrypted, one row at a time, each row only if
+    /// it is unchanged meanwhile. `serve` runs it at start (clear ones);
+    /// `smart-courses rotate-key` runs it after the key changes.
+    pub async fn seal_secrets(&self) -> StoreResult<Sealed> {
+        let keyring = self.keyring()?;
+        let rows = sqlx::query("SELECT client_key, shared_secret FROM tenants")
+            .fetch_all(self.pool())
+            .await?;
+        let mut done = Sealed::default();
+        for row in rows {
+            let client_key: String = row.try_get("client_key")?;
+            let stored: String = row.try_get("shared_secret")?;
+            if Keyring::key_id(&stored) == Some(keyring.current_id()) {
+                done.current += 1;
+                continue;
+            }
+            let plain = if Keyring::is_encrypted(&stored) {
+                keyring.decrypt(&stored, &client_key)?
+            } else {
+                SecretString::from(stored.clone())
+            };
+            let sealed = keyring.encrypt(plain.expose_secret(), &client_key);
+            let _gate = self.sqlite_write_gate().await;
+            sqlx::query(
+                "UPDATE tenants SET shared_secret = $1 WHERE client_key = $2 AND shared_secret = $3",
+            )
+            .bind(&sealed)
+            .bind(&client_key)
+            .bind(&stored)
+            .execute(self.pool())
+            .await?;
+            done.sealed += 1;
+        }
+        Ok(done)
+    }
+
     /// Inserts or replaces a tenant after a **verified signed install**
     /// (the only caller is the `/installed` handler, after
     /// `connect::install::verify`). One statement, so a failure writes nothing.
     pub async fn upsert_tenant(&self, t: &TenantInstall) -> StoreResult<()> {
         let now = now_epoch();
+        // Encrypted under the data key, bound to this row (see `secrets`).
+        let sealed = self
+            .keyring()?
+            .encrypt(t.shared_secret.expose_secret(), &t.client_key);
         let _gate = self.sqlite_write_gate().await;
         sqlx::query(
             "INSERT INTO tenants (client_key, shared_secret, base_url, display_url, product_type, \
@@ -29,7 +80,7 @@ impl Db {
                 updated_at = excluded.updated_at, uninstalled_at = NULL",
         )
         .bind(&t.client_key)
-        .bind(t.shared_secret.expose_secret())
+        .bind(&sealed)
         .bind(&t.base_url)
         .bind(&t.display_url)
         .bind(&t.product_type)
@@ -54,9 +105,18 @@ impl Db {
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else { return Ok(None) };
+        let client_key: String = row.try_get("client_key")?;
+        let stored: String = row.try_get("shared_secret")?;
+        let shared_secret = if Keyring::is_encrypted(&stored) {
+            self.keyring()?.decrypt(&stored, &client_key)?
+        } else {
+            // Written before secrets were encrypted; `seal_secrets` (run
+            // at every start) encrypts it.
+            SecretString::from(stored)
+        };
         Ok(Some(Tenant {
-            client_key: row.try_get("client_key")?,
-            shared_secret: SecretString::from(row.try_get::<String, _>("shared_secret")?),
+            client_key,
+            shared_secret,
             base_url: row.try_get("base_url")?,
             display_url: row.try_get("display_url")?,
             product_type: row.try_get("product_type")?,

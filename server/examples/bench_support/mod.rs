@@ -85,6 +85,7 @@ impl Bench {
         config.database_url =
             database_url.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
         config.site_root = dir.join("site");
+        config.data_key = Some(store::secrets::Keyring::generate("bench")?);
         config.keys_cdn_url = Some(keys_url.parse()?);
         // The benchmarks measure throughput from one site (and, for reads,
         // one user): the per-site and per-user rate limits are lifted here.

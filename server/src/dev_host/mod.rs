@@ -74,8 +74,39 @@ pub fn prepare(config: &mut Config) -> anyhow::Result<()> {
         config.dev_host_addr.port()
     ));
     config.serve_ap_copy_from = Some(config.node_modules_dir.clone());
+    if config.data_key.is_none() {
+        config.data_key = Some(dev_data_key()?);
+    }
     config.settings().context("the simulator's settings")?;
     Ok(())
+}
+
+/// The simulator's data key: made once and kept in `data/dev-data-key`
+/// (owner-only), so the simulated site's secret survives restarts. Never
+/// used by release builds, which refuse to start without `DATA_KEY`.
+fn dev_data_key() -> anyhow::Result<secrecy::SecretString> {
+    let path = std::path::Path::new("data").join("dev-data-key");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Ok(secrecy::SecretString::from(text.trim().to_owned()));
+    }
+    let key = store::secrets::Keyring::generate("dev")
+        .map_err(|e| anyhow::anyhow!("could not make a data key: {e}"))?;
+    std::fs::create_dir_all("data").context("could not create data/")?;
+    {
+        use secrecy::ExposeSecret;
+        use std::io::Write;
+        #[cfg(unix)]
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        options.mode(0o600);
+        let mut file = options
+            .open(&path)
+            .with_context(|| format!("could not create {}", path.display()))?;
+        file.write_all(key.expose_secret().as_bytes())?;
+    }
+    Ok(key)
 }
 
 /// Routes added to the **app's** origin under the simulator: the npm build of
@@ -110,6 +141,8 @@ mod tests {
         config.database_url = format!("sqlite://{}/db.sqlite", dir.display());
         config.site_root = dir;
         config.node_modules_dir = "../node_modules".into();
+        // A key of its own (else `prepare` keeps one under ./data).
+        config.data_key = Some(store::secrets::Keyring::generate("test").unwrap());
         config
     }
 

@@ -164,6 +164,13 @@ mod tests {
         let db = format!("sqlite://{}/db.sqlite", dir.display());
         let site_root = dir.display().to_string();
         let token_url = site.token_url();
+        let data_key = {
+            use secrecy::ExposeSecret;
+            store::secrets::Keyring::generate("test")
+                .unwrap()
+                .expose_secret()
+                .to_owned()
+        };
         let config = Only::try_parse_from([
             "test",
             "--app-key",
@@ -176,6 +183,8 @@ mod tests {
             &site_root,
             "--oauth-token-url",
             &token_url,
+            "--data-key",
+            &data_key,
         ])
         .unwrap()
         .config;

@@ -11,5 +11,6 @@ mod install;
 mod learning;
 mod page_and_context_auth;
 mod reminders;
+mod secrets_at_rest;
 mod space_admin;
 mod store;

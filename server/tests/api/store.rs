@@ -6,7 +6,11 @@ use store::Db;
 use crate::helpers::fresh_database_url;
 
 async fn db() -> Db {
-    let db = Db::connect(&fresh_database_url().await).await.unwrap();
+    let key = store::secrets::Keyring::generate("test").unwrap();
+    let db = Db::connect(&fresh_database_url().await)
+        .await
+        .unwrap()
+        .with_keyring(store::secrets::Keyring::new(&key, None).unwrap());
     db.migrate().await.unwrap();
     db
 }

@@ -103,6 +103,11 @@ pub(crate) struct Options {
     pub keys_cdn_url: Option<String>,
 }
 
+/// One data key for the whole test run: two instances on one database
+/// share it, as two real ones share `DATA_KEY`.
+static TEST_DATA_KEY: std::sync::LazyLock<secrecy::SecretString> =
+    std::sync::LazyLock::new(|| store::secrets::Keyring::generate("test").unwrap());
+
 pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(Options::default()).await
 }
@@ -129,6 +134,7 @@ pub(crate) async fn spawn_app_configured(
     config.base_url = BASE_URL.parse().unwrap();
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = fresh_database_url().await;
+    config.data_key = Some(TEST_DATA_KEY.clone());
     config.site_root = test_site_root();
     config.keys_cdn_url = Some(keys.parse().unwrap());
     config.jwt_leeway_secs = 30;
