@@ -2,10 +2,13 @@
  * Authoring in the macro editor, as a Confluence author meets it: open the
  * editor dialog from the page, build a course (two lessons, several question
  * types), publish; the macro then holds the course id, reopening shows the
- * course, and a user without edit permission sees it read-only.
+ * course, and a user without edit permission sees it read-only. Beside each
+ * question the editor shows how learners did on it; who may take the course
+ * is a setting, and changing it is audited when published.
  */
 import { expect, test, HYDRATED } from './fixtures';
 import type { FrameLocator, Page } from '@playwright/test';
+import { callFn, callFnJson, FIRE_SAFETY, LEARNER, publishCourse, SPACE_ADMIN } from './courses';
 
 const AUTHOR = '557058:ada-author-0001';
 const VIEWER = '557058:rita-reader-0004';
@@ -109,4 +112,55 @@ test('an author builds, publishes and reopens a course; a viewer sees it read-on
   await expect(ro.locator('#sc-readonly')).toContainText('Quiz: 5 questions');
   await expect(ro.locator('#sc-publish')).toHaveCount(0);
   await expect(ro.locator('#sc-course-title')).toHaveCount(0);
+});
+
+test("the quiz panel shows how learners did on each question; a new access mode is audited on publish", async ({
+  page,
+  request,
+  config,
+}) => {
+  // Version 1 published; the learner answers the true/false question right.
+  const title = `Analysed ${Date.now()}`;
+  const courseId = await publishCourse(request, config.appBaseUrl, { ...FIRE_SAFETY, title });
+  const attempt = await callFn(request, config.appBaseUrl, LEARNER, 'learning/start-attempt', {
+    course_id: courseId,
+    module_id: 'm1',
+    client_token: crypto.randomUUID(),
+  });
+  await callFnJson(request, config.appBaseUrl, LEARNER, 'learning/submit', {
+    attempt_id: attempt.attempt_id,
+    answers: [['q2', { type: 'bool', value: false }, Date.now()]],
+  });
+
+  await page.goto(`/?user=${encodeURIComponent(AUTHOR)}#page`);
+  const ed = await openEditor(page);
+  await expect(ed.locator('#sc-course-title')).toHaveValue(title);
+  await ed.getByRole('button', { name: 'Quiz (2)' }).click();
+  await expect(ed.locator('#sc-qa-note')).toContainText('version 1');
+  await expect(ed.locator('#sc-qa-note')).toContainText('1 submitted attempt');
+  await expect(ed.locator('#sc-qa-0-1')).toContainText('Facility 100%');
+  await expect(ed.locator('#sc-qa-0-1')).toContainText('1 attempt (1 answered)');
+  await expect(ed.locator('#sc-qa-0-0')).toContainText('Facility 0%');
+  // An edited question is a new question to learners.
+  await expect(ed.locator('#sc-qa-0-1')).not.toContainText('Edited since');
+  await ed.locator('#sc-q0-1-prompt').fill('Lifts are safe to use in a fire.');
+  await expect(ed.locator('#sc-qa-0-1')).toContainText('Edited since version 1');
+
+  // Who can take the course: enrolled learners only, from the next version.
+  await ed.getByRole('button', { name: 'Course & settings' }).click();
+  const access = ed.getByLabel('Who can take this course');
+  await expect(access).toHaveValue('open');
+  await access.selectOption('enrolled_only');
+  await expect(ed.locator('#sc-access-help')).toContainText('Only people a space admin enrols');
+  await expect(ed.locator('#sc-save-state')).toHaveText('All changes saved', { timeout: 10_000 });
+  await ed.locator('#sc-publish').click();
+  await expect(page.locator('#sim-editor-dialog')).toBeHidden({ timeout: 10_000 });
+
+  const log = await callFn(request, config.appBaseUrl, SPACE_ADMIN, 'space-admin/audit', { course_id: courseId });
+  expect(log.entries[0].action).toBe('access_mode');
+  expect(log.entries[0].summary).toContain('Enrolled learners only');
+  expect(log.entries[0].summary).toContain('version 2');
+  // The learner now sees the outline and why.
+  const course = await callFn(request, config.appBaseUrl, LEARNER, 'learning/course', { course_id: courseId });
+  expect(course.access.allowed).toBe(false);
 });

@@ -31,6 +31,23 @@ export async function callFn(
   return res.json();
 }
 
+/** Calls a JSON-encoded server function (`input = Json`) as `user`; the parsed JSON reply. */
+export async function callFnJson(
+  request: APIRequestContext,
+  appBaseUrl: string,
+  user: string,
+  name: string,
+  data: object,
+): Promise<any> {
+  const token = await contextToken(request, user);
+  const res = await request.post(`${appBaseUrl}/api/${name}`, {
+    headers: { Authorization: `JWT ${token}` },
+    data,
+  });
+  expect(res.ok(), `${name}: ${await res.text()}`).toBeTruthy();
+  return res.json();
+}
+
 /** Saves and publishes `content` as the author and puts it into the page's macro. */
 export async function publishCourse(request: APIRequestContext, appBaseUrl: string, content: object): Promise<string> {
   const token = await contextToken(request, AUTHOR);

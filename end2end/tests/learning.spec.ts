@@ -4,12 +4,14 @@
  * answering with the network cut and the submission lands exactly once; and
  * axe-core finds nothing serious on any screen. Courses are authored and
  * published through the app's real API with real context JWTs from the
- * simulator, then put into the page's macro.
+ * simulator, then put into the page's macro. Courses that want an
+ * enrolment show a learner who has none the outline and why (with *Enrol*
+ * where they may enrol themselves); an enrolled learner sees the due date.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { FrameLocator, Page } from '@playwright/test';
 import { expect, test, HYDRATED } from './fixtures';
-import { callFn, EVERY_KIND, FIRE_SAFETY, LEARNER, publishCourse } from './courses';
+import { callFn, callFnJson, EVERY_KIND, FIRE_SAFETY, LEARNER, publishCourse, SPACE_ADMIN } from './courses';
 
 async function openAsLearner(page: Page): Promise<FrameLocator> {
   await page.goto(`/?user=${encodeURIComponent(LEARNER)}#page`);
@@ -292,4 +294,93 @@ test('every question kind can be reached and answered with the keyboard alone', 
   await macro.locator('#sc-submit-quiz').focus();
   await page.keyboard.press('Enter');
   await expect(macro.locator('#sc-score')).toHaveText('100%');
+});
+
+test.describe('access and enrolment', () => {
+  // axe-core's stylesheet fetch refused by the page's CSP (see 'accessibility' above).
+  test.use({
+    expectedErrors: [
+      /Connecting to 'https:\/\/connect-cdn\.atl-paas\.net\/legacy-text-colors\.css' violates the following Content Security Policy directive: "connect-src 'self'"/,
+    ],
+  });
+
+  test('an enrolled-only course shows a learner who is not enrolled its outline and why', async ({
+    page,
+    request,
+    config,
+  }) => {
+    const title = `Enrolled only ${Date.now()}`;
+    await publishCourse(request, config.appBaseUrl, { ...FIRE_SAFETY, title, settings: { access: 'enrolled_only' } });
+    const macro = await openAsLearner(page);
+    await expect(macro.locator('#sc-course-title')).toHaveText(title);
+
+    // The reason, in words, and no error.
+    await expect(macro.locator('#sc-enrol-message')).toContainText('Ask a space admin');
+    await expect(macro.locator('#sc-course-error')).toHaveCount(0);
+    await expect(macro.locator('#sc-enrol-button')).toHaveCount(0);
+    // The outline: every title, but nothing that would open a lesson or a quiz.
+    await expect(macro.locator('#sc-toc')).toContainText('Alarms');
+    await expect(macro.locator('#sc-toc')).toContainText('Exits');
+    await expect(macro.locator('#sc-toc')).toContainText('Quiz · 2 questions');
+    await expect(macro.locator('#sc-toc button')).toHaveCount(0);
+    await expect(macro.locator('#sc-continue')).toHaveCount(0);
+    await expect(macro.locator('#sc-start-quiz')).toHaveCount(0);
+    await expect(macro.locator('#sc-enrol-due')).toHaveCount(0);
+
+    expect(await seriousFindings(page, 'outline of an enrolled-only course')).toEqual([]);
+  });
+
+  test("a self-enrol course's Enrol button enrols the learner and opens the course", async ({
+    page,
+    request,
+    config,
+  }) => {
+    const title = `Self enrol ${Date.now()}`;
+    const courseId = await publishCourse(request, config.appBaseUrl, {
+      ...FIRE_SAFETY,
+      title,
+      settings: { access: 'self_enrol' },
+    });
+    const macro = await openAsLearner(page);
+    await expect(macro.locator('#sc-course-title')).toHaveText(title);
+    await expect(macro.locator('#sc-enrol-message')).toContainText('Enrol in this course');
+    await expect(macro.locator('#sc-toc button')).toHaveCount(0);
+    expect(await seriousFindings(page, 'self-enrol outline')).toEqual([]);
+
+    await macro.locator('#sc-enrol-button').click();
+
+    // Enrolled: the explanation and the button are gone, the course opens.
+    await expect(macro.locator('#sc-enrol-status')).toHaveText('You are enrolled. The course is open.');
+    await expect(macro.locator('#sc-enrol-message')).toHaveCount(0);
+    await expect(macro.locator('#sc-enrol-button')).toHaveCount(0);
+    await expect(macro.locator('#sc-continue')).toBeFocused();
+    await macro.locator('#sc-continue').click();
+    await expect(macro.locator('#sc-lesson-title')).toHaveText('Alarms');
+    await expect(macro.locator('.sc-lesson strong')).toHaveText('alarm');
+    // The server agrees (and keeps it: a reload shows the course open).
+    const course = await callFn(request, config.appBaseUrl, LEARNER, 'learning/course', { course_id: courseId });
+    expect(course.access.allowed).toBe(true);
+    expect(course.access.enrolment.self_only).toBe(true);
+  });
+
+  test('an enrolled learner sees the due date, and Overdue once it has passed', async ({ page, request, config }) => {
+    const title = `Due course ${Date.now()}`;
+    const courseId = await publishCourse(request, config.appBaseUrl, {
+      ...FIRE_SAFETY,
+      title,
+      settings: { access: 'enrolled_only' },
+    });
+    await callFnJson(request, config.appBaseUrl, SPACE_ADMIN, 'space-admin/enrol', {
+      course_id: courseId,
+      account_ids: [LEARNER],
+      due_at_ms: Date.UTC(2001, 0, 15, 12),
+    });
+    const macro = await openAsLearner(page);
+    await expect(macro.locator('#sc-course-title')).toHaveText(title);
+    await expect(macro.locator('#sc-enrol-due')).toHaveText('Due 2001-01-15');
+    await expect(macro.locator('#sc-enrol-overdue')).toContainText('Overdue');
+    await expect(macro.locator('#sc-enrol-message')).toHaveCount(0);
+    await expect(macro.locator('#sc-continue')).toBeVisible();
+    expect(await seriousFindings(page, 'due date and overdue badge')).toEqual([]);
+  });
 });

@@ -13,7 +13,7 @@ use course::{
     model::{CourseContent, ImportReport},
 };
 
-use crate::{client::ApClient, error::AppError};
+use crate::{client::ApClient, error::AppError, space_admin::api::CourseAnalytics};
 
 /// A published version in the history list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -165,11 +165,24 @@ pub async fn import_course(json: String) -> Result<CourseContent, AppError> {
     ssr::import_course(json).await
 }
 
+/// `POST /api/authoring/analytics` — per-question analytics of a published
+/// version (`None`: the latest), shown beside each question in the editor.
+/// Edit permission on the course's page, as for the other reads that reveal
+/// answers (the option counts say which options are correct); 404 for a
+/// course never published, or of another site.
+#[server(name = EditorAnalyticsFn, endpoint = "authoring/analytics", client = ApClient)]
+pub async fn editor_analytics(
+    course_id: CourseId,
+    version: Option<i64>,
+) -> Result<CourseAnalytics, AppError> {
+    ssr::analytics(course_id, version).await
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
     use crate::api::guards::{page_and_space, Caller, Editor};
-    use course::validate::validate_course;
+    use course::{model::AccessMode, validate::validate_course};
     use store::courses::{CourseRow, DraftSave, NewCourse, VersionMeta};
 
     const OTHER_PAGE: &str = "This course belongs to another page. Make a copy to edit it here.";
@@ -441,6 +454,11 @@ mod ssr {
             )));
         }
         allow_bytes(&e, row.draft_json.len() as u64).await?;
+        // Who may take the course until now: a change is audited below.
+        let previous_access = match row.latest_version {
+            Some(v) => Some(published_access(&e, &course_id, v).await?),
+            None => None,
+        };
         let version = db
             .publish_version(
                 tenant,
@@ -462,7 +480,76 @@ mod ssr {
             .await?
             .ok_or_else(|| AppError::inconsistent("version just published"))?
             .meta;
+        let access = content.settings.access;
+        if let Some(from) = previous_access.filter(|from| *from != access) {
+            audit_access_change(&e, &row, from, access, version).await;
+        }
         Ok(info(meta))
+    }
+
+    /// The access mode of published `version`.
+    async fn published_access(
+        e: &Editor,
+        course_id: &CourseId,
+        version: i64,
+    ) -> Result<AccessMode, AppError> {
+        let v = e
+            .state()
+            .db
+            .version(&e.who().tenant, course_id, version)
+            .await?
+            .ok_or_else(|| AppError::inconsistent("latest version missing"))?;
+        let content: CourseContent = serde_json::from_str(&v.content_json).map_err(|err| {
+            tracing::error!(error = %err, course = %course_id, version, "published version does not parse");
+            AppError::Internal
+        })?;
+        Ok(content.settings.access)
+    }
+
+    /// Tells the course's space admins (their audit log) that publishing
+    /// `version` changed who may take the course. The version is published
+    /// by then: should the entry not be written, failing the publish would
+    /// only make the author publish the same content again (with no change
+    /// of mode left to record), so the failure is logged instead.
+    async fn audit_access_change(
+        e: &Editor,
+        row: &CourseRow,
+        from: AccessMode,
+        to: AccessMode,
+        version: i64,
+    ) {
+        use crate::space_admin::service::{audit::action, record};
+        let detail =
+            serde_json::json!({"from": from.label(), "to": to.label(), "version": version});
+        if let Err(err) = record(
+            e.state(),
+            &e.who().tenant,
+            &row.space_key,
+            Some(&row.id),
+            e.who().account_id.as_deref(),
+            action::ACCESS_MODE,
+            detail.clone(),
+        )
+        .await
+        {
+            tracing::error!(error = %err, course = %row.id, %detail, "access-mode change not audited");
+        }
+    }
+
+    pub(super) async fn analytics(
+        course_id: CourseId,
+        version: Option<i64>,
+    ) -> Result<CourseAnalytics, AppError> {
+        let e = Editor::verify().await?;
+        let row = load(&e.caller, &course_id).await?;
+        require_course_page_edit(&e, &row).await?;
+        crate::space_admin::service::analytics::course_analytics(
+            e.state(),
+            &e.who().tenant,
+            &row,
+            version,
+        )
+        .await
     }
 
     pub(super) async fn version_content(

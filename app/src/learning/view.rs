@@ -2,6 +2,12 @@
 //! "continue where you left off", lessons with previous/next, quizzes graded
 //! on the server, answers saved as they are given (and journalled in the
 //! iframe's local storage while the network is down), certificate.
+//!
+//! Access (`LearnerCourse::access`): an enrolled learner sees their due date
+//! and, once it has passed, an *Overdue* badge; a learner the course does not
+//! admit yet sees the outline only, with the reason, and — for a self-enrol
+//! course — an *Enrol* button; a learner unenrolled while the course is open
+//! gets the outline back on their next call.
 
 use std::{collections::BTreeMap, time::Duration};
 
@@ -9,7 +15,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use super::api::{
     self, AttemptQuestion, AttemptResult, AttemptState, AttemptSummary, AttemptView, Certificate,
-    LearnerCourse, ResumePoint,
+    LearnerAccess, LearnerCourse, ResumePoint,
 };
 use crate::{
     ap,
@@ -170,12 +176,97 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
         });
     };
     Effect::new(move |_| reload());
+    // Announced politely; outside the course body, which is rebuilt when
+    // the course reloads.
+    let announce = RwSignal::new(String::new());
+    let enrolled = Callback::new(move |c: LearnerCourse| {
+        screen.set(Screen::Contents);
+        course.set(Some(Ok(c)));
+        announce.set("You are enrolled. The course is open.".into());
+        // The Enrol button is gone: keep the keyboard where the course starts.
+        refocus("sc-continue".into(), "sc-course-title".into());
+        ap::resize();
+    });
     view! {
+        <p class="sc-visually-hidden" role="status" aria-live="polite" id="sc-enrol-status">{move || announce.get()}</p>
         {move || match course.get() {
             None => view! { <p class="sc-muted" role="status">"Loading the course…"</p> }.into_any(),
             Some(Err(msg)) => view! { <section class="sc-card"><p class="sc-muted" id="sc-course-error">{msg}</p></section> }.into_any(),
-            Some(Ok(c)) => view! { <CourseBody course=c screen last_result reload=Callback::new(move |_| reload()) /> }.into_any(),
+            Some(Ok(c)) => view! { <CourseBody course=c screen last_result reload=Callback::new(move |_| reload()) enrolled /> }.into_any(),
         }}
+    }
+}
+
+/// `YYYY-MM-DD` (UTC) of an instant in epoch milliseconds.
+fn day_of(ms: i64) -> String {
+    crate::course::charts::format_day(ms.div_euclid(86_400_000))
+}
+
+/// The learner's enrolment in words: the due date and, once it has passed,
+/// an *Overdue* badge (its text says it; the colour only repeats it).
+#[component]
+fn EnrolmentStatus(access: LearnerAccess) -> impl IntoView {
+    let due = access
+        .enrolment
+        .and_then(|e| Some((e.due_at_ms?, e.overdue)));
+    due.map(|(due, overdue)| {
+        view! {
+            <p class="sc-enrol-status">
+                <span id="sc-enrol-due" class="sc-enrol-due">
+                    "Due "<time datetime=day_of(due)>{day_of(due)}</time>
+                </span>
+                {overdue.then(|| view! {
+                    <span id="sc-enrol-overdue" class="sc-enrol-overdue">
+                        <span aria-hidden="true">"! "</span>"Overdue"
+                    </span>
+                })}
+            </p>
+        }
+    })
+}
+
+/// Why the learner sees the outline only, and — for a self-enrol course —
+/// the *Enrol* button, which enrols them and opens the course.
+#[component]
+fn EnrolBanner(
+    course_id: String,
+    access: LearnerAccess,
+    enrolled: Callback<LearnerCourse>,
+) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let id = StoredValue::new(course_id);
+    let enrol = move |_| {
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match async { api::self_enrol(parse(id.get_value())?).await }.await {
+                Ok(c) => enrolled.run(c),
+                Err(e) => {
+                    error.try_set(Some(e.to_string()));
+                    busy.try_set(false);
+                    ap::resize();
+                }
+            }
+        });
+    };
+    let message = access.message.unwrap_or_else(|| {
+        "This course is not open to you yet. Ask a space admin of this space.".into()
+    });
+    view! {
+        <div class="sc-banner sc-banner-info sc-enrol-banner" role="note" aria-labelledby="sc-enrol-message">
+            <p id="sc-enrol-message" class="sc-enrol-message">
+                {message}
+                " You can see what the course covers below; its lessons and quizzes open once you are enrolled."
+            </p>
+            {access.can_self_enrol.then(|| view! {
+                <button id="sc-enrol-button" class="sc-button" type="button"
+                    disabled=move || busy.get() aria-describedby="sc-enrol-message" on:click=enrol>
+                    {move || if busy.get() { "Enrolling…" } else { "Enrol" }}
+                </button>
+            })}
+        </div>
+        {move || error.get().map(|e| view! { <p class="sc-banner sc-banner-error" role="alert" id="sc-enrol-error">{e}</p> })}
     }
 }
 
@@ -185,10 +276,15 @@ fn CourseBody(
     screen: RwSignal<Screen>,
     last_result: RwSignal<Option<AttemptResult>>,
     reload: Callback<()>,
+    enrolled: Callback<LearnerCourse>,
 ) -> impl IntoView {
     let c = StoredValue::new(course);
     let progress = c.with_value(|c| c.progress.clone());
-    let complete = c.with_value(|c| c.completed_at_ms.is_some());
+    let access = c.with_value(|c| c.access.clone());
+    // Not admitted: the outline only (the server sent no lesson bodies), so
+    // nothing here may lead to a lesson, a quiz or a certificate.
+    let allowed = access.allowed;
+    let complete = allowed && c.with_value(|c| c.completed_at_ms.is_some());
     let resume = move |_| {
         let target = c.with_value(|c| match &c.resume {
             Some(ResumePoint::Attempt { module_id, .. } | ResumePoint::Quiz { module_id }) => c
@@ -219,7 +315,7 @@ fn CourseBody(
     view! {
         <section class="sc-card sc-course" aria-labelledby="sc-course-title">
             <header class="sc-course-head">
-                <h1 id="sc-course-title" class="sc-h1">{c.with_value(|c| c.title.clone())}</h1>
+                <h1 id="sc-course-title" class="sc-h1" tabindex="-1">{c.with_value(|c| c.title.clone())}</h1>
                 <div class="sc-progress" role="progressbar" aria-label="Course progress"
                     aria-valuemin="0" aria-valuemax="100" aria-valuenow=progress.percent.to_string()>
                     <div class="sc-progress-bar" style=format!("width: {}%", progress.percent)></div>
@@ -229,12 +325,18 @@ fn CourseBody(
                         progress.percent, progress.opened_lessons.len(), progress.lessons_total,
                         progress.passed_quizzes.len(), progress.quizzes_total)}
                 </p>
-                {c.with_value(|c| c.recertification_due).then(|| view! {
+                <EnrolmentStatus access=access.clone() />
+                {(!allowed).then(|| view! {
+                    <EnrolBanner course_id=c.with_value(|c| c.course_id.clone()) access=access.clone() enrolled />
+                })}
+                {(allowed && c.with_value(|c| c.recertification_due)).then(|| view! {
                     <p class="sc-banner sc-banner-warn" role="note">"The course changed since you passed it: please take the quiz again to re-certify."</p>
                 })}
                 <div class="sc-row">
-                    <button class="sc-button sc-button-subtle" on:click=move |_| screen.set(Screen::Contents)>"Contents"</button>
-                    {c.with_value(|c| c.resume.is_some()).then(|| view! {
+                    {allowed.then(|| view! {
+                        <button class="sc-button sc-button-subtle" on:click=move |_| screen.set(Screen::Contents)>"Contents"</button>
+                    })}
+                    {(allowed && c.with_value(|c| c.resume.is_some())).then(|| view! {
                         <button id="sc-continue" class="sc-button" on:click=resume>"Continue where you left off"</button>
                     })}
                     {complete.then(|| view! {
@@ -243,6 +345,7 @@ fn CourseBody(
                 </div>
             </header>
             {move || match screen.get() {
+                _ if !allowed => view! { <Contents c screen /> }.into_any(),
                 Screen::Contents => view! { <Contents c screen /> }.into_any(),
                 Screen::Lesson(m, l) => view! { <LessonScreen c m l screen reload /> }.into_any(),
                 Screen::Quiz(m) => view! { <QuizScreen c m result=last_result reload /> }.into_any(),
@@ -255,6 +358,7 @@ fn CourseBody(
 #[component]
 fn Contents(c: StoredValue<LearnerCourse>, screen: RwSignal<Screen>) -> impl IntoView {
     let course = c.get_value();
+    let allowed = course.access.allowed;
     let opened = course.progress.opened_lessons.clone();
     let passed = course.progress.passed_quizzes.clone();
     view! {
@@ -269,20 +373,32 @@ fn Contents(c: StoredValue<LearnerCourse>, screen: RwSignal<Screen>) -> impl Int
                             <ul>
                                 {m.lessons.into_iter().enumerate().map(|(li, l)| {
                                     let seen = opened.contains(&l.id);
+                                    // Not admitted: titles only (there is nothing to open).
+                                    let entry = if allowed {
+                                        view! { <button class="sc-link" on:click=move |_| screen.set(Screen::Lesson(mi, li))>{l.title}</button> }.into_any()
+                                    } else {
+                                        view! { <span class="sc-enrol-outline-item">{l.title}</span> }.into_any()
+                                    };
                                     view! {
                                         <li>
-                                            <button class="sc-link" on:click=move |_| screen.set(Screen::Lesson(mi, li))>{l.title}</button>
+                                            {entry}
                                             {seen.then(|| view! { <span class="sc-tag" aria-label="opened">" ✓"</span> })}
                                         </li>
                                     }
                                 }).collect_view()}
-                                {m.quiz.map(|q| view! {
-                                    <li>
-                                        <button class="sc-link" on:click=move |_| screen.set(Screen::Quiz(mi))>
-                                            {format!("Quiz · {} questions", q.question_count)}
-                                        </button>
-                                        {done.then(|| view! { <span class="sc-tag">" passed"</span> })}
-                                    </li>
+                                {m.quiz.map(|q| {
+                                    let label = format!("Quiz · {} questions", q.question_count);
+                                    let entry = if allowed {
+                                        view! { <button class="sc-link" on:click=move |_| screen.set(Screen::Quiz(mi))>{label}</button> }.into_any()
+                                    } else {
+                                        view! { <span class="sc-enrol-outline-item">{label}</span> }.into_any()
+                                    };
+                                    view! {
+                                        <li>
+                                            {entry}
+                                            {done.then(|| view! { <span class="sc-tag">" passed"</span> })}
+                                        </li>
+                                    }
                                 })}
                             </ul>
                         </li>
@@ -340,7 +456,9 @@ fn LessonScreen(
         spawn_local(async move {
             let opened =
                 async { api::open_lesson(parse(course_id)?, version, parse(lesson_id)?).await };
-            if opened.await.is_ok() {
+            // Refused for want of an enrolment (unenrolled meanwhile): the
+            // reload shows the outline and says why.
+            if let Ok(_) | Err(AppError::NotEnrolled(_)) = opened.await {
                 reload.run(());
             }
             ap::resize();
@@ -394,6 +512,8 @@ fn QuizScreen(
             };
             match started.await {
                 Ok(a) => attempt.set(Some(a)),
+                // Unenrolled meanwhile: the reload shows the outline and why.
+                Err(AppError::NotEnrolled(_)) => reload.run(()),
                 Err(e) => error.set(Some(e.to_string())),
             }
             busy.set(false);

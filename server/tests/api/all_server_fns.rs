@@ -325,6 +325,13 @@ const TABLE: &[ServerFn] = &[
         progress: Progress::None,
     },
     ServerFn {
+        path: "/api/authoring/analytics",
+        args: |ids| form(&[("course_id", ids.course)]),
+        isolation: Isolation::CourseId,
+        // Submitted attempts to analyse.
+        progress: Progress::Completed,
+    },
+    ServerFn {
         path: "/api/authoring/import-course",
         args: |_| Args::Form(vec![("json", export_file())]),
         isolation: Isolation::NoCourseId("parses only the file it is sent and writes nothing"),

@@ -11,7 +11,7 @@ use std::fmt::Debug;
 
 use app::{
     authoring::api::{EditorState, ImportFormat, Outline, OutlineModule},
-    course::model::{CourseContent, QuestionKind},
+    course::model::{CourseContent, QuestionKind, Response},
     error::AppError,
 };
 use serde::de::DeserializeOwned;
@@ -823,6 +823,11 @@ async fn a_user_who_cannot_view_the_courses_page_cannot_read_its_answers_from_a_
             site.raw(&mal, "authoring/copy", &[("course_id", &id)])
                 .await,
         ),
+        (
+            "analytics",
+            site.raw(&mal, "authoring/analytics", &[("course_id", &id)])
+                .await,
+        ),
     ];
 
     // Assert
@@ -874,4 +879,138 @@ async fn when_confluence_refuses_the_apps_credentials_calls_fail_closed_with_500
     assert_eq!(saved, Err(INTERNAL));
     assert!(site.fake.refused() >= 2, "the fake verified the app's JWTs");
     assert_eq!(site.app.course_and_version_counts(STALE).await, (0, 0));
+}
+
+#[tokio::test]
+async fn the_editor_sees_how_each_question_did_once_two_learners_answered_and_readers_are_refused()
+{
+    // Arrange: version 1 published; Rex and Lea answer only the true/false
+    // question q3, Rex right and Lea wrong.
+    let site = Site::new().await;
+    const LEA: &str = "557058:lea-learner";
+    site.fake.allow_read_only(LEA, PAGE);
+    let ada = token(ADA, PAGE);
+    let id = site.create(PAGE, &valid_course("Analysed course")).await;
+    let unpublished = site.create(PAGE, &valid_course("Draft only")).await;
+    site.app
+        .publish(&ada, &id, 1, false)
+        .await
+        .expect("publishing version 1");
+    for (learner, answer) in [(REX, true), (LEA, false)] {
+        let t = token(learner, PAGE);
+        let attempt = site
+            .app
+            .start_attempt(&t, &id, "m1", &uuid::Uuid::new_v4().to_string())
+            .await
+            .expect("the attempt starts");
+        let now = site.app.now_ms();
+        site.app
+            .submit_attempt(
+                &t,
+                &attempt.attempt_id,
+                &[("q3", Response::Bool(answer), now)],
+            )
+            .await
+            .expect("the attempt is graded");
+    }
+
+    // Act
+    let figures = site.app.editor_analytics(&ada, &id, None).await;
+    let by_reader = site
+        .app
+        .editor_analytics(&token(REX, PAGE), &id, None)
+        .await;
+    let by_nobody = site
+        .app
+        .editor_analytics(&token(NED, PAGE), &id, None)
+        .await;
+    let never_published = site.app.editor_analytics(&ada, &unpublished, None).await;
+    let no_such_version = site.app.editor_analytics(&ada, &id, Some(2)).await;
+
+    // Assert
+    let figures = figures.expect("the editor gets the figures");
+    assert_eq!((figures.version, figures.versions.clone()), (1, vec![1]));
+    let quiz = &figures.quizzes[0];
+    assert_eq!((quiz.module_id.as_str(), quiz.attempts), ("m1", 2));
+    let stats = |q: &str| {
+        &quiz
+            .questions
+            .iter()
+            .find(|x| x.question_id == q)
+            .unwrap_or_else(|| panic!("no figures for {q}: {figures:?}"))
+            .stats
+    };
+    assert_eq!(stats("q3").facility, Some(0.5), "one of two right");
+    assert_eq!((stats("q3").attempts, stats("q3").answered), (2, 2));
+    assert_eq!(stats("q1").facility, Some(0.0), "unanswered counts 0");
+    assert_eq!(stats("q1").answered, 0);
+    assert_eq!(by_reader, Err(FORBIDDEN), "view permission is not enough");
+    assert_eq!(by_nobody, Err(FORBIDDEN));
+    assert_eq!(never_published, Err(NOT_FOUND));
+    assert_eq!(no_such_version, Err(NOT_FOUND));
+}
+
+#[tokio::test]
+async fn publishing_a_changed_access_mode_is_recorded_in_the_space_audit_log() {
+    // Arrange: version 1 open to everyone; the draft then made enrolled-only.
+    let site = Site::new().await;
+    const SAM: &str = "557058:sam-space-admin";
+    site.fake.make_space_admin(SAM, "DEV");
+    let ada = token(ADA, PAGE);
+    let mut content = valid_course("Access course");
+    let id = site.create(PAGE, &content).await;
+    site.app
+        .publish(&ada, &id, 1, false)
+        .await
+        .expect("publishing version 1");
+    content["settings"]["access"] = json!("enrolled_only");
+    site.app
+        .save_draft(&ada, Some(&id), 1, &content)
+        .await
+        .expect("the draft is saved");
+    let access_entries = "SELECT COUNT(*) FROM audit_log WHERE action = 'access_mode'";
+    let before = site.app.count(access_entries).await;
+
+    // Act: version 2 changes the mode, version 3 does not.
+    site.app
+        .publish(&ada, &id, 2, false)
+        .await
+        .expect("publishing version 2");
+    site.app
+        .publish(&ada, &id, 2, false)
+        .await
+        .expect("publishing version 3");
+
+    // Assert
+    assert_eq!(before, 0, "the first version changes nothing");
+    assert_eq!(site.app.count(access_entries).await, 1);
+    let mut db = site.app.db_connection().await;
+    let (space, course, actor, detail): (String, String, String, String) = sqlx::query_as(
+        "SELECT space_key, course_id, actor, detail FROM audit_log WHERE action = 'access_mode'",
+    )
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (space.as_str(), course.as_str(), actor.as_str()),
+        ("DEV", id.as_str(), ADA)
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&detail).unwrap(),
+        json!({"from": "Open to everyone who can view the page",
+               "to": "Enrolled learners only", "version": 2})
+    );
+    let log = site
+        .app
+        .audit_log(&token(SAM, PAGE), None, None)
+        .await
+        .expect("the space admin reads the log");
+    assert_eq!(log.entries.len(), 1, "{log:?}");
+    assert_eq!(log.entries[0].action, "access_mode");
+    assert!(
+        log.entries[0].summary.contains("Enrolled learners only")
+            && log.entries[0].summary.contains("version 2"),
+        "{:?}",
+        log.entries[0]
+    );
 }

@@ -1,6 +1,7 @@
 //! The course panel ("Course & settings"): description, pass mark,
-//! attempts, time limit, certificate validity, feedback and shuffling, and
-//! moving a whole course between pages as JSON (export / import).
+//! attempts, time limit, certificate validity, feedback and shuffling, who
+//! can take the course (its access mode), and moving a whole course between
+//! pages as JSON (export / import).
 
 use leptos::{prelude::*, task::spawn_local};
 
@@ -11,8 +12,28 @@ use super::{
 use crate::{
     ap,
     authoring::api,
-    course::model::{CourseContent, FeedbackMode},
+    course::model::{AccessMode, CourseContent, FeedbackMode},
 };
+
+/// The access modes in the order the editor offers them, with the value the
+/// select sends and a one-line explanation.
+const ACCESS_MODES: [(AccessMode, &str, &str); 3] = [
+    (
+        AccessMode::Open,
+        "open",
+        "Anyone who can view this page can take the course; nobody needs to enrol.",
+    ),
+    (
+        AccessMode::EnrolledOnly,
+        "enrolled_only",
+        "Only people a space admin enrols (in person or through a group); others see the outline and are told to ask a space admin.",
+    ),
+    (
+        AccessMode::SelfEnrol,
+        "self_enrol",
+        "Anyone who can view this page, after choosing Enrol; space admins see who enrolled and can set due dates.",
+    ),
+];
 
 #[component]
 pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
@@ -96,6 +117,30 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
                     on:change=move |ev| { let v = event_target_checked(&ev); ctx.edit(|c| c.settings.shuffle_options = v) } />
                 "Shuffle answer options"
             </label>
+        </div>
+        <h3 class="sc-h3">"Access"</h3>
+        <label class="sc-label">"Who can take this course"
+            <select id="sc-access-mode" class="sc-input" aria-describedby="sc-access-help"
+                on:change=move |ev| {
+                    let v = event_target_value(&ev);
+                    if let Some((mode, _, _)) = ACCESS_MODES.iter().find(|(_, value, _)| *value == v) {
+                        let mode = *mode;
+                        ctx.edit(|c| c.settings.access = mode);
+                    }
+                }>
+                {ACCESS_MODES.iter().map(|(mode, value, _)| {
+                    let mode = *mode;
+                    view! { <option value=*value selected=move || ctx.draft.with(|c| c.settings.access == mode)>{mode.label()}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+        <div id="sc-access-help" class="sc-enrol-help">
+            <ul class="sc-enrol-modes">
+                {ACCESS_MODES.iter().map(|(mode, _, explanation)| view! {
+                    <li><strong>{mode.label()}</strong>": "{*explanation}</li>
+                }).collect_view()}
+            </ul>
+            <p class="sc-muted">"A change takes effect when you publish; the space's admins find it in their audit log."</p>
         </div>
         <h3 class="sc-h3">"Export and import"</h3>
         <p class="sc-muted">"Move a course to another page or site: export it as JSON here, import it there."</p>

@@ -12,14 +12,16 @@
 //!   then shows the editor or, for people who may not edit, a read-only
 //!   outline), the header bar (title, save state, publish, cancel), the
 //!   "this course belongs to another page" banner, and publishing.
-//! - `state.rs`: `Ctx`, the signals every panel shares, and the edit and
-//!   autosave logic.
+//! - `state.rs`: `Ctx`, the signals every panel shares, the edit and
+//!   autosave logic, and loading the questions' analytics.
 //! - `outline.rs`: the outline on the left, and `Panel`, which shows the
 //!   selected item's panel on the right.
-//! - `course_panel.rs`: course description, settings, JSON export/import.
+//! - `course_panel.rs`: course description, settings (including who can
+//!   take the course), JSON export/import.
 //! - `module_panel.rs`: a module (title, add a lesson or the quiz) and a
 //!   lesson (title, Markdown content).
-//! - `quiz_panel.rs`: a quiz and its questions (`QuestionEditor`).
+//! - `quiz_panel.rs`: a quiz and its questions (`QuestionEditor`), each
+//!   with how learners did on it in the latest published version.
 //! - `question_kinds.rs`: the answer editors per question kind (choice,
 //!   short text, ordering, matching).
 //! - `import_panel.rs`: GIFT / Aiken question import into a quiz.
@@ -123,6 +125,8 @@ async fn publish_and_close(ctx: Ctx, material: bool) {
             params.insert("course".into(), Value::String(id.into_string()));
             ctx.latest_version.set(Some(v.version));
             ctx.versions.update(|vs| vs.insert(0, v));
+            // Should the dialog stay open, the figures are for the new version.
+            ctx.load_analytics();
             match ap::save_macro(&params).and_then(|_| ap::close_macro_editor()) {
                 Ok(()) => ctx.say(true, "Published. Closing…"),
                 Err(e) => ctx.say(

@@ -2,13 +2,16 @@
 //! kind, and [`QuestionEditor`] for what every question has (prompt, points,
 //! feedback, move, delete). The answer editors per kind are in
 //! [`super::question_kinds`]; question import is in [`super::import_panel`].
+//!
+//! Beside each question: how it performed with learners in the latest
+//! published version ([`QuestionFigures`], from `authoring/analytics`).
 
 use leptos::prelude::*;
 
 use super::{
     import_panel::ImportPanel,
     question_kinds::{ChoiceEditor, MatchingEditor, OrderingEditor, ShortTextEditor},
-    state::{fresh_id, Ctx, Sel},
+    state::{fresh_id, Analytics, Ctx, Sel},
     widgets::MoveButtons,
 };
 use crate::{
@@ -16,6 +19,7 @@ use crate::{
     course::model::{
         ChoiceOption, CourseContent, Item, Pair, Question, QuestionKind, TextAnswer, TextMatch,
     },
+    space_admin::api::{Flag, QuestionStats},
 };
 
 fn blank_question(kind: &str) -> Question {
@@ -107,6 +111,7 @@ pub(super) fn QuizPanel(ctx: Ctx, m: usize) -> impl IntoView {
     view! {
         <h2 class="sc-h2">"Quiz"</h2>
         <p class="sc-muted">"Pass mark, attempts, time limit, shuffling and feedback are set for the whole course under Course & settings."</p>
+        <QuizFiguresNote ctx m />
         <ol class="sc-questions">
             {(0..count).map(|q| view! { <li><QuestionEditor ctx m q /></li> }).collect_view()}
         </ol>
@@ -207,6 +212,7 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                 <button class="sc-button sc-button-danger" aria-label=format!("Delete question {}", q + 1)
                     on:click=move |_| ctx.edit_structure(|c| if let Some(z) = c.modules.get_mut(m).and_then(|x| x.quiz.as_mut()) { if q < z.questions.len() { z.questions.remove(q); } })>"Delete"</button>
             </header>
+            <QuestionFigures ctx m q />
             <label class="sc-label">"Question (Markdown)"
                 <textarea class="sc-input sc-textarea" rows="2" id=format!("{base}-prompt")
                     prop:value=move || read(|x| x.prompt_md.clone()).get()
@@ -226,4 +232,151 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
         </article>
     }
     .into_any()
+}
+
+/// The id of module `m` in the draft.
+fn module_id(c: &CourseContent, m: usize) -> Option<String> {
+    c.modules.get(m).map(|x| x.id.clone())
+}
+
+/// Which version the figures beside the questions are for, over how many
+/// attempts, and what they mean for an edited question.
+#[component]
+fn QuizFiguresNote(ctx: Ctx, m: usize) -> impl IntoView {
+    // The panel is rebuilt when modules are added, removed or moved.
+    let module = ctx.draft.with_untracked(|c| module_id(c, m));
+    let text = move || {
+        ctx.analytics.with(|a| match a {
+            Analytics::Unpublished => {
+                "How learners do on each question appears here once the course is published and they answer.".to_string()
+            }
+            Analytics::Loading => "Loading how learners did on these questions…".to_string(),
+            Analytics::Failed(e) => format!("How learners did on these questions could not be loaded: {e}"),
+            Analytics::Ready { figures, .. } => {
+                match figures.quizzes.iter().find(|z| Some(&z.module_id) == module.as_ref()) {
+                    None => format!(
+                        "This quiz is not in version {} (the latest published), so learners have not answered it yet.",
+                        figures.version
+                    ),
+                    Some(z) => format!(
+                        "Beside each question: how learners did in version {} (the latest published), over {} submitted attempt{}. \
+                         A question you edit is a new question to learners: its figures start again once you publish.",
+                        figures.version,
+                        z.attempts,
+                        if z.attempts == 1 { "" } else { "s" }
+                    ),
+                }
+            }
+        })
+    };
+    view! { <p class="sc-muted sc-qa-note" id="sc-qa-note" role="status">{text}</p> }
+}
+
+/// A question's figures in the latest published version, in words.
+fn stats_line(s: &QuestionStats) -> String {
+    if s.attempts == 0 {
+        return "No attempts yet".to_string();
+    }
+    let mut parts = Vec::new();
+    if let Some(f) = s.facility {
+        parts.push(format!("Facility {:.0}%", f * 100.0));
+    }
+    parts.push(match s.discrimination {
+        Some(d) => format!("discrimination {d:.2}"),
+        None => "discrimination needs 3 attempts".to_string(),
+    });
+    parts.push(format!(
+        "{} attempt{} ({} answered)",
+        s.attempts,
+        if s.attempts == 1 { "" } else { "s" },
+        s.answered
+    ));
+    parts.join(" · ")
+}
+
+/// What a flag means, for the author.
+fn flag_text(flag: &Flag, s: &QuestionStats) -> String {
+    let option = |i: usize| {
+        s.choices
+            .as_ref()
+            .and_then(|c| c.options.get(i))
+            .map(|o| format!("\u{201c}{}\u{201d}", o.text))
+            .unwrap_or_else(|| format!("option {}", i + 1))
+    };
+    match flag {
+        Flag::NegativeDiscrimination => {
+            "Learners who do worse overall get this right more often than those who do well: check the key and the wording.".to_string()
+        }
+        Flag::TooEasy => "Almost everyone gets this right, so it tells learners apart from nobody.".to_string(),
+        Flag::TooHard => "Very few get this right: check the question and its key.".to_string(),
+        Flag::UnchosenDistractor { option: i } => {
+            format!("Nobody chose the wrong answer {}: it distracts no one.", option(*i))
+        }
+        Flag::CorrectOptionRarelyChosen { option: i } => format!(
+            "The correct answer {} is rarely chosen while a wrong one is chosen more often: is the key right?",
+            option(*i)
+        ),
+    }
+}
+
+/// Beside question `q` of module `m`'s quiz: facility, discrimination,
+/// attempts and warnings from the latest published version; whether the
+/// draft changed the question since.
+#[component]
+fn QuestionFigures(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
+    let id = format!("sc-qa-{m}-{q}");
+    move || {
+        let id = id.clone();
+        ctx.analytics.with(|a| {
+            let Analytics::Ready { figures, published } = a else {
+                return ().into_any();
+            };
+            let (module, draft) = ctx
+                .draft
+                .with(|c| (module_id(c, m), question(c, m, q).cloned()));
+            let (Some(module), Some(draft)) = (module, draft) else {
+                return ().into_any();
+            };
+            let version = figures.version;
+            let stats = figures
+                .quizzes
+                .iter()
+                .find(|z| z.module_id == module)
+                .and_then(|z| z.questions.iter().find(|x| x.question_id == draft.id))
+                .map(|x| x.stats.clone());
+            let Some(stats) = stats else {
+                return view! {
+                    <p class="sc-qa-line sc-qa-new" id=id>
+                        {format!("New since version {version}: no figures yet.")}
+                    </p>
+                }
+                .into_any();
+            };
+            let edited = published
+                .get(&(module, draft.id.clone()))
+                .is_some_and(|p| *p != draft);
+            let flags: Vec<String> = stats.flags.iter().map(|f| flag_text(f, &stats)).collect();
+            view! {
+                <div class="sc-qa" id=id>
+                    <p class="sc-qa-line">
+                        <span class="sc-qa-version">{format!("Version {version}: ")}</span>
+                        {stats_line(&stats)}
+                    </p>
+                    {(!flags.is_empty()).then(|| view! {
+                        <ul class="sc-qa-flags" aria-label="Warnings about this question">
+                            {flags.into_iter().map(|f| view! {
+                                <li class="sc-qa-flag"><strong>"Check: "</strong>{f}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                    {edited.then(|| view! {
+                        <p class="sc-qa-edited">
+                            {format!("Edited since version {version}: learners will meet it as a new question, so these figures are for the published wording.")}
+                        </p>
+                    })}
+                </div>
+            }
+            .into_any()
+        })
+    }
 }

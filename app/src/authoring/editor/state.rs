@@ -2,17 +2,19 @@
 //! the selection, the save state, …) and its methods are the only way the
 //! panels change the draft, so every edit marks the draft dirty and
 //! schedules an autosave. Also the selection ([`Sel`]), the save and load
-//! states, and [`fresh_id`] for new items.
+//! states, the per-question analytics of the latest published version
+//! ([`Analytics`]), and [`fresh_id`] for new items.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     ap,
     authoring::api::{self, EditorState, Outline, VersionInfo},
-    course::model::CourseContent,
+    course::model::{CourseContent, Question},
     error::AppError,
+    space_admin::api::CourseAnalytics,
 };
 use course::ids::CourseId;
 
@@ -33,6 +35,24 @@ pub(super) enum SaveState {
     Dirty,
     Saving,
     Offline,
+    Failed(String),
+}
+
+/// How the questions of the latest published version performed, shown
+/// beside each question in the quiz panel. Loaded once when the editor
+/// opens (and again after publishing).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) enum Analytics {
+    /// The course has no published version: no learner has seen a question.
+    Unpublished,
+    Loading,
+    Ready {
+        figures: CourseAnalytics,
+        /// The questions as published in `figures.version`, by (module id,
+        /// question id): a draft question that differs is a new question to
+        /// learners.
+        published: HashMap<(String, String), Question>,
+    },
     Failed(String),
 }
 
@@ -63,6 +83,7 @@ pub(super) struct Ctx {
     pub(super) busy: RwSignal<bool>,
     /// The author marks the change as material (re-certification due).
     pub(super) material: RwSignal<bool>,
+    pub(super) analytics: RwSignal<Analytics>,
 }
 
 /// How long typing must pause before the draft is saved.
@@ -106,6 +127,7 @@ impl Ctx {
             notice: RwSignal::new(None),
             busy: RwSignal::new(false),
             material: RwSignal::new(false),
+            analytics: RwSignal::new(Analytics::Unpublished),
         }
     }
 
@@ -123,6 +145,44 @@ impl Ctx {
         self.save.set(SaveState::Saved);
         self.structure.update(|n| *n += 1);
         self.phase.set(Phase::Ready);
+        self.load_analytics();
+    }
+
+    /// Loads the analytics of the latest published version (editors only;
+    /// nothing to load before the first publish).
+    pub(super) fn load_analytics(self) {
+        let (Some(id), Some(version), true) = (
+            self.course_id.get_untracked(),
+            self.latest_version.get_untracked(),
+            self.can_edit.get_untracked(),
+        ) else {
+            self.analytics.set(Analytics::Unpublished);
+            return;
+        };
+        self.analytics.set(Analytics::Loading);
+        spawn_local(async move {
+            let loaded = async {
+                let figures = api::editor_analytics(id.clone(), Some(version)).await?;
+                let content = api::version_content(id, figures.version).await?;
+                let published = content
+                    .modules
+                    .into_iter()
+                    .filter_map(|m| Some((m.id, m.quiz?)))
+                    .flat_map(|(m, quiz)| {
+                        quiz.questions
+                            .into_iter()
+                            .map(move |q| ((m.clone(), q.id.clone()), q))
+                    })
+                    .collect();
+                Ok::<_, AppError>(Analytics::Ready { figures, published })
+            };
+            let state = loaded
+                .await
+                .unwrap_or_else(|e| Analytics::Failed(e.to_string()));
+            // The editor may be gone (closed) by the time the answer arrives.
+            self.analytics.try_set(state);
+            ap::resize();
+        });
     }
 
     /// A text edit: change the draft, mark dirty, schedule an autosave.

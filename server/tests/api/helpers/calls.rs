@@ -336,6 +336,21 @@ impl TestApp {
             .await
     }
 
+    /// `authoring/analytics` (`version` `None`: the latest).
+    pub(crate) async fn editor_analytics(
+        &self,
+        token: &str,
+        course_id: &str,
+        version: Option<i64>,
+    ) -> Reply<CourseAnalytics> {
+        let v = version.map(|v| v.to_string());
+        let mut form = vec![("course_id", course_id)];
+        if let Some(v) = v.as_deref() {
+            form.push(("version", v));
+        }
+        self.form(token, "authoring/analytics", &form).await
+    }
+
     // ---- space admin -----------------------------------------------------------
 
     /// `learning/enrol` (self-enrol).
