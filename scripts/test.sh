@@ -3,7 +3,9 @@
 #
 #   1. Rust, SQLite            cargo test --workspace --exclude frontend
 #                              every crate's unit and property tests, and the server's
-#                              integration tests, all built as released (no simulator)
+#                              integration tests, all built as released (no simulator);
+#                              their logs go to target/test-logs/ and scripts/scan-logs.sh
+#                              checks no line holds a token, secret or e-mail address
 #   2. Rust, PostgreSQL        the integration tests again with SC_TEST_DB=postgres (needs a
 #                              server on 127.0.0.1:5432; with CI=true a missing server is a
 #                              failure, locally only a warning)
@@ -81,7 +83,14 @@ browser_suite() {
 
 bash scripts/setup.sh
 
-suite "Rust (SQLite)" cargo test --workspace --exclude frontend
+# The integration tests also write their logs (JSON, debug level) here;
+# the "log scan" suite then checks that no secret, token or e-mail
+# address reached any line.
+TEST_LOG="$ROOT/target/test-logs/api-sqlite.jsonl"
+mkdir -p "$(dirname "$TEST_LOG")"
+rm -f "$TEST_LOG"
+suite "Rust (SQLite)" env SC_TEST_LOG="$TEST_LOG" cargo test --workspace --exclude frontend
+suite "log scan" bash scripts/scan-logs.sh "$TEST_LOG"
 
 if pg_reachable; then
   suite "server (PostgreSQL)" postgres_suite

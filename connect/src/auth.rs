@@ -20,7 +20,7 @@ pub struct AuthRejection(pub AuthError);
 
 impl IntoResponse for AuthRejection {
     fn into_response(self) -> Response {
-        tracing::debug!(reason = %self.0, "request refused: authentication failed");
+        self.0.record();
         (StatusCode::UNAUTHORIZED, "Unauthorized").into_response()
     }
 }

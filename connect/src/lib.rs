@@ -107,6 +107,32 @@ pub enum AuthError {
     Store,
 }
 
+impl AuthError {
+    /// A stable, low-cardinality name of the reason (a metrics label).
+    pub fn code(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "missing",
+            AuthError::Malformed(_) => "malformed",
+            AuthError::Algorithm(_) => "algorithm",
+            AuthError::UnknownTenant => "unknown_tenant",
+            AuthError::InactiveTenant => "inactive_tenant",
+            AuthError::Invalid(_) => "invalid",
+            AuthError::NotYetValid => "not_yet_valid",
+            AuthError::Qsh => "qsh",
+            AuthError::WrongKind => "wrong_kind",
+            AuthError::KeyUnavailable(_) => "key_unavailable",
+            AuthError::Store => "store",
+        }
+    }
+
+    /// Counts a refusal by reason (`auth_failures_total{reason}` on
+    /// `/metrics`) and logs the reason at debug — never the token.
+    pub fn record(&self) {
+        metrics::counter!("auth_failures_total", "reason" => self.code()).increment(1);
+        tracing::debug!(reason = %self, "request refused: authentication failed");
+    }
+}
+
 /// Confluence's `context` claim (the parts we read). Confluence puts the
 /// content and space the module is shown in here.
 #[derive(Clone, Debug, Default, Deserialize)]

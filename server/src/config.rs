@@ -122,6 +122,11 @@ pub struct Config {
     #[arg(long, env = "DATA_KEY_PREVIOUS", hide_env_values = true, value_parser = secret)]
     pub data_key_previous: Option<secrecy::SecretString>,
 
+    /// A bearer token that lets a scraper off loopback read `/metrics`
+    /// (without it, only loopback peers may). A secret.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true, value_parser = secret)]
+    pub metrics_token: Option<secrecy::SecretString>,
+
     /// SMTP server for reminder e-mails, e.g. `smtps://user:pass@smtp.example.com`
     /// (a secret: never logged). Unset: no reminders are sent.
     #[arg(long, env = "SMTP_URL", hide_env_values = true, value_parser = secret)]

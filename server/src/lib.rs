@@ -7,6 +7,7 @@ pub mod config;
 pub mod descriptor;
 pub mod jobs;
 pub mod lifecycle;
+pub mod observability;
 pub mod pages;
 pub mod reminders;
 pub mod telemetry;
@@ -24,7 +25,7 @@ use axum::{
     middleware,
     response::{IntoResponse, Response},
     routing::{get, post},
-    Json, Router,
+    Router,
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context};
@@ -121,6 +122,14 @@ pub async fn build_state_with_clock(
 
 /// The whole HTTP surface. See README "Routes".
 pub fn app(state: AppState) -> Router {
+    app_with(state, observability::MetricsAccess::default())
+}
+
+/// [`app`] with who may read `/metrics` (from the configuration).
+pub fn app_with(state: AppState, metrics_access: observability::MetricsAccess) -> Router {
+    let metrics_access = Arc::new(metrics_access);
+    // Installed before the first request so that nothing goes uncounted.
+    observability::metrics_handle();
     // Page routes: rendered by Leptos, each behind the page-JWT check. (Not
     // `leptos_routes_with_context`: it also mounts every server function,
     // which would put them behind the page-JWT layer; server functions take
@@ -168,7 +177,9 @@ pub fn app(state: AppState) -> Router {
         ));
 
     let router = Router::new()
-        .route("/health", get(health))
+        .route("/health", get(observability::health))
+        .route("/ready", get(observability::ready))
+        .route("/metrics", get(observability::metrics))
         .route("/atlassian-connect.json", get(descriptor::get))
         .route("/api/{*fn_name}", post(server_fn))
         .merge(lifecycle)
@@ -178,12 +189,15 @@ pub fn app(state: AppState) -> Router {
     router
         .with_state(state)
         .merge(assets::routes(site_root))
+        .route_layer(middleware::from_fn(observability::track))
+        .layer(axum::Extension(metrics_access))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
         .layer(TraceLayer::new_for_http().make_span_with(telemetry::request_span))
+        .layer(middleware::from_fn(observability::request_id))
 }
 
 /// `POST /api/{name}`: every server function. Authentication happens inside
@@ -227,20 +241,6 @@ async fn with_error_status(resp: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// `GET /health`: liveness plus a database round trip. No tenant data.
-async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "database unavailable"})),
-            )
-        }
-    }
-}
-
 /// A bound, ready-to-run server.
 #[derive(Debug)]
 pub struct Application {
@@ -262,7 +262,13 @@ impl Application {
             .await
             .with_context(|| format!("could not bind {}", config.site_addr))?;
         #[allow(unused_mut)]
-        let mut router = app(state.clone());
+        let mut router = app_with(
+            state.clone(),
+            observability::MetricsAccess {
+                token: config.metrics_token.clone(),
+                backup_dir: None,
+            },
+        );
         // Only when the simulator configured it (`dev_host::prepare`).
         #[cfg(feature = "dev-host")]
         if let Some(node_modules) = &config.serve_ap_copy_from {

@@ -166,6 +166,11 @@ impl Db {
     }
 
     /// The raw pool, for the store modules.
+    /// Connections open and idle (`/metrics`).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }

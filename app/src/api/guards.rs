@@ -45,7 +45,7 @@ impl Caller {
                 Ok(Self { state, who })
             }
             Err(reason) => {
-                tracing::debug!(%reason, "server function refused: authentication failed");
+                reason.record();
                 Err(AppError::Unauthorized)
             }
         }

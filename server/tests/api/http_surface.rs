@@ -56,12 +56,72 @@ async fn descriptor_is_json_with_the_configured_base_url_and_six_scopes() {
 }
 
 #[tokio::test]
-async fn health_reports_ok_with_a_database_round_trip() {
+async fn health_says_alive_and_ready_says_whether_the_database_answers() {
     let app = spawn_app().await;
-    let resp = app.http.get(app.url("/health")).send().await.unwrap();
+    let health = app.http.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.json::<Value>().await.unwrap()["status"], "ok");
+    let ready = app.http.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+
+    // The database goes away: not ready, but still alive.
+    app.state.db.close().await;
+    let ready = app.http.get(app.url("/ready")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let health = app.http.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn every_response_carries_a_fresh_request_id_never_the_callers() {
+    let app = spawn_app().await;
+    let get = || async {
+        app.http
+            .get(app.url("/health"))
+            .header("x-request-id", "chosen-by-the-caller")
+            .send()
+            .await
+            .unwrap()
+            .headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let (a, b) = (get().await, get().await);
+    assert_ne!(a, "chosen-by-the-caller");
+    assert_ne!(a, b);
+    assert!(uuid::Uuid::parse_str(&a).is_ok(), "{a}");
+}
+
+#[tokio::test]
+async fn metrics_count_requests_per_route_and_auth_failures_by_reason() {
+    // Arrange: an unauthenticated server-function call and a page load.
+    let app = spawn_app().await;
+    let refused = app.call_fn("whoami", None, &[]).await;
+    assert_eq!(refused.status(), 401);
+    app.http.get(app.url("/health")).send().await.unwrap();
+
+    // Act
+    let resp = app.http.get(app.url("/metrics")).send().await.unwrap();
+
+    // Assert
     assert_eq!(resp.status(), 200);
-    let v: Value = resp.json().await.unwrap();
-    assert_eq!(v["status"], "ok");
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = resp.text().await.unwrap();
+    for needle in [
+        "http_requests_total{route=\"/api/whoami\",method=\"POST\",status=\"401\"}",
+        "http_requests_total{route=\"/health\",method=\"GET\",status=\"200\"}",
+        "auth_failures_total{reason=\"missing\"}",
+        "http_request_duration_seconds_bucket{route=\"/health\"",
+        "db_pool_connections{state=\"open\"}",
+    ] {
+        assert!(text.contains(needle), "{needle} missing in:\n{text}");
+    }
+    // Labels are route templates and function names, never ids or queries.
+    assert!(!text.contains("jwt="), "{text}");
 }
 
 #[tokio::test]

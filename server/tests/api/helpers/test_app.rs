@@ -118,10 +118,39 @@ pub(crate) async fn spawn_app_with(opts: Options) -> TestApp {
 
 /// [`spawn_app_with`], with a last chance to change the configuration
 /// (e.g. the OAuth token endpoint) before the app is built.
+/// With `SC_TEST_LOG=<file>` (scripts/test.sh sets it), every test's logs
+/// go to that file as the server writes them in production (JSON lines),
+/// at debug level; `scripts/scan-logs.sh` then checks that no secret, token
+/// or e-mail address reached a single line.
+fn init_test_log() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(path) = std::env::var("SC_TEST_LOG") else {
+            return;
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("SC_TEST_LOG={path}: {e}"));
+        let filter = tracing_subscriber::EnvFilter::new(
+            "debug,sqlx=warn,hyper=info,hyper_util=info,reqwest=info,h2=info,tower=info,rustls=info",
+        );
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .with_writer(std::sync::Mutex::new(file))
+            .try_init()
+            .expect("one subscriber per test process");
+    });
+}
+
 pub(crate) async fn spawn_app_configured(
     opts: Options,
     tweak: impl FnOnce(&mut Config),
 ) -> TestApp {
+    init_test_log();
     let keys = match opts.keys_cdn_url {
         Some(u) => u,
         None => {
