@@ -140,7 +140,7 @@ fn Question(n: usize, question: QuestionAnalytics) -> impl IntoView {
                 {question.prompt.clone()}
                 <span class="sc-admin-sub">{format!("{answered} of {} answered", s.attempts)}</span>
             </th>
-            <td>{question.kind.clone()}</td>
+            <td class="sc-admin-nowrap">{format::kind_label(&question.kind).to_owned()}</td>
             <td class="sc-admin-num">{s.facility.map(|f| format::percent(f * 100.0)).unwrap_or_else(|| "—".into())}</td>
             <td class="sc-admin-num">{s.discrimination.map(|d| format!("{d:.2}")).unwrap_or_else(|| "—".into())}</td>
             <td class="sc-admin-num">{s.avg_seconds.map(|x| format!("{x:.0} s")).unwrap_or_else(|| "—".into())}</td>

@@ -89,6 +89,19 @@ pub(crate) fn day(ms: i64) -> String {
     }
 }
 
+/// A time of day, in the viewer's locale ("09:05").
+pub(crate) fn time(ms: i64) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::local(ms, &[("timeStyle", "short")])
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let secs = ms.rem_euclid(DAY_MS) / 1000;
+        format!("{:02}:{:02} UTC", secs / 3600, secs / 60 % 60)
+    }
+}
+
 /// [`when`] or a dash.
 pub(crate) fn opt_when(ms: Option<i64>) -> String {
     ms.map(when).unwrap_or_else(|| "—".into())
@@ -233,6 +246,20 @@ pub(crate) fn state_class(s: LearnerState) -> &'static str {
         LearnerState::NotStarted => "sc-status",
         LearnerState::InProgress => "sc-status sc-admin-status-progress",
         LearnerState::RecertificationDue | LearnerState::Expired => "sc-status sc-status-warn",
+    }
+}
+
+/// A question kind's code (`QuestionKind::name`) as the editor labels it.
+pub(crate) fn kind_label(code: &str) -> &str {
+    match code {
+        "single_choice" => "Single choice",
+        "multiple_choice" => "Multiple choice",
+        "true_false" => "True / false",
+        "short_text" => "Short text",
+        "numeric" => "Numeric",
+        "ordering" => "Ordering",
+        "matching" => "Matching",
+        other => other,
     }
 }
 

@@ -493,14 +493,9 @@ fn Table(
                         <th scope="col">"Enrolled because"</th>
                         <th scope="col">"Due"</th>
                         <th scope="col">"Progress"</th>
-                        <th scope="col">"Lessons"</th>
-                        <th scope="col">"Quizzes passed"</th>
-                        <th scope="col" class="sc-admin-num">"Attempts"</th>
-                        <th scope="col" class="sc-admin-num">"Best score"</th>
+                        <th scope="col">"Best score"</th>
                         <th scope="col">"Completed"</th>
-                        <th scope="col">"Certificate expires"</th>
                         <th scope="col">"Last activity"</th>
-                        <th scope="col" class="sc-admin-num">"Late answers"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -547,20 +542,37 @@ fn Row(
     };
     let reasons = format::reasons(&row.reasons);
     let p = row.progress_percent.min(100);
+    let attempts = match row.attempts {
+        0 => "No attempts".to_owned(),
+        1 => "1 attempt".to_owned(),
+        n => format!("{n} attempts"),
+    };
+    let expiry = match (row.completed_at_ms, row.expires_at_ms) {
+        (None, _) => None,
+        (Some(_), None) => Some("Certificate never expires".to_owned()),
+        (Some(_), Some(e)) => Some(format!("Certificate expires {}", format::day(e))),
+    };
     view! {
         <tr data-account=account.clone() class:sc-admin-row-overdue=row.overdue>
             <td class="sc-admin-select">
                 <input type="checkbox" aria-label=format!("Select {name}") prop:checked=checked on:change=toggle />
             </td>
-            <th scope="row">
+            <th scope="row" class="sc-admin-nowrap">
                 <button type="button" class="sc-link sc-admin-learner" id=learner_button_id(&account) on:click=open>
                     {name.clone()}
                 </button>
                 {row.name.is_none().then(|| view! { <span class="sc-admin-sub">"Name not shared by Confluence"</span> })}
             </th>
             <td>
-                <span class=format::state_class(row.state)>{row.state.label()}</span>
-                {row.overdue.then(|| view! { <span class="sc-status sc-admin-overdue">"Overdue"</span> })}
+                <span class="sc-admin-lozenges">
+                    <span class=format::state_class(row.state)>{row.state.label()}</span>
+                    {row.overdue.then(|| view! { <span class="sc-status sc-admin-overdue">"Overdue"</span> })}
+                    {(row.late_answers > 0).then(|| view! {
+                        <span class="sc-status sc-status-warn" title="Answers kept offline by the learner's browser that arrived after the time limit and were counted">
+                            {if row.late_answers == 1 { "1 late answer".to_owned() } else { format!("{} late answers", row.late_answers) }}
+                        </span>
+                    })}
+                </span>
             </td>
             <td>
                 {if reasons.is_empty() {
@@ -573,7 +585,7 @@ fn Row(
                     }.into_any()
                 }}
             </td>
-            <td>{format::opt_day(row.due_at_ms)}</td>
+            <td class="sc-admin-nowrap">{format::opt_day(row.due_at_ms)}</td>
             <td>
                 <div class="sc-admin-progress">
                     <div class="sc-progress" role="progressbar" aria-label=format!("Progress of {name}")
@@ -582,27 +594,22 @@ fn Row(
                     </div>
                     <span>{format!("{p}%")}</span>
                 </div>
+                <span class="sc-admin-sub sc-admin-nowrap">
+                    {format!("Lessons {} of {lessons_total} · quizzes {} of {quizzes_total}", row.lessons_opened, row.quizzes_passed)}
+                </span>
             </td>
-            <td>{format!("{} of {lessons_total}", row.lessons_opened)}</td>
-            <td>{format!("{} of {quizzes_total}", row.quizzes_passed)}</td>
-            <td class="sc-admin-num">{row.attempts}</td>
-            <td class="sc-admin-num">{row.best_percent.map(format::percent).unwrap_or_else(|| "—".into())}</td>
-            <td>
+            <td class="sc-admin-nowrap">
+                {row.best_percent.map(format::percent).unwrap_or_else(|| "—".into())}
+                <span class="sc-admin-sub">{attempts}</span>
+            </td>
+            <td class="sc-admin-nowrap">
                 {format::opt_day(row.completed_at_ms)}
-                {row.completed_version.map(|v| view! { <span class="sc-admin-sub">{format!("version {v}")}</span> })}
+                {row.completed_version.map(|v| view! { <span class="sc-admin-sub">{format!("On version {v}")}</span> })}
+                {expiry.map(|e| view! { <span class="sc-admin-sub">{e}</span> })}
             </td>
-            <td>{match (row.completed_at_ms, row.expires_at_ms) {
-                (None, _) => "—".to_string(),
-                (Some(_), None) => "Never".to_string(),
-                (Some(_), Some(e)) => format::day(e),
-            }}</td>
-            <td>{format::opt_when(row.last_activity_ms)}</td>
-            <td class="sc-admin-num">
-                {if row.late_answers > 0 {
-                    view! { <span class="sc-status sc-status-warn">{row.late_answers}</span> }.into_any()
-                } else {
-                    view! { <span>"0"</span> }.into_any()
-                }}
+            <td class="sc-admin-nowrap">
+                {row.last_activity_ms.map(format::day).unwrap_or_else(|| "—".into())}
+                {row.last_activity_ms.map(|ms| view! { <span class="sc-admin-sub">{format::time(ms)}</span> })}
             </td>
         </tr>
     }
