@@ -70,7 +70,6 @@ pub(super) fn AuditLog(course: Option<CourseCtx>) -> impl IntoView {
         }
         load(None);
     });
-    let title = move || course.map(|c| c.title());
     view! {
         <div id="sc-audit">
             <div class="sc-admin-toolbar">
@@ -85,7 +84,7 @@ pub(super) fn AuditLog(course: Option<CourseCtx>) -> impl IntoView {
                     id="sc-audit-csv"
                     label=if course.is_some() { "Download audit log of the space (CSV)" } else { "Download audit log (CSV)" }
                     fetch=move || async move { api::audit_csv().await }
-                    file_name=move || dated(&title().unwrap_or_else(|| "space".into()), "audit-log")
+                    file_name=|| dated("smart courses", "audit-log")
                     notice
                 />
             </div>

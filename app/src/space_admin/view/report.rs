@@ -414,7 +414,7 @@ fn BulkBar(
                     on:click=move |_| run(Bulk::ClearDue)>"Clear due date"</button>
             </span>
         </div>
-        {move || confirming.get().then(|| {
+        {move || (confirming.get() && count() > 0).then(|| {
             let n = count();
             view! {
                 <div class="sc-banner sc-banner-warn sc-admin-confirm" role="group" aria-labelledby="sc-bulk-unenrol-question">
