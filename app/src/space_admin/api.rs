@@ -417,6 +417,21 @@ pub struct SyncOutcome {
 // Analytics
 // ---------------------------------------------------------------------------
 
+/// A flag in words, as the analytics view and its CSV say it.
+pub fn flag_text(f: &Flag) -> String {
+    match f {
+        Flag::NegativeDiscrimination => {
+            "negative discrimination: weaker learners do better than stronger ones".into()
+        }
+        Flag::TooEasy => "almost everyone gets it right".into(),
+        Flag::TooHard => "almost nobody gets it right".into(),
+        Flag::UnchosenDistractor { option } => format!("option {} is never chosen", option + 1),
+        Flag::CorrectOptionRarelyChosen { option } => {
+            format!("correct option {} is rarely chosen", option + 1)
+        }
+    }
+}
+
 /// One question's analysis, with the question as the learners saw it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QuestionAnalytics {

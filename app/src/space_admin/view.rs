@@ -1,223 +1,492 @@
-//! The space admin view: the courses of this space and, per course, the
-//! learners' report (progress, attempts, best score, completion,
-//! certificate expiry, re-certification due) with a CSV download. For space
-//! administrators only (checked by the server with Confluence on every call).
+//! The space tools tab: what a space administrator sees of Smart Courses.
+//!
+//! Two levels, each with tabs (WAI-ARIA tabs: arrow keys, Home/End):
+//!
+//! - the **space**: its courses ([`overview`]: page title with a link, access
+//!   mode, version, enrolled / in progress / completed / overdue; paged) and
+//!   the space's audit log ([`audit`]);
+//! - one **course**, opened from the list: *Learners* ([`report`]: counts,
+//!   charts, the filtered, sorted, paged learner table with bulk actions, and
+//!   one learner's attempts in [`learner`]), *Enrolments* ([`enrol`]: people,
+//!   group rules, sync), *Analytics* ([`analytics`]: per question) and
+//!   *Audit log*.
+//!
+//! The server renders the shell ("Loading…"); every call goes out from the
+//! browser (Effects and `spawn_local`) with the AP context token, so the
+//! markup hydrates unchanged. Outcomes are announced in `role="status"`
+//! regions, failures in `role="alert"`. Only space administrators get data:
+//! the server asks Confluence on every call.
+
+// Leptos's `#[component]` expands a `pub(super)` component into items the
+// `unreachable_pub` lint reads as `pub`; the parts are private to the tab.
+#[allow(unreachable_pub)]
+mod analytics;
+#[allow(unreachable_pub)]
+mod audit;
+#[allow(unreachable_pub)]
+mod download;
+#[allow(unreachable_pub)]
+mod enrol;
+mod format;
+#[allow(unreachable_pub)]
+mod learner;
+#[allow(unreachable_pub)]
+mod overview;
+#[allow(unreachable_pub)]
+mod report;
 
 use course::ids::CourseId;
-use leptos::{html, prelude::*, task::spawn_local};
+use leptos::{ev, prelude::*, task::spawn_local};
 
-use super::api::{self, CourseReport, LearnerState};
+use super::api::{self, CourseReport, ReportQuery, SpaceCourseRow, SpaceOverview};
 use crate::{ap, error::AppError};
 
-fn message(e: AppError) -> String {
+/// An error as a space admin reads it.
+pub(crate) fn message(e: AppError) -> String {
     match e {
         AppError::Forbidden => {
             "Only administrators of this space can see Smart Courses' space settings.".to_string()
+        }
+        AppError::NotFound => {
+            "That course is no longer in this space (its page may have moved or been deleted)."
+                .to_string()
         }
         other => other.to_string(),
     }
 }
 
-fn ms_date(ms: Option<i64>) -> String {
-    ms.map(|m| crate::pages::format_epoch(m.div_euclid(1000)))
-        .unwrap_or_else(|| "—".into())
+/// The outcome of something the admin did, shown where they did it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Notice {
+    /// Done; announced politely.
+    Ok(String),
+    /// Failed; announced at once.
+    Error(String),
 }
 
-/// The courses of the space and the report of the one selected.
-#[component]
-pub fn SpaceAdminView() -> impl IntoView {
-    let overview = RwSignal::new(None::<Result<api::SpaceOverview, String>>);
-    let space = RwSignal::new(None::<String>);
-    // The report on show: (course id, loading / loaded / failed).
-    let selected = RwSignal::new(None::<String>);
-    let report = RwSignal::new(None::<Result<CourseReport, String>>);
-    Effect::new(move |_| {
-        spawn_local(async move {
-            let key = match ap::context().await {
-                Ok(c) => c.confluence.space.map(|s| s.key).unwrap_or_default(),
-                Err(e) => e.to_string(),
-            };
-            space.set(Some(key));
-            overview.set(Some(api::space_overview(0).await.map_err(message)));
-            ap::resize();
-        });
-    });
-    let open_report = move |course_id: String| {
-        selected.set(Some(course_id.clone()));
-        report.set(None);
-        spawn_local(async move {
-            let r = async {
-                api::course_report(CourseId::parse(course_id)?, api::ReportQuery::default()).await
-            }
-            .await
-            .map_err(message);
-            report.set(Some(r));
-            ap::resize();
-        });
-    };
-    view! {
-        <section class="sc-card">
-            <h1 class="sc-h1">"Smart Courses — space administration"</h1>
-            <p class="sc-muted">"Space: "<strong id="sc-admin-space">{move || space.get().unwrap_or_default()}</strong></p>
-            {move || match overview.get() {
-                None => view! { <p class="sc-muted" role="status">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="sc-banner sc-banner-info" id="sc-admin-error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(o)) if o.courses.is_empty() => view! {
-                    <p class="sc-empty" id="sc-admin-empty">"No courses in this space yet. Insert the Smart Course macro on a page to create one."</p>
-                }.into_any(),
-                Some(Ok(o)) => view! {
-                    <table class="sc-table" id="sc-admin-courses">
-                        <caption class="sc-visually-hidden">"Courses in this space"</caption>
-                        <thead><tr>
-                            <th scope="col">"Course"</th><th scope="col">"Page"</th>
-                            <th scope="col">"Published"</th><th scope="col">"Last change"</th>
-                            <th scope="col"><span class="sc-visually-hidden">"Report"</span></th>
-                        </tr></thead>
-                        <tbody>
-                            {o.courses.into_iter().map(|c| {
-                                let id = c.id.clone();
-                                let label = format!("Learner report for {}", c.title);
-                                let published = c.latest_version.is_some();
-                                view! {
-                                    <tr>
-                                        <td>{c.title}</td>
-                                        <td>{c.page_id}</td>
-                                        <td>{c.latest_version.map(|v| format!("v{v}")).unwrap_or_else(|| "draft only".into())}</td>
-                                        <td>{crate::pages::format_epoch(c.updated_at)}</td>
-                                        <td>
-                                            <button class="sc-button sc-button-subtle sc-report-open" aria-label=label
-                                                disabled=!published
-                                                on:click=move |_| open_report(id.clone())>"Report"</button>
-                                        </td>
-                                    </tr>
-                                }
-                            }).collect_view()}
-                        </tbody>
-                    </table>
-                }.into_any(),
-            }}
-        </section>
-        <Show when=move || selected.get().is_some()>
-            <ReportView report=report selected=selected />
-        </Show>
+impl Notice {
+    pub(crate) fn ok(text: impl Into<String>) -> Self {
+        Notice::Ok(text.into())
+    }
+
+    pub(crate) fn error(text: impl Into<String>) -> Self {
+        Notice::Error(text.into())
+    }
+
+    /// `Ok(text)` or the error's message.
+    pub(crate) fn from_result(r: Result<String, AppError>) -> Self {
+        match r {
+            Ok(t) => Notice::Ok(t),
+            Err(e) => Notice::Error(message(e)),
+        }
     }
 }
 
+/// A live region for [`Notice`]s: always in the page (so screen readers
+/// hear what is put in it), the text replaced on every notice.
 #[component]
-fn ReportView(
-    report: RwSignal<Option<Result<CourseReport, String>>>,
-    selected: RwSignal<Option<String>>,
-) -> impl IntoView {
-    let csv_href = RwSignal::new(None::<String>);
-    let csv_error = RwSignal::new(None::<String>);
-    let link = NodeRef::<html::A>::new();
-    let download = move |_| {
-        let Some(course_id) = selected.get_untracked() else {
-            return;
-        };
-        csv_error.set(None);
-        spawn_local(async move {
-            let csv = async {
-                use futures::StreamExt;
-                let stream =
-                    api::report_csv(CourseId::parse(course_id)?, api::ReportQuery::default())
-                        .await?;
-                let parts: Vec<Result<String, AppError>> = stream.into_inner().collect().await;
-                parts.into_iter().collect::<Result<String, AppError>>()
-            };
-            match csv.await {
-                Ok(text) => {
-                    let href = format!(
-                        "data:text/csv;charset=utf-8,{}",
-                        String::from(js_sys::encode_uri_component(&text))
-                    );
-                    csv_href.set(Some(href));
-                    // Let the link render with its new href, then follow it.
-                    request_animation_frame(move || {
-                        if let Some(a) = link.get_untracked() {
-                            a.click();
-                        }
-                    });
-                }
-                Err(e) => csv_error.set(Some(message(e))),
+fn NoticeArea(id: &'static str, notice: RwSignal<Option<Notice>>) -> impl IntoView {
+    view! {
+        <div id=id class="sc-admin-notice" role="status" aria-live="polite">
+            {move || match notice.get() {
+                Some(Notice::Ok(text)) => Some(view! { <p class="sc-banner sc-banner-ok">{text}</p> }),
+                _ => None,
+            }}
+        </div>
+        {move || match notice.get() {
+            Some(Notice::Error(text)) => Some(view! {
+                <p class="sc-banner sc-banner-error" role="alert">{text}</p>
+            }),
+            _ => None,
+        }}
+    }
+}
+
+/// Lets the host resize the iframe once the DOM has the new content.
+pub(crate) fn resize_soon() {
+    request_animation_frame(ap::resize);
+}
+
+/// Moves keyboard focus to the element `id` once it is rendered.
+pub(crate) fn focus_soon(id: String) {
+    request_animation_frame(move || {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(el) = document()
+                .get_element_by_id(&id)
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = el.focus();
             }
-        });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
+    });
+}
+
+/// One tab of a [`Tabs`] strip.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TabDef<T: 'static> {
+    pub key: T,
+    pub label: &'static str,
+    /// The tab is `sc-tab-{id}`, its panel `sc-panel-{id}`.
+    pub id: &'static str,
+}
+
+/// A WAI-ARIA tab strip: the current tab is the one in the tab order;
+/// arrow keys, Home and End move between tabs and show them.
+#[component]
+fn Tabs<T>(label: &'static str, tabs: &'static [TabDef<T>], current: RwSignal<T>) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    let keydown = move |ev: ev::KeyboardEvent| {
+        let at = tabs
+            .iter()
+            .position(|t| t.key == current.get_untracked())
+            .unwrap_or(0);
+        let to = match ev.key().as_str() {
+            "ArrowRight" => (at + 1) % tabs.len(),
+            "ArrowLeft" => (at + tabs.len() - 1) % tabs.len(),
+            "Home" => 0,
+            "End" => tabs.len() - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        current.set(tabs[to].key);
+        focus_soon(format!("sc-tab-{}", tabs[to].id));
     };
     view! {
-        <section class="sc-card" id="sc-report" aria-labelledby="sc-report-title">
-            {move || match report.get() {
-                None => view! { <p class="sc-muted" role="status">"Loading the report…"</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(r)) => {
-                    let file = format!("{}-report.csv", r.course.title.chars().map(|c| if c.is_alphanumeric() { c } else { '-' }).collect::<String>());
-                    let t = r.counts.clone();
-                    let version = r.course.version.map(|v| format!("Published version v{v}; re-certification cycle since v{}.", r.course.cycle_start.unwrap_or(1)))
-                        .unwrap_or_else(|| "Not published yet: no learners.".into());
-                    view! {
-                        <h2 class="sc-h2" id="sc-report-title">{format!("Learners — {}", r.course.title)}</h2>
-                        <p class="sc-muted">{version}</p>
-                        <dl class="sc-facts" id="sc-report-totals">
-                            <dt>"Learners"</dt><dd data-total="learners">{t.learners}</dd>
-                            <dt>"Completed"</dt><dd data-total="completed">{t.completed}</dd>
-                            <dt>"In progress"</dt><dd data-total="in-progress">{t.in_progress}</dd>
-                            <dt>"Re-certification due"</dt><dd data-total="recertification-due">{t.recertification_due}</dd>
-                            <dt>"Certificate expired"</dt><dd data-total="expired">{t.expired}</dd>
-                        </dl>
-                        <p>
-                            <button class="sc-button" id="sc-report-csv" on:click=download disabled=r.rows.is_empty()>"Download CSV"</button>
-                            <a node_ref=link class="sc-visually-hidden" download=file href=move || csv_href.get().unwrap_or_default()
-                                aria-hidden="true" tabindex="-1">"CSV"</a>
-                        </p>
-                        {move || csv_error.get().map(|e| view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> })}
-                        {if r.rows.is_empty() {
-                            view! { <p class="sc-empty" id="sc-report-empty">"No learner has opened this course yet."</p> }.into_any()
-                        } else {
-                            let lessons_total = r.course.lessons_total;
-                            let quizzes_total = r.course.quizzes_total;
-                            view! {
-                                <table class="sc-table" id="sc-report-rows">
-                                    <caption class="sc-visually-hidden">"Learners and their progress"</caption>
-                                    <thead><tr>
-                                        <th scope="col">"Learner"</th><th scope="col">"Status"</th>
-                                        <th scope="col">"Progress"</th><th scope="col">"Lessons"</th>
-                                        <th scope="col">"Quizzes passed"</th><th scope="col">"Attempts"</th>
-                                        <th scope="col">"Best score"</th><th scope="col">"Completed"</th>
-                                        <th scope="col">"Certificate expires"</th><th scope="col">"Last activity"</th><th scope="col">"Late answers"</th>
-                                    </tr></thead>
-                                    <tbody>
-                                        {r.rows.into_iter().map(|row| {
-                                            let tag = match row.state {
-                                                LearnerState::Completed => "sc-status sc-status-ok",
-                                                LearnerState::InProgress | LearnerState::NotStarted => "sc-status",
-                                                LearnerState::RecertificationDue | LearnerState::Expired => "sc-status sc-status-warn",
-                                            };
-                                            view! {
-                                                <tr data-account=row.account_id.clone()>
-                                                    <th scope="row">{row.name.clone().unwrap_or_else(|| row.account_id.clone())}</th>
-                                                    <td><span class=tag>{row.state.label()}</span></td>
-                                                    <td>{format!("{}%", row.progress_percent)}</td>
-                                                    <td>{format!("{} of {lessons_total}", row.lessons_opened)}</td>
-                                                    <td>{format!("{} of {quizzes_total}", row.quizzes_passed)}</td>
-                                                    <td>{row.attempts}</td>
-                                                    <td>{row.best_percent.map(|p| format!("{p:.0}%")).unwrap_or_else(|| "—".into())}</td>
-                                                    <td>{ms_date(row.completed_at_ms)}{row.completed_version.map(|v| format!(" (v{v})"))}</td>
-                                                    <td>{match (row.completed_at_ms, row.expires_at_ms) {
-                                                        (None, _) => "—".to_string(),
-                                                        (Some(_), None) => "never".to_string(),
-                                                        (Some(_), Some(e)) => ms_date(Some(e)),
-                                                    }}</td>
-                                                    <td>{ms_date(row.last_activity_ms)}</td>
-                                                    <td>{row.late_answers}</td>
-                                                </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
-                            }.into_any()
+        <div class="sc-admin-tabs" role="tablist" aria-label=label on:keydown=keydown>
+            {tabs.iter().map(|t| {
+                let key = t.key;
+                let on = move || current.get() == key;
+                view! {
+                    <button
+                        type="button"
+                        role="tab"
+                        class="sc-admin-tab"
+                        id=format!("sc-tab-{}", t.id)
+                        aria-controls=format!("sc-panel-{}", t.id)
+                        aria-selected=move || if on() { "true" } else { "false" }
+                        tabindex=move || if on() { "0" } else { "-1" }
+                        on:click=move |_| current.set(key)
+                    >
+                        {t.label}
+                    </button>
+                }
+            }).collect_view()}
+        </div>
+    }
+}
+
+/// A tab's panel. Its content is made the first time the tab is shown and
+/// kept (hidden) afterwards, so what the admin typed survives switching.
+#[component]
+fn TabPanel<T>(tab: TabDef<T>, current: RwSignal<T>, children: ChildrenFn) -> impl IntoView
+where
+    T: Copy + PartialEq + Send + Sync + 'static,
+{
+    let key = tab.key;
+    let shown = move || current.get() == key;
+    let visited = RwSignal::new(false);
+    Effect::new(move |_| {
+        if shown() {
+            visited.set(true);
+            resize_soon();
+        }
+    });
+    view! {
+        <div
+            role="tabpanel"
+            class="sc-admin-panel"
+            id=format!("sc-panel-{}", tab.id)
+            aria-labelledby=format!("sc-tab-{}", tab.id)
+            hidden=move || !shown()
+        >
+            {move || (visited.get() || shown()).then(|| children())}
+        </div>
+    }
+}
+
+/// What the open course's tabs share: its id, the report on show and the
+/// query that produced it. `reload` fetches the report again (after every
+/// change) and tells the audit log to catch up.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CourseCtx {
+    pub id: StoredValue<String>,
+    pub row: StoredValue<SpaceCourseRow>,
+    pub report: RwSignal<Option<Result<CourseReport, String>>>,
+    /// A request is out.
+    pub loading: RwSignal<bool>,
+    pub query: RwSignal<ReportQuery>,
+    /// Bumped to reload.
+    pub changes: RwSignal<u64>,
+}
+
+impl CourseCtx {
+    pub(crate) fn course_id(&self) -> Result<CourseId, AppError> {
+        Ok(CourseId::parse(self.id.get_value())?)
+    }
+
+    pub(crate) fn reload(&self) {
+        self.changes.update(|n| *n += 1);
+    }
+
+    /// The page's title (for file names and headings).
+    pub(crate) fn title(&self) -> String {
+        self.row.with_value(|r| r.title.clone())
+    }
+
+    /// A learner's name as the report shows it (account id if unknown).
+    pub(crate) fn name_of(&self, account_id: &str) -> String {
+        self.report
+            .with_untracked(|r| {
+                r.as_ref()
+                    .and_then(|r| r.as_ref().ok())
+                    .and_then(|r| r.rows.iter().find(|row| row.account_id == account_id))
+                    .and_then(|row| row.name.clone())
+            })
+            .unwrap_or_else(|| account_id.to_owned())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SpaceTab {
+    Courses,
+    Audit,
+}
+
+const SPACE_TABS: &[TabDef<SpaceTab>] = &[
+    TabDef {
+        key: SpaceTab::Courses,
+        label: "Courses",
+        id: "courses",
+    },
+    TabDef {
+        key: SpaceTab::Audit,
+        label: "Audit log",
+        id: "space-audit",
+    },
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CourseTab {
+    Learners,
+    Enrolments,
+    Analytics,
+    Audit,
+}
+
+const COURSE_TABS: &[TabDef<CourseTab>] = &[
+    TabDef {
+        key: CourseTab::Learners,
+        label: "Learners",
+        id: "learners",
+    },
+    TabDef {
+        key: CourseTab::Enrolments,
+        label: "Enrolments",
+        id: "enrolments",
+    },
+    TabDef {
+        key: CourseTab::Analytics,
+        label: "Analytics",
+        id: "analytics",
+    },
+    TabDef {
+        key: CourseTab::Audit,
+        label: "Audit log",
+        id: "course-audit",
+    },
+];
+
+/// The space tools tab.
+#[component]
+pub fn SpaceAdminView() -> impl IntoView {
+    let space = RwSignal::new(None::<String>);
+    let overview = RwSignal::new(None::<Result<SpaceOverview, String>>);
+    let page = RwSignal::new(0u32);
+    let open = RwSignal::new(None::<SpaceCourseRow>);
+    let tab = RwSignal::new(SpaceTab::Courses);
+    let refresh = RwSignal::new(0u64);
+    Effect::new(move |_| {
+        spawn_local(async move {
+            let key = match ap::context().await {
+                Ok(c) => c.confluence.space.map(|s| s.key),
+                Err(_) => None,
+            };
+            space.try_set(key);
+        });
+    });
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let p = page.get();
+        refresh.track();
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        spawn_local(async move {
+            let r = api::space_overview(p).await.map_err(message);
+            if generation.try_get_value() == Some(mine) {
+                if let Ok(o) = &r {
+                    if space.get_untracked().is_none() {
+                        space.try_set(Some(o.space_key.clone()));
+                    }
+                }
+                overview.try_set(Some(r));
+                resize_soon();
+            }
+        });
+    });
+    let open_course = Callback::new(move |row: SpaceCourseRow| {
+        open.set(Some(row));
+        focus_soon("sc-report-title".into());
+        resize_soon();
+    });
+    let close_course = Callback::new(move |()| {
+        let back_to = open.get_untracked().map(|r| format!("sc-open-{}", r.id));
+        open.set(None);
+        refresh.update(|n| *n += 1);
+        if let Some(id) = back_to {
+            focus_soon(id);
+        }
+        resize_soon();
+    });
+    let course_id = Memo::new(move |_| open.with(|o| o.as_ref().map(|r| r.id.clone())));
+    view! {
+        <div class="sc-admin">
+            <header class="sc-admin-head">
+                <h1 class="sc-h1">"Smart Courses"</h1>
+                <p class="sc-muted">
+                    "Courses, enrolments and reports of space "
+                    <strong id="sc-admin-space">{move || space.get().unwrap_or_default()}</strong>
+                </p>
+            </header>
+            {move || match overview.get() {
+                None => view! { <p class="sc-muted" role="status">"Loading…"</p> }.into_any(),
+                Some(Err(e)) => view! {
+                    <p class="sc-banner sc-banner-error" id="sc-admin-error" role="alert">{e}</p>
+                }.into_any(),
+                Some(Ok(_)) => ().into_any(),
+            }}
+            <Show when=move || matches!(overview.get(), Some(Ok(_))) && course_id.get().is_none()>
+                <section class="sc-card" aria-label="Space administration">
+                    <Tabs label="Space administration" tabs=SPACE_TABS current=tab />
+                    <TabPanel tab=SPACE_TABS[0] current=tab>
+                        <overview::Overview overview page open_course />
+                    </TabPanel>
+                    <TabPanel tab=SPACE_TABS[1] current=tab>
+                        <audit::AuditLog course=None />
+                    </TabPanel>
+                </section>
+            </Show>
+            {move || course_id.get().and_then(|_| open.get_untracked()).map(|row| view! {
+                <CoursePanel row close=close_course />
+            })}
+        </div>
+    }
+}
+
+/// One course: header and its four tabs.
+#[component]
+fn CoursePanel(row: SpaceCourseRow, close: Callback<()>) -> impl IntoView {
+    let ctx = CourseCtx {
+        id: StoredValue::new(row.id.clone()),
+        row: StoredValue::new(row),
+        report: RwSignal::new(None),
+        loading: RwSignal::new(false),
+        query: RwSignal::new(ReportQuery::default()),
+        changes: RwSignal::new(0),
+    };
+    let tab = RwSignal::new(CourseTab::Learners);
+    let generation = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let q = ctx.query.get();
+        ctx.changes.track();
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        ctx.loading.set(true);
+        spawn_local(async move {
+            let r = async { api::course_report(ctx.course_id()?, q).await }
+                .await
+                .map_err(message);
+            if generation.try_get_value() == Some(mine) {
+                ctx.report.try_set(Some(r));
+                ctx.loading.try_set(false);
+                resize_soon();
+            }
+        });
+    });
+    let header = move || {
+        let fallback = ctx.row.get_value();
+        let fresh = ctx.report.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|r| r.course.clone())
+        });
+        match fresh {
+            Some(h) => (
+                h.title,
+                h.course_title,
+                h.page_url,
+                h.version,
+                h.access,
+                Some((h.lessons_total, h.quizzes_total)),
+            ),
+            None => (
+                fallback.title,
+                fallback.course_title,
+                fallback.page_url,
+                fallback.latest_version,
+                fallback.access,
+                None,
+            ),
+        }
+    };
+    view! {
+        <section class="sc-card sc-admin-course" aria-labelledby="sc-report-title" id="sc-course">
+            <button type="button" class="sc-link sc-admin-back" id="sc-admin-back" on:click=move |_| close.run(())>
+                <span aria-hidden="true">"← "</span>"All courses"
+            </button>
+            {move || {
+                let (title, course_title, url, version, access, totals) = header();
+                let sub = (course_title != title).then_some(course_title);
+                view! {
+                    <h2 class="sc-h1 sc-admin-course-title" id="sc-report-title" tabindex="-1">
+                        {match url {
+                            Some(href) => view! {
+                                <a href=href target="_top" class="sc-admin-page-link">{title}</a>
+                            }.into_any(),
+                            None => view! { <span>{title}</span> }.into_any(),
                         }}
-                    }.into_any()
+                        {sub.map(|s| view! { <span class="sc-admin-sub">{s}</span> })}
+                    </h2>
+                    <p class="sc-admin-meta" id="sc-course-meta">
+                        <span>{match version {
+                            Some(v) => format!("Published version {v}"),
+                            None => "Draft only: not published yet".into(),
+                        }}</span>
+                        <span>{access.label()}</span>
+                        {totals.map(|(l, q)| view! {
+                            <span>{format!("{l} {}, {q} {}", if l == 1 { "lesson" } else { "lessons" }, if q == 1 { "quiz" } else { "quizzes" })}</span>
+                        })}
+                    </p>
                 }
             }}
+            <Tabs label="Course administration" tabs=COURSE_TABS current=tab />
+            <TabPanel tab=COURSE_TABS[0] current=tab>
+                <report::Learners ctx />
+            </TabPanel>
+            <TabPanel tab=COURSE_TABS[1] current=tab>
+                <enrol::Enrolments ctx />
+            </TabPanel>
+            <TabPanel tab=COURSE_TABS[2] current=tab>
+                <analytics::Analytics ctx />
+            </TabPanel>
+            <TabPanel tab=COURSE_TABS[3] current=tab>
+                <audit::AuditLog course=Some(ctx) />
+            </TabPanel>
         </section>
     }
 }

@@ -28,7 +28,7 @@ use crate::{
     api::guards::SpaceAdmin,
     error::AppError,
     learning::service::correct_answer,
-    space_admin::api::{ReasonFilter, ReportQuery},
+    space_admin::api::{flag_text, ReasonFilter, ReportQuery},
 };
 
 /// Rows read per page while streaming.
@@ -440,22 +440,6 @@ pub async fn analytics_csv(
     }
     let body = format!("{}{}", header(&ANALYTICS_COLUMNS)?, write_rows(&cells)?);
     Ok(TextStream::new(stream::once(async move { Ok(body) })))
-}
-
-/// A flag in words.
-pub fn flag_text(f: &course::learning::analytics::Flag) -> String {
-    use course::learning::analytics::Flag;
-    match f {
-        Flag::NegativeDiscrimination => {
-            "negative discrimination: weaker learners do better than stronger ones".into()
-        }
-        Flag::TooEasy => "almost everyone gets it right".into(),
-        Flag::TooHard => "almost nobody gets it right".into(),
-        Flag::UnchosenDistractor { option } => format!("option {} is never chosen", option + 1),
-        Flag::CorrectOptionRarelyChosen { option } => {
-            format!("correct option {} is rarely chosen", option + 1)
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------
