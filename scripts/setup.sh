@@ -6,6 +6,7 @@
 #   * rustup: wasm32-unknown-unknown target, rustfmt and clippy components
 #   * apt: chromium (only when /usr/bin/chromium is missing; never Debian's binaryen)
 #   * cargo install wasm-bindgen-cli, exactly the wasm-bindgen version in Cargo.lock
+#   * cargo install cargo-deny, the version pinned below (scripts/deps.sh runs it)
 #   * npm ci at the repo root (Playwright, binaryen's wasm-opt, @atlaskit/tokens, ...)
 set -euo pipefail
 
@@ -62,6 +63,22 @@ if [[ "$have_wb" != "$WB_VERSION" ]]; then
   hash -r
   got="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
   [[ "$got" == "$WB_VERSION" ]] || die "wasm-bindgen on PATH is '${got:-missing}', expected $WB_VERSION (is ~/.cargo/bin on PATH?)"
+fi
+
+# --- cargo-deny: the dependency policy (deny.toml, scripts/deps.sh) -----------------
+# Pinned: a new cargo-deny may read deny.toml differently. --locked: its own
+# lockfile, so the tool builds the same everywhere.
+DENY_VERSION="0.20.2"
+have_deny=""
+if command -v cargo-deny >/dev/null 2>&1; then
+  have_deny="$(cargo-deny --version 2>/dev/null | awk '{print $2}')"
+fi
+if [[ "$have_deny" != "$DENY_VERSION" ]]; then
+  say "installing cargo-deny $DENY_VERSION (found: ${have_deny:-none}); takes a few minutes"
+  cargo install cargo-deny --locked --version "$DENY_VERSION" --force
+  hash -r
+  got="$(cargo-deny --version 2>/dev/null | awk '{print $2}')" || true
+  [[ "$got" == "$DENY_VERSION" ]] || die "cargo-deny on PATH is '${got:-missing}', expected $DENY_VERSION (is ~/.cargo/bin on PATH?)"
 fi
 
 # --- npm packages ----------------------------------------------------------------

@@ -8,6 +8,7 @@ pub mod descriptor;
 pub mod jobs;
 pub mod lifecycle;
 pub mod pages;
+pub mod security_txt;
 pub mod telemetry;
 
 #[cfg(feature = "dev-host")]
@@ -156,6 +157,9 @@ pub fn app(state: AppState) -> Router {
     let router = Router::new()
         .route("/health", get(health))
         .route("/atlassian-connect.json", get(descriptor::get))
+        // Public by design (RFC 9116): outside the page-JWT layer.
+        .route("/.well-known/security.txt", get(security_txt::get))
+        .route("/security-policy", get(security_txt::policy))
         .route("/api/{*fn_name}", post(server_fn))
         .merge(lifecycle)
         .merge(pages);
