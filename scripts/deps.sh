@@ -64,10 +64,8 @@ not_run() { # name why
 EOF
 }
 
-command -v cargo-deny >/dev/null 2>&1 || {
-  echo "deps: cargo-deny is not installed (run scripts/setup.sh)" >&2
-  exit 1
-}
+# The pinned cargo-deny and the npm packages (quiet when both are there).
+bash scripts/setup.sh cargo-deny
 
 # --- 1. licences, bans, sources --------------------------------------------------
 banner "cargo deny check licenses bans sources"
