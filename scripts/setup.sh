@@ -6,6 +6,8 @@
 #   * rustup: wasm32-unknown-unknown target, rustfmt and clippy components
 #   * apt: chromium (only when /usr/bin/chromium is missing; never Debian's binaryen)
 #   * cargo install wasm-bindgen-cli, exactly the wasm-bindgen version in Cargo.lock
+#   * with the argument `cargo-deny` only (scripts/deps.sh passes it): cargo install
+#     cargo-deny, the version pinned below; the app and the tests do not need it
 #   * npm ci at the repo root (Playwright, binaryen's wasm-opt, @atlaskit/tokens, ...)
 set -euo pipefail
 
@@ -14,6 +16,14 @@ cd "$ROOT"
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: ERROR: %s\n' "$*" >&2; exit 1; }
+
+WANT_DENY=0
+for arg in "$@"; do
+  case "$arg" in
+    cargo-deny) WANT_DENY=1 ;;
+    *) die "unknown argument '$arg' (known: cargo-deny)" ;;
+  esac
+done
 
 for tool in rustup cargo node npm; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' is not on PATH (install rustup and node/npm first)"
@@ -62,6 +72,22 @@ if [[ "$have_wb" != "$WB_VERSION" ]]; then
   hash -r
   got="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
   [[ "$got" == "$WB_VERSION" ]] || die "wasm-bindgen on PATH is '${got:-missing}', expected $WB_VERSION (is ~/.cargo/bin on PATH?)"
+fi
+
+# --- cargo-deny: the dependency policy (deny.toml, scripts/deps.sh) -----------------
+# Pinned: a new cargo-deny may read deny.toml differently. --locked: its own
+# lockfile, so the tool builds the same everywhere.
+DENY_VERSION="0.20.2"
+have_deny=""
+if [[ "$WANT_DENY" == 1 ]] && command -v cargo-deny >/dev/null 2>&1; then
+  have_deny="$(cargo-deny --version 2>/dev/null | awk '{print $2}')"
+fi
+if [[ "$WANT_DENY" == 1 && "$have_deny" != "$DENY_VERSION" ]]; then
+  say "installing cargo-deny $DENY_VERSION (found: ${have_deny:-none}); takes a few minutes"
+  cargo install cargo-deny --locked --version "$DENY_VERSION" --force
+  hash -r
+  got="$(cargo-deny --version 2>/dev/null | awk '{print $2}')" || true
+  [[ "$got" == "$DENY_VERSION" ]] || die "cargo-deny on PATH is '${got:-missing}', expected $DENY_VERSION (is ~/.cargo/bin on PATH?)"
 fi
 
 # --- npm packages ----------------------------------------------------------------

@@ -10,6 +10,7 @@ pub mod lifecycle;
 pub mod observability;
 pub mod pages;
 pub mod reminders;
+pub mod security_txt;
 pub mod telemetry;
 
 #[cfg(feature = "dev-host")]
@@ -181,6 +182,9 @@ pub fn app_with(state: AppState, metrics_access: observability::MetricsAccess) -
         .route("/ready", get(observability::ready))
         .route("/metrics", get(observability::metrics))
         .route("/atlassian-connect.json", get(descriptor::get))
+        // Public by design (RFC 9116): outside the page-JWT layer.
+        .route("/.well-known/security.txt", get(security_txt::get))
+        .route("/security-policy", get(security_txt::policy))
         .route("/api/{*fn_name}", post(server_fn))
         .merge(lifecycle)
         .merge(pages);

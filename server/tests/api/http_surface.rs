@@ -228,3 +228,74 @@ async fn simulator_routes_exist_only_when_the_simulator_runs() {
     );
     assert!(settings.extra_frame_ancestors.is_empty());
 }
+
+/// RFC 9116: public (no token), plain text, a contact, and an `Expires`
+/// in the future but at most a year ahead (computed per request, so it
+/// never goes stale). The policy it points to is served too.
+#[tokio::test]
+async fn security_txt_is_public_with_a_contact_and_a_fresh_expiry() {
+    use std::time::{Duration, SystemTime};
+    use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+
+    // RFC 3339 in UTC with whole seconds: string order is time order.
+    let stamp = |t: SystemTime| {
+        OffsetDateTime::from(t)
+            .replace_nanosecond(0)
+            .unwrap()
+            .format(&Rfc3339)
+            .unwrap()
+    };
+    let app = spawn_app().await;
+    let before = SystemTime::now();
+    let resp = app
+        .http
+        .get(app.url("/.well-known/security.txt"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()["content-type"].to_str().unwrap(),
+        "text/plain; charset=utf-8"
+    );
+    let text = resp.text().await.unwrap();
+    let field = |name: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+            .map(str::to_owned)
+            .collect()
+    };
+    let contact = field("Contact");
+    assert_eq!(contact.len(), 1, "{text}");
+    assert!(contact[0].starts_with("mailto:"), "{text}");
+    let expires = field("Expires");
+    assert_eq!(expires.len(), 1, "exactly one Expires: {text}");
+    let expires = &expires[0];
+    assert!(expires.len() == 20 && expires.ends_with('Z'), "{expires}");
+    assert!(
+        *expires > stamp(before),
+        "Expires {expires} is not in the future"
+    );
+    let a_year = stamp(SystemTime::now() + Duration::from_secs(365 * 24 * 60 * 60));
+    assert!(
+        *expires <= a_year,
+        "Expires {expires} is more than a year ahead"
+    );
+    assert_eq!(
+        field("Canonical"),
+        [format!("{BASE_URL}/.well-known/security.txt")]
+    );
+    let policy = field("Policy");
+    assert_eq!(policy, [format!("{BASE_URL}/security-policy")]);
+
+    let policy = app
+        .http
+        .get(app.url("/security-policy"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(policy.status(), 200);
+    let policy = policy.text().await.unwrap();
+    assert!(policy.starts_with("# Security policy"), "{policy}");
+    assert!(policy.contains(contact[0].trim_start_matches("mailto:")));
+}
