@@ -31,25 +31,61 @@ pub async fn sync_groups_once(state: &AppState) -> (usize, usize) {
     (ok, failed)
 }
 
-/// Runs `job` every `every`, first after one period (start-up stays quick).
-fn every<F, Fut>(every: Duration, name: &'static str, job: F) -> JoinHandle<()>
+/// Runs `job` under its lease (`store::jobs`): `false` when another
+/// process holds it (the job is running there). The lease outlives a
+/// normal run; a process that dies mid-run loses it when it expires.
+pub async fn run_exclusive<F, Fut>(state: &AppState, name: &str, lease: Duration, job: F) -> bool
 where
-    F: Fn() -> Fut + Send + 'static,
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let now = state.learning.now_ms();
+    let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+    match state
+        .db
+        .try_lock_job(name, state.db.instance_id(), now, lease_ms)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!(job = name, "job runs in another process");
+            return false;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, job = name, "job lease unavailable");
+            return false;
+        }
+    }
+    job().await;
+    if let Err(e) = state.db.unlock_job(name, state.db.instance_id()).await {
+        tracing::warn!(error = %e, job = name, "job lease not released (it expires)");
+    }
+    true
+}
+
+/// Runs `job` every `every`, first after one period (start-up stays
+/// quick), in one process at a time.
+fn every<F, Fut>(state: AppState, every: Duration, name: &'static str, job: F) -> JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,
 {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick.tick().await;
+        // Longer than any run should take; short enough after a crash.
+        let lease = (every * 2).max(Duration::from_secs(600));
         loop {
             tick.tick().await;
             let started = std::time::Instant::now();
-            job().await;
-            tracing::debug!(
-                job = name,
-                took_ms = started.elapsed().as_millis() as u64,
-                "job run"
-            );
+            if run_exclusive(&state, name, lease, &job).await {
+                tracing::debug!(
+                    job = name,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    "job run"
+                );
+            }
         }
     })
 }
@@ -63,7 +99,7 @@ pub fn spawn(
     let mut jobs = Vec::new();
     if let Some((settings, period)) = reminders {
         let state = state.clone();
-        jobs.push(every(period, "reminders", move || {
+        jobs.push(every(state.clone(), period, "reminders", move || {
             let (state, settings) = (state.clone(), settings.clone());
             async move {
                 let run = send_reminders_once(&state, &settings).await;
@@ -78,7 +114,7 @@ pub fn spawn(
     }
     if let Some(period) = group_sync_every {
         let state = state.clone();
-        jobs.push(every(period, "group-sync", move || {
+        jobs.push(every(state.clone(), period, "group-sync", move || {
             let state = state.clone();
             async move {
                 let (ok, failed) = sync_groups_once(&state).await;

@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod courses;
 pub mod enrolments;
+pub mod jobs;
 pub mod learning;
 pub mod reminders;
 pub mod reports;
@@ -65,6 +66,8 @@ pub struct Db {
     /// Encrypts tenants' shared secrets at rest ([`secrets`]); without
     /// one, secrets can be neither stored nor read.
     keyring: Option<std::sync::Arc<secrets::Keyring>>,
+    /// This pool's (this server process's) name as a job-lease holder.
+    instance: std::sync::Arc<str>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -123,6 +126,13 @@ impl Db {
             backend,
             write_gate: Default::default(),
             keyring: None,
+            instance: {
+                use rand::RngCore;
+                let mut id = [0u8; 8];
+                rand::rngs::OsRng.fill_bytes(&mut id);
+                let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
+                format!("{}-{hex}", std::process::id()).into()
+            },
         })
     }
 
@@ -166,6 +176,11 @@ impl Db {
     }
 
     /// The raw pool, for the store modules.
+    /// This store's name as a job-lease holder (unique per process and pool).
+    pub fn instance_id(&self) -> &str {
+        &self.instance
+    }
+
     /// Connections open and idle (`/metrics`).
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())
