@@ -265,6 +265,13 @@ impl Tenants {
         done
     }
 
+    /// Drops a cached row: another server process changed it (see
+    /// `store::tenants` notifications on PostgreSQL).
+    pub fn invalidate(&self, client_key: &str) {
+        self.cache.invalidate(&client_key.to_owned());
+        self.unknown.invalidate(&client_key.to_owned());
+    }
+
     /// Every active tenant, for background jobs (group sync, reminders)
     /// that act for each site on their own. The keys come from the store,
     /// which only a verified signed install writes, and are read again on

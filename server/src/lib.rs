@@ -100,6 +100,14 @@ pub async fn build_state_with_clock(
         .build()
         .context("could not build the HTTP client")?;
     let tenants = Tenants::new(Arc::new(db.clone()));
+    // Another process's install, uninstall or secret change drops our
+    // cached row at once (PostgreSQL; a lone SQLite process has no others).
+    {
+        let tenants = tenants.clone();
+        db.follow_tenant_changes(&config.database_url, move |client_key| {
+            tenants.invalidate(client_key)
+        });
+    }
     Ok(AppState {
         leptos_options,
         assets: Arc::new(manifest.site_assets(&settings.ap_script_url)),

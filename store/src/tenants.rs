@@ -18,7 +18,63 @@ pub struct Sealed {
     pub current: usize,
 }
 
+/// The PostgreSQL channel a tenant change is announced on (payload: the
+/// client key), so other server processes drop their cached row at once.
+pub const TENANT_CHANNEL: &str = "sc_tenant_changed";
+
 impl Db {
+    /// Drops `client_key` from `tenants`' verification cache whenever any
+    /// process announces a change (PostgreSQL `LISTEN`), for as long as
+    /// the returned task runs; reconnects after a failure (meanwhile the
+    /// cache's five seconds bound how stale a row can be).
+    pub fn follow_tenant_changes(
+        &self,
+        url: &str,
+        on_change: impl Fn(&str) + Send + Sync + 'static,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        if self.backend() != super::Backend::Postgres {
+            return None;
+        }
+        let url = url.to_owned();
+        Some(tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect(&url).await {
+                    Ok(mut listener) => match listener.listen(TENANT_CHANNEL).await {
+                        Ok(()) => loop {
+                            match listener.recv().await {
+                                Ok(n) => on_change(n.payload()),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "tenant change listener lost");
+                                    break;
+                                }
+                            }
+                        },
+                        Err(e) => tracing::warn!(error = %e, "cannot listen for tenant changes"),
+                    },
+                    Err(e) => tracing::warn!(error = %e, "cannot connect the tenant listener"),
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            }
+        }))
+    }
+
+    /// Tells other server processes (PostgreSQL) that a tenant's row
+    /// changed; their verification caches drop it at once. A failure only
+    /// delays them to the cache's lifetime (five seconds).
+    async fn announce_tenant_change(&self, client_key: &str) {
+        if self.backend() != super::Backend::Postgres {
+            return;
+        }
+        if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(TENANT_CHANNEL)
+            .bind(client_key)
+            .execute(self.pool())
+            .await
+        {
+            tracing::warn!(error = %e, "tenant change not announced to other processes");
+        }
+    }
+
     /// Brings every stored shared secret under the current data key:
     /// secrets stored in clear (before encryption) and secrets under a
     /// previous key are (re-)encrypted, one row at a time, each row only if
@@ -52,6 +108,8 @@ impl Db {
             .bind(&stored)
             .execute(self.pool())
             .await?;
+            drop(_gate);
+            self.announce_tenant_change(&client_key).await;
             done.sealed += 1;
         }
         Ok(done)
@@ -89,6 +147,7 @@ impl Db {
         .bind(now)
         .execute(self.pool())
         .await?;
+        self.announce_tenant_change(&t.client_key).await;
         Ok(())
     }
 
@@ -154,6 +213,8 @@ impl Db {
         .execute(self.pool())
         .await?;
         if done.rows_affected() > 0 {
+            drop(_gate);
+            self.announce_tenant_change(client_key).await;
             return Ok(StateChange::Changed);
         }
         Ok(match self.tenant(client_key).await? {
