@@ -102,7 +102,7 @@ async fn two_instances_serve_one_tenant_consistently() {
     a.publish(&author, &saved.course_id, saved.revision, false)
         .await
         .unwrap();
-    let seen = b.learner_course(&lea, &saved.course_id.to_string()).await;
+    let seen = b.learner_course(&lea, saved.course_id.as_ref()).await;
     assert!(b.whoami(&lea).await.is_ok(), "B caches the tenant row now");
     a.uninstall("site-two").await;
     let started = std::time::Instant::now();
