@@ -14,3 +14,4 @@ mod reminders;
 mod secrets_at_rest;
 mod space_admin;
 mod store;
+mod tls;
