@@ -26,6 +26,22 @@ pub struct Config {
     #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
     pub site_addr: SocketAddr,
 
+    /// PEM certificate chain (the server's certificate first) to serve https
+    /// with, TLS 1.3 and 1.2 only. Set with TLS_KEY_PATH, or neither.
+    /// README "Operations".
+    #[arg(long, env = "TLS_CERT_PATH")]
+    pub tls_cert_path: Option<PathBuf>,
+
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of the TLS certificate.
+    #[arg(long, env = "TLS_KEY_PATH")]
+    pub tls_key_path: Option<PathBuf>,
+
+    /// A proxy in front terminates TLS: with an https APP_BASE_URL and no
+    /// TLS_CERT_PATH the server refuses to start without this. The variable
+    /// takes true/false, 1/0, yes/no, on/off.
+    #[arg(long, env = "BEHIND_TLS_PROXY", value_parser = clap::builder::BoolishValueParser::new())]
+    pub behind_tls_proxy: bool,
+
     /// sqlite://path (default, created on first start) or postgres://…
     #[arg(
         long,

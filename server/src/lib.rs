@@ -12,6 +12,7 @@ pub mod pages;
 pub mod reminders;
 pub mod security_txt;
 pub mod telemetry;
+pub mod tls;
 
 #[cfg(feature = "dev-host")]
 pub mod dev_host;
@@ -259,16 +260,20 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    transport: tls::Transport,
 }
 
 impl Application {
-    /// Builds the state and binds `config.site_addr` (port 0 → a free port).
+    /// Builds the state and binds `config.site_addr` (port 0 → a free port);
+    /// serves https when TLS is configured, and refuses an https base URL
+    /// with neither TLS nor `--behind-tls-proxy` ([`tls::Transport`]).
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         Self::build_with_clock(config, Arc::new(SystemClock)).await
     }
 
     /// [`Application::build`] with the learning service's clock given.
     pub async fn build_with_clock(config: &Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+        let transport = tls::Transport::from_config(config)?;
         let state = build_state_with_clock(config, clock).await?;
         let listener = TcpListener::bind(config.site_addr)
             .await
@@ -288,9 +293,10 @@ impl Application {
                 .merge(dev_host::app_side_routes(node_modules.clone()).with_state(state.clone()));
         }
         Ok(Self {
-            router,
+            router: transport.with_hsts(router),
             listener,
             state,
+            transport,
         })
     }
 
@@ -306,18 +312,25 @@ impl Application {
         &self.state
     }
 
+    /// Whether it serves https itself (else plain http).
+    pub fn serves_tls(&self) -> bool {
+        self.transport.is_tls()
+    }
+
     /// Serves until `shutdown` resolves.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server error")
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        if let Some(tls) = self.transport.server_config() {
+            return tls::serve(self.listener, service, tls, shutdown).await;
+        }
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server error")
     }
 }

@@ -123,7 +123,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         (config.group_sync_minutes > 0).then(|| minutes(config.group_sync_minutes)),
         reminders.map(|r| (r, minutes(config.reminder_interval_minutes))),
     );
-    tracing::info!(%addr, base_url = %config.base_url, "Smart Courses listening");
+    tracing::info!(
+        %addr,
+        base_url = %config.base_url,
+        https = application.serves_tls(),
+        "Smart Courses listening"
+    );
     #[cfg(feature = "dev-host")]
     let _sim = server::dev_host::start(&config, application.state().clone()).await?;
     application.run_until(shutdown_signal()).await

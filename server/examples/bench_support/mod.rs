@@ -81,6 +81,8 @@ impl Bench {
         )?;
         let mut config = Config::from_env_and_defaults();
         config.base_url = BASE_URL.parse()?;
+        // Plain http on loopback, as behind a TLS-terminating proxy.
+        config.behind_tls_proxy = true;
         config.site_addr = "127.0.0.1:0".parse()?;
         config.database_url =
             database_url.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));

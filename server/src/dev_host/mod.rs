@@ -57,6 +57,11 @@ pub fn prepare(config: &mut Config) -> anyhow::Result<()> {
         config.dev_host_addr,
         config.base_url
     );
+    anyhow::ensure!(
+        config.tls_cert_path.is_none() && config.tls_key_path.is_none(),
+        "a simulator (dev-host) build serves plain http on loopback: unset TLS_CERT_PATH \
+         and TLS_KEY_PATH"
+    );
     let sim = origin(config.dev_host_addr);
     if config.ap_script_url.is_none() {
         config.ap_script_url = Some("/atlassian-connect/all.js".to_owned());
@@ -186,6 +191,10 @@ mod tests {
         let mut exposed = config();
         exposed.base_url = "http://courses.example.com".parse().unwrap();
         assert!(prepare(&mut exposed).is_err());
+        let mut tls = config();
+        tls.tls_cert_path = Some("cert.pem".into());
+        tls.tls_key_path = Some("key.pem".into());
+        assert!(prepare(&mut tls).is_err());
         assert!(prepare(&mut config()).is_ok());
     }
 }

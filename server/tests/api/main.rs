@@ -14,4 +14,5 @@ mod reminders;
 mod secrets_at_rest;
 mod space_admin;
 mod store;
+mod tls;
 mod two_instances;

@@ -161,6 +161,8 @@ pub(crate) async fn spawn_app_configured(
     };
     let mut config = Config::from_env_and_defaults();
     config.base_url = BASE_URL.parse().unwrap();
+    // Plain http here: TLS is the proxy's job (README "Operations").
+    config.behind_tls_proxy = true;
     config.site_addr = "127.0.0.1:0".parse().unwrap();
     config.database_url = fresh_database_url().await;
     config.data_key = Some(TEST_DATA_KEY.clone());
