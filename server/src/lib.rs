@@ -11,6 +11,7 @@ pub mod observability;
 pub mod pages;
 pub mod reminders;
 pub mod security_txt;
+pub mod support;
 pub mod telemetry;
 pub mod tls;
 

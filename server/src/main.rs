@@ -40,6 +40,24 @@ enum Command {
     /// encrypted with must be in DATA_KEY_PREVIOUS); then the previous keys
     /// can be dropped.
     RotateKey(Config),
+    /// Read one space's data for a support case — only while a space admin
+    /// has granted support access; every read is in the site's audit log.
+    Support {
+        #[command(flatten)]
+        config: Config,
+        /// The site (its Connect client key).
+        #[arg(long)]
+        client_key: String,
+        /// The space key the grant is for.
+        #[arg(long)]
+        space: String,
+        /// Who is reading (shown to the customer).
+        #[arg(long)]
+        operator: String,
+        /// What to read.
+        #[arg(value_enum)]
+        what: server::support::SupportRead,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -77,6 +95,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let key = store::secrets::Keyring::generate(&id).map_err(|e| anyhow::anyhow!("{e}"))?;
             // The one place a secret is printed: the operator asked for it.
             println!("{}", key.expose_secret());
+            Ok(())
+        }
+        Command::Support {
+            config,
+            client_key,
+            space,
+            operator,
+            what,
+        } => {
+            let state = server::build_state(&config).await?;
+            let out =
+                server::support::support_read(&state, &client_key, &space, &operator, what).await?;
+            println!("{out}");
             Ok(())
         }
         Command::RotateKey(config) => {

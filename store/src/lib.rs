@@ -18,6 +18,7 @@ pub mod learning;
 pub mod reminders;
 pub mod reports;
 pub mod secrets;
+pub mod support;
 pub mod tenants;
 
 use std::{str::FromStr, time::Duration};

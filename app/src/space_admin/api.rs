@@ -494,6 +494,27 @@ pub struct AuditPage {
 }
 
 // ---------------------------------------------------------------------------
+// Support access
+// ---------------------------------------------------------------------------
+
+/// Longest support access one grant gives (7 days).
+pub const MAX_SUPPORT_HOURS: u32 = 168;
+
+/// A grant of support access to the space.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportGrantRow {
+    pub id: i64,
+    /// The space admin who granted it.
+    pub granted_by: String,
+    pub reason: String,
+    pub granted_at_ms: i64,
+    pub expires_at_ms: i64,
+    pub revoked_at_ms: Option<i64>,
+    /// In force now.
+    pub active: bool,
+}
+
+// ---------------------------------------------------------------------------
 // Server functions
 // ---------------------------------------------------------------------------
 
@@ -669,6 +690,28 @@ pub async fn analytics_csv(
 pub async fn audit_csv() -> Result<server_fn::codec::TextStream<AppError>, AppError> {
     let admin = SpaceAdmin::verify().await?;
     service::audit_csv(admin).await
+}
+
+/// `POST /api/space-admin/support-grant` — let Smart Courses support read
+/// this space's data for `hours` (1..=168), for the reason given (audited).
+#[server(name = SupportGrantFn, endpoint = "space-admin/support-grant", client = ApClient)]
+pub async fn support_grant(hours: u32, reason: String) -> Result<SupportGrantRow, AppError> {
+    let admin = SpaceAdmin::verify().await?;
+    service::support::grant(&admin, hours, &reason).await
+}
+
+/// `POST /api/space-admin/support-grants` — the space's grants, newest first.
+#[server(name = SupportGrantsFn, endpoint = "space-admin/support-grants", client = ApClient)]
+pub async fn support_grants() -> Result<Vec<SupportGrantRow>, AppError> {
+    let admin = SpaceAdmin::verify().await?;
+    service::support::grants(&admin).await
+}
+
+/// `POST /api/space-admin/support-revoke` — end support access now (audited).
+#[server(name = SupportRevokeFn, endpoint = "space-admin/support-revoke", client = ApClient)]
+pub async fn support_revoke() -> Result<u32, AppError> {
+    let admin = SpaceAdmin::verify().await?;
+    service::support::revoke(&admin).await
 }
 
 #[cfg(feature = "ssr")]

@@ -34,6 +34,8 @@ mod learner;
 mod overview;
 #[allow(unreachable_pub)]
 mod report;
+#[allow(unreachable_pub)]
+mod support;
 
 use course::ids::CourseId;
 use leptos::{ev, prelude::*, task::spawn_local};
@@ -377,6 +379,7 @@ pub fn SpaceAdminView() -> impl IntoView {
                         <overview::Overview overview page open_course />
                     </TabPanel>
                     <TabPanel tab=SPACE_TABS[1] current=tab>
+                        <support::SupportAccess />
                         <audit::AuditLog course=None />
                     </TabPanel>
                 </section>

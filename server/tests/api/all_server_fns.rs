@@ -301,6 +301,26 @@ const TABLE: &[ServerFn] = &[
         progress: Progress::None,
     },
     ServerFn {
+        path: "/api/space-admin/support-grant",
+        args: |_| form(&[("hours", "1"), ("reason", "Case 1: checking a report")]),
+        isolation: Isolation::NoCourseId(
+            "grants access to the caller's own space on the caller's own site only",
+        ),
+        progress: Progress::None,
+    },
+    ServerFn {
+        path: "/api/space-admin/support-grants",
+        args: |_| form(&[]),
+        isolation: Isolation::NoCourseId("lists the caller's own space's grants only"),
+        progress: Progress::None,
+    },
+    ServerFn {
+        path: "/api/space-admin/support-revoke",
+        args: |_| form(&[]),
+        isolation: Isolation::NoCourseId("ends the caller's own space's grants only"),
+        progress: Progress::None,
+    },
+    ServerFn {
         path: "/api/learning/enrol",
         args: |ids| form(&[("course_id", ids.course)]),
         isolation: Isolation::CourseId,

@@ -14,5 +14,6 @@ mod reminders;
 mod secrets_at_rest;
 mod space_admin;
 mod store;
+mod support;
 mod tls;
 mod two_instances;

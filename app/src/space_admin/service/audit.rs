@@ -29,6 +29,9 @@ pub mod action {
     pub const GROUP_SYNC: &str = "group_sync";
     pub const ACCESS_MODE: &str = "access_mode";
     pub const EXPORT: &str = "export";
+    pub const SUPPORT_GRANT: &str = "support_grant";
+    pub const SUPPORT_REVOKE: &str = "support_revoke";
+    pub const SUPPORT_ACCESS: &str = "support_access";
 }
 
 /// `space-admin/audit`: a page of the space's log (or one course's).
@@ -195,6 +198,18 @@ pub(crate) fn summary(action: &str, d: &Value, names: &HashMap<String, String>) 
             n("version")
         ),
         action::EXPORT => format!("Exported {} as CSV.", s("what")),
+        action::SUPPORT_GRANT => format!(
+            "Granted Smart Courses support access to this space until {} ({}).",
+            date(d.get("expires_at_ms").and_then(Value::as_i64)),
+            s("reason")
+        ),
+        action::SUPPORT_REVOKE => "Ended Smart Courses support access to this space.".to_owned(),
+        action::SUPPORT_ACCESS => format!(
+            "Smart Courses support ({}) read {} under the access granted on {}.",
+            s("operator"),
+            s("what"),
+            date(d.get("granted_at_ms").and_then(Value::as_i64))
+        ),
         other => format!("{other}."),
     }
 }

@@ -21,6 +21,7 @@ pub mod enrolment;
 pub mod export;
 pub mod overview;
 pub mod report;
+pub mod support;
 
 pub use analytics::analytics;
 pub use audit::audit;
@@ -173,7 +174,7 @@ pub(crate) async fn header(
 }
 
 /// Appends an audit entry for the admin's space (who: `actor`; `None` for jobs).
-pub(crate) async fn record(
+pub async fn record(
     state: &AppState,
     tenant: &TenantKey,
     space_key: &str,
