@@ -29,6 +29,9 @@ pub mod action {
     pub const GROUP_SYNC: &str = "group_sync";
     pub const ACCESS_MODE: &str = "access_mode";
     pub const EXPORT: &str = "export";
+    /// A person's data erased (`store::privacy`): by an operator on a data
+    /// subject request, or because their Atlassian account was closed.
+    pub const ERASURE: &str = "erasure";
 }
 
 /// `space-admin/audit`: a page of the space's log (or one course's).
@@ -195,6 +198,11 @@ pub(crate) fn summary(action: &str, d: &Value, names: &HashMap<String, String>) 
             n("version")
         ),
         action::EXPORT => format!("Exported {} as CSV.", s("what")),
+        action::ERASURE => format!(
+            "Erased a person's learning data ({}; {} records deleted).",
+            s("reason"),
+            n("deleted")
+        ),
         other => format!("{other}."),
     }
 }
