@@ -26,6 +26,7 @@ pub mod directory;
 pub mod host_client;
 pub mod install;
 pub mod jwt;
+pub mod personal_data;
 pub mod qsh;
 pub mod settings;
 pub mod state;

@@ -272,6 +272,20 @@ impl Tenants {
         self.unknown.invalidate(&client_key.to_owned());
     }
 
+    /// The key of a tenant the store holds, in any state, for operator
+    /// commands (`smart-courses erase-account`): there the operator's shell
+    /// is the authority, and a key exists only for a site that does.
+    pub async fn stored(
+        &self,
+        client_key: &str,
+    ) -> Result<Option<crate::TenantKey>, TenantStoreError> {
+        Ok(self
+            .store
+            .tenant(client_key)
+            .await?
+            .map(|t| crate::TenantKey::verified(t.client_key)))
+    }
+
     /// Every active tenant, for background jobs (group sync, reminders)
     /// that act for each site on their own. The keys come from the store,
     /// which only a verified signed install writes, and are read again on

@@ -168,6 +168,12 @@ pub struct Config {
     #[arg(long, env = "RETENTION_DAYS", default_value_t = 30)]
     pub retention_days: u32,
 
+    /// Hours between reports of stored account ids to Atlassian's
+    /// personal-data reporting API (accounts reported closed are erased);
+    /// 0 turns the report off.
+    #[arg(long, env = "PERSONAL_DATA_REPORT_HOURS", default_value_t = 24)]
+    pub personal_data_report_hours: u32,
+
     /// Bind address of the offline Confluence host simulator (dev-host builds
     /// only): a second origin that embeds the app's pages in iframes.
     #[cfg(feature = "dev-host")]

@@ -65,7 +65,12 @@ where
 
 /// Runs `job` every `every`, first after one period (start-up stays
 /// quick), in one process at a time.
-fn every<F, Fut>(state: AppState, every: Duration, name: &'static str, job: F) -> JoinHandle<()>
+pub(crate) fn every<F, Fut>(
+    state: AppState,
+    every: Duration,
+    name: &'static str,
+    job: F,
+) -> JoinHandle<()>
 where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = ()> + Send,

@@ -9,6 +9,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod observability;
 pub mod pages;
+pub mod privacy;
 pub mod reminders;
 pub mod security_txt;
 pub mod support;

@@ -58,6 +58,19 @@ enum Command {
         #[arg(value_enum)]
         what: server::support::SupportRead,
     },
+    /// Erase one person's data from one site (a data subject request):
+    /// their learning records go, their id in kept records (authorship,
+    /// audit log) becomes "erased", and the audit log records the erasure.
+    EraseAccount {
+        #[command(flatten)]
+        config: Config,
+        /// The site's client key.
+        #[arg(long)]
+        client_key: String,
+        /// The person's Atlassian account id.
+        #[arg(long)]
+        account_id: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -90,6 +103,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve(config) => serve(config).await,
+        Command::EraseAccount {
+            config,
+            client_key,
+            account_id,
+        } => {
+            let db = store::Db::connect(&config.database_url)
+                .await
+                .context("could not open the database")?
+                .with_keyring(config.keyring()?);
+            db.migrate().await.context("migration failed")?;
+            let done = server::privacy::erase_account(&db, &client_key, &account_id)
+                .await?
+                .with_context(|| format!("no site with client key {client_key}"))?;
+            tracing::info!(
+                deleted = done.deleted,
+                pseudonymised = done.pseudonymised,
+                "account erased"
+            );
+            Ok(())
+        }
         Command::GenerateKey { id } => {
             use secrecy::ExposeSecret;
             let key = store::secrets::Keyring::generate(&id).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -153,6 +186,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         application.state().clone(),
         (config.group_sync_minutes > 0).then(|| minutes(config.group_sync_minutes)),
         reminders.map(|r| (r, minutes(config.reminder_interval_minutes))),
+    );
+    let _privacy_jobs = server::privacy::spawn(
+        application.state().clone(),
+        (config.personal_data_report_hours > 0).then(|| {
+            std::time::Duration::from_secs(u64::from(config.personal_data_report_hours) * 3600)
+        }),
     );
     tracing::info!(
         %addr,

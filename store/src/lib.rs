@@ -15,6 +15,7 @@ pub mod courses;
 pub mod enrolments;
 pub mod jobs;
 pub mod learning;
+pub mod privacy;
 pub mod reminders;
 pub mod reports;
 pub mod secrets;

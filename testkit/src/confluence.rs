@@ -51,6 +51,7 @@
 //! | GET | `/rest/api/group/{name}/member`, `/rest/api/group/member?name=` (deprecated by-name forms) | app or user, paged |
 //! | GET | `/rest/api/user/email?accountId=` | the app only |
 //! | GET | `/rest/api/user/email/bulk?accountId=a,b` (or repeated `accountId`) | the app only |
+//! | POST | `/rest/atlassian-connect/latest/report-accounts` (personal-data reporting: 1–90 accounts; 200 with the closed/updated ones, 204 if none) | the app only |
 //!
 //! plus any [`Stub`] a test adds for a path of its own.
 
@@ -215,6 +216,9 @@ struct Table {
     issued: Vec<String>,
     token_lifetime: Option<Duration>,
     outage: bool,
+    /// Accounts the personal-data reporting API answers `closed` / `updated` for.
+    closed_accounts: BTreeSet<String>,
+    updated_accounts: BTreeSet<String>,
     /// Requests still answered before the outage switch turns itself on.
     outage_in: Option<usize>,
     session_header: bool,
@@ -508,6 +512,17 @@ impl FakeConfluence {
         self.table().session_header = true;
     }
 
+    /// The personal-data reporting API answers `closed` for `account_id`
+    /// (its owner closed their Atlassian account).
+    pub fn close_account(&self, account_id: &str) {
+        self.table().closed_accounts.insert(account_id.into());
+    }
+
+    /// The personal-data reporting API answers `updated` for `account_id`.
+    pub fn mark_account_updated(&self, account_id: &str) {
+        self.table().updated_accounts.insert(account_id.into());
+    }
+
     // ---- what happened ------------------------------------------------------
 
     /// Every request so far, oldest first.
@@ -792,8 +807,50 @@ impl FakeConfluence {
                 let name = percent_decode(name);
                 self.group_members_by_name(&name, query)
             }
+            (&Method::POST, ["rest", "atlassian-connect", "latest", "report-accounts"]) => {
+                self.report_accounts(caller, body)
+            }
             _ => error(StatusCode::NOT_FOUND, "No such resource"),
         }
+    }
+
+    /// The personal-data reporting API (Connect): the app only, 1 to 90
+    /// accounts each with an `accountId` and an `updatedAt`.
+    fn report_accounts(&self, caller: &Caller, body: &str) -> Response {
+        if !matches!(caller, Caller::App { .. }) {
+            return error(StatusCode::FORBIDDEN, "Only the app may report accounts");
+        }
+        let Ok(body) = serde_json::from_str::<Value>(body) else {
+            return error(StatusCode::BAD_REQUEST, "Malformed body");
+        };
+        let Some(accounts) = body.get("accounts").and_then(Value::as_array) else {
+            return error(StatusCode::BAD_REQUEST, "accounts is required");
+        };
+        if accounts.is_empty() || accounts.len() > 90 {
+            return error(StatusCode::BAD_REQUEST, "1 to 90 accounts per request");
+        }
+        let t = self.table();
+        let mut answer = Vec::new();
+        for a in accounts {
+            let (Some(id), Some(_)) = (
+                a.get("accountId").and_then(Value::as_str),
+                a.get("updatedAt").and_then(Value::as_str),
+            ) else {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "accountId and updatedAt are required",
+                );
+            };
+            if t.closed_accounts.contains(id) {
+                answer.push(json!({"accountId": id, "status": "closed"}));
+            } else if t.updated_accounts.contains(id) {
+                answer.push(json!({"accountId": id, "status": "updated"}));
+            }
+        }
+        if answer.is_empty() {
+            return StatusCode::NO_CONTENT.into_response();
+        }
+        Json(json!({"accounts": answer})).into_response()
     }
 
     fn permission_check(&self, caller: &Caller, content_id: &str, body: &str) -> Response {

@@ -10,6 +10,7 @@ mod http_surface;
 mod install;
 mod learning;
 mod page_and_context_auth;
+mod privacy;
 mod reminders;
 mod secrets_at_rest;
 mod space_admin;

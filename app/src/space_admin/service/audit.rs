@@ -32,6 +32,9 @@ pub mod action {
     pub const SUPPORT_GRANT: &str = "support_grant";
     pub const SUPPORT_REVOKE: &str = "support_revoke";
     pub const SUPPORT_ACCESS: &str = "support_access";
+    /// A person's data erased (`store::privacy`): by an operator on a data
+    /// subject request, or because their Atlassian account was closed.
+    pub const ERASURE: &str = "erasure";
 }
 
 /// `space-admin/audit`: a page of the space's log (or one course's).
@@ -209,6 +212,11 @@ pub(crate) fn summary(action: &str, d: &Value, names: &HashMap<String, String>) 
             s("operator"),
             s("what"),
             date(d.get("granted_at_ms").and_then(Value::as_i64))
+        ),
+        action::ERASURE => format!(
+            "Erased a person's learning data ({}; {} records deleted).",
+            s("reason"),
+            n("deleted")
         ),
         other => format!("{other}."),
     }
