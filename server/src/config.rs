@@ -174,6 +174,25 @@ pub struct Config {
     #[arg(long, env = "PERSONAL_DATA_REPORT_HOURS", default_value_t = 24)]
     pub personal_data_report_hours: u32,
 
+    /// Folder for the automated encrypted backups (README "Operations /
+    /// Backups"); with BACKUP_RECIPIENT, `serve` writes them on schedule.
+    #[arg(long, env = "BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+
+    /// The age public key (`age1…`, from `smart-courses backup-key`) backups
+    /// are encrypted to. The private key is needed only to restore.
+    #[arg(long, env = "BACKUP_RECIPIENT")]
+    pub backup_recipient: Option<String>,
+
+    /// A backup is written when the newest is older than this many hours;
+    /// 0 turns scheduled backups off (`smart-courses backup` still works).
+    #[arg(long, env = "BACKUP_EVERY_HOURS", default_value_t = 24)]
+    pub backup_every_hours: u32,
+
+    /// How many backups to keep in BACKUP_DIR (older ones are deleted).
+    #[arg(long, env = "BACKUP_KEEP", default_value_t = 14)]
+    pub backup_keep: u32,
+
     /// Bind address of the offline Confluence host simulator (dev-host builds
     /// only): a second origin that embeds the app's pages in iframes.
     #[cfg(feature = "dev-host")]
@@ -242,6 +261,31 @@ impl Config {
                 due_soon_days: self.reminder_due_soon_days,
                 expiry_soon_days: self.reminder_expiry_soon_days,
             },
+        }))
+    }
+
+    /// The backup settings; `None` when BACKUP_DIR and BACKUP_RECIPIENT are
+    /// both unset. One without the other is an error (a server that was
+    /// meant to back up must not silently run without backups).
+    pub fn backups(&self) -> anyhow::Result<Option<crate::backup::BackupSettings>> {
+        let (dir, recipient) = match (&self.backup_dir, &self.backup_recipient) {
+            (None, None) => return Ok(None),
+            (Some(d), Some(r)) => (d.clone(), crate::backup::parse_recipient(r)?),
+            (Some(_), None) => anyhow::bail!(
+                "BACKUP_DIR is set but BACKUP_RECIPIENT is not: backups are encrypted to it \
+                 (make one with `smart-courses backup-key`)"
+            ),
+            (None, Some(_)) => {
+                anyhow::bail!(
+                    "BACKUP_RECIPIENT is set but BACKUP_DIR is not: where should backups go?"
+                )
+            }
+        };
+        Ok(Some(crate::backup::BackupSettings {
+            dir,
+            recipient,
+            every: Duration::from_secs(u64::from(self.backup_every_hours) * 3600),
+            keep: usize::try_from(self.backup_keep.max(1)).unwrap_or(1),
         }))
     }
 

@@ -1,7 +1,7 @@
 //! Background jobs of a serving process: the group sync (group rules'
 //! members read from Confluence, so someone who joins a group is enrolled
 //! within [`Config::group_sync_minutes`](crate::Config), never a day later)
-//! and the e-mail reminders.
+//! the e-mail reminders and the encrypted backups.
 //!
 //! Jobs are started by `smart-courses serve`, not by [`crate::Application`]:
 //! tests drive them through the functions here, one run at a time.
@@ -11,7 +11,10 @@ use std::time::Duration;
 use app::{space_admin::service::enrolment, state::AppState};
 use tokio::task::JoinHandle;
 
-use crate::reminders::{send_reminders_once, ReminderSettings};
+use crate::{
+    backup::BackupSettings,
+    reminders::{send_reminders_once, ReminderSettings},
+};
 
 /// One group-sync run over every active site: `(rules synced, rules failed)`.
 pub async fn sync_groups_once(state: &AppState) -> (usize, usize) {
@@ -100,8 +103,23 @@ pub fn spawn(
     state: AppState,
     group_sync_every: Option<Duration>,
     reminders: Option<(ReminderSettings, Duration)>,
+    backups: Option<BackupSettings>,
 ) -> Vec<JoinHandle<()>> {
     let mut jobs = Vec::new();
+    if let Some(settings) = backups.filter(|b| !b.every.is_zero()) {
+        // Checked often, written when the newest backup is older than
+        // `every`: restarts never postpone a due backup.
+        let check = settings.every.min(Duration::from_secs(300));
+        let state2 = state.clone();
+        jobs.push(every(state.clone(), check, "backup", move || {
+            let (state, settings) = (state2.clone(), settings.clone());
+            async move {
+                if let Err(e) = crate::backup::run_if_due(&state.db, &settings).await {
+                    tracing::error!(error = %format!("{e:#}"), "backup failed");
+                }
+            }
+        }));
+    }
     if let Some((settings, period)) = reminders {
         let state = state.clone();
         jobs.push(every(state.clone(), period, "reminders", move || {

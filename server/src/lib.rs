@@ -3,6 +3,7 @@
 //! [`Application`] binds first and reports the real address.
 
 pub mod assets;
+pub mod backup;
 pub mod config;
 pub mod descriptor;
 pub mod jobs;
@@ -285,7 +286,7 @@ impl Application {
             state.clone(),
             observability::MetricsAccess {
                 token: config.metrics_token.clone(),
-                backup_dir: None,
+                backup_dir: config.backup_dir.clone(),
             },
         );
         // Only when the simulator configured it (`dev_host::prepare`).

@@ -58,6 +58,28 @@ enum Command {
         #[arg(value_enum)]
         what: server::support::SupportRead,
     },
+    /// Write one encrypted backup now (BACKUP_DIR, BACKUP_RECIPIENT) and
+    /// delete those beyond BACKUP_KEEP.
+    Backup(Config),
+    /// Restore a backup into an empty database (DATABASE_URL), then migrate
+    /// it. The server that uses it needs the same DATA_KEY as the source.
+    Restore {
+        #[command(flatten)]
+        config: Config,
+        /// The backup file (`smart-courses-….sc-backup.age`).
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// The backup key file from `smart-courses backup-key`.
+        #[arg(long, env = "BACKUP_IDENTITY_FILE")]
+        identity: std::path::PathBuf,
+    },
+    /// Create a backup key pair: the private key goes to a new file (keep
+    /// it offline); the public key, printed, is BACKUP_RECIPIENT.
+    BackupKey {
+        /// Where to write the private key (must not exist).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Erase one person's data from one site (a data subject request):
     /// their learning records go, their id in kept records (authorship,
     /// audit log) becomes "erased", and the audit log records the erasure.
@@ -123,6 +145,56 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Backup(config) => {
+            let settings = config.backups()?.context(
+                "set BACKUP_DIR and BACKUP_RECIPIENT (see README \"Operations / Backups\")",
+            )?;
+            let db = store::Db::connect(&config.database_url)
+                .await
+                .context("could not open the database")?;
+            db.migrate().await.context("migration failed")?;
+            let written =
+                server::backup::backup_once(&db, &settings.dir, &settings.recipient).await?;
+            let pruned = server::backup::prune(&settings.dir, settings.keep);
+            println!(
+                "{} ({} bytes, {} rows in {} tables; {pruned} old backups deleted)",
+                written.path.display(),
+                written.bytes,
+                written.summary.rows,
+                written.summary.tables
+            );
+            Ok(())
+        }
+        Command::Restore {
+            config,
+            file,
+            identity,
+        } => {
+            let identity = server::backup::read_identity(&identity)?;
+            let db = store::Db::connect(&config.database_url)
+                .await
+                .context("could not open the database")?;
+            let done = server::backup::restore_file(&db, &file, &identity).await?;
+            println!(
+                "restored {} rows in {} tables (schema {}) from {}",
+                done.rows,
+                done.tables,
+                done.schema_version,
+                file.display()
+            );
+            Ok(())
+        }
+        Command::BackupKey { out } => {
+            use age::secrecy::ExposeSecret;
+            let (secret, public) = server::backup::new_key_pair();
+            server::backup::write_private_file(&out, secret.expose_secret())?;
+            eprintln!(
+                "private key written to {} (keep it offline; it is needed to restore)",
+                out.display()
+            );
+            println!("{public}");
+            Ok(())
+        }
         Command::GenerateKey { id } => {
             use secrecy::ExposeSecret;
             let key = store::secrets::Keyring::generate(&id).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -179,6 +251,14 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let addr = application.local_addr();
     let minutes = |m: u32| std::time::Duration::from_secs(u64::from(m.max(1)) * 60);
     let reminders = config.reminders()?;
+    let backups = config.backups()?;
+    match &backups {
+        None => tracing::warn!("BACKUP_DIR not set: no automated backups"),
+        Some(b) if b.every.is_zero() => {
+            tracing::warn!("BACKUP_EVERY_HOURS=0: no scheduled backups")
+        }
+        Some(b) => tracing::info!(dir = %b.dir.display(), keep = b.keep, "automated backups on"),
+    }
     if reminders.is_none() {
         tracing::info!("SMTP_URL not set: no reminder e-mails");
     }
@@ -186,6 +266,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         application.state().clone(),
         (config.group_sync_minutes > 0).then(|| minutes(config.group_sync_minutes)),
         reminders.map(|r| (r, minutes(config.reminder_interval_minutes))),
+        backups,
     );
     let _privacy_jobs = server::privacy::spawn(
         application.state().clone(),

@@ -14,11 +14,7 @@
 //! `Authorization: Bearer <METRICS_TOKEN>` when a token is configured: it
 //! holds no tenant data, but operational detail is nobody else's business.
 
-use std::{
-    net::SocketAddr,
-    sync::OnceLock,
-    time::{Instant, SystemTime},
-};
+use std::{net::SocketAddr, sync::OnceLock, time::Instant};
 
 use axum::{
     body::Body,
@@ -162,7 +158,11 @@ pub async fn metrics(
     let (size, idle) = state.db.pool_stats();
     metrics::gauge!("db_pool_connections", "state" => "open").set(f64::from(size));
     metrics::gauge!("db_pool_connections", "state" => "idle").set(idle as f64);
-    if let Some(age) = access.backup_dir.as_deref().and_then(newest_file_age) {
+    if let Some(age) = access
+        .backup_dir
+        .as_deref()
+        .and_then(crate::backup::newest_age)
+    {
         metrics::gauge!("backup_age_seconds").set(age);
     }
     (
@@ -173,15 +173,6 @@ pub async fn metrics(
         metrics_handle().render(),
     )
         .into_response()
-}
-
-/// Seconds since the newest file in `dir` was written.
-fn newest_file_age(dir: &std::path::Path) -> Option<f64> {
-    let newest = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok()?.metadata().ok()?.modified().ok())
-        .max()?;
-    Some(SystemTime::now().duration_since(newest).ok()?.as_secs_f64())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -11,6 +11,7 @@
 //! No query takes a client key from a request body, query or path.
 
 pub mod audit;
+pub mod backup;
 pub mod courses;
 pub mod enrolments;
 pub mod jobs;

@@ -5,6 +5,7 @@ mod helpers;
 
 mod all_server_fns;
 mod authoring;
+mod backup;
 mod hardening;
 mod http_surface;
 mod install;
