@@ -8,4 +8,4 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "bench/load.sh: installing wrk (apt)"
   if [[ $(id -u) == 0 ]]; then apt-get update -qq && apt-get install -y -qq wrk; else sudo apt-get install -y wrk; fi
 fi
-cargo run --release -p server --features dev-host --example bench_load
+cargo run --release -p server --features dev-host --example bench_reads

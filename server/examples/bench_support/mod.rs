@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 use server::{Application, Config};
 use testkit::{keys, tokens, FakeConfluence, KeyServer};
 
-const SECRET: &str = "bench-shared-secret-0123456789abcdef";
+/// The bench site's shared secret (the ceiling server verifies with it too).
+pub(crate) const SECRET: &str = "bench-shared-secret-0123456789abcdef";
 const BASE_URL: &str = "https://bench.example.test";
 const PAGE: &str = "98305";
 
@@ -127,6 +128,11 @@ impl Bench {
             dir,
             client_key,
         })
+    }
+
+    /// The bench site's client key (the `iss` of its context JWTs).
+    pub(crate) fn client_key(&self) -> &str {
+        &self.client_key
     }
 
     /// `Authorization` header value: a context JWT for `account_id` on the
