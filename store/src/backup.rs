@@ -382,6 +382,7 @@ impl Db {
         &self,
         mut lines: mpsc::Receiver<Vec<u8>>,
     ) -> Result<Summary, BackupError> {
+        let _changed = self.learners_changed_on_exit();
         let header = match next_line(&mut lines).await? {
             Line::Header(h) if h.format == FORMAT => h,
             _ => return Err(BackupError::Format("no backup header".into())),

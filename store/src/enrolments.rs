@@ -155,6 +155,28 @@ impl Db {
         course_id: &str,
         account_id: &str,
     ) -> StoreResult<Option<Enrolment>> {
+        use crate::read_cache::{Records, What};
+        let read = || async {
+            Ok(Records::Enrolment(
+                self.enrolment_from_db(tenant, course_id, account_id)
+                    .await?,
+            ))
+        };
+        match self
+            .learner_read(tenant, account_id, course_id, What::Enrolment, read)
+            .await?
+        {
+            Records::Enrolment(e) => Ok(e),
+            _ => unreachable!("the cache keys entries by what they hold"),
+        }
+    }
+
+    async fn enrolment_from_db(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        account_id: &str,
+    ) -> StoreResult<Option<Enrolment>> {
         let row = sqlx::query(
             "SELECT account_id, enrolled_at_ms, direct, self_enrolled, due_at_ms, due_by_admin \
              FROM enrolments WHERE client_key = $1 AND course_id = $2 AND account_id = $3",
@@ -240,6 +262,7 @@ impl Db {
         due: Option<i64>,
         now_ms: i64,
     ) -> StoreResult<Vec<String>> {
+        let _changed = self.learners_changed_on_exit();
         let mut tx = self.begin_write().await?;
         let before = enrolled_among(&mut tx, tenant, course_id, accounts).await?;
         for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
@@ -287,6 +310,7 @@ impl Db {
         account_id: &str,
         now_ms: i64,
     ) -> StoreResult<bool> {
+        let _changed = self.learner_changed_on_exit(tenant, account_id);
         let mut tx = self.begin_write().await?;
         let before = enrolled_among(&mut tx, tenant, course_id, &[account_id.to_owned()]).await?;
         sqlx::query(
@@ -314,6 +338,7 @@ impl Db {
         course_id: &str,
         accounts: &[String],
     ) -> StoreResult<Unenrolled> {
+        let _changed = self.learners_changed_on_exit();
         let mut tx = self.begin_write().await?;
         let enrolled = enrolled_among(&mut tx, tenant, course_id, accounts).await?;
         let grouped = grouped_among(&mut tx, tenant, course_id, accounts).await?;
@@ -351,6 +376,7 @@ impl Db {
         accounts: &[String],
         due: Option<i64>,
     ) -> StoreResult<u64> {
+        let _changed = self.learners_changed_on_exit();
         let mut tx = self.begin_write().await?;
         let mut changed = 0;
         for chunk in accounts.chunks(ROWS_PER_STATEMENT) {
@@ -461,6 +487,7 @@ impl Db {
         actor: Option<&str>,
         now_ms: i64,
     ) -> StoreResult<bool> {
+        let _changed = self.learners_changed_on_exit();
         let (due_at, due_days) = due.columns();
         let mut tx = self.begin_write().await?;
         let existed: Option<i64> = sqlx::query_scalar(
@@ -500,6 +527,7 @@ impl Db {
         course_id: &str,
         group: &str,
     ) -> StoreResult<Option<Vec<String>>> {
+        let _changed = self.learners_changed_on_exit();
         let mut tx = self.begin_write().await?;
         let gone = sqlx::query(
             "DELETE FROM group_rules WHERE client_key = $1 AND course_id = $2 AND group_name = $3",
@@ -540,6 +568,7 @@ impl Db {
         members: &[String],
         now_ms: i64,
     ) -> StoreResult<Option<SyncOutcome>> {
+        let _changed = self.learners_changed_on_exit();
         let mut tx = self.begin_write().await?;
         let rule: Option<i64> = sqlx::query_scalar(
             "SELECT 1 FROM group_rules WHERE client_key = $1 AND course_id = $2 AND group_name = $3",

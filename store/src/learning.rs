@@ -34,6 +34,9 @@ pub use course::learning::{
     records::{Attempt, Completion, NewAnswer, ScoreRecord, StoredAnswer},
 };
 use sqlx::{Any, Row, Transaction};
+use std::sync::Arc;
+
+use crate::read_cache::{Records, What};
 
 use super::{Db, StoreError, StoreResult};
 
@@ -157,6 +160,7 @@ impl Db {
         version: i64,
         opened_at: i64,
     ) -> StoreResult<bool> {
+        let _changed = self.learner_changed_on_exit(tenant, account_id);
         let _gate = self.sqlite_write_gate().await;
         let done = sqlx::query(
             "INSERT INTO lesson_views (client_key, course_id, account_id, lesson_id, version, \
@@ -182,15 +186,25 @@ impl Db {
         course_id: &str,
         account_id: &str,
     ) -> StoreResult<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT lesson_id FROM lesson_views \
-             WHERE client_key = $1 AND course_id = $2 AND account_id = $3",
-        )
-        .bind(tenant.as_str())
-        .bind(course_id)
-        .bind(account_id)
-        .fetch_all(self.pool())
-        .await?)
+        let read = || async {
+            let opened: Vec<String> = sqlx::query_scalar(
+                "SELECT lesson_id FROM lesson_views \
+                 WHERE client_key = $1 AND course_id = $2 AND account_id = $3",
+            )
+            .bind(tenant.as_str())
+            .bind(course_id)
+            .bind(account_id)
+            .fetch_all(self.pool())
+            .await?;
+            Ok(Records::Opened(Arc::new(opened)))
+        };
+        match self
+            .learner_read(tenant, account_id, course_id, What::Opened, read)
+            .await?
+        {
+            Records::Opened(v) => Ok(v.as_ref().clone()),
+            _ => unreachable!("the cache keys entries by what they hold"),
+        }
     }
 
     // ---- attempts ----------------------------------------------------------
@@ -199,6 +213,7 @@ impl Db {
     /// the attempt number is already taken (a retry or a concurrent start:
     /// read again and return what is there).
     pub async fn create_attempt(&self, tenant: &TenantKey, a: &NewAttempt<'_>) -> StoreResult<()> {
+        let _changed = self.learner_changed_on_exit(tenant, a.account_id);
         let _gate = self.sqlite_write_gate().await;
         let result = sqlx::query(
             "INSERT INTO attempts (client_key, id, course_id, module_id, account_id, client_token, \
@@ -273,6 +288,33 @@ impl Db {
         course_id: &str,
         module_id: Option<&str>,
     ) -> StoreResult<Vec<Attempt>> {
+        if module_id.is_some() {
+            return self
+                .attempts_from_db(tenant, account_id, course_id, module_id)
+                .await;
+        }
+        let read = || async {
+            Ok(Records::Attempts(Arc::new(
+                self.attempts_from_db(tenant, account_id, course_id, None)
+                    .await?,
+            )))
+        };
+        match self
+            .learner_read(tenant, account_id, course_id, What::Attempts, read)
+            .await?
+        {
+            Records::Attempts(v) => Ok(v.as_ref().clone()),
+            _ => unreachable!("the cache keys entries by what they hold"),
+        }
+    }
+
+    async fn attempts_from_db(
+        &self,
+        tenant: &TenantKey,
+        account_id: &str,
+        course_id: &str,
+        module_id: Option<&str>,
+    ) -> StoreResult<Vec<Attempt>> {
         let rows = sqlx::query(select_attempts!(
             "WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
                AND ($4 IS NULL OR module_id = $4) \
@@ -321,6 +363,7 @@ impl Db {
         received_at_ms: i64,
         merge: Merge,
     ) -> StoreResult<AnswerWrite> {
+        let _changed = self.learner_changed_on_exit(tenant, account_id);
         let mut tx = self.begin_write().await?;
         if !claim_open(&mut tx, tenant, account_id, attempt_id, received_at_ms).await? {
             return Ok(AnswerWrite::Closed);
@@ -364,6 +407,7 @@ impl Db {
         merge: Merge,
         grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord,
     ) -> StoreResult<SubmitOutcome> {
+        let _changed = self.learner_changed_on_exit(tenant, account_id);
         let mut tx = self.begin_write().await?;
         if !claim_open(&mut tx, tenant, account_id, attempt_id, now_ms).await? {
             drop(tx);
@@ -433,6 +477,27 @@ impl Db {
         course_id: &str,
         account_id: &str,
     ) -> StoreResult<Vec<Completion>> {
+        let read = || async {
+            Ok(Records::Completions(Arc::new(
+                self.completions_from_db(tenant, course_id, account_id)
+                    .await?,
+            )))
+        };
+        match self
+            .learner_read(tenant, account_id, course_id, What::Completions, read)
+            .await?
+        {
+            Records::Completions(v) => Ok(v.as_ref().clone()),
+            _ => unreachable!("the cache keys entries by what they hold"),
+        }
+    }
+
+    async fn completions_from_db(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        account_id: &str,
+    ) -> StoreResult<Vec<Completion>> {
         let rows = sqlx::query(
             "SELECT version, completed_at FROM completions \
              WHERE client_key = $1 AND course_id = $2 AND account_id = $3 ORDER BY version",
@@ -464,6 +529,7 @@ impl Db {
         since_version: i64,
         completed_at: i64,
     ) -> StoreResult<()> {
+        let _changed = self.learner_changed_on_exit(tenant, account_id);
         let _gate = self.sqlite_write_gate().await;
         sqlx::query(
             "INSERT INTO completions (client_key, course_id, account_id, version, completed_at) \

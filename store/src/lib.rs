@@ -17,6 +17,7 @@ pub mod enrolments;
 pub mod jobs;
 pub mod learning;
 pub mod privacy;
+mod read_cache;
 pub mod reminders;
 pub mod reports;
 pub mod secrets;
@@ -71,6 +72,8 @@ pub struct Db {
     keyring: Option<std::sync::Arc<secrets::Keyring>>,
     /// This pool's (this server process's) name as a job-lease holder.
     instance: std::sync::Arc<str>,
+    /// Learners' records read recently (SQLite only: see [`read_cache`]).
+    learner_reads: Option<read_cache::LearnerReads>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -129,6 +132,7 @@ impl Db {
             backend,
             write_gate: Default::default(),
             keyring: None,
+            learner_reads: (backend == Backend::Sqlite).then(read_cache::LearnerReads::new),
             instance: {
                 use rand::RngCore;
                 let mut id = [0u8; 8];
@@ -178,7 +182,72 @@ impl Db {
         }
     }
 
-    /// The raw pool, for the store modules.
+    /// One learner's records changed (call after the write committed).
+    pub(crate) fn learner_changed(&self, tenant: &connect::TenantKey, account: &str) {
+        if let Some(c) = &self.learner_reads {
+            c.learner_changed(tenant.as_str(), account);
+        }
+    }
+
+    /// Many learners' records changed (after the write committed).
+    pub(crate) fn learners_changed(&self) {
+        if let Some(c) = &self.learner_reads {
+            c.all_changed();
+        }
+    }
+
+    /// A guard that reports one learner's records changed when the write
+    /// function holding it returns (after its commit, or its failure —
+    /// also when the request is dropped half-way).
+    pub(crate) fn learner_changed_on_exit<'a>(
+        &'a self,
+        tenant: &connect::TenantKey,
+        account: &str,
+    ) -> ChangedOnExit<'a> {
+        ChangedOnExit {
+            db: self,
+            learner: self
+                .learner_reads
+                .is_some()
+                .then(|| (tenant.clone(), account.to_owned())),
+        }
+    }
+
+    /// A guard that reports many learners' records changed when the write
+    /// function holding it returns.
+    pub(crate) fn learners_changed_on_exit(&self) -> ChangedOnExit<'_> {
+        ChangedOnExit {
+            db: self,
+            learner: None,
+        }
+    }
+
+    /// `read` through the learner cache (see [`read_cache`]).
+    async fn learner_read<F, Fut>(
+        &self,
+        tenant: &connect::TenantKey,
+        account: &str,
+        course: &str,
+        what: read_cache::What,
+        read: F,
+    ) -> StoreResult<read_cache::Records>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = StoreResult<read_cache::Records>>,
+    {
+        let Some(c) = &self.learner_reads else {
+            return read().await;
+        };
+        match c.get(tenant.as_str(), account, course, what) {
+            Ok(hit) => Ok(hit),
+            Err(seen) => {
+                let fresh = read().await?;
+                c.put(tenant.as_str(), account, course, what, fresh.clone(), seen);
+                Ok(fresh)
+            }
+        }
+    }
+
     /// This store's name as a job-lease holder (unique per process and pool).
     pub fn instance_id(&self) -> &str {
         &self.instance
@@ -189,6 +258,7 @@ impl Db {
         (self.pool.size(), self.pool.num_idle())
     }
 
+    /// The raw pool, for the store modules.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -202,6 +272,21 @@ impl Db {
     /// Closes the pool (tests and graceful shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// See [`Db::learner_changed_on_exit`].
+pub(crate) struct ChangedOnExit<'a> {
+    db: &'a Db,
+    learner: Option<(connect::TenantKey, String)>,
+}
+
+impl Drop for ChangedOnExit<'_> {
+    fn drop(&mut self) {
+        match &self.learner {
+            Some((tenant, account)) => self.db.learner_changed(tenant, account),
+            None => self.db.learners_changed(),
+        }
     }
 }
 

@@ -134,6 +134,7 @@ impl Db {
         client_key: &str,
         cutoff: i64,
     ) -> StoreResult<Option<u64>> {
+        let _changed = self.learners_changed_on_exit();
         let mut tx = self.begin_write().await?;
         let claimed = sqlx::query(
             "DELETE FROM tenants WHERE client_key = $1 AND state = 'uninstalled' \
@@ -174,6 +175,7 @@ impl Db {
         reason: &str,
         now_ms: i64,
     ) -> StoreResult<Erased> {
+        let _changed = self.learners_changed_on_exit();
         let key = tenant.as_str();
         let mut tx = self.begin_write().await?;
         self.mark_privileged(&mut tx).await?;

@@ -2024,3 +2024,72 @@ async fn learning_a_journal_that_answers_one_question_twice_counts_the_later_ans
     );
     assert_eq!(site.count("SELECT COUNT(*) FROM attempt_answers").await, 2);
 }
+
+/// The learner's records are cached in the server on SQLite (store
+/// `read_cache`): reads racing with the learner's own writes must never
+/// leave an old view behind. Many reads run while the lessons are opened
+/// and an attempt is started, saved and submitted; each read after a write
+/// returned shows it.
+#[tokio::test]
+async fn reads_racing_with_writes_never_serve_old_records() {
+    // Arrange
+    let site = std::sync::Arc::new(Site::new().await);
+    let id = site.publish(&true_false_course(2, json!({}))).await;
+    let reader = |site: std::sync::Arc<Site>, id: String| {
+        tokio::spawn(async move {
+            for _ in 0..40 {
+                site.course(LEA, &id).await.expect("the course view");
+            }
+        })
+    };
+
+    // Act + Assert: each write, with reads racing it; then a read sees it.
+    for lesson in ["l1", "l2"] {
+        let readers: Vec<_> = (0..4).map(|_| reader(site.clone(), id.clone())).collect();
+        site.open_lesson(LEA, &id, 1, lesson).await.expect("opens");
+        for r in readers {
+            r.await.unwrap();
+        }
+        let seen = site.course(LEA, &id).await.unwrap().progress.opened_lessons;
+        assert!(
+            seen.contains(&lesson.to_string()),
+            "{lesson} missing from {seen:?}"
+        );
+    }
+    let readers: Vec<_> = (0..4).map(|_| reader(site.clone(), id.clone())).collect();
+    let view = site.start_ok(LEA, &id).await;
+    let open = site.course(LEA, &id).await.unwrap().modules[0]
+        .quiz
+        .as_ref()
+        .unwrap()
+        .open_attempt_id
+        .clone();
+    assert_eq!(open.as_deref(), Some(view.attempt_id.as_str()));
+    let now = site.app.now_ms();
+    site.app
+        .submit_attempt(
+            &token_for(LEA),
+            &view.attempt_id,
+            &[
+                ("t1", Response::Bool(true), now),
+                ("t2", Response::Bool(true), now),
+            ],
+        )
+        .await
+        .expect("graded");
+    for r in readers {
+        r.await.unwrap();
+    }
+    let after = site.course(LEA, &id).await.unwrap();
+    let quiz = after.modules[0].quiz.as_ref().unwrap();
+    assert_eq!(
+        quiz.open_attempt_id, None,
+        "the submitted attempt is not open"
+    );
+    assert_eq!(quiz.attempts_used, 1);
+    assert!(quiz.passed);
+    assert!(after.progress.complete);
+    // Another learner's cached view is untouched by Lea's writes.
+    let leo = site.course(LEO, &id).await.unwrap();
+    assert!(leo.progress.opened_lessons.is_empty());
+}

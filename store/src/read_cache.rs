@@ -1,0 +1,185 @@
+//! The learner's records, cached in this process (SQLite only; issue #13
+//! item 2).
+//!
+//! Every learner request reads the same four things — enrolment, opened
+//! lessons, attempts, completions — and on SQLite each read is a hop to the
+//! connection's thread and back: four of them made the learner's course read
+//! spend more time switching threads than working (`perf`: > 50 % in the
+//! scheduler). A SQLite database has one serving process (README
+//! "Operations"), and every write goes through this store, so the store
+//! can keep what it read and forget it exactly when it writes:
+//!
+//! - keys are `(tenant, account, course, what)`, spread over shards by
+//!   `(tenant, account)`: all of one learner's entries live in one shard;
+//! - a write of one learner's records (open a lesson, start, answer,
+//!   submit, complete, self-enrol) clears that learner's shard *after* it
+//!   committed; a write that touches many learners (enrolments by admins,
+//!   group sync, erasure, purge, restore) clears every shard;
+//! - a read stores what it read only if its shard was not cleared since
+//!   the read began ([`cache::Cache::insert_if_current`]), so a read that
+//!   raced with a write can never put old records back.
+//!
+//! On PostgreSQL several processes share the database and a write in one
+//! cannot clear another's memory in time for the learner's next request,
+//! so nothing is cached there: every read goes to the database.
+
+use std::{
+    hash::{Hash, Hasher},
+    sync::Arc,
+    time::Duration,
+};
+
+use cache::{Cache, Generation, Weigh};
+use course::learning::records::{Attempt, Completion};
+
+use crate::enrolments::Enrolment;
+
+const SHARDS: usize = 64;
+/// Bytes for all shards together.
+const MAX_BYTES: usize = 16 * 1024 * 1024;
+/// A safety net only: entries are cleared by writes, not by age.
+const TTL: Duration = Duration::from_secs(300);
+
+/// Which read an entry holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum What {
+    Enrolment,
+    Opened,
+    Attempts,
+    Completions,
+}
+
+impl Weigh for What {
+    fn weigh(&self) -> usize {
+        1
+    }
+}
+
+type Key = (String, String, String, What);
+
+/// One cached read.
+#[derive(Clone, Debug)]
+pub(crate) enum Records {
+    Enrolment(Option<Enrolment>),
+    Opened(Arc<Vec<String>>),
+    Attempts(Arc<Vec<Attempt>>),
+    Completions(Arc<Vec<Completion>>),
+}
+
+/// Estimated heap bytes (the budget is approximate by design; strings are
+/// counted, fixed-size fields by their size).
+impl Weigh for Records {
+    fn weigh(&self) -> usize {
+        let strings = |v: &[String]| v.iter().map(|s| 24 + s.len()).sum::<usize>();
+        16 + match self {
+            Records::Enrolment(e) => e.as_ref().map_or(0, |e| {
+                std::mem::size_of::<Enrolment>() + e.account_id.len() + strings(&e.groups)
+            }),
+            Records::Opened(v) => strings(v),
+            Records::Attempts(v) => v
+                .iter()
+                .map(|a| {
+                    std::mem::size_of::<Attempt>()
+                        + a.id.len()
+                        + a.course_id.len()
+                        + a.module_id.len()
+                        + a.account_id.len()
+                        + a.client_token.len()
+                        + a.checkpoint_key.as_ref().map_or(0, String::len)
+                })
+                .sum(),
+            Records::Completions(v) => v.len() * std::mem::size_of::<Completion>(),
+        }
+    }
+}
+
+/// The shards (see the module docs).
+#[derive(Clone)]
+pub(crate) struct LearnerReads {
+    shards: Arc<Vec<Cache<Key, Records>>>,
+}
+
+impl std::fmt::Debug for LearnerReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LearnerReads")
+            .field(
+                "entries",
+                &self.shards.iter().map(Cache::len).sum::<usize>(),
+            )
+            .finish()
+    }
+}
+
+impl LearnerReads {
+    pub(crate) fn new() -> Self {
+        Self {
+            shards: Arc::new(
+                (0..SHARDS)
+                    .map(|_| Cache::new("learner-records", MAX_BYTES / SHARDS, TTL))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn shard(&self, tenant: &str, account: &str) -> &Cache<Key, Records> {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        tenant.hash(&mut h);
+        account.hash(&mut h);
+        &self.shards[(h.finish() as usize) % SHARDS]
+    }
+
+    fn key(tenant: &str, account: &str, course: &str, what: What) -> Key {
+        (
+            tenant.to_owned(),
+            account.to_owned(),
+            course.to_owned(),
+            what,
+        )
+    }
+
+    /// The cached read, or the shard's generation to pass to
+    /// [`Self::put`] after reading the database.
+    pub(crate) fn get(
+        &self,
+        tenant: &str,
+        account: &str,
+        course: &str,
+        what: What,
+    ) -> Result<Records, Generation> {
+        let shard = self.shard(tenant, account);
+        // The generation first: an invalidation between the two makes the
+        // later put fail, never succeed with old data.
+        let seen = shard.generation();
+        shard
+            .get(&Self::key(tenant, account, course, what))
+            .ok_or(seen)
+    }
+
+    pub(crate) fn put(
+        &self,
+        tenant: &str,
+        account: &str,
+        course: &str,
+        what: What,
+        records: Records,
+        seen: Generation,
+    ) {
+        self.shard(tenant, account).insert_if_current(
+            Self::key(tenant, account, course, what),
+            records,
+            seen,
+        );
+    }
+
+    /// One learner's records changed.
+    pub(crate) fn learner_changed(&self, tenant: &str, account: &str) {
+        self.shard(tenant, account).clear();
+    }
+
+    /// Many learners' records changed.
+    pub(crate) fn all_changed(&self) {
+        for s in self.shards.iter() {
+            s.clear();
+        }
+    }
+}
