@@ -330,7 +330,7 @@ pub async fn limit(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
-    use governor::clock::{Clock, DefaultClock};
+    use governor::clock::Clock;
     // The peer address (served with connect info); all in one bucket if unknown.
     let ip = req
         .extensions()
@@ -338,7 +338,7 @@ pub async fn limit(
         .map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.0.ip());
     if let Err(not_until) = limiter.0.check_key(&ip) {
         let wait = not_until
-            .wait_time_from(DefaultClock::default().now())
+            .wait_time_from(limiter.0.clock().now())
             .as_secs()
             .max(1);
         tracing::debug!(%ip, wait, "lifecycle route rate-limited");

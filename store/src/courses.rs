@@ -156,6 +156,7 @@ impl Db {
         page_id: &str,
         space_key: &str,
     ) -> StoreResult<bool> {
+        let _changed = self.courses_changed_on_exit();
         let _gate = self.sqlite_write_gate().await;
         let done = sqlx::query(
             "UPDATE courses SET space_key = $1 \
@@ -217,6 +218,7 @@ impl Db {
 
     /// Creates a course with revision 1 and no published version.
     pub async fn create_course(&self, tenant: &TenantKey, c: &NewCourse<'_>) -> StoreResult<()> {
+        let _changed = self.courses_changed_on_exit();
         let now = now_epoch();
         let _gate = self.sqlite_write_gate().await;
         sqlx::query(
@@ -241,6 +243,22 @@ impl Db {
 
     /// One course of this tenant.
     pub async fn course(&self, tenant: &TenantKey, id: &str) -> StoreResult<Option<CourseRow>> {
+        let Some(cache) = &self.course_rows else {
+            return self.course_from_db(tenant, id).await;
+        };
+        match cache.get(tenant.as_str(), id) {
+            Ok(row) => Ok(Some(row.as_ref().clone())),
+            Err(seen) => {
+                let row = self.course_from_db(tenant, id).await?;
+                if let Some(row) = &row {
+                    cache.put(tenant.as_str(), std::sync::Arc::new(row.clone()), seen);
+                }
+                Ok(row)
+            }
+        }
+    }
+
+    async fn course_from_db(&self, tenant: &TenantKey, id: &str) -> StoreResult<Option<CourseRow>> {
         let row = sqlx::query(
             "SELECT id, space_key, page_id, title, draft_json, draft_revision, latest_version, \
                     copied_from, created_by, created_at, updated_at \
@@ -263,6 +281,7 @@ impl Db {
         title: &str,
         draft_json: &str,
     ) -> StoreResult<DraftSave> {
+        let _changed = self.courses_changed_on_exit();
         let _gate = self.sqlite_write_gate().await;
         let done = sqlx::query(
             "UPDATE courses SET draft_json = $1, title = $2, draft_revision = draft_revision + 1, \
@@ -299,6 +318,7 @@ impl Db {
         material: bool,
         by: Option<&str>,
     ) -> StoreResult<i64> {
+        let _changed = self.courses_changed_on_exit();
         let _gate = self.sqlite_write_gate().await;
         let mut tx = self.pool().begin().await?;
         let current: Option<Option<i64>> = sqlx::query_scalar(

@@ -74,6 +74,8 @@ pub struct Db {
     instance: std::sync::Arc<str>,
     /// Learners' records read recently (SQLite only: see [`read_cache`]).
     learner_reads: Option<read_cache::LearnerReads>,
+    /// Course rows read recently (SQLite only, as `learner_reads`).
+    course_rows: Option<read_cache::CourseRows>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -133,6 +135,7 @@ impl Db {
             write_gate: Default::default(),
             keyring: None,
             learner_reads: (backend == Backend::Sqlite).then(read_cache::LearnerReads::new),
+            course_rows: (backend == Backend::Sqlite).then(read_cache::CourseRows::new),
             instance: {
                 use rand::RngCore;
                 let mut id = [0u8; 8];
@@ -189,11 +192,26 @@ impl Db {
         }
     }
 
-    /// Many learners' records changed (after the write committed).
+    /// Many learners' records (or anything else cached) changed (after
+    /// the write committed).
     pub(crate) fn learners_changed(&self) {
         if let Some(c) = &self.learner_reads {
             c.all_changed();
         }
+        self.courses_changed();
+    }
+
+    /// Course rows changed (after the write committed).
+    pub(crate) fn courses_changed(&self) {
+        if let Some(c) = &self.course_rows {
+            c.changed();
+        }
+    }
+
+    /// A guard that reports course rows changed when the write function
+    /// holding it returns.
+    pub(crate) fn courses_changed_on_exit(&self) -> CoursesChangedOnExit<'_> {
+        CoursesChangedOnExit(self)
     }
 
     /// A guard that reports one learner's records changed when the write
@@ -272,6 +290,15 @@ impl Db {
     /// Closes the pool (tests and graceful shutdown).
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// See [`Db::courses_changed_on_exit`].
+pub(crate) struct CoursesChangedOnExit<'a>(&'a Db);
+
+impl Drop for CoursesChangedOnExit<'_> {
+    fn drop(&mut self) {
+        self.0.courses_changed();
     }
 }
 

@@ -32,7 +32,7 @@ use std::{
 use cache::{Cache, Generation, Weigh};
 use course::learning::records::{Attempt, Completion};
 
-use crate::enrolments::Enrolment;
+use crate::{courses::CourseRow, enrolments::Enrolment};
 
 const SHARDS: usize = 64;
 /// Bytes for all shards together.
@@ -90,6 +90,56 @@ impl Weigh for Records {
                 .sum(),
             Records::Completions(v) => v.len() * std::mem::size_of::<Completion>(),
         }
+    }
+}
+
+/// Course rows by `(tenant, course)`, for the same reason: every learner
+/// request reads its course's row. Cleared on every course write.
+#[derive(Clone)]
+pub(crate) struct CourseRows {
+    cache: Cache<(String, String), Arc<CourseRow>>,
+}
+
+impl Weigh for CourseRow {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<CourseRow>()
+            + self.id.len()
+            + self.space_key.len()
+            + self.page_id.len()
+            + self.title.len()
+            + self.draft_json.len()
+            + self.copied_from.as_ref().map_or(0, String::len)
+            + self.created_by.as_ref().map_or(0, String::len)
+    }
+}
+
+impl std::fmt::Debug for CourseRows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.cache.fmt(f)
+    }
+}
+
+impl CourseRows {
+    pub(crate) fn new() -> Self {
+        Self {
+            cache: Cache::new("course-rows", 32 * 1024 * 1024, TTL),
+        }
+    }
+
+    pub(crate) fn get(&self, tenant: &str, course: &str) -> Result<Arc<CourseRow>, Generation> {
+        let seen = self.cache.generation();
+        self.cache
+            .get(&(tenant.to_owned(), course.to_owned()))
+            .ok_or(seen)
+    }
+
+    pub(crate) fn put(&self, tenant: &str, row: Arc<CourseRow>, seen: Generation) {
+        self.cache
+            .insert_if_current((tenant.to_owned(), row.id.clone()), row, seen);
+    }
+
+    pub(crate) fn changed(&self) {
+        self.cache.clear();
     }
 }
 
