@@ -108,7 +108,89 @@ pub struct LearnerLesson {
     pub id: String,
     pub title: String,
     /// The lesson body, rendered and sanitised on the server.
-    pub html: String,
+    pub html: RenderedHtml,
+}
+
+/// HTML the server rendered once per published version. The server also
+/// keeps it as an encoded JSON string and writes that verbatim, so a
+/// learner's course read does not escape every lesson body again (it was
+/// the largest cost of `learning/course` in `perf`); the browser reads a
+/// plain string. Serialised only with JSON (the server-function codec).
+#[derive(Clone, Debug, Default)]
+pub struct RenderedHtml {
+    text: std::sync::Arc<str>,
+    #[cfg(feature = "ssr")]
+    json: Option<std::sync::Arc<serde_json::value::RawValue>>,
+}
+
+impl RenderedHtml {
+    /// `html` with its JSON encoding made now, once.
+    #[cfg(feature = "ssr")]
+    pub fn encoded(html: &str) -> Self {
+        let json = serde_json::value::RawValue::from_string(
+            serde_json::to_string(html).expect("a string always encodes"),
+        )
+        .ok()
+        .map(std::sync::Arc::from);
+        Self {
+            text: html.into(),
+            json,
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Bytes held (both forms).
+    pub fn weight(&self) -> usize {
+        #[cfg(feature = "ssr")]
+        let json = self.json.as_ref().map_or(0, |j| j.get().len());
+        #[cfg(not(feature = "ssr"))]
+        let json = 0;
+        self.text.len() + json
+    }
+}
+
+impl std::ops::Deref for RenderedHtml {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<String> for RenderedHtml {
+    fn from(text: String) -> Self {
+        Self {
+            text: text.into(),
+            #[cfg(feature = "ssr")]
+            json: None,
+        }
+    }
+}
+
+impl PartialEq for RenderedHtml {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for RenderedHtml {}
+
+impl Serialize for RenderedHtml {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[cfg(feature = "ssr")]
+        if let Some(json) = &self.json {
+            return json.as_ref().serialize(s);
+        }
+        s.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for RenderedHtml {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::from)
+    }
 }
 
 /// A quiz without its questions: the learner's standing on it.

@@ -468,7 +468,7 @@ fn LessonScreen(
         <article class="sc-lesson" aria-labelledby="sc-lesson-title">
             <p class="sc-muted">{title}</p>
             <h2 id="sc-lesson-title" class="sc-h2">{lesson.title}</h2>
-            <div class="sc-lesson-body" inner_html=lesson.html></div>
+            <div class="sc-lesson-body" inner_html=lesson.html.as_str().to_owned()></div>
             <div class="sc-row sc-pager">
                 {prev.map(|s| view! { <button class="sc-button sc-button-subtle" id="sc-prev" on:click=move |_| screen.set(s.clone())>"← Previous"</button> })}
                 {next.map(|s| view! { <button class="sc-button" id="sc-next" on:click=move |_| screen.set(s.clone())>"Next →"</button> })}

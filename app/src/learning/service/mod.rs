@@ -82,7 +82,7 @@ type VersionKey = (String, String, i64);
 pub struct Rendered {
     pub content: CourseContent,
     description_html: String,
-    lessons_html: HashMap<String, String>,
+    lessons_html: HashMap<String, RenderedHtml>,
     prompts_html: HashMap<String, String>,
     feedback_html: Mutex<HashMap<String, String>>,
     /// The short-text answer patterns, compiled once.
@@ -95,11 +95,16 @@ pub struct Rendered {
 impl Rendered {
     fn new(content: CourseContent, json_bytes: usize) -> Self {
         let description_html = render_markdown(&content.description_md);
-        let lessons_html: HashMap<String, String> = content
+        let lessons_html: HashMap<String, RenderedHtml> = content
             .modules
             .iter()
             .flat_map(|m| &m.lessons)
-            .map(|l| (l.id.clone(), render_markdown(&l.body_md)))
+            .map(|l| {
+                (
+                    l.id.clone(),
+                    RenderedHtml::encoded(&render_markdown(&l.body_md)),
+                )
+            })
             .collect();
         let prompts_html: HashMap<String, String> = content
             .modules
@@ -109,7 +114,10 @@ impl Rendered {
             .map(|q| (q.id.clone(), render_markdown(&q.prompt_md)))
             .collect();
         let html_bytes: usize = description_html.len()
-            + lessons_html.values().map(String::len).sum::<usize>()
+            + lessons_html
+                .values()
+                .map(RenderedHtml::weight)
+                .sum::<usize>()
             + prompts_html.values().map(String::len).sum::<usize>();
         let patterns = grading::Patterns::of(
             content
@@ -134,11 +142,11 @@ impl Rendered {
         }
     }
 
-    fn lesson_html(&self, id: &str, md: &str) -> String {
+    fn lesson_html(&self, id: &str, md: &str) -> RenderedHtml {
         self.lessons_html
             .get(id)
             .cloned()
-            .unwrap_or_else(|| render_markdown(md))
+            .unwrap_or_else(|| RenderedHtml::encoded(&render_markdown(md)))
     }
 
     pub(crate) fn prompt_html(&self, q: &Question) -> String {
@@ -613,7 +621,7 @@ impl LearningService {
                         html: if allowed {
                             r.lesson_html(&les.id, &les.body_md)
                         } else {
-                            String::new()
+                            RenderedHtml::default()
                         },
                     })
                     .collect(),
