@@ -208,5 +208,8 @@ async fn main() -> anyhow::Result<()> {
         rss_before / 1024,
         rss_after / 1024
     );
+    // For bench/run.sh.
+    println!("BENCH submit_{db}_per_s={:.0}", submits as f64 / secs);
+    println!("BENCH submit_{db}_p99_ms={p99:.2}");
     Ok(())
 }
