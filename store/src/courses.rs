@@ -370,6 +370,29 @@ impl Db {
 
     /// Version history, newest first.
     pub async fn versions(&self, tenant: &TenantKey, id: &str) -> StoreResult<Vec<VersionMeta>> {
+        let Some(cache) = &self.course_rows else {
+            return self.versions_from_db(tenant, id).await;
+        };
+        match cache.versions(tenant.as_str(), id) {
+            Ok(list) => Ok(list.0.clone()),
+            Err(seen) => {
+                let list = self.versions_from_db(tenant, id).await?;
+                cache.put_versions(
+                    tenant.as_str(),
+                    id,
+                    std::sync::Arc::new(crate::read_cache::VersionList(list.clone())),
+                    seen,
+                );
+                Ok(list)
+            }
+        }
+    }
+
+    async fn versions_from_db(
+        &self,
+        tenant: &TenantKey,
+        id: &str,
+    ) -> StoreResult<Vec<VersionMeta>> {
         let rows = sqlx::query(
             "SELECT version, title, material, published_by, published_at FROM course_versions \
              WHERE client_key = $1 AND course_id = $2 ORDER BY version DESC",

@@ -32,7 +32,10 @@ use std::{
 use cache::{Cache, Generation, Weigh};
 use course::learning::records::{Attempt, Completion};
 
-use crate::{courses::CourseRow, enrolments::Enrolment};
+use crate::{
+    courses::{CourseRow, VersionMeta},
+    enrolments::Enrolment,
+};
 
 const SHARDS: usize = 64;
 /// Bytes for all shards together.
@@ -94,10 +97,29 @@ impl Weigh for Records {
 }
 
 /// Course rows by `(tenant, course)`, for the same reason: every learner
-/// request reads its course's row. Cleared on every course write.
+/// request reads its course's row (and every editor open its versions).
+/// Cleared on every course write.
 #[derive(Clone)]
 pub(crate) struct CourseRows {
     cache: Cache<(String, String), Arc<CourseRow>>,
+    versions: Cache<(String, String), Arc<VersionList>>,
+}
+
+/// A course's version list (a newtype, to be weighed).
+#[derive(Clone, Debug)]
+pub(crate) struct VersionList(pub(crate) Vec<VersionMeta>);
+
+impl Weigh for VersionList {
+    fn weigh(&self) -> usize {
+        self.0
+            .iter()
+            .map(|v| {
+                std::mem::size_of::<VersionMeta>()
+                    + v.title.len()
+                    + v.published_by.as_ref().map_or(0, String::len)
+            })
+            .sum()
+    }
 }
 
 impl Weigh for CourseRow {
@@ -123,7 +145,30 @@ impl CourseRows {
     pub(crate) fn new() -> Self {
         Self {
             cache: Cache::new("course-rows", 32 * 1024 * 1024, TTL),
+            versions: Cache::new("course-versions", 4 * 1024 * 1024, TTL),
         }
+    }
+
+    pub(crate) fn versions(
+        &self,
+        tenant: &str,
+        course: &str,
+    ) -> Result<Arc<VersionList>, Generation> {
+        let seen = self.versions.generation();
+        self.versions
+            .get(&(tenant.to_owned(), course.to_owned()))
+            .ok_or(seen)
+    }
+
+    pub(crate) fn put_versions(
+        &self,
+        tenant: &str,
+        course: &str,
+        list: Arc<VersionList>,
+        seen: Generation,
+    ) {
+        self.versions
+            .insert_if_current((tenant.to_owned(), course.to_owned()), list, seen);
     }
 
     pub(crate) fn get(&self, tenant: &str, course: &str) -> Result<Arc<CourseRow>, Generation> {
@@ -140,6 +185,7 @@ impl CourseRows {
 
     pub(crate) fn changed(&self) {
         self.cache.clear();
+        self.versions.clear();
     }
 }
 
