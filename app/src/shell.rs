@@ -9,7 +9,6 @@
 //! sides.
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Meta, Title};
 use serde::{Deserialize, Serialize};
 
 use crate::pages::{course_view::CourseView, macro_editor::MacroEditor, space_admin::SpaceAdmin};
@@ -93,12 +92,16 @@ pub fn shell(mut options: LeptosOptions, assets: SiteAssets, module: Module) -> 
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // Written here, not by leptos_meta's <Title>/<Meta> in the
+                // page: the server renders the head, so no bundle carries
+                // the code (or does the work) for it.
+                <meta name="referrer" content="no-referrer" />
+                <title>"Smart Courses"</title>
                 // Connect's AP library must load before the WASM so `AP` exists
                 // when the app starts. `data-options` is read while it loads.
                 <script src=assets.ap_script.clone() nonce=leptos::nonce::use_nonce() data-options="sizeToParent:false;margin:false"></script>
                 <link rel="stylesheet" href=assets.stylesheet.clone() />
                 <HydrationScripts options />
-                <leptos_meta::MetaTags />
             </head>
             <body>
                 {module.root()}
@@ -119,17 +122,11 @@ impl Module {
     }
 }
 
-/// What every module's page has around its content: the meta context, the
-/// title and `<main class="ac-content">`, where AP.resize() measures the
-/// content height.
+/// What every module's page has around its content: `<main
+/// class="ac-content">`, where AP.resize() measures the content height.
 #[component]
 fn Frame(children: Children) -> impl IntoView {
-    provide_meta_context();
-    view! {
-        <Title text="Smart Courses" />
-        <Meta name="referrer" content="no-referrer" />
-        <main class="ac-content sc-app">{children()}</main>
-    }
+    view! { <main class="ac-content sc-app">{children()}</main> }
 }
 
 /// The course macro (learners). Hydrated by the `learner` bundle.
