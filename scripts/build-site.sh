@@ -2,7 +2,7 @@
 # Builds the browser side into target/site/ (no cargo-leptos):
 #
 #   target/site/pkg/<module>-<hash>.js        wasm-bindgen glue (--target web), per module
-#   target/site/pkg/<module>-<hash>_bg.wasm   hydrate bundle, wasm-opt -Oz, per module
+#   target/site/pkg/<module>-<hash>_bg.wasm   hydrate bundle, wasm-opt (-Oz), per module
 #                                             (<module>: learner, editor, admin)
 #   target/site/pkg/style-<hash>.css          ADS tokens + style/main.css
 #   target/site/pkg/*.br, *.gz                precompressed copies
@@ -79,7 +79,9 @@ for module in "${MODULES[@]}"; do
     if [[ "$NO_OPT" == 1 ]]; then
       say "SC_NO_WASM_OPT=1: skipping wasm-opt (bigger bundle, development only)"
     else
-      "$WASM_OPT" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$WASM" -o "$WASM.opt"
+      # --flatten --rereloop before two -Oz rounds: 1.4% smaller (brotli) than a
+      # single -Oz on these bundles, for ~30 s more per bundle (README "Measured").
+      "$WASM_OPT" --flatten --rereloop -Oz -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$WASM" -o "$WASM.opt"
       mv -f "$WASM.opt" "$WASM"
     fi
     printf '%s\n' "$OUT_NAME" >"$STAMP"
