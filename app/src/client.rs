@@ -90,8 +90,9 @@ mod token_cache {
             b64.push('=');
         }
         let json = web_sys::window()?.atob(&b64).ok()?;
-        let v: serde_json::Value = serde_json::from_str(&json).ok()?;
-        v.get("exp")?.as_f64()
+        // The browser's JSON.parse: no `serde_json::Value` in the bundles.
+        let claims = js_sys::JSON::parse(&json).ok()?;
+        js_sys::Reflect::get(&claims, &"exp".into()).ok()?.as_f64()
     }
 
     pub(super) async fn token() -> Result<String, ApError> {

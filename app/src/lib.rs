@@ -5,7 +5,7 @@
 //! Layout, so a newcomer can find any feature by its name:
 //! - [`learning`], [`authoring`], [`space_admin`]: one folder per feature,
 //!   each with its server functions and DTOs (`api.rs`) and its views.
-//! - [`pages`]: one route component per Connect module the app exposes
+//! - [`pages`]: one page component per Connect module the app exposes
 //!   (course macro, macro editor, space admin tab).
 //! - [`ap`]: the typed bridge to Atlassian's `AP` JavaScript API.
 //! - [`api`]: the server-function boundary: `whoami`, the guards every
@@ -34,4 +34,4 @@ pub mod state;
 
 /// The domain crate, re-exported for the views and tests.
 pub use course;
-pub use shell::{shell, App, SiteAssets};
+pub use shell::{shell, AdminApp, Bundles, EditorApp, LearnerApp, Module, SiteAssets};

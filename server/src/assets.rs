@@ -12,13 +12,14 @@ use axum::{
 use serde::Deserialize;
 use tower_http::{services::ServeDir, set_header::SetResponseHeaderLayer};
 
-use app::SiteAssets;
+use app::{Bundles, SiteAssets};
 
 /// `target/site/manifest.json`, written by `scripts/build-site.sh`.
 #[derive(Debug, Deserialize)]
 pub struct Manifest {
-    /// Base name of the hashed JS glue (`<name>.js`) and WASM (`<name>_bg.wasm`).
-    pub output_name: String,
+    /// Per Connect module, the base name of its hashed JS glue (`<name>.js`)
+    /// and WASM (`<name>_bg.wasm`) under `/pkg`.
+    pub bundles: Bundles,
     /// URL of the hashed stylesheet.
     pub stylesheet: String,
 }
@@ -34,14 +35,20 @@ impl Manifest {
                 path.display()
             )
         })?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a valid manifest", path.display()))
+        serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a valid manifest (one from before the per-module bundles? \
+                 rebuild with scripts/build-site.sh)",
+                path.display()
+            )
+        })
     }
 
     pub fn site_assets(&self, ap_script_url: &str) -> SiteAssets {
         SiteAssets {
             stylesheet: self.stylesheet.clone(),
             ap_script: ap_script_url.to_owned(),
+            bundles: self.bundles.clone(),
         }
     }
 }

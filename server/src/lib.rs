@@ -33,7 +33,7 @@ use axum::{
     Router,
 };
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context};
+use leptos_axum::handle_server_fns_with_context;
 use server_fn::error::SERVER_FN_ERROR_HEADER;
 use tokio::net::TcpListener;
 use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
@@ -46,7 +46,7 @@ use app::{
     shell,
     space_admin::service::SpaceAdminService,
     state::AppState,
-    App,
+    Module,
 };
 use connect::{ConnectState, Tenants};
 use store::Db;
@@ -91,8 +91,9 @@ pub async fn build_state_with_clock(
         );
     }
     let manifest = assets::Manifest::load(&config.site_root)?;
+    // The shell sets `output_name` per page: each module has its own bundle.
     let leptos_options = LeptosOptions::builder()
-        .output_name(manifest.output_name.clone())
+        .output_name("")
         .site_root(config.site_root.to_string_lossy().to_string())
         .site_pkg_dir("pkg")
         .site_addr(config.site_addr)
@@ -147,30 +148,36 @@ pub fn app_with(state: AppState, metrics_access: observability::MetricsAccess) -
     // `leptos_routes_with_context`: it also mounts every server function,
     // which would put them behind the page-JWT layer; server functions take
     // context JWTs and are mounted on their own below.)
-    let ctx_state = state.clone();
-    let shell_state = state.clone();
-    let render = leptos_axum::render_app_to_stream_with_context(
-        move || {
-            provide_context(ctx_state.clone());
-            // The nonce the page-JWT layer put into this response's CSP:
-            // Leptos writes it onto the hydration scripts, the shell onto
-            // the AP library's tag.
-            if let Some(nonce) = use_context::<axum::http::request::Parts>()
-                .and_then(|p| p.extensions.get::<pages::CspNonce>().cloned())
-            {
-                provide_context(leptos::nonce::Nonce::from_value(nonce.0));
-            }
-        },
-        move || {
-            shell(
-                shell_state.leptos_options.clone(),
-                (*shell_state.assets).clone(),
-            )
-        },
-    );
+    // One route per Connect module: its page renders that module's root and
+    // links that module's hydrate bundle only (`app::shell`).
+    // Leptos renders on the tokio executor (`generate_route_list`, which
+    // we have no use for, would set that up; an error means it already is).
+    let _ = any_spawner::Executor::init_tokio();
     let mut pages = Router::new();
-    for listing in generate_route_list(App) {
-        pages = pages.route(listing.path(), get(render.clone()));
+    for module in Module::ALL {
+        let ctx_state = state.clone();
+        let shell_state = state.clone();
+        let render = leptos_axum::render_app_to_stream_with_context(
+            move || {
+                provide_context(ctx_state.clone());
+                // The nonce the page-JWT layer put into this response's CSP:
+                // Leptos writes it onto the hydration scripts, the shell onto
+                // the AP library's tag.
+                if let Some(nonce) = use_context::<axum::http::request::Parts>()
+                    .and_then(|p| p.extensions.get::<pages::CspNonce>().cloned())
+                {
+                    provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+                }
+            },
+            move || {
+                shell(
+                    shell_state.leptos_options.clone(),
+                    (*shell_state.assets).clone(),
+                    module,
+                )
+            },
+        );
+        pages = pages.route(module.path(), get(render));
     }
     let pages = pages.route_layer(middleware::from_fn_with_state(
         state.clone(),

@@ -89,7 +89,7 @@ async fn setup() -> Setup {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("manifest.json"),
-        r#"{"output_name":"frontend-test","stylesheet":"/pkg/style.css"}"#,
+        r#"{"bundles":{"learner":"learner-test","editor":"editor-test","admin":"admin-test"},"stylesheet":"/pkg/style.css"}"#,
     )
     .unwrap();
     let database_url = format!("sqlite://{}/db.sqlite", dir.display());

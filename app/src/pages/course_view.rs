@@ -3,9 +3,7 @@
 
 use leptos::prelude::*;
 
-use leptos_router::hooks::use_query_map;
-
-use super::HydrationMarker;
+use super::{query_param, HydrationMarker};
 use crate::{ap, api, learning::view::LearnerView};
 
 /// What the bridge and the server said about the viewer.
@@ -21,10 +19,7 @@ struct Identity {
 /// parameter, part of the signed iframe URL), else an empty-state card.
 #[component]
 pub fn CourseView() -> impl IntoView {
-    let query = use_query_map();
-    let course = query
-        .with_untracked(|q| q.get("course"))
-        .filter(|c| !c.is_empty());
+    let course = query_param("course").filter(|c| !c.is_empty());
     view! {
         <HydrationMarker />
         {match course {

@@ -7,15 +7,51 @@ pub mod space_admin;
 use leptos::prelude::*;
 
 /// Shows "yes" once the WASM has hydrated the page. Browser tests wait for it;
-/// people never notice it.
+/// people never notice it. Also leaves the performance mark `sc-hydrated`
+/// (time since the iframe's navigation started: the browser suite's
+/// time-to-interactive figure).
 #[component]
 pub fn HydrationMarker() -> impl IntoView {
     let hydrated = RwSignal::new(false);
-    Effect::new(move |_| hydrated.set(true));
+    Effect::new(move |_| {
+        hydrated.set(true);
+        #[cfg(feature = "hydrate")]
+        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = performance.mark("sc-hydrated");
+        }
+    });
     view! {
         <span id="sc-hydrated" class="sc-visually-hidden" aria-hidden="true">
             {move || if hydrated.get() { "yes" } else { "no" }}
         </span>
+    }
+}
+
+/// A parameter of the page's query string (Connect puts macro parameters
+/// there, part of the signed iframe URL), percent-decoded; the first one
+/// when it repeats. The server reads the request's URL, the browser
+/// `location.search`: the same string, so both render the same page.
+/// (No router for this: each module's page is one fixed path.)
+pub fn query_param(name: &str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        let parts = use_context::<http::request::Parts>()?;
+        let query = parts.uri.query()?;
+        url::form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        let search = web_sys::window()?.location().search().ok()?;
+        web_sys::UrlSearchParams::new_with_str(&search)
+            .ok()?
+            .get(name)
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    {
+        let _ = name;
+        None
     }
 }
 

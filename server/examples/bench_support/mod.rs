@@ -78,7 +78,7 @@ impl Bench {
         std::fs::create_dir_all(dir.join("site/pkg"))?;
         std::fs::write(
             dir.join("site/manifest.json"),
-            r#"{"output_name":"frontend-bench","stylesheet":"/pkg/s.css"}"#,
+            r#"{"bundles":{"learner":"learner-bench","editor":"editor-bench","admin":"admin-bench"},"stylesheet":"/pkg/s.css"}"#,
         )?;
         let mut config = Config::from_env_and_defaults();
         config.base_url = BASE_URL.parse()?;

@@ -158,7 +158,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(
             dir.join("manifest.json"),
-            r#"{"output_name":"frontend-test","stylesheet":"/pkg/style.css"}"#,
+            r#"{"bundles":{"learner":"learner-test","editor":"editor-test","admin":"admin-test"},"stylesheet":"/pkg/style.css"}"#,
         )
         .unwrap();
         let db = format!("sqlite://{}/db.sqlite", dir.display());

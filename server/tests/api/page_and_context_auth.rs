@@ -67,6 +67,53 @@ async fn a_valid_page_jwt_renders_the_page_with_hardened_headers() {
     );
 }
 
+/// Each Connect module's page loads its own hydrate bundle and no other
+/// (the fixture manifest names them `<module>-test`).
+#[tokio::test]
+async fn each_module_page_links_only_its_own_bundle() {
+    let app = app_with_tenant().await;
+    let modules = ["learner", "editor", "admin"];
+    for (path, own) in [
+        ("/macro/course", "learner"),
+        ("/macro/editor", "editor"),
+        ("/space/admin", "admin"),
+    ] {
+        let token = hs_token(
+            Algorithm::HS256,
+            SECRET,
+            &page_claims("site-a", "acc-1", path, PAGE_QUERY),
+        );
+        let resp = app
+            .http
+            .get(app.url(&format!("{path}?{PAGE_QUERY}&jwt={token}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let html = resp.text().await.unwrap();
+        assert!(html.contains("sc-hydrated"), "{path} did not render");
+        for (needle, what) in [
+            (format!("/pkg/{own}-test.js"), "JS glue"),
+            (format!("/pkg/{own}-test_bg.wasm"), "WASM"),
+            (
+                format!(r#"rel="modulepreload" href="/pkg/{own}-test.js""#),
+                "modulepreload",
+            ),
+        ] {
+            assert!(
+                html.contains(&needle),
+                "{path}: its {what} {needle} is not linked"
+            );
+        }
+        for other in modules.iter().filter(|m| **m != own) {
+            assert!(
+                !html.contains(&format!("{other}-test")),
+                "{path} links the {other} bundle"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_valid_context_jwt_reaches_a_server_function_with_the_verified_identity() {
     let app = app_with_tenant().await;

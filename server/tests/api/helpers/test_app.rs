@@ -73,7 +73,7 @@ pub(crate) fn test_site_root() -> PathBuf {
     std::fs::create_dir_all(dir.join("pkg")).unwrap();
     std::fs::write(
         dir.join("manifest.json"),
-        r#"{"output_name":"frontend-test","stylesheet":"/pkg/style-test.css"}"#,
+        r#"{"bundles":{"learner":"learner-test","editor":"editor-test","admin":"admin-test"},"stylesheet":"/pkg/style-test.css"}"#,
     )
     .unwrap();
     std::fs::write(
