@@ -245,12 +245,12 @@ fn plan(content: &CourseContent, now_ms: i64) -> anyhow::Result<Vec<PlannedLearn
             learners.push(l);
             continue;
         }
-        let skill = 0.2 + 0.7 * rng.unit();
+        let skill = 0.15 + 0.75 * rng.unit();
         for module in 0..MODULES {
             if module == 1 && !l.passed(0) && rng.unit() < 0.5 {
                 break;
             }
-            let persistence = rng.between(1, 10);
+            let persistence = rng.between(2, 12);
             for number in 1..=persistence {
                 t += rng.between(10, 8 * 60) * MINUTE_MS;
                 let started_ms = t;
@@ -661,6 +661,12 @@ async fn drop_pg_database(admin_url: &str, name: &str) -> anyhow::Result<()> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
+    // The server's logs, when asked for (`RUST_LOG=warn`).
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .init();
+    }
     let db = std::env::var("BENCH_DB").unwrap_or_else(|_| "sqlite".into());
     let admin_url: String = env_or(
         "BENCH_PG_URL",

@@ -109,6 +109,10 @@ impl Bench {
         config.rate_limit_user_per_sec = 10_000_000;
         config.rate_limit_user_burst = 10_000_000;
         config.tenant_hosts = vec!["http://127.0.0.1:*".into()];
+        // Calls made as the user (group members, people search) get their
+        // ACT_AS_USER tokens from the fake, which expects its own app key.
+        config.app_key = testkit::confluence::DEFAULT_APP_KEY.into();
+        config.oauth_token_url = Some(confluence.token_url().parse()?);
         let application = Application::build(&config).await?;
         let addr = application.local_addr();
         let state = application.state().clone();
