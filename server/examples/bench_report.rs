@@ -478,38 +478,56 @@ async fn seed(
         q.execute(&mut *tx).await?;
     }
 
-    for (_, a) in &attempts {
-        match &a.graded {
-            Some(g) => {
-                sqlx::query(
-                    "UPDATE attempts SET last_activity_ms = $1, submitted_at_ms = $1, \
-                                         score = $2, max_score = $3, percent = $4, passed = $5 \
-                     WHERE client_key = $6 AND id = $7 AND submitted_at_ms IS NULL",
-                )
+    // Each attempt's claims move `last_activity_ms` (to its last answer, and
+    // to the submit); the submit stores the grade. Many rows a statement
+    // (`UPDATE … FROM (VALUES …)`, columns `column1…`: both databases name
+    // them so): one UPDATE per attempt would make PostgreSQL plan 50 000
+    // updates of a table it has no statistics for yet.
+    let last_answers: Vec<(&str, i64)> = attempts
+        .iter()
+        .filter(|(_, a)| a.graded.is_none())
+        .filter_map(|(_, a)| a.answers.last().map(|(_, _, at)| (a.id.as_str(), *at)))
+        .collect();
+    for chunk in last_answers.chunks(500) {
+        let sql = format!(
+            "UPDATE attempts SET last_activity_ms = v.column2 FROM (VALUES {}) AS v \
+             WHERE attempts.client_key = ${} AND attempts.id = v.column1 \
+               AND attempts.submitted_at_ms IS NULL",
+            values(chunk.len(), 2),
+            chunk.len() * 2 + 1
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, at) in chunk {
+            q = q.bind(*id).bind(*at);
+        }
+        q.bind(client_key).execute(&mut *tx).await?;
+    }
+    let graded: Vec<(&str, &Graded)> = attempts
+        .iter()
+        .filter_map(|(_, a)| a.graded.as_ref().map(|g| (a.id.as_str(), g)))
+        .collect();
+    for chunk in graded.chunks(500) {
+        let sql = format!(
+            "UPDATE attempts SET last_activity_ms = v.column2, submitted_at_ms = v.column2, \
+                                 score = v.column3, max_score = v.column4, percent = v.column5, \
+                                 passed = v.column6 \
+             FROM (VALUES {}) AS v \
+             WHERE attempts.client_key = ${} AND attempts.id = v.column1 \
+               AND attempts.submitted_at_ms IS NULL",
+            values(chunk.len(), 6),
+            chunk.len() * 6 + 1
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, g) in chunk {
+            q = q
+                .bind(*id)
                 .bind(g.at_ms)
                 .bind(g.score)
                 .bind(g.max)
                 .bind(g.percent)
-                .bind(i64::from(g.passed))
-                .bind(client_key)
-                .bind(a.id.as_str())
-                .execute(&mut *tx)
-                .await?;
-            }
-            None => {
-                if let Some((_, _, at)) = a.answers.last() {
-                    sqlx::query(
-                        "UPDATE attempts SET last_activity_ms = $1 \
-                         WHERE client_key = $2 AND id = $3 AND submitted_at_ms IS NULL",
-                    )
-                    .bind(*at)
-                    .bind(client_key)
-                    .bind(a.id.as_str())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
+                .bind(i64::from(g.passed));
         }
+        q.bind(client_key).execute(&mut *tx).await?;
     }
 
     let completions: Vec<(usize, i64)> = learners
@@ -683,6 +701,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .unwrap_or_else(|_| Err(anyhow::anyhow!("the bench did not finish in {limit:?}")));
     if let Some((_, name)) = &pg {
+        if std::env::var("BENCH_KEEP_DB").is_ok() { println!("kept {name}"); return outcome; }
         drop_pg_database(&admin_url, name).await?;
     }
     outcome
@@ -954,6 +973,12 @@ async fn run(db: &str, database_url: Option<String>) -> anyhow::Result<()> {
         .await?,
     );
 
+    if let Ok(keep) = std::env::var("BENCH_KEEP_DB") {
+        if db == "sqlite" {
+        std::fs::copy(bench.dir.join("bench.db"), &keep)?;
+        let _ = std::fs::copy(bench.dir.join("bench.db-wal"), format!("{keep}-wal"));
+        }
+    }
     println!("| database | endpoint | requests | req/s | p50 | p99 |");
     println!("|---|---|---|---|---|---|");
     for m in &results {

@@ -377,8 +377,10 @@ impl Db {
         limit: i64,
     ) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
+            // Two ranges rather than `<>`: both databases then read only
+            // the stale entries of `learner_status_version`.
             "SELECT account_id FROM learner_status \
-             WHERE client_key = $1 AND course_id = $2 AND version <> $3 \
+             WHERE client_key = $1 AND course_id = $2 AND (version < $3 OR version > $3) \
              ORDER BY account_id LIMIT $4",
         )
         .bind(tenant.as_str())
@@ -412,27 +414,6 @@ impl Db {
         .bind(limit)
         .fetch_all(self.pool())
         .await?)
-    }
-
-    /// `(attempt id, account id)` of the course's open attempts (few; an
-    /// index holds exactly them), for grading those abandoned.
-    pub async fn open_attempts(
-        &self,
-        tenant: &TenantKey,
-        course_id: &str,
-    ) -> StoreResult<Vec<(String, String)>> {
-        let rows = sqlx::query(
-            "SELECT id, account_id FROM attempts \
-             WHERE client_key = $1 AND course_id = $2 AND submitted_at_ms IS NULL",
-        )
-        .bind(tenant.as_str())
-        .bind(course_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("account_id")?)))
-            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     /// One learner's report row (their detail page); `None` if they are
