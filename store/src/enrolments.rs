@@ -270,6 +270,7 @@ impl Db {
             q.execute(&mut **tx).await?;
         }
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(accounts
             .iter()
             .filter(|a| !before.contains(*a))
@@ -302,6 +303,7 @@ impl Db {
         .execute(&mut **tx)
         .await?;
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(before.is_empty())
     }
 
@@ -334,6 +336,7 @@ impl Db {
         }
         delete_unreasoned(&mut tx, tenant, course_id).await?;
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         let (kept_by_group, removed) = enrolled.into_iter().partition(|a| grouped.contains(a));
         Ok(Unenrolled {
             removed,
@@ -374,6 +377,7 @@ impl Db {
             recompute_due(&mut tx, tenant, course_id).await?;
         }
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(changed)
     }
 
@@ -489,6 +493,7 @@ impl Db {
         .await?;
         recompute_due(&mut tx, tenant, course_id).await?;
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(existed.is_none())
     }
 
@@ -524,6 +529,7 @@ impl Db {
         let removed = delete_unreasoned(&mut tx, tenant, course_id).await?;
         recompute_due(&mut tx, tenant, course_id).await?;
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(Some(removed))
     }
 
@@ -639,6 +645,7 @@ impl Db {
             recompute_due(&mut tx, tenant, course_id).await?;
         }
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(Some(SyncOutcome { added, removed }))
     }
 

@@ -610,15 +610,16 @@ impl Db {
             .map(|i| format!("${}", 4 + i))
             .collect::<Vec<_>>()
             .join(", ");
+        // Per attempt, added up here: SUM of a count is NUMERIC on
+        // PostgreSQL, which the Any driver does not read.
         let sql = format!(
             "SELECT a.account_id AS account_id, \
-                    SUM((SELECT COUNT(*) FROM attempt_answers x \
-                         WHERE x.client_key = a.client_key AND x.attempt_id = a.id \
-                           AND x.received_at_ms > a.deadline_ms + $3)) AS late \
+                    (SELECT COUNT(*) FROM attempt_answers x \
+                     WHERE x.client_key = a.client_key AND x.attempt_id = a.id \
+                       AND x.received_at_ms > a.deadline_ms + $3) AS late \
              FROM attempts a \
              WHERE a.client_key = $1 AND a.course_id = $2 AND a.account_id IN ({list}) \
-               AND a.deadline_ms IS NOT NULL \
-             GROUP BY a.account_id"
+               AND a.deadline_ms IS NOT NULL"
         );
         // Audited: literals and numbered placeholders only.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -629,11 +630,14 @@ impl Db {
             q = q.bind(a);
         }
         let rows = q.fetch_all(self.pool()).await?;
-        let counted = rows
-            .iter()
-            .map(|r| Ok((r.try_get("account_id")?, r.try_get("late")?)))
-            .collect::<Result<Vec<(String, i64)>, sqlx::Error>>()?;
-        Ok(counted.into_iter().filter(|(_, n)| *n > 0).collect())
+        let mut late: HashMap<String, i64> = HashMap::new();
+        for r in &rows {
+            let n: i64 = r.try_get("late")?;
+            if n > 0 {
+                *late.entry(r.try_get("account_id")?).or_default() += n;
+            }
+        }
+        Ok(late.into_iter().collect())
     }
 
     /// Per learner, how many of their answers on a course arrived after

@@ -70,6 +70,8 @@ pub struct Db {
     keyring: Option<std::sync::Arc<secrets::Keyring>>,
     /// This pool's (this server process's) name as a job-lease holder.
     instance: std::sync::Arc<str>,
+    /// Report counts kept per course ([`reports::ReportCache`]).
+    reports: reports::ReportCache,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -135,6 +137,7 @@ impl Db {
                 let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
                 format!("{}-{hex}", std::process::id()).into()
             },
+            reports: Default::default(),
         })
     }
 

@@ -160,6 +160,8 @@ impl Db {
         }
         self.unmark_privileged(&mut tx).await?;
         tx.commit().await?;
+        // Standings and enrolments of any course may be gone.
+        self.reports_changed();
         Ok(Some(deleted))
     }
 
@@ -259,6 +261,8 @@ impl Db {
             .await?;
         }
         tx.commit().await?;
+        // Standings and enrolments of any course may be gone.
+        self.reports_changed();
         Ok(done)
     }
 
