@@ -293,6 +293,7 @@ impl Db {
             q.execute(&mut **tx).await?;
         }
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(accounts
             .iter()
             .filter(|a| !before.contains(*a))
@@ -326,6 +327,7 @@ impl Db {
         .execute(&mut **tx)
         .await?;
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(before.is_empty())
     }
 
@@ -359,6 +361,7 @@ impl Db {
         }
         delete_unreasoned(&mut tx, tenant, course_id).await?;
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         let (kept_by_group, removed) = enrolled.into_iter().partition(|a| grouped.contains(a));
         Ok(Unenrolled {
             removed,
@@ -400,6 +403,7 @@ impl Db {
             recompute_due(&mut tx, tenant, course_id).await?;
         }
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(changed)
     }
 
@@ -516,6 +520,7 @@ impl Db {
         .await?;
         recompute_due(&mut tx, tenant, course_id).await?;
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(existed.is_none())
     }
 
@@ -552,6 +557,7 @@ impl Db {
         let removed = delete_unreasoned(&mut tx, tenant, course_id).await?;
         recompute_due(&mut tx, tenant, course_id).await?;
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(Some(removed))
     }
 
@@ -668,6 +674,7 @@ impl Db {
             recompute_due(&mut tx, tenant, course_id).await?;
         }
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(Some(SyncOutcome { added, removed }))
     }
 

@@ -76,6 +76,8 @@ pub struct Db {
     learner_reads: Option<read_cache::LearnerReads>,
     /// Course rows read recently (SQLite only, as `learner_reads`).
     course_rows: Option<read_cache::CourseRows>,
+    /// Report counts kept per course ([`reports::ReportCache`]).
+    reports: reports::ReportCache,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -143,6 +145,7 @@ impl Db {
                 let hex: String = id.iter().map(|b| format!("{b:02x}")).collect();
                 format!("{}-{hex}", std::process::id()).into()
             },
+            reports: Default::default(),
         })
     }
 

@@ -161,6 +161,8 @@ impl Db {
         }
         self.unmark_privileged(&mut tx).await?;
         tx.commit().await?;
+        // Standings and enrolments of any course may be gone.
+        self.reports_changed();
         Ok(Some(deleted))
     }
 
@@ -261,6 +263,8 @@ impl Db {
             .await?;
         }
         tx.commit().await?;
+        // Standings and enrolments of any course may be gone.
+        self.reports_changed();
         Ok(done)
     }
 

@@ -1,18 +1,39 @@
-//! The space admin's reports (migration `0006_space_admin.sql`): each
-//! learner's standing kept in `learner_status` (written by the app's
-//! learning service, by the learner view's rules), read back one page at a
-//! time joined with the enrolments — filtered, sorted, counted and paged in
-//! the database, so a course with 10 000 learners costs one indexed query
-//! per page, not 10 000 status computations.
+//! The space admin's reports (migrations `0006_space_admin.sql` and
+//! `0010_report_indexes.sql`): each learner's standing kept in
+//! `learner_status` (written by the app's learning service, by the learner
+//! view's rules), read back one page at a time — filtered, sorted, counted
+//! and paged in the database.
 //!
 //! The people of a report are the course's enrolled learners and everyone
 //! who has a standing (opened a lesson or started a quiz) without being
-//! enrolled (an *open* course). A learner's state is computed at read time
-//! from the stored standing and the clock, because certificate expiry and
-//! due dates pass without anyone acting.
+//! enrolled (an *open* course): one `learner_status` row each, since the
+//! enrolment is copied there by triggers and an enrolled learner without a
+//! standing has a row of their own (`has_standing` = 0). A learner's state
+//! is their row's `stage` (the state without the clock) compared with the
+//! time of the report, because certificate expiry and due dates pass
+//! without anyone acting.
+//!
+//! What a page costs does not grow with the course (measured with 10 000
+//! learners: `bench/report.sh`):
+//!
+//! - a page is read along an index in its order: each order has one
+//!   (migration 0010), and a page of 50 reads about 50 entries plus those
+//!   its filters skip. "Needs attention" is read as up to thirteen ranges
+//!   of one index (per stage: overdue, due later, no due date; expired and
+//!   completed), only those the page overlaps;
+//! - the counts (per state, overdue, enrolled — the totals, the status
+//!   chart, the overview) and the completions per day are read once and
+//!   kept in memory per course ([`ReportCache`]): until this process writes
+//!   a standing or an enrolment of the course, until the clock reaches the
+//!   next due date or certificate expiry that changes them, and for at most
+//!   [`SUMMARY_TTL`] (another server process may have written meanwhile).
+//!   A page filtered by state or "overdue" takes its total from them;
+//! - a page filtered by enrolment reason or by a name search is one query
+//!   that reads the course's rows (the search: only the people found).
 
-use std::fmt::Write as _;
+use std::{fmt::Write as _, sync::Arc, time::Duration};
 
+use cache::{Cache, Weigh};
 use connect::TenantKey;
 use sqlx::Row;
 
@@ -59,7 +80,7 @@ pub enum ReportState {
 }
 
 impl ReportState {
-    /// The code the SQL computes (see [`STATE_SQL`]).
+    /// A stable code (logs, tests).
     pub fn code(self) -> &'static str {
         match self {
             ReportState::NotStarted => "not_started",
@@ -67,16 +88,6 @@ impl ReportState {
             ReportState::Completed => "completed",
             ReportState::Expired => "expired",
             ReportState::RecertificationDue => "recertification_due",
-        }
-    }
-
-    fn from_code(code: &str) -> Self {
-        match code {
-            "in_progress" => ReportState::InProgress,
-            "completed" => ReportState::Completed,
-            "expired" => ReportState::Expired,
-            "recertification_due" => ReportState::RecertificationDue,
-            _ => ReportState::NotStarted,
         }
     }
 
@@ -89,19 +100,34 @@ impl ReportState {
     ];
 }
 
-/// The learner's state from the stored standing (`s`), the enrolment (`e`)
-/// and the clock (`$3`). Kept in one place so filters, counts and rows agree.
-const STATE_SQL: &str = "CASE \
-     WHEN s.account_id IS NULL OR (s.started = 0 AND s.complete = 0 \
-                                   AND s.recertification_due = 0) THEN 'not_started' \
-     WHEN s.complete = 1 AND s.expires_at_ms IS NOT NULL AND s.expires_at_ms <= $3 THEN 'expired' \
-     WHEN s.complete = 1 THEN 'completed' \
-     WHEN s.recertification_due = 1 THEN 'recertification_due' \
-     ELSE 'in_progress' END";
+/// The `stage` column (migration 0010): the state without the clock.
+const STAGE_NOT_STARTED: i64 = 0;
+const STAGE_IN_PROGRESS: i64 = 1;
+const STAGE_RECERTIFICATION_DUE: i64 = 2;
+const STAGE_COMPLETE: i64 = 3;
+
+/// A learner's state: their stage, and whether a completion's certificate
+/// has expired by `now_ms`.
+fn state_of(stage: i64, expires_at_ms: Option<i64>, now_ms: i64) -> ReportState {
+    match stage {
+        STAGE_IN_PROGRESS => ReportState::InProgress,
+        STAGE_RECERTIFICATION_DUE => ReportState::RecertificationDue,
+        STAGE_COMPLETE if expires_at_ms.is_some_and(|e| e <= now_ms) => ReportState::Expired,
+        STAGE_COMPLETE => ReportState::Completed,
+        _ => ReportState::NotStarted,
+    }
+}
+
+/// The state of a summary cell or range: a stage, and for a complete one
+/// whether its certificate has expired.
+fn cell_state(stage: i64, expired: bool) -> ReportState {
+    state_of(stage, expired.then_some(i64::MIN), 0)
+}
 
 /// Overdue: a due date passed and not complete in the current cycle.
-const OVERDUE_SQL: &str = "CASE WHEN e.due_at_ms IS NOT NULL AND e.due_at_ms < $3 \
-     AND (s.account_id IS NULL OR s.complete = 0) THEN 1 ELSE 0 END";
+fn overdue_of(stage: i64, due_at_ms: Option<i64>, now_ms: i64) -> bool {
+    stage != STAGE_COMPLETE && due_at_ms.is_some_and(|d| d < now_ms)
+}
 
 /// Why a learner is in the report.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,10 +144,14 @@ pub enum ReasonFilter {
     NotEnrolled,
 }
 
-/// What a report page shows, in what order.
+/// What a report page shows, in what order. Ties go by account id;
+/// descending reverses the whole order (ties too), except that learners
+/// without a value (no due date, no score, …) come last either way.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ReportSort {
-    /// Overdue first, then by state, then due date.
+    /// Overdue first (by state, then due date), then the others by state
+    /// (not started, in progress, re-certification due, expired, completed),
+    /// then due date.
     #[default]
     Attention,
     Progress,
@@ -130,34 +160,6 @@ pub enum ReportSort {
     CompletedAt,
     BestScore,
     EnrolledAt,
-}
-
-impl ReportSort {
-    /// The ORDER BY terms (ascending), over the report's derived columns.
-    fn order_terms(self) -> &'static str {
-        match self {
-            ReportSort::Attention => "overdue DESC, state_rank, due_at_ms IS NULL, due_at_ms",
-            ReportSort::Progress => "progress_percent",
-            ReportSort::DueDate => "due_at_ms IS NULL, due_at_ms",
-            ReportSort::LastActivity => "last_activity_ms IS NULL, last_activity_ms",
-            ReportSort::CompletedAt => "completed_at_ms IS NULL, completed_at_ms",
-            ReportSort::BestScore => "best_percent IS NULL, best_percent",
-            ReportSort::EnrolledAt => "enrolled_at_ms IS NULL, enrolled_at_ms",
-        }
-    }
-
-    /// The same, reversed (NULLs still last).
-    fn order_terms_desc(self) -> &'static str {
-        match self {
-            ReportSort::Attention => "overdue, state_rank DESC, due_at_ms IS NULL, due_at_ms DESC",
-            ReportSort::Progress => "progress_percent DESC",
-            ReportSort::DueDate => "due_at_ms IS NULL, due_at_ms DESC",
-            ReportSort::LastActivity => "last_activity_ms IS NULL, last_activity_ms DESC",
-            ReportSort::CompletedAt => "completed_at_ms IS NULL, completed_at_ms DESC",
-            ReportSort::BestScore => "best_percent IS NULL, best_percent DESC",
-            ReportSort::EnrolledAt => "enrolled_at_ms IS NULL, enrolled_at_ms DESC",
-        }
-    }
 }
 
 /// A report page request.
@@ -226,28 +228,378 @@ pub struct CourseCounts {
     pub overdue: i64,
 }
 
-/// The people of a course's report (`$1` tenant, `$2` course) with their
-/// enrolment, standing and derived columns (`$3` now).
-fn people_sql() -> String {
-    format!(
-        "SELECT p.account_id AS account_id, e.enrolled_at_ms AS enrolled_at_ms, \
-                e.direct AS direct, e.self_enrolled AS self_enrolled, e.due_at_ms AS due_at_ms, \
-                s.account_id AS s_account, s.version AS version, s.cycle_start AS cycle_start, \
-                s.complete AS complete, s.recertification_due AS recertification_due, \
-                s.progress_percent AS progress_percent, s.lessons_opened AS lessons_opened, \
-                s.quizzes_passed AS quizzes_passed, s.attempts AS attempts, \
-                s.best_percent AS best_percent, s.completed_at_ms AS completed_at_ms, \
-                s.completed_version AS completed_version, s.expires_at_ms AS expires_at_ms, \
-                s.last_activity_ms AS last_activity_ms, s.started AS started, \
-                {STATE_SQL} AS state, {OVERDUE_SQL} AS overdue \
-         FROM (SELECT account_id FROM enrolments WHERE client_key = $1 AND course_id = $2 \
-               UNION \
-               SELECT account_id FROM learner_status WHERE client_key = $1 AND course_id = $2) p \
-         LEFT JOIN enrolments e ON e.client_key = $1 AND e.course_id = $2 \
-                               AND e.account_id = p.account_id \
-         LEFT JOIN learner_status s ON s.client_key = $1 AND s.course_id = $2 \
-                                   AND s.account_id = p.account_id"
-    )
+/// A statement and the values bound to it, numbered as they are added
+/// (every value is a bind parameter; the text only holds literals and
+/// placeholders).
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+impl Sql {
+    fn new() -> Self {
+        Self {
+            text: String::new(),
+            args: Vec::new(),
+        }
+    }
+
+    /// The placeholder of a new bound value.
+    fn text(&mut self, v: &str) -> String {
+        self.args.push(Arg::Text(v.to_owned()));
+        format!("${}", self.args.len())
+    }
+
+    fn int(&mut self, v: i64) -> String {
+        self.args.push(Arg::Int(v));
+        format!("${}", self.args.len())
+    }
+
+    async fn fetch_all(self, db: &Db) -> Result<Vec<sqlx::any::AnyRow>, sqlx::Error> {
+        // Audited: `text` holds literals, whitelisted fragments and numbered
+        // placeholders only; every value is in `args`.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(self.text));
+        for a in &self.args {
+            q = match a {
+                Arg::Text(v) => q.bind(v.as_str()),
+                Arg::Int(v) => q.bind(*v),
+            };
+        }
+        q.fetch_all(db.pool()).await
+    }
+}
+
+/// The columns of a report row (`s`: `learner_status`).
+const ROW_COLUMNS: &str = "s.account_id AS account_id, s.enrolled_at_ms AS enrolled_at_ms, \
+     s.direct AS direct, s.self_enrolled AS self_enrolled, s.due_at_ms AS due_at_ms, \
+     s.has_standing AS has_standing, s.stage AS stage, s.version AS version, \
+     s.cycle_start AS cycle_start, s.complete AS complete, \
+     s.recertification_due AS recertification_due, s.progress_percent AS progress_percent, \
+     s.lessons_opened AS lessons_opened, s.quizzes_passed AS quizzes_passed, \
+     s.attempts AS attempts, s.best_percent AS best_percent, \
+     s.completed_at_ms AS completed_at_ms, s.completed_version AS completed_version, \
+     s.expires_at_ms AS expires_at_ms, s.last_activity_ms AS last_activity_ms, \
+     s.started AS started";
+
+/// `SELECT <row columns> FROM learner_status s WHERE <the course>`.
+fn select_rows(sql: &mut Sql, tenant: &TenantKey, course_id: &str) {
+    let (t, c) = (sql.text(tenant.as_str()), sql.text(course_id));
+    let _ = write!(
+        sql.text,
+        "SELECT {ROW_COLUMNS} FROM learner_status s WHERE s.client_key = {t} AND s.course_id = {c}"
+    );
+}
+
+/// The SQL condition for a state (`now`: the clock's placeholder). `pin`
+/// ("+" or "") keeps a condition from choosing the index: SQLite (without
+/// statistics) would otherwise read a state's rows by the attention index
+/// and sort them all, rather than walk the index of the page's order.
+fn state_sql(s: ReportState, now: &str, pin: &str) -> String {
+    match s {
+        ReportState::NotStarted => format!("{pin}s.stage = {STAGE_NOT_STARTED}"),
+        ReportState::InProgress => format!("{pin}s.stage = {STAGE_IN_PROGRESS}"),
+        ReportState::RecertificationDue => format!("{pin}s.stage = {STAGE_RECERTIFICATION_DUE}"),
+        ReportState::Completed => format!(
+            "{pin}s.stage = {STAGE_COMPLETE} AND (s.expires_at_ms IS NULL OR s.expires_at_ms > {now})"
+        ),
+        ReportState::Expired => {
+            format!("{pin}s.stage = {STAGE_COMPLETE} AND s.expires_at_ms <= {now}")
+        }
+    }
+}
+
+fn overdue_sql(now: &str, pin: &str) -> String {
+    format!("{pin}s.stage < {STAGE_COMPLETE} AND {pin}s.due_at_ms < {now}")
+}
+
+/// A column order other than "needs attention": the column, the test for
+/// "has a value" (those come first) and its opposite.
+struct Column {
+    column: &'static str,
+    present: &'static str,
+    absent: Option<&'static str>,
+}
+
+fn column_of(sort: ReportSort) -> Option<Column> {
+    let nullable = |column, present, absent| {
+        Some(Column {
+            column,
+            present,
+            absent: Some(absent),
+        })
+    };
+    match sort {
+        ReportSort::Attention => None,
+        // Everyone has a progress (0 until they start).
+        ReportSort::Progress => Some(Column {
+            column: "s.progress_percent",
+            present: "s.progress_percent IS NOT NULL",
+            absent: None,
+        }),
+        ReportSort::DueDate => nullable(
+            "s.due_at_ms",
+            "s.due_at_ms IS NOT NULL",
+            "s.due_at_ms IS NULL",
+        ),
+        // No activity yet is stored as 0.
+        ReportSort::LastActivity => nullable(
+            "s.last_activity_ms",
+            "s.last_activity_ms > 0",
+            "s.last_activity_ms <= 0",
+        ),
+        ReportSort::CompletedAt => nullable(
+            "s.completed_at_ms",
+            "s.completed_at_ms IS NOT NULL",
+            "s.completed_at_ms IS NULL",
+        ),
+        ReportSort::BestScore => nullable(
+            "s.best_percent",
+            "s.best_percent IS NOT NULL",
+            "s.best_percent IS NULL",
+        ),
+        ReportSort::EnrolledAt => nullable(
+            "s.enrolled_at_ms",
+            "s.enrolled_at_ms IS NOT NULL",
+            "s.enrolled_at_ms IS NULL",
+        ),
+    }
+}
+
+/// Whether a due date is none, passed or to come (the counts' cells).
+const DUE_NONE: usize = 0;
+const DUE_PAST: usize = 1;
+const DUE_LATER: usize = 2;
+
+/// A part of the "needs attention" order: the rows of one stage (and, for
+/// complete ones, expired or not) and one kind of due date, in due-date
+/// order (or by account, without one).
+#[derive(Clone, Copy)]
+struct Range {
+    stage: i64,
+    /// Complete rows only: certificate expired (`Some(true)`) or not.
+    expired: Option<bool>,
+    /// DUE_PAST, DUE_LATER, DUE_NONE; for complete rows DUE_PAST means
+    /// "has a due date" (past or not: complete learners are never overdue).
+    due: usize,
+}
+
+impl Range {
+    fn overdue(self) -> bool {
+        self.stage != STAGE_COMPLETE && self.due == DUE_PAST
+    }
+
+    fn state(self) -> ReportState {
+        cell_state(self.stage, self.expired == Some(true))
+    }
+
+    /// Its rows, from the counts.
+    fn size(self, s: &Summary) -> i64 {
+        let lapsed: &[usize] = match self.expired {
+            None => &[0, 1],
+            Some(true) => &[1],
+            Some(false) => &[0],
+        };
+        let dues: &[usize] = if self.stage == STAGE_COMPLETE && self.due == DUE_PAST {
+            &[DUE_PAST, DUE_LATER]
+        } else {
+            std::slice::from_ref(&self.due)
+        };
+        let mut n = 0;
+        for &d in dues {
+            for &l in lapsed {
+                for e in 0..2 {
+                    n += s.cells[self.stage as usize][d][l][e];
+                }
+            }
+        }
+        n
+    }
+
+    /// Its condition (`now`: the clock's placeholder).
+    fn condition(self, now: &str) -> String {
+        let mut c = format!("s.stage = {}", self.stage);
+        match self.expired {
+            Some(true) => {
+                let _ = write!(c, " AND s.expires_at_ms <= {now}");
+            }
+            Some(false) => {
+                let _ = write!(
+                    c,
+                    " AND (s.expires_at_ms IS NULL OR s.expires_at_ms > {now})"
+                );
+            }
+            None => {}
+        }
+        let due = match (self.due, self.stage == STAGE_COMPLETE) {
+            (DUE_NONE, _) => " AND s.due_at_ms IS NULL".to_owned(),
+            (DUE_PAST, true) => " AND s.due_at_ms IS NOT NULL".to_owned(),
+            (DUE_PAST, false) => format!(" AND s.due_at_ms < {now}"),
+            _ => format!(" AND s.due_at_ms >= {now}"),
+        };
+        c.push_str(&due);
+        c
+    }
+}
+
+/// The "needs attention" order, ascending, as groups of ranges: overdue
+/// not started, in progress, re-certification due (each by due date); then
+/// the others by state, each with a due date (by date) then without.
+/// Descending reverses the groups and reads each range backwards, so that
+/// rows without a due date stay last in their group.
+fn attention_groups() -> Vec<Vec<Range>> {
+    let open = [
+        STAGE_NOT_STARTED,
+        STAGE_IN_PROGRESS,
+        STAGE_RECERTIFICATION_DUE,
+    ];
+    let range = |stage, expired, due| Range {
+        stage,
+        expired,
+        due,
+    };
+    let mut groups: Vec<Vec<Range>> = open
+        .iter()
+        .map(|&stage| vec![range(stage, None, DUE_PAST)])
+        .collect();
+    for &stage in &open {
+        groups.push(vec![
+            range(stage, None, DUE_LATER),
+            range(stage, None, DUE_NONE),
+        ]);
+    }
+    for expired in [true, false] {
+        groups.push(vec![
+            range(STAGE_COMPLETE, Some(expired), DUE_PAST),
+            range(STAGE_COMPLETE, Some(expired), DUE_NONE),
+        ]);
+    }
+    groups
+}
+
+/// The "needs attention" order as one ORDER BY (pages that are read in one
+/// query): the same order as [`attention_groups`].
+fn attention_order(now: &str, descending: bool) -> String {
+    let overdue = format!(
+        "CASE WHEN s.stage < {STAGE_COMPLETE} AND s.due_at_ms < {now} THEN 1 ELSE 0 END"
+    );
+    let rank = format!(
+        "CASE WHEN s.stage = {STAGE_COMPLETE} THEN \
+           (CASE WHEN s.expires_at_ms <= {now} THEN 4 ELSE 5 END) \
+         ELSE s.stage + 1 END"
+    );
+    if descending {
+        format!(
+            "{overdue}, {rank} DESC, s.due_at_ms IS NULL, s.due_at_ms DESC, s.account_id DESC"
+        )
+    } else {
+        format!("{overdue} DESC, {rank}, s.due_at_ms IS NULL, s.due_at_ms, s.account_id")
+    }
+}
+
+/// Counts over a course by stage, due date (none, passed, to come),
+/// certificate expired, enrolled: what the counts, the totals of filtered
+/// pages and the ranges of "needs attention" are made of.
+type Cells = [[[[i64; 2]; 2]; 3]; 4];
+
+/// A course's counts and completions per day, as of `now_ms`.
+#[derive(Debug)]
+struct Summary {
+    cells: Cells,
+    per_day: Vec<(i64, i64)>,
+    /// The clock they were read at.
+    now_ms: i64,
+    /// They hold until the clock reaches this (the next due date to pass,
+    /// the next certificate to expire).
+    until_ms: i64,
+}
+
+impl Weigh for Summary {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Self>() + self.per_day.capacity() * 16
+    }
+}
+
+impl Summary {
+    fn counts(&self) -> ReportCounts {
+        let mut c = ReportCounts::default();
+        for (stage, by_due) in self.cells.iter().enumerate() {
+            for (due, by_lapsed) in by_due.iter().enumerate() {
+                for (lapsed, by_enrolled) in by_lapsed.iter().enumerate() {
+                    for (enrolled, &n) in by_enrolled.iter().enumerate() {
+                        let stage = stage as i64;
+                        c.learners += n;
+                        if enrolled == 1 {
+                            c.enrolled += n;
+                        }
+                        let state = cell_state(stage, lapsed == 1);
+                        match state {
+                            ReportState::NotStarted => c.not_started += n,
+                            ReportState::InProgress => c.in_progress += n,
+                            ReportState::Completed => c.completed += n,
+                            ReportState::Expired => c.expired += n,
+                            ReportState::RecertificationDue => c.recertification_due += n,
+                        }
+                        if stage != STAGE_COMPLETE && due == DUE_PAST {
+                            c.overdue += n;
+                            match state {
+                                ReportState::NotStarted => c.overdue_not_started += n,
+                                ReportState::InProgress => c.overdue_in_progress += n,
+                                ReportState::RecertificationDue => {
+                                    c.overdue_recertification_due += n
+                                }
+                                ReportState::Completed | ReportState::Expired => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        c
+    }
+
+    /// Rows a page filtered by state and/or "overdue" has in all.
+    fn total(&self, state: Option<ReportState>, overdue_only: bool) -> i64 {
+        let c = self.counts();
+        match (state, overdue_only) {
+            (None, false) => c.learners,
+            (None, true) => c.overdue,
+            (Some(s), false) => match s {
+                ReportState::NotStarted => c.not_started,
+                ReportState::InProgress => c.in_progress,
+                ReportState::Completed => c.completed,
+                ReportState::Expired => c.expired,
+                ReportState::RecertificationDue => c.recertification_due,
+            },
+            (Some(s), true) => match s {
+                ReportState::NotStarted => c.overdue_not_started,
+                ReportState::InProgress => c.overdue_in_progress,
+                ReportState::RecertificationDue => c.overdue_recertification_due,
+                ReportState::Completed | ReportState::Expired => 0,
+            },
+        }
+    }
+}
+
+/// How long a summary is kept at most: another server process on the same
+/// database may have written standings or enrolments since (this process's
+/// own writes drop it at once).
+pub const SUMMARY_TTL: Duration = Duration::from_secs(10);
+const SUMMARY_CACHE_BYTES: usize = 8 << 20;
+
+/// Summaries per (tenant, course), dropped by every write of a standing or
+/// an enrolment through this store ([`Db::report_changed`]).
+#[derive(Clone, Debug)]
+pub struct ReportCache(Cache<(String, String), Arc<Summary>>);
+
+impl Default for ReportCache {
+    fn default() -> Self {
+        Self(Cache::new("report-summaries", SUMMARY_CACHE_BYTES, SUMMARY_TTL))
+    }
 }
 
 fn flag(row: &sqlx::any::AnyRow, col: &str) -> Result<bool, sqlx::Error> {
@@ -255,11 +607,11 @@ fn flag(row: &sqlx::any::AnyRow, col: &str) -> Result<bool, sqlx::Error> {
 }
 
 fn status_from_row(row: &sqlx::any::AnyRow) -> Result<Option<StatusRow>, sqlx::Error> {
-    let Some(account_id) = row.try_get::<Option<String>, _>("s_account")? else {
+    if !flag(row, "has_standing")? {
         return Ok(None);
-    };
+    }
     Ok(Some(StatusRow {
-        account_id,
+        account_id: row.try_get("account_id")?,
         version: row.try_get("version")?,
         cycle_start: row.try_get("cycle_start")?,
         complete: flag(row, "complete")?,
@@ -275,6 +627,22 @@ fn status_from_row(row: &sqlx::any::AnyRow) -> Result<Option<StatusRow>, sqlx::E
         last_activity_ms: row.try_get("last_activity_ms")?,
         started: flag(row, "started")?,
     }))
+}
+
+fn report_row_from(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<ReportRow, sqlx::Error> {
+    let stage: i64 = r.try_get("stage")?;
+    let due_at_ms: Option<i64> = r.try_get("due_at_ms")?;
+    let expires_at_ms: Option<i64> = r.try_get("expires_at_ms")?;
+    Ok(ReportRow {
+        account_id: r.try_get("account_id")?,
+        state: state_of(stage, expires_at_ms, now_ms),
+        overdue: overdue_of(stage, due_at_ms, now_ms),
+        enrolled_at_ms: r.try_get("enrolled_at_ms")?,
+        direct: flag(r, "direct")?,
+        self_enrolled: flag(r, "self_enrolled")?,
+        due_at_ms,
+        status: status_from_row(r)?,
+    })
 }
 
 impl Db {
@@ -333,7 +701,7 @@ impl Db {
                    best_percent = excluded.best_percent, \
                    completed_at_ms = excluded.completed_at_ms, \
                    completed_version = excluded.completed_version, \
-                   expires_at_ms = excluded.expires_at_ms, \
+                   expires_at_ms = excluded.expires_at_ms, has_standing = 1, \
                    last_activity_ms = CASE \
                        WHEN excluded.last_activity_ms > learner_status.last_activity_ms \
                        THEN excluded.last_activity_ms ELSE learner_status.last_activity_ms END, \
@@ -364,6 +732,7 @@ impl Db {
             q.execute(&mut **tx).await?;
         }
         tx.commit().await?;
+        self.report_changed(tenant, course_id);
         Ok(())
     }
 
@@ -377,8 +746,11 @@ impl Db {
         limit: i64,
     ) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
+            // Two ranges rather than `<>`: both databases then read only
+            // the stale entries of `learner_status_stale`.
             "SELECT account_id FROM learner_status \
-             WHERE client_key = $1 AND course_id = $2 AND version <> $3 \
+             WHERE client_key = $1 AND course_id = $2 AND has_standing = 1 \
+               AND (version < $3 OR version > $3) \
              ORDER BY account_id LIMIT $4",
         )
         .bind(tenant.as_str())
@@ -404,7 +776,7 @@ impl Db {
                 SELECT account_id FROM attempts WHERE client_key = $1 AND course_id = $2) r \
              WHERE NOT EXISTS (SELECT 1 FROM learner_status s \
                                WHERE s.client_key = $1 AND s.course_id = $2 \
-                                 AND s.account_id = r.account_id) \
+                                 AND s.account_id = r.account_id AND s.has_standing = 1) \
              ORDER BY account_id LIMIT $3",
         )
         .bind(tenant.as_str())
@@ -414,25 +786,18 @@ impl Db {
         .await?)
     }
 
-    /// `(attempt id, account id)` of the course's open attempts (few; an
-    /// index holds exactly them), for grading those abandoned.
-    pub async fn open_attempts(
-        &self,
-        tenant: &TenantKey,
-        course_id: &str,
-    ) -> StoreResult<Vec<(String, String)>> {
-        let rows = sqlx::query(
-            "SELECT id, account_id FROM attempts \
-             WHERE client_key = $1 AND course_id = $2 AND submitted_at_ms IS NULL",
-        )
-        .bind(tenant.as_str())
-        .bind(course_id)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Ok((r.try_get("id")?, r.try_get("account_id")?)))
-            .collect::<Result<_, sqlx::Error>>()?)
+    /// Forgets what is kept in memory about a course's report: called after
+    /// every committed write of its standings or enrolments.
+    pub(crate) fn report_changed(&self, tenant: &TenantKey, course_id: &str) {
+        self.reports
+            .0
+            .invalidate(&(tenant.as_str().to_owned(), course_id.to_owned()));
+    }
+
+    /// [`Db::report_changed`] for every course (erasure and purge, which
+    /// span courses).
+    pub(crate) fn reports_changed(&self) {
+        self.reports.0.clear();
     }
 
     /// One learner's report row (their detail page); `None` if they are
@@ -444,19 +809,93 @@ impl Db {
         account_id: &str,
         now_ms: i64,
     ) -> StoreResult<Option<ReportRow>> {
-        let sql = format!("SELECT * FROM ({}) t WHERE t.account_id = $4", people_sql());
-        // Audited: built from constants only; every value is a bind parameter.
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(course_id)
-            .bind(now_ms)
-            .bind(account_id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref()
-            .map(report_row_from)
+        let mut sql = Sql::new();
+        select_rows(&mut sql, tenant, course_id);
+        let a = sql.text(account_id);
+        let _ = write!(sql.text, " AND s.account_id = {a}");
+        let rows = sql.fetch_all(self).await?;
+        rows.first()
+            .map(|r| report_row_from(r, now_ms))
             .transpose()
             .map_err(Into::into)
+    }
+
+    /// The course's summary as of `now_ms`: kept, or read now.
+    async fn summary(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        now_ms: i64,
+    ) -> StoreResult<Arc<Summary>> {
+        let key = (tenant.as_str().to_owned(), course_id.to_owned());
+        if let Some(s) = self.reports.0.get(&key) {
+            if s.now_ms <= now_ms && now_ms < s.until_ms {
+                return Ok(s);
+            }
+        }
+        // Taken before reading: a write committed meanwhile keeps what is
+        // read now out of the cache.
+        let seen = self.reports.0.generation();
+        let rows = sqlx::query(
+            "SELECT s.stage AS g_stage, \
+                    CASE WHEN s.due_at_ms IS NULL THEN 0 WHEN s.due_at_ms < $3 THEN 1 ELSE 2 END \
+                      AS g_due, \
+                    CASE WHEN s.expires_at_ms <= $3 THEN 1 ELSE 0 END AS g_lapsed, \
+                    CASE WHEN s.enrolled_at_ms IS NULL THEN 0 ELSE 1 END AS g_enrolled, \
+                    COUNT(*) AS n, \
+                    MIN(CASE WHEN s.stage < 3 AND s.due_at_ms >= $3 THEN s.due_at_ms END) \
+                      AS next_due, \
+                    MIN(CASE WHEN s.stage = 3 AND s.expires_at_ms > $3 THEN s.expires_at_ms END) \
+                      AS next_expiry \
+             FROM learner_status s WHERE s.client_key = $1 AND s.course_id = $2 \
+             GROUP BY g_stage, g_due, g_lapsed, g_enrolled",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(now_ms)
+        .fetch_all(self.pool())
+        .await?;
+        let mut cells: Cells = Default::default();
+        // A due date at `d` makes its learner overdue once the clock is past
+        // it; a certificate expiring at `e` has expired once it reaches it.
+        let mut until_ms = i64::MAX;
+        for r in &rows {
+            let stage: i64 = r.try_get("g_stage")?;
+            let due: i64 = r.try_get("g_due")?;
+            let lapsed: i64 = r.try_get("g_lapsed")?;
+            let enrolled: i64 = r.try_get("g_enrolled")?;
+            cells[stage.clamp(0, STAGE_COMPLETE) as usize][due.clamp(0, 2) as usize]
+                [lapsed.clamp(0, 1) as usize][enrolled.clamp(0, 1) as usize] +=
+                r.try_get::<i64, _>("n")?;
+            if let Some(d) = r.try_get::<Option<i64>, _>("next_due")? {
+                until_ms = until_ms.min(d.saturating_add(1));
+            }
+            if let Some(e) = r.try_get::<Option<i64>, _>("next_expiry")? {
+                until_ms = until_ms.min(e);
+            }
+        }
+        let per_day = sqlx::query(
+            "SELECT (completed_at_ms / $3) * $3 AS day, COUNT(*) AS n FROM learner_status \
+             WHERE client_key = $1 AND course_id = $2 AND completed_at_ms IS NOT NULL \
+               AND complete = 1 \
+             GROUP BY (completed_at_ms / $3) * $3 ORDER BY day",
+        )
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(crate::enrolments::DAY_MS)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("day")?, r.try_get("n")?)))
+        .collect::<Result<_, sqlx::Error>>()?;
+        let summary = Arc::new(Summary {
+            cells,
+            per_day,
+            now_ms,
+            until_ms,
+        });
+        self.reports.0.insert_if_current(key, summary.clone(), seen);
+        Ok(summary)
     }
 
     /// One page of a course's report (see the module docs).
@@ -466,85 +905,234 @@ impl Db {
         course_id: &str,
         q: &ReportQuery,
     ) -> StoreResult<ReportPage> {
-        // $1 tenant, $2 course, $3 now, $4 state, $5 overdue only, $6 group,
-        // $7 limit, $8 offset, then the accounts of a name search.
-        let mut filters = String::from(
-            "($4 IS NULL OR t.state = $4) AND ($5 = 0 OR t.overdue = 1) \
-             AND ($6 IS NULL OR EXISTS (SELECT 1 FROM enrolment_groups g \
-                   WHERE g.client_key = $1 AND g.course_id = $2 \
-                     AND g.account_id = t.account_id AND g.group_name = $6))",
-        );
-        let mut group: Option<&str> = None;
-        match &q.reason {
-            None => {}
-            Some(ReasonFilter::Direct) => filters.push_str(" AND t.direct = 1"),
-            Some(ReasonFilter::SelfEnrolled) => filters.push_str(" AND t.self_enrolled = 1"),
-            Some(ReasonFilter::Enrolled) => filters.push_str(" AND t.enrolled_at_ms IS NOT NULL"),
-            Some(ReasonFilter::NotEnrolled) => filters.push_str(" AND t.enrolled_at_ms IS NULL"),
-            Some(ReasonFilter::Group(g)) => group = Some(g),
+        let limit = q.limit.clamp(1, 1000);
+        let offset = q.offset.max(0);
+        if q.reason.is_some() || q.accounts.is_some() {
+            return self.report_page_scan(tenant, course_id, q).await;
         }
-        if let Some(accounts) = &q.accounts {
-            if accounts.is_empty() {
-                return Ok(ReportPage::default());
-            }
-            let list = (0..accounts.len())
-                .map(|i| format!("${}", 9 + i))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let _ = write!(filters, " AND t.account_id IN ({list})");
-        }
-        let order = if q.descending {
-            q.sort.order_terms_desc()
-        } else {
-            q.sort.order_terms()
-        };
-        let sql = format!(
-            "SELECT t.*, COUNT(*) OVER () AS total_rows FROM ( \
-                SELECT x.*, CASE x.state WHEN 'not_started' THEN 1 WHEN 'in_progress' THEN 2 \
-                    WHEN 'recertification_due' THEN 3 WHEN 'expired' THEN 4 ELSE 5 END \
-                    AS state_rank \
-                FROM ({people}) x) t \
-             WHERE {filters} \
-             ORDER BY {order}, t.account_id \
-             LIMIT $7 OFFSET $8",
-            people = people_sql(),
-        );
-        // Audited: built from constants and whitelisted fragments (the sort
-        // is an enum, the IN list numbered placeholders); every value is a
-        // bind parameter.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(course_id)
-            .bind(q.now_ms)
-            .bind(q.state.map(ReportState::code))
-            .bind(i64::from(q.overdue_only))
-            .bind(group)
-            .bind(q.limit.clamp(1, 1000))
-            .bind(q.offset.max(0));
-        for a in q.accounts.iter().flatten() {
-            query = query.bind(a);
-        }
-        let rows = query.fetch_all(self.pool()).await?;
-        let total = match rows.first() {
-            Some(r) => r.try_get::<i64, _>("total_rows")?,
-            // Past the last page: count without the window.
-            None if q.offset > 0 => {
-                let mut probe = q.clone();
-                probe.offset = 0;
-                probe.limit = 1;
-                return Ok(ReportPage {
-                    rows: Vec::new(),
-                    total: Box::pin(self.report_page(tenant, course_id, &probe))
+        let summary = self.summary(tenant, course_id, q.now_ms).await?;
+        let total = summary.total(q.state, q.overdue_only);
+        let mut rows = Vec::new();
+        if offset < total {
+            match column_of(q.sort) {
+                None => {
+                    self.attention_page(tenant, course_id, q, &summary, &mut rows)
                         .await?
-                        .total,
-                });
+                }
+                Some(col) => {
+                    self.column_page(tenant, course_id, q, &col, limit, offset, &mut rows)
+                        .await?
+                }
             }
-            None => 0,
+        }
+        Ok(ReportPage { rows, total })
+    }
+
+    /// "Needs attention", filtered by state and/or "overdue" at most: the
+    /// ranges the page overlaps, each read along `learner_status_attention`
+    /// (sizes from the summary).
+    async fn attention_page(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        q: &ReportQuery,
+        summary: &Summary,
+        out: &mut Vec<ReportRow>,
+    ) -> StoreResult<()> {
+        let mut groups = attention_groups();
+        if q.descending {
+            groups.reverse();
+        }
+        let ranges = groups
+            .into_iter()
+            .flatten()
+            .filter(|r| q.state.is_none_or(|s| r.state() == s))
+            .filter(|r| !q.overdue_only || r.overdue());
+        let limit = q.limit.clamp(1, 1000);
+        let mut skip = q.offset.max(0);
+        for range in ranges {
+            let want = limit - out.len() as i64;
+            if want <= 0 {
+                break;
+            }
+            let size = range.size(summary);
+            if skip >= size {
+                skip -= size;
+                continue;
+            }
+            let mut sql = Sql::new();
+            select_rows(&mut sql, tenant, course_id);
+            let now = sql.int(q.now_ms);
+            let dir = if q.descending { " DESC" } else { "" };
+            let order = if range.due == DUE_NONE {
+                format!("s.account_id{dir}")
+            } else {
+                format!("s.due_at_ms{dir}, s.account_id{dir}")
+            };
+            let (lim, off) = (sql.int(want), sql.int(skip));
+            let _ = write!(
+                sql.text,
+                " AND {} ORDER BY {order} LIMIT {lim} OFFSET {off}",
+                range.condition(&now)
+            );
+            for r in sql.fetch_all(self).await? {
+                out.push(report_row_from(&r, q.now_ms)?);
+            }
+            skip = 0;
+        }
+        Ok(())
+    }
+
+    /// Any other order, filtered by state and/or "overdue" at most: the
+    /// column's index, first the rows with a value, then (if the page gets
+    /// there) those without.
+    #[allow(clippy::too_many_arguments)]
+    async fn column_page(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        q: &ReportQuery,
+        col: &Column,
+        limit: i64,
+        offset: i64,
+        out: &mut Vec<ReportRow>,
+    ) -> StoreResult<()> {
+        let dir = if q.descending { " DESC" } else { "" };
+        let filtered = |sql: &mut Sql| {
+            select_rows(sql, tenant, course_id);
+            let now = sql.int(q.now_ms);
+            if let Some(s) = q.state {
+                let _ = write!(sql.text, " AND {}", state_sql(s, &now, "+"));
+            }
+            if q.overdue_only {
+                let _ = write!(sql.text, " AND {}", overdue_sql(&now, "+"));
+            }
         };
-        Ok(ReportPage {
-            rows: rows.iter().map(report_row_from).collect::<Result<_, _>>()?,
-            total,
-        })
+        let mut sql = Sql::new();
+        filtered(&mut sql);
+        let (lim, off) = (sql.int(limit), sql.int(offset));
+        let _ = write!(
+            sql.text,
+            " AND {} ORDER BY {}{dir}, s.account_id{dir} LIMIT {lim} OFFSET {off}",
+            col.present, col.column
+        );
+        for r in sql.fetch_all(self).await? {
+            out.push(report_row_from(&r, q.now_ms)?);
+        }
+        let Some(absent) = col.absent else {
+            return Ok(());
+        };
+        if out.len() as i64 >= limit {
+            return Ok(());
+        }
+        // The page reaches the rows without a value: how many come before?
+        let mut count = Sql::new();
+        filtered(&mut count);
+        count.text = format!(
+            "SELECT COUNT(*) AS n FROM ({} AND {}) c",
+            count.text, col.present
+        );
+        let with_value: i64 = count
+            .fetch_all(self)
+            .await?
+            .first()
+            .map(|r| r.try_get("n"))
+            .transpose()?
+            .unwrap_or(0);
+        let mut sql = Sql::new();
+        filtered(&mut sql);
+        let (lim, off) = (
+            sql.int(limit - out.len() as i64),
+            sql.int((offset - with_value).max(0)),
+        );
+        let _ = write!(
+            sql.text,
+            " AND {absent} ORDER BY s.account_id{dir} LIMIT {lim} OFFSET {off}"
+        );
+        for r in sql.fetch_all(self).await? {
+            out.push(report_row_from(&r, q.now_ms)?);
+        }
+        Ok(())
+    }
+
+    /// A page filtered by reason or by a name search: one query over the
+    /// course's rows (or the people found), with its count.
+    async fn report_page_scan(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        q: &ReportQuery,
+    ) -> StoreResult<ReportPage> {
+        if q.accounts.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(ReportPage::default());
+        }
+        let filtered = |sql: &mut Sql| {
+            select_rows(sql, tenant, course_id);
+            let now = sql.int(q.now_ms);
+            if let Some(s) = q.state {
+                let _ = write!(sql.text, " AND {}", state_sql(s, &now, ""));
+            }
+            if q.overdue_only {
+                let _ = write!(sql.text, " AND {}", overdue_sql(&now, ""));
+            }
+            match &q.reason {
+                None => {}
+                Some(ReasonFilter::Direct) => sql.text.push_str(" AND s.direct = 1"),
+                Some(ReasonFilter::SelfEnrolled) => sql.text.push_str(" AND s.self_enrolled = 1"),
+                Some(ReasonFilter::Enrolled) => {
+                    sql.text.push_str(" AND s.enrolled_at_ms IS NOT NULL")
+                }
+                Some(ReasonFilter::NotEnrolled) => sql.text.push_str(" AND s.enrolled_at_ms IS NULL"),
+                Some(ReasonFilter::Group(g)) => {
+                    let g = sql.text(g);
+                    let _ = write!(
+                        sql.text,
+                        " AND EXISTS (SELECT 1 FROM enrolment_groups g \
+                           WHERE g.client_key = s.client_key AND g.course_id = s.course_id \
+                             AND g.account_id = s.account_id AND g.group_name = {g})"
+                    );
+                }
+            }
+            if let Some(accounts) = &q.accounts {
+                let list: Vec<String> = accounts.iter().map(|a| sql.text(a)).collect();
+                let _ = write!(sql.text, " AND s.account_id IN ({})", list.join(", "));
+            }
+            now
+        };
+        let mut count = Sql::new();
+        filtered(&mut count);
+        count.text = format!("SELECT COUNT(*) AS n FROM ({}) c", count.text);
+        let total: i64 = count
+            .fetch_all(self)
+            .await?
+            .first()
+            .map(|r| r.try_get("n"))
+            .transpose()?
+            .unwrap_or(0);
+        let mut sql = Sql::new();
+        let now = filtered(&mut sql);
+        let order = match column_of(q.sort) {
+            None => attention_order(&now, q.descending),
+            Some(col) => {
+                let dir = if q.descending { " DESC" } else { "" };
+                match col.absent {
+                    Some(absent) => format!(
+                        "CASE WHEN {absent} THEN 1 ELSE 0 END, {}{dir}, s.account_id{dir}",
+                        col.column
+                    ),
+                    None => format!("{}{dir}, s.account_id{dir}", col.column),
+                }
+            }
+        };
+        let (lim, off) = (sql.int(q.limit.clamp(1, 1000)), sql.int(q.offset.max(0)));
+        let _ = write!(sql.text, " ORDER BY {order} LIMIT {lim} OFFSET {off}");
+        let rows = sql
+            .fetch_all(self)
+            .await?
+            .iter()
+            .map(|r| report_row_from(r, q.now_ms))
+            .collect::<Result<_, _>>()?;
+        Ok(ReportPage { rows, total })
     }
 
     /// Counts over all of a course's learners (totals and status chart).
@@ -554,72 +1142,22 @@ impl Db {
         course_id: &str,
         now_ms: i64,
     ) -> StoreResult<ReportCounts> {
-        let sql = format!(
-            "SELECT t.state AS state, t.overdue AS overdue, \
-                    CASE WHEN t.enrolled_at_ms IS NULL THEN 0 ELSE 1 END AS enrolled, \
-                    COUNT(*) AS n \
-             FROM ({}) t GROUP BY t.state, t.overdue, \
-                CASE WHEN t.enrolled_at_ms IS NULL THEN 0 ELSE 1 END",
-            people_sql()
-        );
-        // Audited: built from constants only; every value is a bind parameter.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(course_id)
-            .bind(now_ms)
-            .fetch_all(self.pool())
-            .await?;
-        let mut c = ReportCounts::default();
-        for r in &rows {
-            let n: i64 = r.try_get("n")?;
-            let state: String = r.try_get("state")?;
-            c.learners += n;
-            if r.try_get::<i64, _>("enrolled")? != 0 {
-                c.enrolled += n;
-            }
-            let overdue = r.try_get::<i64, _>("overdue")? != 0;
-            let state = ReportState::from_code(&state);
-            if overdue {
-                c.overdue += n;
-                match state {
-                    ReportState::NotStarted => c.overdue_not_started += n,
-                    ReportState::InProgress => c.overdue_in_progress += n,
-                    ReportState::RecertificationDue => c.overdue_recertification_due += n,
-                    ReportState::Completed | ReportState::Expired => {}
-                }
-            }
-            match state {
-                ReportState::NotStarted => c.not_started += n,
-                ReportState::InProgress => c.in_progress += n,
-                ReportState::Completed => c.completed += n,
-                ReportState::Expired => c.expired += n,
-                ReportState::RecertificationDue => c.recertification_due += n,
-            }
-        }
-        Ok(c)
+        Ok(self.summary(tenant, course_id, now_ms).await?.counts())
     }
 
-    /// Completions of the current cycle per UTC day: `(day start (epoch ms), count)`.
+    /// Completions of the current cycle per UTC day: `(day start (epoch
+    /// ms), count)` (kept with the counts, see [`Db::report_counts`]).
     pub async fn completions_per_day(
         &self,
         tenant: &TenantKey,
         course_id: &str,
+        now_ms: i64,
     ) -> StoreResult<Vec<(i64, i64)>> {
-        let rows = sqlx::query(
-            "SELECT (completed_at_ms / $3) * $3 AS day, COUNT(*) AS n FROM learner_status \
-             WHERE client_key = $1 AND course_id = $2 AND complete = 1 \
-               AND completed_at_ms IS NOT NULL \
-             GROUP BY (completed_at_ms / $3) * $3 ORDER BY day",
-        )
-        .bind(tenant.as_str())
-        .bind(course_id)
-        .bind(crate::enrolments::DAY_MS)
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| Ok((r.try_get("day")?, r.try_get("n")?)))
-            .collect::<Result<_, sqlx::Error>>()?)
+        Ok(self
+            .summary(tenant, course_id, now_ms)
+            .await?
+            .per_day
+            .clone())
     }
 
     /// Enrolments per UTC day (`(day start (epoch ms), count)`), for the
@@ -645,71 +1183,25 @@ impl Db {
             .collect::<Result<_, sqlx::Error>>()?)
     }
 
-    /// Per course (of `course_ids`): enrolled, in progress, completed, overdue.
+    /// Per course (of `course_ids`): enrolled, in progress, completed,
+    /// overdue (from each course's summary).
     pub async fn course_counts(
         &self,
         tenant: &TenantKey,
         course_ids: &[String],
         now_ms: i64,
     ) -> StoreResult<Vec<CourseCounts>> {
-        if course_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list = (0..course_ids.len())
-            .map(|i| format!("${}", 3 + i))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT c.id AS course_id, \
-               (SELECT COUNT(*) FROM enrolments e \
-                 WHERE e.client_key = c.client_key AND e.course_id = c.id) AS enrolled, \
-               (SELECT COUNT(*) FROM learner_status s \
-                 WHERE s.client_key = c.client_key AND s.course_id = c.id AND s.complete = 1) \
-                 AS completed, \
-               (SELECT COUNT(*) FROM learner_status s \
-                 WHERE s.client_key = c.client_key AND s.course_id = c.id AND s.complete = 0 \
-                   AND (s.started = 1 OR s.recertification_due = 1)) AS in_progress, \
-               (SELECT COUNT(*) FROM enrolments e LEFT JOIN learner_status s \
-                   ON s.client_key = e.client_key AND s.course_id = e.course_id \
-                  AND s.account_id = e.account_id \
-                 WHERE e.client_key = c.client_key AND e.course_id = c.id \
-                   AND e.due_at_ms IS NOT NULL AND e.due_at_ms < $2 \
-                   AND (s.account_id IS NULL OR s.complete = 0)) AS overdue \
-             FROM courses c WHERE c.client_key = $1 AND c.id IN ({list})"
-        );
-        // Audited: literals and numbered placeholders only.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(tenant.as_str())
-            .bind(now_ms);
+        let mut out = Vec::with_capacity(course_ids.len());
         for id in course_ids {
-            q = q.bind(id);
+            let c = self.summary(tenant, id, now_ms).await?.counts();
+            out.push(CourseCounts {
+                course_id: id.clone(),
+                enrolled: c.enrolled,
+                in_progress: c.in_progress + c.recertification_due,
+                completed: c.completed + c.expired,
+                overdue: c.overdue,
+            });
         }
-        let rows = q.fetch_all(self.pool()).await?;
-        Ok(rows
-            .iter()
-            .map(|r| {
-                Ok(CourseCounts {
-                    course_id: r.try_get("course_id")?,
-                    enrolled: r.try_get("enrolled")?,
-                    in_progress: r.try_get("in_progress")?,
-                    completed: r.try_get("completed")?,
-                    overdue: r.try_get("overdue")?,
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()?)
+        Ok(out)
     }
-}
-
-fn report_row_from(r: &sqlx::any::AnyRow) -> Result<ReportRow, sqlx::Error> {
-    let state: String = r.try_get("state")?;
-    Ok(ReportRow {
-        account_id: r.try_get("account_id")?,
-        state: ReportState::from_code(&state),
-        overdue: flag(r, "overdue")?,
-        enrolled_at_ms: r.try_get("enrolled_at_ms")?,
-        direct: flag(r, "direct")?,
-        self_enrolled: flag(r, "self_enrolled")?,
-        due_at_ms: r.try_get("due_at_ms")?,
-        status: status_from_row(r)?,
-    })
 }

@@ -26,6 +26,14 @@ const PAGE: &str = "98305";
 /// HTTP round trip).
 static CONFLUENCE: OnceLock<FakeConfluence> = OnceLock::new();
 
+/// The fake Confluence of this process's bench (users, groups and space
+/// admins the benchmarks add).
+pub(crate) fn confluence() -> &'static FakeConfluence {
+    CONFLUENCE
+        .get()
+        .expect("the fake Confluence starts with the bench")
+}
+
 /// Permission checks the fake Confluence has answered.
 pub(crate) fn permission_checks() -> usize {
     CONFLUENCE.get().map_or(0, |f| f.checks().len())
@@ -59,7 +67,12 @@ pub(crate) struct Bench {
     pub base: String,
     pub http: reqwest::Client,
     pub dir: PathBuf,
-    client_key: String,
+    pub client_key: String,
+    /// The database the server runs on.
+    pub database_url: String,
+    /// The server's state (its store and the trust core), for benchmarks
+    /// that seed records below the HTTP API.
+    pub state: app::state::AppState,
 }
 
 impl Bench {
@@ -97,8 +110,13 @@ impl Bench {
         config.rate_limit_user_per_sec = 10_000_000;
         config.rate_limit_user_burst = 10_000_000;
         config.tenant_hosts = vec!["http://127.0.0.1:*".into()];
+        // Calls made as the user (group members, people search) get their
+        // ACT_AS_USER tokens from the fake, which expects its own app key.
+        config.app_key = testkit::confluence::DEFAULT_APP_KEY.into();
+        config.oauth_token_url = Some(confluence.token_url().parse()?);
         let application = Application::build(&config).await?;
         let addr = application.local_addr();
+        let state = application.state().clone();
         tokio::spawn(application.run_until(std::future::pending()));
         let base = format!("http://{addr}");
 
@@ -127,6 +145,8 @@ impl Bench {
             http,
             dir,
             client_key,
+            database_url: config.database_url.clone(),
+            state,
         })
     }
 

@@ -64,6 +64,8 @@ const VERSION_CACHE_BYTES: usize = 32 << 20;
 
 /// Bytes of cycle starts kept (an entry is about 150 bytes).
 const CYCLE_CACHE_BYTES: usize = 1 << 20;
+/// Courses recently looked through for records without a standing.
+const BACKFILLED_CACHE_BYTES: usize = 1 << 20;
 
 /// Rendered feedback texts kept per version (combinations of option and
 /// question feedback); beyond this they are rendered every time.
@@ -200,6 +202,9 @@ pub struct LearningService {
     clock: Arc<dyn Clock>,
     versions: Cache<VersionKey, Arc<Rendered>>,
     cycles: Cache<VersionKey, i64>,
+    /// Courses (tenant, course id) this process recently looked through
+    /// for records without a standing (see `standing::BACKFILL_EVERY`).
+    backfilled: Cache<(String, String), ()>,
 }
 
 impl std::fmt::Debug for LearningService {
@@ -347,6 +352,11 @@ impl LearningService {
             clock,
             versions: Cache::new("published-versions", VERSION_CACHE_BYTES, Duration::MAX),
             cycles: Cache::new("cycle-starts", CYCLE_CACHE_BYTES, Duration::MAX),
+            backfilled: Cache::new(
+                "standings-backfilled",
+                BACKFILLED_CACHE_BYTES,
+                standing::BACKFILL_EVERY,
+            ),
         }
     }
 

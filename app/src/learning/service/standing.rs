@@ -29,6 +29,10 @@ const BULK_REFRESH_FROM: usize = 200;
 /// Most learners' standings recomputed before one report page.
 const MAX_REFRESH: i64 = 1_000_000;
 
+/// How often a process looks for a course's records without a standing
+/// (see [`LearningService::prepare_report`]).
+pub(super) const BACKFILL_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl LearningService {
     /// The stored standing for one learner's computed status.
     #[expect(
@@ -147,11 +151,14 @@ impl LearningService {
         let p = self.published(tenant, row).await?;
         let now = self.now_ms();
         let mut due: BTreeSet<String> = BTreeSet::new();
-        for (attempt_id, account) in self.db.open_attempts(tenant, &row.id).await? {
-            let Some(a) = self.db.attempt(tenant, &account, &attempt_id).await? else {
-                continue;
-            };
+        let mut backfill = None;
+        for a in self
+            .db
+            .open_attempts_past_deadline(tenant, &row.id, now)
+            .await?
+        {
             if timing::abandoned(&a, now) {
+                let account = a.account_id.clone();
                 let (_, graded) = self.grade_abandoned(tenant, vec![a]).await?;
                 if graded {
                     due.insert(account);
@@ -163,11 +170,22 @@ impl LearningService {
                 .stale_statuses(tenant, &row.id, p.version, MAX_REFRESH)
                 .await?,
         );
-        due.extend(
-            self.db
-                .learners_without_status(tenant, &row.id, MAX_REFRESH)
-                .await?,
-        );
+        // Every learning call writes the learner's standing right after
+        // their record, so records without one are rare: from before
+        // standings were kept, or a standing write that failed. Finding
+        // them reads every record of the course, so each process looks
+        // once per course every `BACKFILL_EVERY`, not on every report.
+        let key = (tenant.as_str().to_owned(), row.id.clone());
+        if self.backfilled.get(&key).is_none() {
+            let seen = self.backfilled.generation();
+            due.extend(
+                self.db
+                    .learners_without_status(tenant, &row.id, MAX_REFRESH)
+                    .await?,
+            );
+            // Stored once the refresh below has written their standings.
+            backfill = Some((key, seen));
+        }
         let refreshed = due.len();
         if refreshed >= BULK_REFRESH_FROM {
             self.refresh_course(tenant, row, &p, Some(&due)).await?;
@@ -175,6 +193,9 @@ impl LearningService {
             for account in &due {
                 self.refresh_status(tenant, row, &p, account, 0).await?;
             }
+        }
+        if let Some((key, seen)) = backfill {
+            self.backfilled.insert_if_current(key, (), seen);
         }
         Ok(Some((p, refreshed)))
     }

@@ -7,7 +7,9 @@
 //! them reads every submitted attempt of the version, so the result is kept
 //! in memory and reused while no attempt was submitted since; under heavy
 //! submitting it is reused for [`FRESH_FOR`] at most, and the answer says
-//! when it was computed.
+//! when it was computed. Whether attempts were submitted is itself a count
+//! over the version's attempts, so it is asked at most once per
+//! [`FRESH_FOR`]: in between, the figures are reused without looking.
 
 use std::{
     collections::HashMap,
@@ -33,7 +35,8 @@ use crate::{
 
 /// Attempts read per statement while computing.
 const READ_PAGE: i64 = 5_000;
-/// A result is reused this long even though attempts were submitted since.
+/// A result is reused this long after it was computed or last found exact,
+/// without counting (even if attempts were submitted since).
 pub const FRESH_FOR: Duration = Duration::from_secs(30);
 /// How long an unused result is kept.
 const KEEP_FOR: Duration = Duration::from_secs(3_600);
@@ -44,8 +47,10 @@ const PROMPT_CHARS: usize = 120;
 #[derive(Debug)]
 struct Computed {
     analytics: CourseAnalytics,
+    /// Submitted attempts of the version when last counted.
     submitted: i64,
-    at: Instant,
+    /// When they were last counted (or the figures computed).
+    checked: Instant,
     weight: usize,
 }
 
@@ -91,15 +96,30 @@ pub async fn course_analytics(
         return Err(AppError::NotFound);
     }
     let versions: Vec<i64> = (1..=latest).rev().collect();
-    let submitted = state.db.count_submitted(tenant, &row.id, version).await?;
     let key = (tenant.as_str().to_owned(), row.id.clone(), version);
     let cache = &state.space_admin.analytics.0;
-    if let Some(c) = cache.get(&key) {
-        if c.submitted == submitted || c.at.elapsed() < FRESH_FOR {
-            let mut a = c.analytics.clone();
-            a.versions = versions;
-            return Ok(a);
-        }
+    let reuse = |c: &Computed| {
+        let mut a = c.analytics.clone();
+        a.versions = versions.clone();
+        a
+    };
+    let cached = cache.get(&key);
+    if let Some(c) = cached.as_deref().filter(|c| c.checked.elapsed() < FRESH_FOR) {
+        return Ok(reuse(c));
+    }
+    let submitted = state.db.count_submitted(tenant, &row.id, version).await?;
+    if let Some(c) = cached.filter(|c| c.submitted == submitted) {
+        // Still exact: not counted again for another FRESH_FOR.
+        cache.insert(
+            key,
+            Arc::new(Computed {
+                analytics: c.analytics.clone(),
+                submitted,
+                checked: Instant::now(),
+                weight: c.weight,
+            }),
+        );
+        return Ok(reuse(&c));
     }
     let rendered = state.learning.version(tenant, &row.id, version).await?;
     let mut by_quiz: HashMap<String, Vec<AttemptAnswers>> = HashMap::new();
@@ -182,7 +202,7 @@ pub async fn course_analytics(
         Arc::new(Computed {
             analytics: analytics.clone(),
             submitted,
-            at: Instant::now(),
+            checked: Instant::now(),
             weight,
         }),
     );

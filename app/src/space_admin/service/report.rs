@@ -105,7 +105,7 @@ pub async fn report(
         .into_iter()
         .map(group_row)
         .collect();
-    let per_day = state.db.completions_per_day(tenant, &row.id).await?;
+    let per_day = state.db.completions_per_day(tenant, &row.id, now).await?;
     let course = header(admin, &row, published).await;
     Ok(CourseReport {
         completion_chart_svg: completion_chart(&per_day, &counts, &row.id),
