@@ -240,7 +240,9 @@ impl Db {
             .await?)
     }
 
-    /// `(column, kind)` of `table`, in declaration order.
+    /// `(column, kind)` of `table`, in declaration order; generated columns
+    /// are left out (the database computes them again on restore; SQLite's
+    /// `pragma_table_info` does not list them).
     async fn columns_of<'e, E>(
         &self,
         conn: E,
@@ -255,6 +257,7 @@ impl Db {
                 "SELECT CAST(column_name AS TEXT), CAST(data_type AS TEXT) \
                  FROM information_schema.columns \
                  WHERE table_schema = current_schema() AND table_name = $1 \
+                   AND is_generated = 'NEVER' \
                  ORDER BY ordinal_position"
             }
         };
