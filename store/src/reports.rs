@@ -484,18 +484,15 @@ fn attention_groups() -> Vec<Vec<Range>> {
 /// The "needs attention" order as one ORDER BY (pages that are read in one
 /// query): the same order as [`attention_groups`].
 fn attention_order(now: &str, descending: bool) -> String {
-    let overdue = format!(
-        "CASE WHEN s.stage < {STAGE_COMPLETE} AND s.due_at_ms < {now} THEN 1 ELSE 0 END"
-    );
+    let overdue =
+        format!("CASE WHEN s.stage < {STAGE_COMPLETE} AND s.due_at_ms < {now} THEN 1 ELSE 0 END");
     let rank = format!(
         "CASE WHEN s.stage = {STAGE_COMPLETE} THEN \
            (CASE WHEN s.expires_at_ms <= {now} THEN 4 ELSE 5 END) \
          ELSE s.stage + 1 END"
     );
     if descending {
-        format!(
-            "{overdue}, {rank} DESC, s.due_at_ms IS NULL, s.due_at_ms DESC, s.account_id DESC"
-        )
+        format!("{overdue}, {rank} DESC, s.due_at_ms IS NULL, s.due_at_ms DESC, s.account_id DESC")
     } else {
         format!("{overdue} DESC, {rank}, s.due_at_ms IS NULL, s.due_at_ms, s.account_id")
     }
@@ -598,7 +595,11 @@ pub struct ReportCache(Cache<(String, String), Arc<Summary>>);
 
 impl Default for ReportCache {
     fn default() -> Self {
-        Self(Cache::new("report-summaries", SUMMARY_CACHE_BYTES, SUMMARY_TTL))
+        Self(Cache::new(
+            "report-summaries",
+            SUMMARY_CACHE_BYTES,
+            SUMMARY_TTL,
+        ))
     }
 }
 
@@ -1082,7 +1083,9 @@ impl Db {
                 Some(ReasonFilter::Enrolled) => {
                     sql.text.push_str(" AND s.enrolled_at_ms IS NOT NULL")
                 }
-                Some(ReasonFilter::NotEnrolled) => sql.text.push_str(" AND s.enrolled_at_ms IS NULL"),
+                Some(ReasonFilter::NotEnrolled) => {
+                    sql.text.push_str(" AND s.enrolled_at_ms IS NULL")
+                }
                 Some(ReasonFilter::Group(g)) => {
                     let g = sql.text(g);
                     let _ = write!(
