@@ -61,7 +61,7 @@ size() { stat -c %s "$1"; }
 # Only the modules in LAZY_MODULES go through wasm-split: on a bundle without lazy
 # functions it gains nothing and costs 15% (README "Measured").
 MODULES=(learner editor admin)
-LAZY_MODULES=" learner "
+LAZY_MODULES=" learner admin "
 declare -A OUT_NAMES=()
 mkdir -p "$PKG"
 # Bundles of older layouts (one bundle for all; per module without directories).

@@ -367,12 +367,12 @@ fn loading() -> impl IntoView {
 }
 
 /// The quiz screen and everything below it (the attempt form, results,
-/// history): with the feature `split` (the learner bundle) a WASM chunk of
+/// history): with the feature `split-learner` (the learner bundle) a WASM chunk of
 /// its own, fetched when a learner first opens a quiz. Never rendered on the
-/// server (the course arrives after hydration). Without `split` a plain
+/// server (the course arrives after hydration). Without it a plain
 /// async function: a `#[lazy]` function is exported from every bundle that
 /// links `app`, so it would pull the quiz into the editor and admin bundles.
-#[cfg_attr(feature = "split", leptos::prelude::lazy)]
+#[cfg_attr(feature = "split-learner", leptos::prelude::lazy)]
 async fn lazy_quiz(
     c: StoredValue<LearnerCourse>,
     m: usize,
@@ -383,7 +383,7 @@ async fn lazy_quiz(
 }
 
 /// The certificate screen, a WASM chunk of its own like [`lazy_quiz`].
-#[cfg_attr(feature = "split", leptos::prelude::lazy)]
+#[cfg_attr(feature = "split-learner", leptos::prelude::lazy)]
 async fn lazy_certificate(course_id: String) -> AnyView {
     view! { <CertificateScreen course_id /> }.into_any()
 }
