@@ -58,8 +58,8 @@ size() { stat -c %s "$1"; }
 # fetches on first call. Each bundle goes into its own content-hashed directory:
 #   pkg/<module>-<hash>/<module>.js, <module>_bg.wasm    the main module (wasm-bindgen)
 #   pkg/<module>-<hash>/__wasm_split.js, *.wasm          the loader and the lazy chunks
-# Only the modules in LAZY_MODULES go through wasm-split: on a bundle without lazy
-# functions it gains nothing and costs 15% (README "Measured").
+# Only the modules in LAZY_MODULES (those with `#[lazy]` functions, app features
+# split-learner/split-admin) go through --emit-relocs and wasm-split.
 MODULES=(learner editor admin)
 LAZY_MODULES=" learner admin "
 declare -A OUT_NAMES=()
