@@ -49,8 +49,9 @@ size() { stat -c %s "$1"; }
 # --- 1. the hydrate bundles, one per Connect module --------------------------------------
 # The `frontend` crate built once per feature: its `hydrate()` mounts only that
 # module's root, so each bundle links only that module's code. Everything below
-# `frontend` (app, leptos, ...) has the same features in the three builds and
-# is compiled once; only the frontend crate and the (LTO) link run three times.
+# `app` (leptos, serde, ...) has the same features in the three builds and is
+# compiled once; `app` is compiled per bundle (its `#[lazy]` split points are the
+# features split-learner/split-admin), then the frontend crate and the LTO link.
 #
 # Then wasm-split (Leptos's `#[lazy]` functions): the link keeps its relocations
 # (`--emit-relocs`, on the final link only) so `wasm-split-cli` can move each lazy
