@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Size of what the browser downloads: builds the release site (wasm-opt on) and prints
 # raw / gzip -9 / brotli q11 sizes of each Connect module's hydrate bundle (.wasm and
-# JS glue) and of the CSS.
-# Budgets, per module's wasm, brotli-compressed (1 KB = 1024 B):
+# JS glue), its lazy chunks if any, and the CSS.
+# Budgets, per module's wasm as the page loads it (the main module; lazy chunks come
+# on first use and are listed apart), brotli-compressed (1 KB = 1024 B):
 #   learner (course macro) 150 KB, editor (macro editor) 250 KB, admin (space tab) 200 KB.
 # Prints OK/OVER per module; exits non-zero on OVER only when SC_ENFORCE_BUDGET=1.
 set -euo pipefail
@@ -32,7 +33,7 @@ sizes() { # file -> "raw gz br"
   ' "$1"
 }
 
-row() { printf '%-8s %-30s %12s %12s %12s\n' "$@"; }
+row() { printf '%-8s %-32s %12s %12s %12s\n' "$@"; }
 n() { printf "%'d" "$1"; }
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1024 }'; }
 
@@ -53,6 +54,17 @@ for module in "${MODULES[@]}"; do
   row "" "$(basename "$JS")" "$(n "$j_raw")" "$(n "$j_gz")" "$(n "$j_br")"
   # What the module's page downloads: its wasm and glue, and the stylesheet.
   row "" "page total (+ css)" "$(n $((w_raw + j_raw + c_raw)))" "$(n $((w_gz + j_gz + c_gz)))" "$(n $((w_br + j_br + c_br)))"
+  # Lazy chunks (Leptos #[lazy], split by wasm-split): fetched on first use only.
+  l_raw=0 l_gz=0 l_br=0
+  for chunk in "$(dirname "$WASM")"/*.wasm; do
+    [[ "$chunk" == "$WASM" ]] && continue
+    read -r c1 c2 c3 < <(sizes "$chunk")
+    row "" "lazy: $(basename "$chunk" | cut -c1-24)" "$(n "$c1")" "$(n "$c2")" "$(n "$c3")"
+    l_raw=$((l_raw + c1)) l_gz=$((l_gz + c2)) l_br=$((l_br + c3))
+  done
+  if ((l_raw > 0)); then
+    row "" "wasm incl. lazy chunks" "$(n $((w_raw + l_raw)))" "$(n $((w_gz + l_gz)))" "$(n $((w_br + l_br)))"
+  fi
 done
 row "all" "$(basename "$CSS")" "$(n "$c_raw")" "$(n "$c_gz")" "$(n "$c_br")"
 echo

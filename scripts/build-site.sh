@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the browser side into target/site/ (no cargo-leptos):
 #
-#   target/site/pkg/<module>-<hash>.js        wasm-bindgen glue (--target web), per module
-#   target/site/pkg/<module>-<hash>_bg.wasm   hydrate bundle, wasm-opt (-Oz), per module
+#   target/site/pkg/<module>-<hash>/<module>.js       wasm-bindgen glue (--target web)
+#   target/site/pkg/<module>-<hash>/<module>_bg.wasm  hydrate bundle (main module), wasm-opt
+#   target/site/pkg/<module>-<hash>/*.wasm, __wasm_split.js   lazy chunks and their loader
 #                                             (<module>: learner, editor, admin)
 #   target/site/pkg/style-<hash>.css          ADS tokens + style/main.css
 #   target/site/pkg/*.br, *.gz                precompressed copies
@@ -29,6 +30,7 @@ NO_OPT="${SC_NO_WASM_OPT:-0}"
 
 # --- tool checks (scripts/setup.sh installs these) ---------------------------------
 command -v wasm-bindgen >/dev/null 2>&1 || die "wasm-bindgen not found; run scripts/setup.sh"
+command -v wasm-split-cli >/dev/null 2>&1 || die "wasm-split-cli not found; run scripts/setup.sh"
 want_wb="$(awk '
   $0 == "name = \"wasm-bindgen\"" { found = 1; next }
   found && /^version = / { gsub(/"/, "", $3); print $3; exit }
@@ -47,16 +49,37 @@ size() { stat -c %s "$1"; }
 # --- 1. the hydrate bundles, one per Connect module --------------------------------------
 # The `frontend` crate built once per feature: its `hydrate()` mounts only that
 # module's root, so each bundle links only that module's code. Everything below
-# `frontend` (app, leptos, ...) has the same features in the three builds and
-# is compiled once; only the frontend crate and the (LTO) link run three times.
+# `app` (leptos, serde, ...) has the same features in the three builds and is
+# compiled once; `app` is compiled per bundle (its `#[lazy]` split points are the
+# features split-learner/split-admin), then the frontend crate and the LTO link.
+#
+# Then wasm-split (Leptos's `#[lazy]` functions): the link keeps its relocations
+# (`--emit-relocs`, on the final link only) so `wasm-split-cli` can move each lazy
+# function, and what only it uses, into a chunk of its own that the main module
+# fetches on first call. Each bundle goes into its own content-hashed directory:
+#   pkg/<module>-<hash>/<module>.js, <module>_bg.wasm    the main module (wasm-bindgen)
+#   pkg/<module>-<hash>/__wasm_split.js, *.wasm          the loader and the lazy chunks
+# Only the modules in LAZY_MODULES (those with `#[lazy]` functions, app features
+# split-learner/split-admin) go through --emit-relocs and wasm-split.
 MODULES=(learner editor admin)
+LAZY_MODULES=" learner admin "
 declare -A OUT_NAMES=()
 mkdir -p "$PKG"
-# Bundles of the single-bundle layout (before the per-module split).
+# Bundles of older layouts (one bundle for all; per module without directories).
 rm -f "$PKG"/frontend-*.js "$PKG"/frontend-*.wasm "$PKG"/frontend-*.br "$PKG"/frontend-*.gz target/.site-wasm-stamp
+for module in "${MODULES[@]}"; do
+  rm -f "$PKG/$module"-*.js "$PKG/$module"-*.wasm "$PKG/$module"-*.br "$PKG/$module"-*.gz
+done
 
 for module in "${MODULES[@]}"; do
-  cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release --features "$module"
+  lazy=0
+  [[ "$LAZY_MODULES" == *" $module "* ]] && lazy=1
+  if [[ "$lazy" == 1 ]]; then
+    cargo rustc -p frontend --lib --crate-type cdylib --target wasm32-unknown-unknown --profile wasm-release \
+      --features "$module" -- -C link-arg=--emit-relocs
+  else
+    cargo build -p frontend --lib --target wasm32-unknown-unknown --profile wasm-release --features "$module"
+  fi
   [[ -f "$WASM_IN" ]] || die "$WASM_IN was not produced"
 
   if [[ "$NO_OPT" == 1 ]]; then
@@ -65,24 +88,33 @@ for module in "${MODULES[@]}"; do
   else
     HASH="$(sha10 <"$WASM_IN")"
   fi
-  OUT_NAME="$module-$HASH"
+  DIR="$PKG/$module-$HASH"
+  OUT_NAME="$module-$HASH/$module" # what the page links: /pkg/<OUT_NAME>.js, <OUT_NAME>_bg.wasm
   OUT_NAMES[$module]="$OUT_NAME"
-  JS="$PKG/$OUT_NAME.js"
-  WASM="$PKG/${OUT_NAME}_bg.wasm"
   STAMP="target/.site-wasm-stamp-$module" # outside the served site root
 
-  if [[ -f "$JS" && -f "$WASM" && -f "$STAMP" && "$(cat "$STAMP")" == "$OUT_NAME" ]]; then
-    say "$OUT_NAME is up to date (skipping wasm-bindgen/wasm-opt)"
+  if [[ -f "$DIR/$module.js" && -f "$DIR/${module}_bg.wasm" && -f "$STAMP" && "$(cat "$STAMP")" == "$OUT_NAME" ]]; then
+    say "$OUT_NAME is up to date (skipping wasm-split/wasm-bindgen/wasm-opt)"
   else
-    rm -f "$STAMP" "$PKG/$module"-*.js "$PKG/$module"-*.wasm "$PKG/$module"-*.br "$PKG/$module"-*.gz
-    wasm-bindgen --target web --no-typescript --out-name "$OUT_NAME" --out-dir "$PKG" "$WASM_IN"
+    rm -rf "$STAMP" "$PKG/$module"-*/
+    mkdir -p "$DIR"
+    if [[ "$lazy" == 1 ]]; then
+      wasm-split-cli "$WASM_IN" "$DIR" --out-name "$module" --target web
+      # --keep-lld-exports: the chunks import the main module's function table.
+      wasm-bindgen --target web --no-typescript --keep-lld-exports --out-name "$module" --out-dir "$DIR" "$DIR/$module.wasm"
+      rm -f "$DIR/$module.wasm"
+    else
+      wasm-bindgen --target web --no-typescript --out-name "$module" --out-dir "$DIR" "$WASM_IN"
+    fi
     if [[ "$NO_OPT" == 1 ]]; then
       say "SC_NO_WASM_OPT=1: skipping wasm-opt (bigger bundle, development only)"
     else
       # --flatten --rereloop before two -Oz rounds: 1.4% smaller (brotli) than a
       # single -Oz on these bundles, for ~30 s more per bundle (README "Measured").
-      "$WASM_OPT" --flatten --rereloop -Oz -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$WASM" -o "$WASM.opt"
-      mv -f "$WASM.opt" "$WASM"
+      for wasm in "$DIR"/*.wasm; do
+        "$WASM_OPT" --flatten --rereloop -Oz -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$wasm" -o "$wasm.opt"
+        mv -f "$wasm.opt" "$wasm"
+      done
     fi
     printf '%s\n' "$OUT_NAME" >"$STAMP"
   fi
@@ -119,12 +151,17 @@ printf '{"bundles":{"learner":"%s","editor":"%s","admin":"%s"},"stylesheet":"/pk
 mv -f "$SITE/manifest.json.tmp" "$SITE/manifest.json"
 
 # --- 5. precompressed copies -----------------------------------------------------------------
-node scripts/precompress.mjs "$PKG" >/dev/null
+node scripts/precompress.mjs "$PKG" "$PKG"/*/ >/dev/null
 
 # --- summary ------------------------------------------------------------------------------------
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1024 }'; }
 for module in "${MODULES[@]}"; do
   name="${OUT_NAMES[$module]}"
-  say "$name: wasm $(kb "$(size "$PKG/${name}_bg.wasm")") (br $(kb "$(size "$PKG/${name}_bg.wasm.br")")), js $(kb "$(size "$PKG/$name.js")") (br $(kb "$(size "$PKG/$name.js.br")"))$([[ "$NO_OPT" == 1 ]] && echo ', NO wasm-opt')"
+  chunks=""
+  for c in "$PKG/$(dirname "$name")"/*.wasm; do
+    [[ "$c" == "$PKG/${name}_bg.wasm" ]] && continue
+    chunks+=" + lazy $(basename "$c" .wasm | cut -c1-24) br $(kb "$(size "$c.br")")"
+  done
+  say "$name: wasm $(kb "$(size "$PKG/${name}_bg.wasm")") (br $(kb "$(size "$PKG/${name}_bg.wasm.br")"))$chunks, js $(kb "$(size "$PKG/$name.js")") (br $(kb "$(size "$PKG/$name.js.br")"))$([[ "$NO_OPT" == 1 ]] && echo ', NO wasm-opt')"
 done
 say "css $CSS_NAME $(kb "$(size "$CSS")") (br $(kb "$(size "$CSS.br")")) -> $SITE/"

@@ -6,6 +6,7 @@
 #   * rustup: wasm32-unknown-unknown target, rustfmt and clippy components
 #   * apt: chromium (only when /usr/bin/chromium is missing; never Debian's binaryen)
 #   * cargo install wasm-bindgen-cli, exactly the wasm-bindgen version in Cargo.lock
+#   * cargo install wasm_split_cli_support (the `wasm-split-cli` binary), pinned below
 #   * with the argument `cargo-deny` only (scripts/deps.sh passes it): cargo install
 #     cargo-deny, the version pinned below; the app and the tests do not need it
 #   * npm ci at the repo root (Playwright, binaryen's wasm-opt, @atlaskit/tokens, ...)
@@ -72,6 +73,17 @@ if [[ "$have_wb" != "$WB_VERSION" ]]; then
   hash -r
   got="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" || true
   [[ "$got" == "$WB_VERSION" ]] || die "wasm-bindgen on PATH is '${got:-missing}', expected $WB_VERSION (is ~/.cargo/bin on PATH?)"
+fi
+
+# --- wasm-split-cli: splits Leptos's #[lazy] functions into chunks (scripts/build-site.sh) --
+# Pinned: its output layout (loader script, chunk names) is what the build expects.
+# --locked: its own lockfile, so the tool builds the same everywhere.
+SPLIT_VERSION="0.2.4"
+if ! cargo install --list | grep -qx "wasm_split_cli_support v${SPLIT_VERSION}:"; then
+  say "installing wasm-split-cli (wasm_split_cli_support $SPLIT_VERSION); takes a few minutes"
+  cargo install wasm_split_cli_support --locked --version "$SPLIT_VERSION" --features build-binary --force
+  hash -r
+  command -v wasm-split-cli >/dev/null 2>&1 || die "wasm-split-cli is not on PATH after installing (is ~/.cargo/bin on PATH?)"
 fi
 
 # --- cargo-deny: the dependency policy (deny.toml, scripts/deps.sh) -----------------

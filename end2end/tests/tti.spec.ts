@@ -87,7 +87,7 @@ async function sample(frame: Frame): Promise<Sample> {
   });
   // The split: the course macro loads its own bundle and nothing else.
   expect(s.wasm_urls, 'WASM fetched by the learner iframe').toHaveLength(1);
-  expect(s.wasm_urls[0]).toMatch(/^\/pkg\/learner-[0-9a-f]+_bg\.wasm$/);
+  expect(s.wasm_urls[0]).toMatch(/^\/pkg\/learner-[0-9a-f]+\/learner_bg\.wasm$/);
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
     html_response_end: round(s.html_response_end),

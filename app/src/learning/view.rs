@@ -348,11 +348,44 @@ fn CourseBody(
                 _ if !allowed => view! { <Contents c screen /> }.into_any(),
                 Screen::Contents => view! { <Contents c screen /> }.into_any(),
                 Screen::Lesson(m, l) => view! { <LessonScreen c m l screen reload /> }.into_any(),
-                Screen::Quiz(m) => view! { <QuizScreen c m result=last_result reload /> }.into_any(),
-                Screen::Certificate => view! { <CertificateScreen course_id=c.with_value(|c| c.course_id.clone()) /> }.into_any(),
+                // Loaded on first use (`#[lazy]`: their own WASM chunks, see
+                // README "One bundle per Connect module").
+                Screen::Quiz(m) => view! {
+                    <Suspense fallback=loading>{move || Suspend::new(lazy_quiz(c, m, last_result, reload))}</Suspense>
+                }.into_any(),
+                Screen::Certificate => view! {
+                    <Suspense fallback=loading>{move || Suspend::new(lazy_certificate(c.with_value(|c| c.course_id.clone())))}</Suspense>
+                }.into_any(),
             }}
         </section>
     }
+}
+
+/// Shown while a lazily loaded screen's code arrives.
+fn loading() -> impl IntoView {
+    view! { <p class="sc-muted" role="status">"Loading…"</p> }
+}
+
+/// The quiz screen and everything below it (the attempt form, results,
+/// history): with the feature `split-learner` (the learner bundle) a WASM chunk of
+/// its own, fetched when a learner first opens a quiz. Never rendered on the
+/// server (the course arrives after hydration). Without it a plain
+/// async function: a `#[lazy]` function is exported from every bundle that
+/// links `app`, so it would pull the quiz into the editor and admin bundles.
+#[cfg_attr(feature = "split-learner", leptos::prelude::lazy)]
+async fn lazy_quiz(
+    c: StoredValue<LearnerCourse>,
+    m: usize,
+    result: RwSignal<Option<AttemptResult>>,
+    reload: Callback<()>,
+) -> AnyView {
+    view! { <QuizScreen c m result reload /> }.into_any()
+}
+
+/// The certificate screen, a WASM chunk of its own like [`lazy_quiz`].
+#[cfg_attr(feature = "split-learner", leptos::prelude::lazy)]
+async fn lazy_certificate(course_id: String) -> AnyView {
+    view! { <CertificateScreen course_id /> }.into_any()
 }
 
 #[component]

@@ -379,16 +379,43 @@ pub fn SpaceAdminView() -> impl IntoView {
                         <overview::Overview overview page open_course />
                     </TabPanel>
                     <TabPanel tab=SPACE_TABS[1] current=tab>
-                        <support::SupportAccess />
-                        <audit::AuditLog course=None />
+                        // Loaded on first use (see `lazy_space_tools`).
+                        <Suspense fallback=loading>{move || Suspend::new(lazy_space_tools())}</Suspense>
                     </TabPanel>
                 </section>
             </Show>
             {move || course_id.get().and_then(|_| open.get_untracked()).map(|row| view! {
-                <CoursePanel row close=close_course />
+                <Suspense fallback=loading>{move || Suspend::new(lazy_course_panel(row.clone(), close_course))}</Suspense>
             })}
         </div>
     }
+}
+
+/// Shown while a lazily loaded panel's code arrives.
+fn loading() -> impl IntoView {
+    view! { <p class="sc-muted" role="status">"Loading…"</p> }
+}
+
+/// A course's panel (report, enrolments, analytics, audit, a learner's
+/// attempts, downloads): with the feature `split-admin` (the admin bundle) a
+/// WASM chunk of its own, fetched when an admin first opens a course; without
+/// it a plain async function (a `#[lazy]` function is exported from every
+/// bundle that links `app`). Never rendered on the server: the overview
+/// arrives after hydration.
+#[cfg_attr(feature = "split-admin", leptos::prelude::lazy)]
+async fn lazy_course_panel(row: SpaceCourseRow, close: Callback<()>) -> AnyView {
+    view! { <CoursePanel row close /> }.into_any()
+}
+
+/// The space-wide tab (support access, the space's audit log), loaded on
+/// first use like [`lazy_course_panel`].
+#[cfg_attr(feature = "split-admin", leptos::prelude::lazy)]
+async fn lazy_space_tools() -> AnyView {
+    view! {
+        <support::SupportAccess />
+        <audit::AuditLog course=None />
+    }
+    .into_any()
 }
 
 /// One course: header and its four tabs.
