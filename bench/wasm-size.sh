@@ -81,6 +81,8 @@ for module in "${MODULES[@]}"; do
   fi
   printf '%-8s wasm budget: %s (%s B = %s brotli, budget %s KB = %s B)\n' \
     "$module" "$verdict" "$(n "$br")" "$(kb "$br")" "${BUDGET_KB[$module]}" "$(n "$budget")"
+  # For bench/run.sh.
+  awk -v m="$module" -v b="$br" 'BEGIN { printf "BENCH wasm_%s_br_kb=%.1f\n", m, b / 1024 }'
 done
 
 if [[ "$over" == 1 && "${SC_ENFORCE_BUDGET:-0}" == 1 ]]; then
