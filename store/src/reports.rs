@@ -746,11 +746,15 @@ impl Db {
         limit: i64,
     ) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
-            // Two ranges rather than `<>`: both databases then read only
+            // Two ranges rather than `<>` (or an OR of both, which SQLite
+            // reads through the primary key): both databases then read only
             // the stale entries of `learner_status_stale`.
-            "SELECT account_id FROM learner_status \
-             WHERE client_key = $1 AND course_id = $2 AND has_standing = 1 \
-               AND (version < $3 OR version > $3) \
+            "SELECT account_id FROM ( \
+                SELECT account_id FROM learner_status \
+                WHERE client_key = $1 AND course_id = $2 AND has_standing = 1 AND version < $3 \
+                UNION ALL \
+                SELECT account_id FROM learner_status \
+                WHERE client_key = $1 AND course_id = $2 AND has_standing = 1 AND version > $3) v \
              ORDER BY account_id LIMIT $4",
         )
         .bind(tenant.as_str())
