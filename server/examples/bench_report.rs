@@ -197,7 +197,12 @@ fn plan(content: &CourseContent, now_ms: i64) -> anyhow::Result<Vec<PlannedLearn
     let quizzes: Vec<_> = content
         .modules
         .iter()
-        .map(|m| m.quiz.as_ref().map(|q| q.questions.clone()).unwrap_or_default())
+        .map(|m| {
+            m.quiz
+                .as_ref()
+                .map(|q| q.questions.clone())
+                .unwrap_or_default()
+        })
         .collect();
     anyhow::ensure!(
         quizzes.len() == MODULES && quizzes.iter().all(|q| q.len() == QUESTIONS),
@@ -288,7 +293,8 @@ fn plan(content: &CourseContent, now_ms: i64) -> anyhow::Result<Vec<PlannedLearn
         // Some who gave up left their last attempt open, part answered.
         if let Some(last) = l.attempts.last_mut() {
             if last.graded.as_ref().is_some_and(|g| !g.passed) && rng.unit() < 0.4 {
-                last.answers.truncate(rng.between(0, QUESTIONS as i64 - 1) as usize);
+                last.answers
+                    .truncate(rng.between(0, QUESTIONS as i64 - 1) as usize);
                 last.graded = None;
             }
         }
@@ -578,7 +584,12 @@ enum Call {
     Json(&'static str, Value),
 }
 
-async fn send(http: &reqwest::Client, base: &str, auth: &str, call: &Call) -> anyhow::Result<Vec<u8>> {
+async fn send(
+    http: &reqwest::Client,
+    base: &str,
+    auth: &str,
+    call: &Call,
+) -> anyhow::Result<Vec<u8>> {
     let (path, req) = match call {
         Call::Form(path, form) => (path, http.post(format!("{base}/api/{path}")).form(form)),
         Call::Json(path, body) => (path, http.post(format!("{base}/api/{path}")).json(body)),
@@ -707,7 +718,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .unwrap_or_else(|_| Err(anyhow::anyhow!("the bench did not finish in {limit:?}")));
     if let Some((_, name)) = &pg {
-        if std::env::var("BENCH_KEEP_DB").is_ok() { println!("kept {name}"); return outcome; }
+        if std::env::var("BENCH_KEEP_DB").is_ok() {
+            println!("kept {name}");
+            return outcome;
+        }
         drop_pg_database(&admin_url, name).await?;
     }
     outcome
@@ -773,7 +787,13 @@ async fn run(db: &str, database_url: Option<String>) -> anyhow::Result<()> {
     let started = Instant::now();
     let learners = plan(&content, now)?;
     let want = expected(&learners);
-    seed(&bench.database_url, &bench.client_key, &course_id, &learners).await?;
+    seed(
+        &bench.database_url,
+        &bench.client_key,
+        &course_id,
+        &learners,
+    )
+    .await?;
     drop(learners);
     let seed_secs = started.elapsed().as_secs_f64();
     eprintln!("seeded in {seed_secs:.1} s; first report …");
@@ -787,7 +807,10 @@ async fn run(db: &str, database_url: Option<String>) -> anyhow::Result<()> {
     send(&bench.http, &bench.base, &admin, &default_page).await?;
     let standings_secs = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let analytics_call = Call::Form("space-admin/analytics", vec![("course_id", course_id.clone())]);
+    let analytics_call = Call::Form(
+        "space-admin/analytics",
+        vec![("course_id", course_id.clone())],
+    );
     send(&bench.http, &bench.base, &admin, &analytics_call).await?;
     let analytics_cold_ms = started.elapsed().as_secs_f64() * 1000.0;
 
@@ -834,19 +857,28 @@ async fn run(db: &str, database_url: Option<String>) -> anyhow::Result<()> {
             r.total
         );
         anyhow::ensure!(
-            (c.learners, c.enrolled, c.not_started, c.in_progress, c.completed, c.overdue)
-                == (
-                    LEARNERS as u32,
-                    LEARNERS as u32,
-                    w.not_started,
-                    w.in_progress,
-                    w.completed,
-                    w.overdue
-                ),
+            (
+                c.learners,
+                c.enrolled,
+                c.not_started,
+                c.in_progress,
+                c.completed,
+                c.overdue
+            ) == (
+                LEARNERS as u32,
+                LEARNERS as u32,
+                w.not_started,
+                w.in_progress,
+                w.completed,
+                w.overdue
+            ),
             "report counts {c:?}, seeded {w:?}"
         );
         // "Needs attention" first: the overdue.
-        anyhow::ensure!(r.rows.iter().all(|x| x.overdue), "first page not all overdue");
+        anyhow::ensure!(
+            r.rows.iter().all(|x| x.overdue),
+            "first page not all overdue"
+        );
         Ok(())
     });
     results.push(
@@ -983,8 +1015,8 @@ async fn run(db: &str, database_url: Option<String>) -> anyhow::Result<()> {
 
     if let Ok(keep) = std::env::var("BENCH_KEEP_DB") {
         if db == "sqlite" {
-        std::fs::copy(bench.dir.join("bench.db"), &keep)?;
-        let _ = std::fs::copy(bench.dir.join("bench.db-wal"), format!("{keep}-wal"));
+            std::fs::copy(bench.dir.join("bench.db"), &keep)?;
+            let _ = std::fs::copy(bench.dir.join("bench.db-wal"), format!("{keep}-wal"));
         }
     }
     println!("| database | endpoint | requests | req/s | p50 | p99 |");

@@ -104,7 +104,10 @@ pub async fn course_analytics(
         a
     };
     let cached = cache.get(&key);
-    if let Some(c) = cached.as_deref().filter(|c| c.checked.elapsed() < FRESH_FOR) {
+    if let Some(c) = cached
+        .as_deref()
+        .filter(|c| c.checked.elapsed() < FRESH_FOR)
+    {
         return Ok(reuse(c));
     }
     let submitted = state.db.count_submitted(tenant, &row.id, version).await?;
