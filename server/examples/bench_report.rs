@@ -27,7 +27,7 @@
 //!    from those records with the real code (the path for records from
 //!    before standings were kept); its time is printed, not measured.
 //! 4. **Measured:** `BENCH_CLIENTS` (default 8) concurrent clients, each
-//!    sending `BENCH_REQUESTS_PER_CLIENT` (default 50) requests one after
+//!    sending `BENCH_REQUESTS_PER_CLIENT` (default 100) requests one after
 //!    another with a space admin's context JWT, per endpoint: the space
 //!    overview, the report's first page (default order), two filtered pages
 //!    (in progress by best score; overdue direct enrolments by due date),
@@ -729,7 +729,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(db: &str, database_url: Option<String>) -> anyhow::Result<()> {
     let clients: usize = env_or("BENCH_CLIENTS", 8);
-    let per_client: usize = env_or("BENCH_REQUESTS_PER_CLIENT", 50);
+    let per_client: usize = env_or("BENCH_REQUESTS_PER_CLIENT", 100);
     let bench = Bench::start(database_url).await?;
     let fake = confluence();
     fake.make_space_admin(ADMIN, "DEV");

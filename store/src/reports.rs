@@ -38,7 +38,7 @@ use cache::{Cache, Weigh};
 use connect::TenantKey;
 use sqlx::Row;
 
-use super::{Db, StoreResult};
+use super::{enrolments::GroupRule, Db, StoreResult};
 
 /// Stands for "no score yet" in a bound parameter (see `put_statuses`).
 const NO_SCORE: f64 = -1.0;
@@ -599,18 +599,40 @@ impl Summary {
 pub const SUMMARY_TTL: Duration = Duration::from_secs(10);
 const SUMMARY_CACHE_BYTES: usize = 8 << 20;
 
-/// Summaries per (tenant, course), dropped by every write of a standing or
-/// an enrolment through this store ([`Db::report_changed`]).
+/// Summaries and group rules (with their member counts) per (tenant,
+/// course), dropped by every write of a standing, an enrolment or a group
+/// rule through this store ([`Db::report_changed`]), and kept for at most
+/// [`SUMMARY_TTL`].
 #[derive(Clone, Debug)]
-pub struct ReportCache(Cache<(String, String), Arc<Summary>>);
+pub struct ReportCache {
+    summaries: Cache<(String, String), Arc<Summary>>,
+    rules: Cache<(String, String), Arc<Rules>>,
+}
 
 impl Default for ReportCache {
     fn default() -> Self {
-        Self(Cache::new(
-            "report-summaries",
-            SUMMARY_CACHE_BYTES,
-            SUMMARY_TTL,
-        ))
+        Self {
+            summaries: Cache::new("report-summaries", SUMMARY_CACHE_BYTES, SUMMARY_TTL),
+            rules: Cache::new("report-group-rules", SUMMARY_CACHE_BYTES, SUMMARY_TTL),
+        }
+    }
+}
+
+impl Weigh for GroupRule {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.group_name.capacity()
+            + self.created_by.as_ref().map_or(0, String::capacity)
+    }
+}
+
+/// Group rules as a report keeps them.
+#[derive(Clone, Debug)]
+pub struct Rules(pub Vec<GroupRule>);
+
+impl Weigh for Rules {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Self>() + self.0.iter().map(Weigh::weigh).sum::<usize>()
     }
 }
 
@@ -805,15 +827,35 @@ impl Db {
     /// Forgets what is kept in memory about a course's report: called after
     /// every committed write of its standings or enrolments.
     pub(crate) fn report_changed(&self, tenant: &TenantKey, course_id: &str) {
-        self.reports
-            .0
-            .invalidate(&(tenant.as_str().to_owned(), course_id.to_owned()));
+        let key = (tenant.as_str().to_owned(), course_id.to_owned());
+        self.reports.summaries.invalidate(&key);
+        self.reports.rules.invalidate(&key);
     }
 
     /// [`Db::report_changed`] for every course (erasure and purge, which
     /// span courses).
     pub(crate) fn reports_changed(&self) {
-        self.reports.0.clear();
+        self.reports.summaries.clear();
+        self.reports.rules.clear();
+    }
+
+    /// [`Db::group_rules`] for a report: kept like the counts (see
+    /// [`ReportCache`]), since counting each rule's members reads them all.
+    pub async fn report_group_rules(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+    ) -> StoreResult<Arc<Rules>> {
+        let key = (tenant.as_str().to_owned(), course_id.to_owned());
+        if let Some(rules) = self.reports.rules.get(&key) {
+            return Ok(rules);
+        }
+        let seen = self.reports.rules.generation();
+        let rules = Arc::new(Rules(self.group_rules(tenant, course_id).await?));
+        self.reports
+            .rules
+            .insert_if_current(key, rules.clone(), seen);
+        Ok(rules)
     }
 
     /// One learner's report row (their detail page); `None` if they are
@@ -844,14 +886,14 @@ impl Db {
         now_ms: i64,
     ) -> StoreResult<Arc<Summary>> {
         let key = (tenant.as_str().to_owned(), course_id.to_owned());
-        if let Some(s) = self.reports.0.get(&key) {
+        if let Some(s) = self.reports.summaries.get(&key) {
             if s.now_ms <= now_ms && now_ms < s.until_ms {
                 return Ok(s);
             }
         }
         // Taken before reading: a write committed meanwhile keeps what is
         // read now out of the cache.
-        let seen = self.reports.0.generation();
+        let seen = self.reports.summaries.generation();
         let rows = sqlx::query(
             "SELECT s.stage AS g_stage, \
                     CASE WHEN s.due_at_ms IS NULL THEN 0 WHEN s.due_at_ms < $3 THEN 1 ELSE 2 END \
@@ -912,7 +954,9 @@ impl Db {
             now_ms,
             until_ms,
         });
-        self.reports.0.insert_if_current(key, summary.clone(), seen);
+        self.reports
+            .summaries
+            .insert_if_current(key, summary.clone(), seen);
         Ok(summary)
     }
 
