@@ -5,7 +5,7 @@
 # with a space admin's context JWT, on SQLite and then PostgreSQL (a database
 # of its own on the server at BENCH_PG_URL, default the local `postgres`
 # database; dropped afterwards), release build.
-# Env: BENCH_CLIENTS (default 8), BENCH_REQUESTS_PER_CLIENT (default 50).
+# Env: BENCH_CLIENTS (default 8), BENCH_REQUESTS_PER_CLIENT (default 100).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 cargo build --release -p server --features dev-host --example bench_report

@@ -27,9 +27,10 @@
 //!   a standing or an enrolment of the course, until the clock reaches the
 //!   next due date or certificate expiry that changes them, and for at most
 //!   [`SUMMARY_TTL`] (another server process may have written meanwhile).
-//!   A page filtered by state or "overdue" takes its total from them;
-//! - a page filtered by enrolment reason or by a name search is one query
-//!   that reads the course's rows (the search: only the people found).
+//!   A page filtered by state, "overdue" or enrolment reason takes its
+//!   total from them;
+//! - a page filtered by a group rule reads that group's members, and one
+//!   filtered by a name search the people found: one query with its count.
 
 use std::{fmt::Write as _, sync::Arc, time::Duration};
 
@@ -37,7 +38,7 @@ use cache::{Cache, Weigh};
 use connect::TenantKey;
 use sqlx::Row;
 
-use super::{Db, StoreResult};
+use super::{enrolments::GroupRule, Db, StoreResult};
 
 /// Stands for "no score yet" in a bound parameter (see `put_statuses`).
 const NO_SCORE: f64 = -1.0;
@@ -317,6 +318,18 @@ fn overdue_sql(now: &str, pin: &str) -> String {
     format!("{pin}s.stage < {STAGE_COMPLETE} AND {pin}s.due_at_ms < {now}")
 }
 
+/// ` AND <condition>` for a reason filter other than a group's (`pin`: see
+/// [`state_sql`]); "" without one.
+fn reason_sql(reason: Option<&ReasonFilter>, pin: &str) -> String {
+    match reason {
+        None | Some(ReasonFilter::Group(_)) => String::new(),
+        Some(ReasonFilter::Direct) => format!(" AND {pin}s.direct = 1"),
+        Some(ReasonFilter::SelfEnrolled) => format!(" AND {pin}s.self_enrolled = 1"),
+        Some(ReasonFilter::Enrolled) => format!(" AND {pin}s.enrolled_at_ms IS NOT NULL"),
+        Some(ReasonFilter::NotEnrolled) => format!(" AND {pin}s.enrolled_at_ms IS NULL"),
+    }
+}
+
 /// A column order other than "needs attention": the column, the test for
 /// "has a value" (those come first) and its opposite.
 struct Column {
@@ -397,27 +410,15 @@ impl Range {
         cell_state(self.stage, self.expired == Some(true))
     }
 
-    /// Its rows, from the counts.
-    fn size(self, s: &Summary) -> i64 {
-        let lapsed: &[usize] = match self.expired {
-            None => &[0, 1],
-            Some(true) => &[1],
-            Some(false) => &[0],
-        };
-        let dues: &[usize] = if self.stage == STAGE_COMPLETE && self.due == DUE_PAST {
-            &[DUE_PAST, DUE_LATER]
-        } else {
-            std::slice::from_ref(&self.due)
-        };
-        let mut n = 0;
-        for &d in dues {
-            for &l in lapsed {
-                for e in 0..2 {
-                    n += s.cells[self.stage as usize][d][l][e];
-                }
+    /// Whether a summary cell is in the range.
+    fn holds(self, c: &Cell) -> bool {
+        c.stage == self.stage
+            && self.expired.is_none_or(|e| c.lapsed == e)
+            && if self.stage == STAGE_COMPLETE && self.due == DUE_PAST {
+                c.due != DUE_NONE
+            } else {
+                c.due == self.due
             }
-        }
-        n
     }
 
     /// Its condition (`now`: the clock's placeholder).
@@ -498,15 +499,46 @@ fn attention_order(now: &str, descending: bool) -> String {
     }
 }
 
-/// Counts over a course by stage, due date (none, passed, to come),
-/// certificate expired, enrolled: what the counts, the totals of filtered
-/// pages and the ranges of "needs attention" are made of.
-type Cells = [[[[i64; 2]; 2]; 3]; 4];
+/// Learners of a course alike in everything the counts, the totals of
+/// filtered pages and the ranges of "needs attention" tell apart.
+#[derive(Clone, Copy, Debug)]
+struct Cell {
+    stage: i64,
+    /// DUE_NONE, DUE_PAST or DUE_LATER.
+    due: usize,
+    /// A certificate that has expired.
+    lapsed: bool,
+    enrolled: bool,
+    direct: bool,
+    self_enrolled: bool,
+}
 
-/// A course's counts and completions per day, as of `now_ms`.
+impl Cell {
+    fn state(&self) -> ReportState {
+        cell_state(self.stage, self.lapsed)
+    }
+
+    fn overdue(&self) -> bool {
+        self.stage != STAGE_COMPLETE && self.due == DUE_PAST
+    }
+
+    /// Whether its learners pass a reason filter (a group's: unknown here).
+    fn has(&self, reason: Option<&ReasonFilter>) -> bool {
+        match reason {
+            None => true,
+            Some(ReasonFilter::Direct) => self.direct,
+            Some(ReasonFilter::SelfEnrolled) => self.self_enrolled,
+            Some(ReasonFilter::Enrolled) => self.enrolled,
+            Some(ReasonFilter::NotEnrolled) => !self.enrolled,
+            Some(ReasonFilter::Group(_)) => false,
+        }
+    }
+}
+
+/// A course's counts (by cell) and completions per day, as of `now_ms`.
 #[derive(Debug)]
 struct Summary {
-    cells: Cells,
+    cells: Vec<(Cell, i64)>,
     per_day: Vec<(i64, i64)>,
     /// The clock they were read at.
     now_ms: i64,
@@ -517,68 +549,47 @@ struct Summary {
 
 impl Weigh for Summary {
     fn weigh(&self) -> usize {
-        std::mem::size_of::<Self>() + self.per_day.capacity() * 16
+        std::mem::size_of::<Self>()
+            + self.cells.capacity() * std::mem::size_of::<(Cell, i64)>()
+            + self.per_day.capacity() * 16
     }
 }
 
 impl Summary {
-    fn counts(&self) -> ReportCounts {
-        let mut c = ReportCounts::default();
-        for (stage, by_due) in self.cells.iter().enumerate() {
-            for (due, by_lapsed) in by_due.iter().enumerate() {
-                for (lapsed, by_enrolled) in by_lapsed.iter().enumerate() {
-                    for (enrolled, &n) in by_enrolled.iter().enumerate() {
-                        let stage = stage as i64;
-                        c.learners += n;
-                        if enrolled == 1 {
-                            c.enrolled += n;
-                        }
-                        let state = cell_state(stage, lapsed == 1);
-                        match state {
-                            ReportState::NotStarted => c.not_started += n,
-                            ReportState::InProgress => c.in_progress += n,
-                            ReportState::Completed => c.completed += n,
-                            ReportState::Expired => c.expired += n,
-                            ReportState::RecertificationDue => c.recertification_due += n,
-                        }
-                        if stage != STAGE_COMPLETE && due == DUE_PAST {
-                            c.overdue += n;
-                            match state {
-                                ReportState::NotStarted => c.overdue_not_started += n,
-                                ReportState::InProgress => c.overdue_in_progress += n,
-                                ReportState::RecertificationDue => {
-                                    c.overdue_recertification_due += n
-                                }
-                                ReportState::Completed | ReportState::Expired => {}
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        c
+    /// Learners in the cells that `keep`.
+    fn count(&self, keep: impl Fn(&Cell) -> bool) -> i64 {
+        self.cells
+            .iter()
+            .filter(|(c, _)| keep(c))
+            .map(|(_, n)| n)
+            .sum()
     }
 
-    /// Rows a page filtered by state and/or "overdue" has in all.
-    fn total(&self, state: Option<ReportState>, overdue_only: bool) -> i64 {
-        let c = self.counts();
-        match (state, overdue_only) {
-            (None, false) => c.learners,
-            (None, true) => c.overdue,
-            (Some(s), false) => match s {
-                ReportState::NotStarted => c.not_started,
-                ReportState::InProgress => c.in_progress,
-                ReportState::Completed => c.completed,
-                ReportState::Expired => c.expired,
-                ReportState::RecertificationDue => c.recertification_due,
-            },
-            (Some(s), true) => match s {
-                ReportState::NotStarted => c.overdue_not_started,
-                ReportState::InProgress => c.overdue_in_progress,
-                ReportState::RecertificationDue => c.overdue_recertification_due,
-                ReportState::Completed | ReportState::Expired => 0,
-            },
+    fn counts(&self) -> ReportCounts {
+        let state = |s: ReportState| self.count(|c| c.state() == s);
+        let overdue = |s: ReportState| self.count(|c| c.overdue() && c.state() == s);
+        ReportCounts {
+            learners: self.count(|_| true),
+            enrolled: self.count(|c| c.enrolled),
+            not_started: state(ReportState::NotStarted),
+            in_progress: state(ReportState::InProgress),
+            completed: state(ReportState::Completed),
+            expired: state(ReportState::Expired),
+            recertification_due: state(ReportState::RecertificationDue),
+            overdue: self.count(Cell::overdue),
+            overdue_not_started: overdue(ReportState::NotStarted),
+            overdue_in_progress: overdue(ReportState::InProgress),
+            overdue_recertification_due: overdue(ReportState::RecertificationDue),
         }
+    }
+
+    /// Rows a page with these filters (no group, no name search) has in all.
+    fn total(&self, q: &ReportQuery) -> i64 {
+        self.count(|c| {
+            q.state.is_none_or(|s| c.state() == s)
+                && (!q.overdue_only || c.overdue())
+                && c.has(q.reason.as_ref())
+        })
     }
 }
 
@@ -588,18 +599,40 @@ impl Summary {
 pub const SUMMARY_TTL: Duration = Duration::from_secs(10);
 const SUMMARY_CACHE_BYTES: usize = 8 << 20;
 
-/// Summaries per (tenant, course), dropped by every write of a standing or
-/// an enrolment through this store ([`Db::report_changed`]).
+/// Summaries and group rules (with their member counts) per (tenant,
+/// course), dropped by every write of a standing, an enrolment or a group
+/// rule through this store ([`Db::report_changed`]), and kept for at most
+/// [`SUMMARY_TTL`].
 #[derive(Clone, Debug)]
-pub struct ReportCache(Cache<(String, String), Arc<Summary>>);
+pub struct ReportCache {
+    summaries: Cache<(String, String), Arc<Summary>>,
+    rules: Cache<(String, String), Arc<Rules>>,
+}
 
 impl Default for ReportCache {
     fn default() -> Self {
-        Self(Cache::new(
-            "report-summaries",
-            SUMMARY_CACHE_BYTES,
-            SUMMARY_TTL,
-        ))
+        Self {
+            summaries: Cache::new("report-summaries", SUMMARY_CACHE_BYTES, SUMMARY_TTL),
+            rules: Cache::new("report-group-rules", SUMMARY_CACHE_BYTES, SUMMARY_TTL),
+        }
+    }
+}
+
+impl Weigh for GroupRule {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.group_name.capacity()
+            + self.created_by.as_ref().map_or(0, String::capacity)
+    }
+}
+
+/// Group rules as a report keeps them.
+#[derive(Clone, Debug)]
+pub struct Rules(pub Vec<GroupRule>);
+
+impl Weigh for Rules {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Self>() + self.0.iter().map(Weigh::weigh).sum::<usize>()
     }
 }
 
@@ -747,11 +780,15 @@ impl Db {
         limit: i64,
     ) -> StoreResult<Vec<String>> {
         Ok(sqlx::query_scalar(
-            // Two ranges rather than `<>`: both databases then read only
+            // Two ranges rather than `<>` (or an OR of both, which SQLite
+            // reads through the primary key): both databases then read only
             // the stale entries of `learner_status_stale`.
-            "SELECT account_id FROM learner_status \
-             WHERE client_key = $1 AND course_id = $2 AND has_standing = 1 \
-               AND (version < $3 OR version > $3) \
+            "SELECT account_id FROM ( \
+                SELECT account_id FROM learner_status \
+                WHERE client_key = $1 AND course_id = $2 AND has_standing = 1 AND version < $3 \
+                UNION ALL \
+                SELECT account_id FROM learner_status \
+                WHERE client_key = $1 AND course_id = $2 AND has_standing = 1 AND version > $3) v \
              ORDER BY account_id LIMIT $4",
         )
         .bind(tenant.as_str())
@@ -790,15 +827,35 @@ impl Db {
     /// Forgets what is kept in memory about a course's report: called after
     /// every committed write of its standings or enrolments.
     pub(crate) fn report_changed(&self, tenant: &TenantKey, course_id: &str) {
-        self.reports
-            .0
-            .invalidate(&(tenant.as_str().to_owned(), course_id.to_owned()));
+        let key = (tenant.as_str().to_owned(), course_id.to_owned());
+        self.reports.summaries.invalidate(&key);
+        self.reports.rules.invalidate(&key);
     }
 
     /// [`Db::report_changed`] for every course (erasure and purge, which
     /// span courses).
     pub(crate) fn reports_changed(&self) {
-        self.reports.0.clear();
+        self.reports.summaries.clear();
+        self.reports.rules.clear();
+    }
+
+    /// [`Db::group_rules`] for a report: kept like the counts (see
+    /// [`ReportCache`]), since counting each rule's members reads them all.
+    pub async fn report_group_rules(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+    ) -> StoreResult<Arc<Rules>> {
+        let key = (tenant.as_str().to_owned(), course_id.to_owned());
+        if let Some(rules) = self.reports.rules.get(&key) {
+            return Ok(rules);
+        }
+        let seen = self.reports.rules.generation();
+        let rules = Arc::new(Rules(self.group_rules(tenant, course_id).await?));
+        self.reports
+            .rules
+            .insert_if_current(key, rules.clone(), seen);
+        Ok(rules)
     }
 
     /// One learner's report row (their detail page); `None` if they are
@@ -829,45 +886,47 @@ impl Db {
         now_ms: i64,
     ) -> StoreResult<Arc<Summary>> {
         let key = (tenant.as_str().to_owned(), course_id.to_owned());
-        if let Some(s) = self.reports.0.get(&key) {
+        if let Some(s) = self.reports.summaries.get(&key) {
             if s.now_ms <= now_ms && now_ms < s.until_ms {
                 return Ok(s);
             }
         }
         // Taken before reading: a write committed meanwhile keeps what is
         // read now out of the cache.
-        let seen = self.reports.0.generation();
+        let seen = self.reports.summaries.generation();
         let rows = sqlx::query(
             "SELECT s.stage AS g_stage, \
                     CASE WHEN s.due_at_ms IS NULL THEN 0 WHEN s.due_at_ms < $3 THEN 1 ELSE 2 END \
                       AS g_due, \
                     CASE WHEN s.expires_at_ms <= $3 THEN 1 ELSE 0 END AS g_lapsed, \
                     CASE WHEN s.enrolled_at_ms IS NULL THEN 0 ELSE 1 END AS g_enrolled, \
-                    COUNT(*) AS n, \
+                    s.direct AS g_direct, s.self_enrolled AS g_self, COUNT(*) AS n, \
                     MIN(CASE WHEN s.stage < 3 AND s.due_at_ms >= $3 THEN s.due_at_ms END) \
                       AS next_due, \
                     MIN(CASE WHEN s.stage = 3 AND s.expires_at_ms > $3 THEN s.expires_at_ms END) \
                       AS next_expiry \
              FROM learner_status s WHERE s.client_key = $1 AND s.course_id = $2 \
-             GROUP BY g_stage, g_due, g_lapsed, g_enrolled",
+             GROUP BY g_stage, g_due, g_lapsed, g_enrolled, g_direct, g_self",
         )
         .bind(tenant.as_str())
         .bind(course_id)
         .bind(now_ms)
         .fetch_all(self.pool())
         .await?;
-        let mut cells: Cells = Default::default();
+        let mut cells = Vec::with_capacity(rows.len());
         // A due date at `d` makes its learner overdue once the clock is past
         // it; a certificate expiring at `e` has expired once it reaches it.
         let mut until_ms = i64::MAX;
         for r in &rows {
-            let stage: i64 = r.try_get("g_stage")?;
-            let due: i64 = r.try_get("g_due")?;
-            let lapsed: i64 = r.try_get("g_lapsed")?;
-            let enrolled: i64 = r.try_get("g_enrolled")?;
-            cells[stage.clamp(0, STAGE_COMPLETE) as usize][due.clamp(0, 2) as usize]
-                [lapsed.clamp(0, 1) as usize][enrolled.clamp(0, 1) as usize] +=
-                r.try_get::<i64, _>("n")?;
+            let cell = Cell {
+                stage: r.try_get("g_stage")?,
+                due: r.try_get::<i64, _>("g_due")?.clamp(0, 2) as usize,
+                lapsed: flag(r, "g_lapsed")?,
+                enrolled: flag(r, "g_enrolled")?,
+                direct: flag(r, "g_direct")?,
+                self_enrolled: flag(r, "g_self")?,
+            };
+            cells.push((cell, r.try_get::<i64, _>("n")?));
             if let Some(d) = r.try_get::<Option<i64>, _>("next_due")? {
                 until_ms = until_ms.min(d.saturating_add(1));
             }
@@ -895,7 +954,9 @@ impl Db {
             now_ms,
             until_ms,
         });
-        self.reports.0.insert_if_current(key, summary.clone(), seen);
+        self.reports
+            .summaries
+            .insert_if_current(key, summary.clone(), seen);
         Ok(summary)
     }
 
@@ -908,11 +969,11 @@ impl Db {
     ) -> StoreResult<ReportPage> {
         let limit = q.limit.clamp(1, 1000);
         let offset = q.offset.max(0);
-        if q.reason.is_some() || q.accounts.is_some() {
+        if matches!(q.reason, Some(ReasonFilter::Group(_))) || q.accounts.is_some() {
             return self.report_page_scan(tenant, course_id, q).await;
         }
         let summary = self.summary(tenant, course_id, q.now_ms).await?;
-        let total = summary.total(q.state, q.overdue_only);
+        let total = summary.total(q);
         let mut rows = Vec::new();
         if offset < total {
             match column_of(q.sort) {
@@ -956,7 +1017,7 @@ impl Db {
             if want <= 0 {
                 break;
             }
-            let size = range.size(summary);
+            let size = summary.count(|c| range.holds(c) && c.has(q.reason.as_ref()));
             if skip >= size {
                 skip -= size;
                 continue;
@@ -971,9 +1032,10 @@ impl Db {
                 format!("s.due_at_ms{dir}, s.account_id{dir}")
             };
             let (lim, off) = (sql.int(want), sql.int(skip));
+            let reason = reason_sql(q.reason.as_ref(), "");
             let _ = write!(
                 sql.text,
-                " AND {} ORDER BY {order} LIMIT {lim} OFFSET {off}",
+                " AND {}{reason} ORDER BY {order} LIMIT {lim} OFFSET {off}",
                 range.condition(&now)
             );
             for r in sql.fetch_all(self).await? {
@@ -1008,6 +1070,7 @@ impl Db {
             if q.overdue_only {
                 let _ = write!(sql.text, " AND {}", overdue_sql(&now, "+"));
             }
+            sql.text.push_str(&reason_sql(q.reason.as_ref(), "+"));
         };
         let mut sql = Sql::new();
         filtered(&mut sql);
@@ -1077,24 +1140,16 @@ impl Db {
                 let _ = write!(sql.text, " AND {}", overdue_sql(&now, ""));
             }
             match &q.reason {
-                None => {}
-                Some(ReasonFilter::Direct) => sql.text.push_str(" AND s.direct = 1"),
-                Some(ReasonFilter::SelfEnrolled) => sql.text.push_str(" AND s.self_enrolled = 1"),
-                Some(ReasonFilter::Enrolled) => {
-                    sql.text.push_str(" AND s.enrolled_at_ms IS NOT NULL")
-                }
-                Some(ReasonFilter::NotEnrolled) => {
-                    sql.text.push_str(" AND s.enrolled_at_ms IS NULL")
-                }
+                // Read from the group's members, not the whole course.
                 Some(ReasonFilter::Group(g)) => {
-                    let g = sql.text(g);
+                    let (t, c, g) = (sql.text(tenant.as_str()), sql.text(course_id), sql.text(g));
                     let _ = write!(
                         sql.text,
-                        " AND EXISTS (SELECT 1 FROM enrolment_groups g \
-                           WHERE g.client_key = s.client_key AND g.course_id = s.course_id \
-                             AND g.account_id = s.account_id AND g.group_name = {g})"
+                        " AND s.account_id IN (SELECT g.account_id FROM enrolment_groups g \
+                           WHERE g.client_key = {t} AND g.course_id = {c} AND g.group_name = {g})"
                     );
                 }
+                other => sql.text.push_str(&reason_sql(other.as_ref(), "")),
             }
             if let Some(accounts) = &q.accounts {
                 let list: Vec<String> = accounts.iter().map(|a| sql.text(a)).collect();

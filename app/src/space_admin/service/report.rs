@@ -100,9 +100,11 @@ pub async fn report(
     let rows = learner_rows(state, tenant, &row.id, page.rows).await?;
     let groups = state
         .db
-        .group_rules(tenant, &row.id)
+        .report_group_rules(tenant, &row.id)
         .await?
-        .into_iter()
+        .0
+        .iter()
+        .cloned()
         .map(group_row)
         .collect();
     let per_day = state.db.completions_per_day(tenant, &row.id, now).await?;
