@@ -405,9 +405,35 @@ impl Db {
         now_ms: i64,
         merge_answers: &[NewAnswer<'_>],
         merge: Merge,
-        grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord,
+        grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord + Send + 'static,
     ) -> StoreResult<SubmitOutcome> {
         let _changed = self.learner_changed_on_exit(tenant, account_id);
+        if let Some(writer) = &self.writer {
+            let job = one_hop::Submit {
+                tenant: tenant.as_str().to_owned(),
+                account_id: account_id.to_owned(),
+                attempt_id: attempt_id.to_owned(),
+                now_ms,
+                merge_answers: merge_answers
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.question_id.to_owned(),
+                            a.response_json.to_owned(),
+                            a.answered_at_ms,
+                        )
+                    })
+                    .collect(),
+                merge,
+            };
+            if let Some(done) = writer.run(move |c| job.run(c, grade)).await? {
+                return Ok(done);
+            }
+            return Ok(match self.attempt(tenant, account_id, attempt_id).await? {
+                Some(a) => SubmitOutcome::AlreadySubmitted(a),
+                None => SubmitOutcome::Missing,
+            });
+        }
         let mut tx = self.begin_write().await?;
         if !claim_open(&mut tx, tenant, account_id, attempt_id, now_ms).await? {
             drop(tx);
@@ -943,5 +969,192 @@ impl Db {
                 }
             })
             .collect())
+    }
+}
+
+/// The submit as one job of SQLite's writer thread ([`crate::writer`]): the
+/// same steps as the sqlx path of [`Db::submit_attempt`] (claim the open
+/// attempt, read its answers, merge, grade, write, store the score), run
+/// back to back on the writer's connection. The SQL is SQLite's only;
+/// PostgreSQL keeps the sqlx path (and the same tests run on both).
+mod one_hop {
+    use std::collections::HashMap;
+
+    use course::learning::answers::{self, Merge};
+    use rusqlite::{Connection, OptionalExtension};
+
+    use super::{Attempt, NewAnswer, ScoreRecord, StoredAnswer, SubmitOutcome};
+    use crate::{writer::sql_err, StoreError, StoreResult};
+
+    pub(super) struct Submit {
+        pub(super) tenant: String,
+        pub(super) account_id: String,
+        pub(super) attempt_id: String,
+        pub(super) now_ms: i64,
+        /// `(question id, response JSON, answered at)`.
+        pub(super) merge_answers: Vec<(String, String, i64)>,
+        pub(super) merge: Merge,
+    }
+
+    impl Submit {
+        /// `None` when the attempt is not open for this learner (submitted,
+        /// missing or someone else's): the caller reads which.
+        pub(super) fn run(
+            self,
+            c: &Connection,
+            grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord,
+        ) -> StoreResult<Option<SubmitOutcome>> {
+            let claimed = c
+                .prepare_cached(
+                    "UPDATE attempts SET last_activity_ms = ?1 \
+                     WHERE client_key = ?2 AND id = ?3 AND account_id = ?4 \
+                       AND submitted_at_ms IS NULL",
+                )
+                .and_then(|mut st| {
+                    st.execute((
+                        self.now_ms,
+                        &self.tenant,
+                        &self.attempt_id,
+                        &self.account_id,
+                    ))
+                })
+                .map_err(sql_err)?;
+            if claimed != 1 {
+                return Ok(None);
+            }
+            let stored: Vec<StoredAnswer> = c
+                .prepare_cached(
+                    "SELECT question_id, response_json, answered_at_ms, received_at_ms \
+                     FROM attempt_answers WHERE client_key = ?1 AND attempt_id = ?2 \
+                     ORDER BY question_id",
+                )
+                .and_then(|mut st| {
+                    st.query_map((&self.tenant, &self.attempt_id), |r| {
+                        Ok(StoredAnswer {
+                            question_id: r.get(0)?,
+                            response_json: r.get(1)?,
+                            answered_at_ms: r.get(2)?,
+                            received_at_ms: r.get(3)?,
+                        })
+                    })?
+                    .collect()
+                })
+                .map_err(sql_err)?;
+            let incoming: Vec<NewAnswer<'_>> = self
+                .merge_answers
+                .iter()
+                .map(|(q, json, at)| NewAnswer {
+                    question_id: q,
+                    response_json: json,
+                    answered_at_ms: *at,
+                })
+                .collect();
+            let plan = answers::plan(self.merge, &stored, &incoming);
+            {
+                let mut insert = c
+                    .prepare_cached(
+                        "INSERT INTO attempt_answers (client_key, attempt_id, question_id, \
+                             response_json, answered_at_ms, received_at_ms) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                         ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
+                         SET response_json = excluded.response_json, \
+                             answered_at_ms = excluded.answered_at_ms, \
+                             received_at_ms = excluded.received_at_ms",
+                    )
+                    .map_err(sql_err)?;
+                for w in &plan.write {
+                    insert
+                        .execute((
+                            &self.tenant,
+                            &self.attempt_id,
+                            w.question_id,
+                            w.response_json,
+                            w.answered_at_ms,
+                            self.now_ms,
+                        ))
+                        .map_err(sql_err)?;
+                }
+            }
+            // What is stored now: the old answers with the winners merged in.
+            let mut by_question: HashMap<String, StoredAnswer> = stored
+                .into_iter()
+                .map(|a| (a.question_id.clone(), a))
+                .collect();
+            for w in &plan.write {
+                by_question.insert(
+                    w.question_id.to_owned(),
+                    StoredAnswer {
+                        question_id: w.question_id.to_owned(),
+                        response_json: w.response_json.to_owned(),
+                        answered_at_ms: w.answered_at_ms,
+                        received_at_ms: self.now_ms,
+                    },
+                );
+            }
+            let mut answers: Vec<StoredAnswer> = by_question.into_values().collect();
+            answers.sort_by(|x, y| x.question_id.cmp(&y.question_id));
+            let s = grade(&answers);
+            let attempt = c
+                .prepare_cached(concat!(
+                    "UPDATE attempts SET submitted_at_ms = ?1, score = ?2, max_score = ?3, \
+                         percent = ?4, passed = ?5 \
+                     WHERE client_key = ?6 AND id = ?7 AND account_id = ?8 \
+                       AND submitted_at_ms IS NULL RETURNING ",
+                    attempt_columns!()
+                ))
+                .and_then(|mut st| {
+                    st.query_row(
+                        (
+                            self.now_ms,
+                            s.score,
+                            s.max_score,
+                            s.percent,
+                            s.passed as i64,
+                            &self.tenant,
+                            &self.attempt_id,
+                            &self.account_id,
+                        ),
+                        attempt_from_row,
+                    )
+                    .optional()
+                })
+                .map_err(sql_err)?;
+            // Cannot be missing while this transaction holds the row.
+            let attempt = attempt.ok_or(StoreError::Conflict)?;
+            Ok(Some(SubmitOutcome::Submitted {
+                attempt,
+                answers,
+                kept: plan.kept,
+            }))
+        }
+    }
+
+    /// An attempt row in [`attempt_columns!`] order.
+    fn attempt_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Attempt> {
+        let seed: String = r.get(9)?;
+        let seed = seed.parse::<u64>().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        Ok(Attempt {
+            id: r.get(0)?,
+            course_id: r.get(1)?,
+            module_id: r.get(2)?,
+            account_id: r.get(3)?,
+            client_token: r.get(4)?,
+            course_version: r.get(5)?,
+            page_version: r.get(6)?,
+            cycle_version: r.get(7)?,
+            number: r.get(8)?,
+            seed,
+            started_at_ms: r.get(10)?,
+            deadline_ms: r.get(11)?,
+            last_activity_ms: r.get(12)?,
+            submitted_at_ms: r.get(13)?,
+            score: r.get(14)?,
+            max_score: r.get(15)?,
+            percent: r.get(16)?,
+            passed: r.get::<_, Option<i64>>(17)?.map(|p| p != 0),
+            checkpoint_key: r.get(18)?,
+        })
     }
 }

@@ -23,6 +23,7 @@ pub mod reports;
 pub mod secrets;
 pub mod support;
 pub mod tenants;
+mod writer;
 
 use std::{str::FromStr, time::Duration};
 
@@ -55,6 +56,8 @@ pub enum StoreError {
     Conflict,
     #[error("secret at rest: {0}")]
     Secret(#[from] secrets::SecretError),
+    #[error("sqlite writer: {0}")]
+    Writer(String),
 }
 
 /// Convenience alias for store results.
@@ -78,6 +81,9 @@ pub struct Db {
     course_rows: Option<read_cache::CourseRows>,
     /// Report counts kept per course ([`reports::ReportCache`]).
     reports: reports::ReportCache,
+    /// SQLite file databases: the one-hop, group-committing writer
+    /// ([`writer`]) for the hottest writes (quiz submits).
+    writer: Option<writer::Writer>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -131,10 +137,16 @@ impl Db {
                     .await?
             }
         };
+        let write_gate: std::sync::Arc<tokio::sync::Mutex<()>> = Default::default();
+        let writer = match backend {
+            Backend::Sqlite => writer::Writer::open(sqlite_path(&url), write_gate.clone())?,
+            Backend::Postgres => None,
+        };
         Ok(Self {
             pool,
             backend,
-            write_gate: Default::default(),
+            write_gate,
+            writer,
             keyring: None,
             learner_reads: (backend == Backend::Sqlite).then(read_cache::LearnerReads::new),
             course_rows: (backend == Backend::Sqlite).then(read_cache::CourseRows::new),
@@ -365,6 +377,18 @@ impl Db {
                 _gate: None,
             },
         })
+    }
+}
+
+/// The file of a `sqlite://path?query` URL (`:memory:` for an in-memory
+/// database; a shared in-memory one keeps its `mode=memory` in the query).
+fn sqlite_path(url: &str) -> &str {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if query.split('&').any(|kv| kv == "mode=memory") {
+        ":memory:"
+    } else {
+        path
     }
 }
 

@@ -80,6 +80,12 @@ impl Bench {
     /// temporary folder) and installs a tenant with a fresh client key (so
     /// runs against a shared PostgreSQL database never collide).
     pub(crate) async fn start(database_url: Option<String>) -> anyhow::Result<Self> {
+        if std::env::var("BENCH_TRACE_SQL").is_ok() {
+            tracing_subscriber::fmt()
+                .with_env_filter("sqlx::query=debug")
+                .with_writer(std::io::stderr)
+                .init();
+        }
         let keys_url = KeyServer::new(&[keys::FIXTURE_A]).start().await;
         let confluence = FakeConfluence::start().await;
         confluence.grant_everyone(PAGE, "read", true);

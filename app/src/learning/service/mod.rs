@@ -1051,14 +1051,17 @@ impl LearningService {
         &self,
         tenant: &TenantKey,
         a: &Attempt,
-        r: &Rendered,
+        r: &Arc<Rendered>,
         merge_answers: &[NewAnswer<'_>],
         now: i64,
     ) -> Result<SubmitOutcome, AppError> {
-        let quiz = r
-            .quiz(&a.module_id)
-            .ok_or_else(|| AppError::inconsistent("quiz of attempt"))?;
+        if r.quiz(&a.module_id).is_none() {
+            return Err(AppError::inconsistent("quiz of attempt"));
+        }
         let pass_mark = r.content.settings.pass_mark_percent;
+        // The grading runs where the store writes (on SQLite, the writer
+        // thread), so it owns what it needs.
+        let (graded, module_id) = (r.clone(), a.module_id.clone());
         Ok(self
             .db
             .submit_attempt(
@@ -1068,7 +1071,10 @@ impl LearningService {
                 now,
                 merge_answers,
                 Merge::for_feedback(r.content.settings.feedback_mode),
-                |rows| score_of(quiz, &r.patterns, pass_mark, rows).1,
+                move |rows| {
+                    let quiz = graded.quiz(&module_id).expect("checked above");
+                    score_of(quiz, &graded.patterns, pass_mark, rows).1
+                },
             )
             .await?)
     }
