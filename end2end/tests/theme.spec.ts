@@ -23,17 +23,6 @@ import { AUTHOR, EVERY_KIND, FIRE_SAFETY, LEARNER, publishCourse, SPACE_ADMIN } 
 type Theme = 'light' | 'dark';
 const THEMES: Theme[] = ['light', 'dark'];
 
-// axe-core fetches every stylesheet of the page to work out contrast, including
-// those the AP library links from Atlassian's CDN (legacy-text-colors.css for the
-// macro, the theme stylesheets after AP.theming): the page's CSP allows no
-// connection to another origin (connect-src 'self'), so those fetches are refused.
-// The learner's 403 in the space tools tab is not provoked here.
-test.use({
-  expectedErrors: [
-    /Connecting to 'https:\/\/connect-cdn\.atl-paas\.net\/[\w./-]+\.css' violates the following Content Security Policy directive: "connect-src 'self'"/,
-  ],
-});
-
 /** The ADS `--ds-surface` of each theme, as the browser computes it. */
 const SURFACE: Record<Theme, string> = { light: 'rgb(255, 255, 255)', dark: 'rgb(31, 31, 33)' };
 
