@@ -13,6 +13,25 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Opts the page in to Confluence's theme (light or dark), as a script the
+/// shell puts in `<head>` right after the AP library: Atlassian asks apps to
+/// call `AP.theming.initializeTheming()` as early as possible, and waiting for
+/// the WASM bundle would show the light theme for a while in a dark
+/// Confluence.
+///
+/// What the call sets off (atlassian-connect-js, `theming` module): the host
+/// answers with its current theme (`theme_initialized`) and sends every later
+/// change (`theme_changed`); `AP` then sets `data-color-mode`
+/// (`light`/`dark`) and `data-theme` on this page's `<html>`. The stylesheet
+/// keys the ADS dark tokens on `html[data-color-mode="dark"]`
+/// (scripts/ads-tokens.mjs), so no Rust code runs on a theme change.
+/// Confluence sends no theme in the iframe URL; until the host answers (one
+/// message round trip) the page shows the light tokens.
+///
+/// Guarded: outside Confluence `AP.theming` is missing, and the page stays light.
+pub const THEMING_BOOTSTRAP: &str =
+    "if(window.AP&&AP.theming&&AP.theming.initializeTheming){AP.theming.initializeTheming();}";
+
 /// Why an AP call did not produce a value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ApError {

@@ -100,6 +100,8 @@ pub fn shell(mut options: LeptosOptions, assets: SiteAssets, module: Module) -> 
                 // Connect's AP library must load before the WASM so `AP` exists
                 // when the app starts. `data-options` is read while it loads.
                 <script src=assets.ap_script.clone() nonce=leptos::nonce::use_nonce() data-options="sizeToParent:false;margin:false"></script>
+                // Follow Confluence's light/dark theme from the first moment AP exists.
+                <script nonce=leptos::nonce::use_nonce() inner_html=crate::ap::THEMING_BOOTSTRAP></script>
                 <link rel="stylesheet" href=assets.stylesheet.clone() />
                 <HydrationScripts options />
             </head>

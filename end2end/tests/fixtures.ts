@@ -23,6 +23,13 @@ const KNOWN_NOISE: RegExp[] = [
   /\[ACJS\] Feature flag service is not initialised/,
   /\[Simple-XDM\] Failed promise/,
   /\[ACJS\] jQuery was not loaded before Connect/,
+  // axe-core (accessibility checks) fetches every stylesheet of the page to work out
+  // contrast, including the AP library's own from Atlassian's CDN (legacy-text-colors.css
+  // for a macro; the theme stylesheets once AP.theming has run). The page's CSP rightly
+  // allows no connection to another origin (connect-src 'self'), so those fetches are
+  // refused. Only the test tool makes them: the page links the same files with <link>,
+  // which style-src allows.
+  /^Connecting to 'https:\/\/connect-cdn\.atl-paas\.net\/[\w./-]+\.css' violates the following Content Security Policy directive: "connect-src 'self'"/,
 ];
 
 /** Hydration means fetching and starting the WASM bundle: allow for a cold server. */

@@ -40,11 +40,14 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
     let s = move |f: fn(&CourseContent) -> String| Signal::derive(move || ctx.draft.with(f));
     let export_text = RwSignal::new(None::<String>);
     let import_text = RwSignal::new(String::new());
+    let exporting = RwSignal::new(false);
+    let importing = RwSignal::new(false);
     let export = move |_| {
         let Some(id) = ctx.course_id.get_untracked() else {
             ctx.say(false, "Save the course once before exporting it.");
             return;
         };
+        exporting.set(true);
         spawn_local(async move {
             match api::export_course(id).await {
                 Ok(json) => {
@@ -52,11 +55,13 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
                 }
                 Err(e) => ctx.say(false, e.to_string()),
             }
+            exporting.try_set(false);
             ap::resize();
         });
     };
     let import = move |_| {
         let text = import_text.get_untracked();
+        importing.set(true);
         spawn_local(async move {
             match api::import_course(text).await {
                 Ok(content) => {
@@ -66,6 +71,7 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
                 }
                 Err(e) => ctx.say(false, e.to_string()),
             }
+            importing.try_set(false);
         });
     };
     let num = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
@@ -144,7 +150,10 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
         </div>
         <h3 class="sc-h3">"Export and import"</h3>
         <p class="sc-muted">"Move a course to another page or site: export it as JSON here, import it there."</p>
-        <button class="sc-button sc-button-subtle" id="sc-export" on:click=export>"Export as JSON"</button>
+        <button class="sc-button sc-button-subtle" id="sc-export" on:click=export
+            disabled=move || exporting.get() aria-busy=move || exporting.get().then_some("true")>
+            {move || if exporting.get() { "Exporting…" } else { "Export as JSON" }}
+        </button>
         {move || export_text.get().map(|t| view! {
             <textarea class="sc-input sc-textarea" id="sc-export-json" rows="6" readonly aria-label="Exported course JSON">{t}</textarea>
         })}
@@ -152,6 +161,9 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
         <textarea class="sc-input sc-textarea" id="sc-import-json" rows="4" placeholder="Paste exported JSON"
             prop:value=move || import_text.get() on:input=move |ev| import_text.set(event_target_value(&ev))></textarea>
         <button class="sc-button sc-button-subtle" id="sc-import-course" on:click=import
-            disabled=move || import_text.with(|t| t.trim().is_empty())>"Import course"</button>
+            disabled=move || importing.get() || import_text.with(|t| t.trim().is_empty())
+            aria-busy=move || importing.get().then_some("true")>
+            {move || if importing.get() { "Importing…" } else { "Import course" }}
+        </button>
     }
 }

@@ -16,8 +16,10 @@ pub(super) fn ImportPanel(ctx: Ctx, m: usize) -> impl IntoView {
     let format = RwSignal::new(ImportFormat::Gift);
     let text = RwSignal::new(String::new());
     let report = RwSignal::new(None::<crate::course::model::ImportReport>);
+    let checking = RwSignal::new(false);
     let check = move |_| {
         let (f, t) = (format.get_untracked(), text.get_untracked());
+        checking.set(true);
         spawn_local(async move {
             match api::import_questions(f, t).await {
                 Ok(r) => {
@@ -25,6 +27,7 @@ pub(super) fn ImportPanel(ctx: Ctx, m: usize) -> impl IntoView {
                 }
                 Err(e) => ctx.say(false, e.to_string()),
             }
+            checking.try_set(false);
             ap::resize();
         });
     };
@@ -60,7 +63,11 @@ pub(super) fn ImportPanel(ctx: Ctx, m: usize) -> impl IntoView {
             </div>
             <textarea id="sc-import-text" class="sc-input sc-textarea" rows="8" aria-label="Questions to import"
                 prop:value=move || text.get() on:input=move |ev| { text.set(event_target_value(&ev)); report.set(None) }></textarea>
-            <button id="sc-import-check" class="sc-button sc-button-subtle" on:click=check disabled=move || text.with(|t| t.trim().is_empty())>"Check"</button>
+            <button id="sc-import-check" class="sc-button sc-button-subtle" on:click=check
+                disabled=move || checking.get() || text.with(|t| t.trim().is_empty())
+                aria-busy=move || checking.get().then_some("true")>
+                {move || if checking.get() { "Checking…" } else { "Check" }}
+            </button>
             {move || report.get().map(|r| {
                 let clean = r.problems.is_empty();
                 let n = r.questions.len();

@@ -88,6 +88,13 @@ async fn load(ctx: Ctx) {
 /// Flush unsaved edits, publish, store the course id in the macro, close.
 async fn publish_and_close(ctx: Ctx, material: bool) {
     ctx.busy.set(true);
+    ctx.publishing.set(true);
+    publish(ctx, material).await;
+    ctx.publishing.try_set(false);
+    ctx.busy.try_set(false);
+}
+
+async fn publish(ctx: Ctx, material: bool) {
     ctx.notice.set(None);
     let needs_save = ctx.course_id.get_untracked().is_none()
         || matches!(
@@ -109,14 +116,12 @@ async fn publish_and_close(ctx: Ctx, material: bool) {
                 ctx.save.set(SaveState::Saved);
             }
             Err(e) => {
-                ctx.busy.set(false);
                 ctx.say(false, e.to_string());
                 return;
             }
         }
     }
     let Some(id) = ctx.course_id.get_untracked() else {
-        ctx.busy.set(false);
         return;
     };
     match api::publish(id.clone(), ctx.revision.get_untracked(), material).await {
@@ -137,7 +142,6 @@ async fn publish_and_close(ctx: Ctx, material: bool) {
         }
         Err(e) => ctx.say(false, e.to_string()),
     }
-    ctx.busy.set(false);
 }
 
 /// The whole editor.
@@ -207,11 +211,13 @@ fn EditorReady(ctx: Ctx) -> impl IntoView {
             ctx.say(false, e.to_string());
         }
     };
+    let copying = RwSignal::new(false);
     let copy_here = move |_| {
         let Some(id) = ctx.course_id.get_untracked() else {
             return;
         };
         ctx.busy.set(true);
+        copying.set(true);
         spawn_local(async move {
             match api::copy_course(id).await {
                 Ok(s) => {
@@ -220,7 +226,8 @@ fn EditorReady(ctx: Ctx) -> impl IntoView {
                 }
                 Err(e) => ctx.say(false, e.to_string()),
             }
-            ctx.busy.set(false);
+            copying.try_set(false);
+            ctx.busy.try_set(false);
         });
     };
     view! {
@@ -245,16 +252,20 @@ fn EditorReady(ctx: Ctx) -> impl IntoView {
             <button
                 id="sc-publish"
                 class="sc-button"
+                aria-busy=move || ctx.publishing.get().then_some("true")
                 disabled=move || ctx.busy.get() || !problems.with(|p| p.is_empty()) || ctx.other_page.get()
                 on:click=move |_| spawn_local(publish_and_close(ctx, material.get_untracked()))
             >
-                "Publish and save"
+                {move || if ctx.publishing.get() { "Publishing…" } else { "Publish and save" }}
             </button>
         </header>
         {move || ctx.other_page.get().then(|| view! {
             <div class="sc-banner sc-banner-warn" role="alert" id="sc-copied">
                 "This course belongs to another page (this page looks like a copy). Changes here would change the other page's course too."
-                <button id="sc-make-copy" class="sc-button" on:click=copy_here disabled=move || ctx.busy.get()>"Make a copy for this page"</button>
+                <button id="sc-make-copy" class="sc-button" on:click=copy_here disabled=move || ctx.busy.get()
+                    aria-busy=move || copying.get().then_some("true")>
+                    {move || if copying.get() { "Copying…" } else { "Make a copy for this page" }}
+                </button>
             </div>
         })}
         {move || ctx.notice.get().map(|(ok, text)| view! {

@@ -81,6 +81,8 @@ pub(super) struct Ctx {
     pub(super) edit_gen: RwSignal<u64>,
     pub(super) notice: RwSignal<Option<(bool, String)>>,
     pub(super) busy: RwSignal<bool>,
+    /// Publishing is under way (the publish button says so).
+    pub(super) publishing: RwSignal<bool>,
     /// The author marks the change as material (re-certification due).
     pub(super) material: RwSignal<bool>,
     pub(super) analytics: RwSignal<Analytics>,
@@ -126,6 +128,7 @@ impl Ctx {
             edit_gen: RwSignal::new(0),
             notice: RwSignal::new(None),
             busy: RwSignal::new(false),
+            publishing: RwSignal::new(false),
             material: RwSignal::new(false),
             analytics: RwSignal::new(Analytics::Unpublished),
         }

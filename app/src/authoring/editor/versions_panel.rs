@@ -8,11 +8,13 @@ use crate::authoring::api;
 
 #[component]
 pub(super) fn VersionsPanel(ctx: Ctx) -> impl IntoView {
+    let restoring = RwSignal::new(None::<i64>);
     let restore = move |v: i64| {
         let Some(id) = ctx.course_id.get_untracked() else {
             return;
         };
         ctx.busy.set(true);
+        restoring.set(Some(v));
         spawn_local(async move {
             match api::restore_version(id.clone(), v, ctx.revision.get_untracked()).await {
                 Ok(_) => match api::editor_open(Some(id)).await {
@@ -28,7 +30,8 @@ pub(super) fn VersionsPanel(ctx: Ctx) -> impl IntoView {
                 },
                 Err(e) => ctx.say(false, e.to_string()),
             }
-            ctx.busy.set(false);
+            restoring.try_set(None);
+            ctx.busy.try_set(false);
         });
     };
     view! {
@@ -51,7 +54,10 @@ pub(super) fn VersionsPanel(ctx: Ctx) -> impl IntoView {
                                     <td>{v.title}</td>
                                     <td><time>{crate::pages::format_epoch(v.published_at)}</time></td>
                                     <td>{if v.material { "yes" } else { "—" }}</td>
-                                    <td><button class="sc-button sc-button-subtle" disabled=move || ctx.busy.get() on:click=move |_| restore(n)>"Restore as draft"</button></td>
+                                    <td><button class="sc-button sc-button-subtle" disabled=move || ctx.busy.get() on:click=move |_| restore(n)
+                                        aria-busy=move || (restoring.get() == Some(n)).then_some("true")>
+                                        {move || if restoring.get() == Some(n) { "Restoring…" } else { "Restore as draft" }}
+                                    </button></td>
                                 </tr>
                             }
                         }).collect_view()}

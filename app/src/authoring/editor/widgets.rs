@@ -104,7 +104,7 @@ pub(super) fn MarkdownField(
                     prop:value=move || read.get()
                     on:input=move |ev| { let v = event_target_value(&ev); write.run(v.clone()); refresh(v) }
                 ></textarea>
-                <div class="sc-md-preview sc-lesson-body" id=preview_id aria-label="Preview" inner_html=move || preview.get()></div>
+                <div class="sc-md-preview sc-lesson-body" id=preview_id role="group" aria-label="Preview" inner_html=move || preview.get()></div>
             </div>
         </div>
     }

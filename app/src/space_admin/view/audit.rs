@@ -124,6 +124,7 @@ pub(super) fn AuditLog(course: Option<CourseCtx>) -> impl IntoView {
             {move || next.get().map(|before| view! {
                 <button type="button" class="sc-button sc-button-subtle" id="sc-audit-more"
                     disabled=move || more_busy.get()
+                    aria-busy=move || more_busy.get().then_some("true")
                     on:click=move |_| { more_busy.set(true); load(Some(before)); }>
                     {move || if more_busy.get() { "Loading…" } else { "Load older entries" }}
                 </button>

@@ -214,6 +214,7 @@ fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoVie
             </div>
             <button type="button" class="sc-button" id="sc-enrol-submit"
                 disabled=move || picked.with(Vec::is_empty) || busy.get()
+                aria-busy=move || busy.get().then_some("true")
                 on:click=enrol>
                 {move || match picked.with(Vec::len) {
                     0 => "Enrol".to_owned(),
@@ -368,6 +369,7 @@ fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
             </fieldset>
             <button type="button" class="sc-button" id="sc-enrol-group"
                 disabled=move || picked.with(Option::is_none) || busy.get() || rule().is_err()
+                aria-busy=move || busy.get().then_some("true")
                 on:click=enrol>
                 {move || match picked.get() {
                     Some(g) => format!("Enrol group {g}"),
@@ -434,7 +436,8 @@ fn GroupRules(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
             <div class="sc-admin-box-head">
                 <h3 class="sc-h3" id="sc-group-rules-title">"Group rules"</h3>
                 <button type="button" class="sc-button sc-button-subtle" id="sc-sync-groups"
-                    disabled=move || syncing.get() on:click=sync>
+                    disabled=move || syncing.get() on:click=sync
+                    aria-busy=move || syncing.get().then_some("true")>
                     {move || if syncing.get() { "Syncing…" } else { "Sync groups now" }}
                 </button>
             </div>

@@ -69,6 +69,7 @@ pub(super) fn Learners(ctx: CourseCtx) -> impl IntoView {
                 <h3 class="sc-h3" id="sc-learners-title">"Learners"</h3>
                 <button type="button" class="sc-button sc-button-subtle" id="sc-report-refresh"
                     disabled=move || ctx.loading.get()
+                    aria-busy=move || ctx.loading.get().then_some("true")
                     on:click=move |_| ctx.reload()>
                     {move || if ctx.loading.get() { "Refreshing…" } else { "Refresh" }}
                 </button>

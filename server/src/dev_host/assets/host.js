@@ -937,8 +937,46 @@ window.AJS.$ = window.AJS.$ || window.jQuery;
     route();
   }
 
+  // ---------------------------------------------------------------------------
+  // Theme (light/dark), as Confluence does it: the host's own <html> carries the ADS
+  // theme attributes, and connect-host.js's theming module (built in, not ours) reads
+  // them when an app calls AP.theming.initializeTheming() (event `theme_initialized`)
+  // and watches them with a MutationObserver, sending `theme_changed` to those apps.
+  // Initial theme: ?theme=light|dark, else the last one chosen in this tab, else light.
+  // ---------------------------------------------------------------------------
+
+  const THEMES = ['light', 'dark'];
+
+  function applyTheme(mode) {
+    if (!THEMES.includes(mode)) return;
+    const root = document.documentElement;
+    // What setGlobalTheme() leaves on Confluence's <html> (@atlaskit/tokens).
+    root.setAttribute('data-theme', 'dark:dark light:light spacing:spacing');
+    root.setAttribute('data-color-mode', mode);
+    const select = byId('sim-theme');
+    if (select) select.value = mode;
+  }
+
+  function initialTheme() {
+    const wanted = new URLSearchParams(location.search).get('theme');
+    const stored = (() => { try { return sessionStorage.getItem('sim-theme'); } catch (_) { return null; } })();
+    return [wanted, stored].find((t) => THEMES.includes(t)) || 'light';
+  }
+
+  function setTheme(mode) {
+    if (!THEMES.includes(mode) || document.documentElement.getAttribute('data-color-mode') === mode) return;
+    try { sessionStorage.setItem('sim-theme', mode); } catch (_) { /* private mode */ }
+    applyTheme(mode);
+    log('sim.theme', undefined, short(mode));
+  }
+
+  // At once (this script sits at the end of <body>): before the first iframe is created,
+  // so apps start in the right theme.
+  applyTheme(initialTheme());
+  if (byId('sim-theme')) byId('sim-theme').addEventListener('change', (e) => setTheme(e.target.value));
+
   // Debug handle for people and tests (read-only use, please).
-  window.simHost = { state, log, showFlag, remountAll, openEditor, closeEditor };
+  window.simHost = { state, log, showFlag, remountAll, openEditor, closeEditor, setTheme };
 
   if (document.readyState === 'loading') {
     // connect-host.js is the next script; it has run by DOMContentLoaded.
