@@ -152,15 +152,20 @@ test('focus lands on the new item after Add, stays on the moved item, and moves 
   await expect(ed.locator('#sc-q1-0-prompt')).toHaveValue('Two');
   await expect(live).toHaveText('The question is now 1 of 2.');
 
-  // Options: add → its text field; remove → the next option, else the one before.
+  // Options: add → its text field; move → its button; remove → the next option, else the one before.
   await ed.locator('#sc-q1-1-add-opt').click();
   await expect(ed.locator('#sc-q1-1-opt-3')).toBeFocused();
   await page.keyboard.type('Four');
+  await ed.locator('#sc-q1-1-opt-3-up').click();
+  await expect(ed.locator('#sc-q1-1-opt-2-up')).toBeFocused();
+  await expect(ed.locator('#sc-q1-1-opt-2')).toHaveValue('Four');
+  await expect(live).toHaveText('The option is now 3 of 4.');
   await ed.getByRole('button', { name: 'Remove option 2' }).click();
   await expect(ed.locator('#sc-q1-1-opt-1')).toBeFocused();
+  await expect(ed.locator('#sc-q1-1-opt-1')).toHaveValue('Four');
   await ed.getByRole('button', { name: 'Remove option 3' }).click();
   await expect(ed.locator('#sc-q1-1-opt-1')).toBeFocused();
-  await expect(ed.locator('#sc-q1-1-opt-1')).toHaveValue('');
+  await expect(ed.locator('#sc-q1-1-opt-1')).toHaveValue('Four');
   await expect(ed.getByRole('button', { name: /^Remove option/ })).toHaveCount(2);
 
   // Delete a question → the next one's text; the last → the one before; none → "+ Question".

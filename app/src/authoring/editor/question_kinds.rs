@@ -76,6 +76,8 @@ pub(super) fn ChoiceEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                         <input class="sc-input" id=opt_id(i) aria-label=format!("Option {} text", i + 1)
                             prop:value=move || r().map(|x| x.0).unwrap_or_default()
                             on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)).and_then(|o| o.get_mut(i)) { o.text = v }) } />
+                        <MoveButtons ctx label="option" prefix=format!("sc-q{m}-{q}-opt") idx=i len=Signal::derive(move || n)
+                            on_move=Callback::new(move |(a, b): (usize, usize)| ctx.edit_structure(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)) { o.swap(a, b) })) />
                         <button class="sc-button sc-button-subtle" aria-label=format!("Remove option {}", i + 1)
                             on:click=move |_| {
                                 ctx.edit_structure(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)) { if i < o.len() { o.remove(i); } });
