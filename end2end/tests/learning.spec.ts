@@ -8,8 +8,8 @@
  * enrolment show a learner who has none the outline and why (with *Enrol*
  * where they may enrol themselves); an enrolled learner sees the due date.
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { FrameLocator, Page } from '@playwright/test';
+import { AXE_CSP_NOISE, expectAccessible, FRAMES } from './a11y';
 import { expect, test, HYDRATED } from './fixtures';
 import { callFn, callFnJson, EVERY_KIND, FIRE_SAFETY, LEARNER, publishCourse, SPACE_ADMIN } from './courses';
 
@@ -20,14 +20,8 @@ async function openAsLearner(page: Page): Promise<FrameLocator> {
   return macro;
 }
 
-/** Serious or critical axe-core findings in the macro iframe. */
-async function seriousFindings(page: Page, screen: string): Promise<string[]> {
-  // The app's document inside the iframe; the <iframe> element itself is the host's (Confluence's).
-  const results = await new AxeBuilder({ page }).include(['#sim-macro-slot iframe', 'html']).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${screen}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-}
+/** axe-core (WCAG 2.2 AA) finds nothing serious or critical in the macro iframe. */
+const checkA11y = (page: Page, screen: string) => expectAccessible(page, FRAMES.macro, screen);
 
 /** Answers questions `from`..`to` (0-based, end excluded) of EVERY_KIND correctly. */
 async function answerEveryKind(macro: FrameLocator, from: number, to = 7) {
@@ -170,45 +164,36 @@ test.describe('with the network cut mid-quiz', () => {
 });
 
 test.describe('accessibility', () => {
-  // axe-core fetches the page's stylesheets to work out contrast, including
-  // the AP library's own from Atlassian's CDN; the page's CSP rightly allows
-  // no connection to another origin, so that one fetch is refused.
-  test.use({
-    expectedErrors: [
-      /Connecting to 'https:\/\/connect-cdn\.atl-paas\.net\/legacy-text-colors\.css' violates the following Content Security Policy directive: "connect-src 'self'"/,
-    ],
-  });
+  // axe-core's stylesheet fetch refused by the page's CSP (see AXE_CSP_NOISE).
+  test.use({ expectedErrors: AXE_CSP_NOISE });
 
   test('axe-core finds no serious or critical problem on any learner screen', async ({ page, request, config }) => {
     await publishCourse(request, config.appBaseUrl, EVERY_KIND);
     const macro = await openAsLearner(page);
-    const findings: string[] = [];
 
-    findings.push(...(await seriousFindings(page, 'contents')));
+    await checkA11y(page, 'contents');
     await macro.locator('#sc-continue').click();
     await expect(macro.locator('#sc-lesson-title')).toHaveText('Alarms');
-    findings.push(...(await seriousFindings(page, 'lesson')));
+    await checkA11y(page, 'lesson');
     await macro.locator('#sc-next').click();
     await expect(macro.locator('#sc-lesson-title')).toHaveText('Exits');
     await macro.locator('#sc-next').click();
 
     await macro.locator('#sc-start-quiz').click();
     await expect(macro.locator('fieldset.sc-question')).toHaveCount(7);
-    findings.push(...(await seriousFindings(page, 'quiz, every question kind')));
+    await checkA11y(page, 'quiz, every question kind');
 
     await answerEveryKind(macro, 0);
     await expect(macro.locator('#sc-answer-state')).toHaveText('Answers saved');
-    findings.push(...(await seriousFindings(page, 'quiz, answered')));
+    await checkA11y(page, 'quiz, answered');
     await macro.locator('#sc-submit-quiz').click();
     await expect(macro.locator('#sc-score')).toHaveText('100%');
     await expect(macro.locator('#sc-history .sc-history-row')).toHaveCount(1);
-    findings.push(...(await seriousFindings(page, 'result and history')));
+    await checkA11y(page, 'result and history');
 
     await macro.locator('#sc-show-certificate').click();
     await expect(macro.locator('#sc-cert-course')).toHaveText('Every question kind');
-    findings.push(...(await seriousFindings(page, 'certificate')));
-
-    expect(findings).toEqual([]);
+    await checkA11y(page, 'certificate');
   });
 });
 
@@ -297,12 +282,8 @@ test('every question kind can be reached and answered with the keyboard alone', 
 });
 
 test.describe('access and enrolment', () => {
-  // axe-core's stylesheet fetch refused by the page's CSP (see 'accessibility' above).
-  test.use({
-    expectedErrors: [
-      /Connecting to 'https:\/\/connect-cdn\.atl-paas\.net\/legacy-text-colors\.css' violates the following Content Security Policy directive: "connect-src 'self'"/,
-    ],
-  });
+  // axe-core's stylesheet fetch refused by the page's CSP (see AXE_CSP_NOISE).
+  test.use({ expectedErrors: AXE_CSP_NOISE });
 
   test('an enrolled-only course shows a learner who is not enrolled its outline and why', async ({
     page,
@@ -327,7 +308,7 @@ test.describe('access and enrolment', () => {
     await expect(macro.locator('#sc-start-quiz')).toHaveCount(0);
     await expect(macro.locator('#sc-enrol-due')).toHaveCount(0);
 
-    expect(await seriousFindings(page, 'outline of an enrolled-only course')).toEqual([]);
+    await checkA11y(page, 'outline of an enrolled-only course');
   });
 
   test("a self-enrol course's Enrol button enrols the learner and opens the course", async ({
@@ -345,7 +326,7 @@ test.describe('access and enrolment', () => {
     await expect(macro.locator('#sc-course-title')).toHaveText(title);
     await expect(macro.locator('#sc-enrol-message')).toContainText('Enrol in this course');
     await expect(macro.locator('#sc-toc button')).toHaveCount(0);
-    expect(await seriousFindings(page, 'self-enrol outline')).toEqual([]);
+    await checkA11y(page, 'self-enrol outline');
 
     await macro.locator('#sc-enrol-button').click();
 
@@ -381,6 +362,6 @@ test.describe('access and enrolment', () => {
     await expect(macro.locator('#sc-enrol-overdue')).toContainText('Overdue');
     await expect(macro.locator('#sc-enrol-message')).toHaveCount(0);
     await expect(macro.locator('#sc-continue')).toBeVisible();
-    expect(await seriousFindings(page, 'due date and overdue badge')).toEqual([]);
+    await checkA11y(page, 'due date and overdue badge');
   });
 });

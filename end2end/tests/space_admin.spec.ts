@@ -8,9 +8,9 @@
 import { readFileSync } from 'fs';
 import { resolve } from 'path';
 import { randomUUID } from 'crypto';
-import AxeBuilder from '@axe-core/playwright';
 import type { APIRequestContext, Download, FrameLocator, Page } from '@playwright/test';
 import { expect, test, HYDRATED } from './fixtures';
+import { expectAccessible, FRAMES } from './a11y';
 import { callFn, contextToken, FIRE_SAFETY, LEARNER, publishCourse, SPACE_ADMIN } from './courses';
 
 // The learner's refused call shows up as a failed request in the console.
@@ -28,14 +28,6 @@ async function openCourse(tab: FrameLocator, title: string): Promise<void> {
   await tab.getByRole('button', { name: `Learner report for ${title}` }).click();
   await expect(tab.locator('#sc-report-title')).toContainText(title);
   await expect(tab.locator('#sc-report-totals')).toBeVisible();
-}
-
-/** Serious or critical axe-core findings in the space tools iframe. */
-async function seriousFindings(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).include(['#sim-space-tools iframe', 'html']).analyze();
-  return results.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Clicks `button` and reads the CSV it downloads (byte-order mark kept). */
@@ -58,6 +50,7 @@ test('a space admin sees the courses of the space; a learner is refused', async 
   await expect(tab.locator('#sc-admin-courses, #sc-admin-empty')).toBeVisible();
   await expect(tab.locator('#sc-admin-error')).toHaveCount(0);
   await expect(tab.locator('#sc-admin-space')).toHaveText('DEV');
+  await expectAccessible(page, FRAMES.spaceTools, 'courses of the space');
 
   await page.locator('#sim-user').selectOption(LEARNER);
   const again = page.frameLocator('#sim-space-tools iframe');
@@ -101,7 +94,7 @@ test('the learner report shows progress and downloads as CSV', async ({ page, re
   await tab.locator('#sc-filter-clear').click();
   await expect(row).toBeVisible();
 
-  expect(await seriousFindings(page)).toEqual([]);
+  await expectAccessible(page, FRAMES.spaceTools, 'course report with filters');
 
   const { download, text } = await downloadText(page, () => tab.locator('#sc-report-csv').click());
   expect(download.suggestedFilename()).toMatch(/-learners-\d{4}-\d{2}-\d{2}\.csv$/);
@@ -158,7 +151,7 @@ test(
     await tab.locator('#sc-enrol-due').fill('2025-01-15');
     await tab.locator('#sc-enrol-submit').click();
     await expect(tab.locator('#sc-enrol-status')).toContainText('Enrolled 1 person, due by');
-    expect(await seriousFindings(page)).toEqual([]);
+    await expectAccessible(page, FRAMES.spaceTools, 'enrolments');
 
     // The learners: five enrolled, nobody started, Eve overdue.
     await tab.getByRole('tab', { name: 'Learners' }).click();
@@ -243,7 +236,7 @@ test(
     await expect(shown.locator('tr[data-question="q1"]')).toContainText('What do you do when the alarm rings?');
     await expect(shown.locator('tr[data-question="q1"]')).toContainText('Leave the building');
     await expect(shown.locator('tr[data-question="q1"]')).toContainText('Correct');
-    expect(await seriousFindings(page)).toEqual([]);
+    await expectAccessible(page, FRAMES.spaceTools, "a learner's attempts");
     await tab.locator('#sc-learner-back').click();
     await expect(tab.getByRole('button', { name: 'Leo Learner' })).toBeFocused();
 
@@ -270,7 +263,7 @@ test(
     await tab.getByRole('tab', { name: 'Audit log' }).click();
     await expect(tab.locator('#sc-audit-rows')).toContainText('new-starters');
     await expect(tab.locator('#sc-audit-rows')).toContainText('Sam Spaceadmin');
-    expect(await seriousFindings(page)).toEqual([]);
+    await expectAccessible(page, FRAMES.spaceTools, 'analytics and audit log');
   },
 );
 

@@ -36,8 +36,10 @@ pub(super) fn ImportPanel(ctx: Ctx, m: usize) -> impl IntoView {
             return;
         };
         let n = r.questions.len();
+        let mut first = 0;
         ctx.edit_structure(|c| {
             if let Some(z) = c.modules.get_mut(m).and_then(|x| x.quiz.as_mut()) {
+                first = z.questions.len();
                 z.questions.extend(r.questions.into_iter().map(|mut q| {
                     q.id = fresh_id();
                     q
@@ -46,13 +48,13 @@ pub(super) fn ImportPanel(ctx: Ctx, m: usize) -> impl IntoView {
         });
         report.set(None);
         text.set(String::new());
-        ctx.say(
-            true,
-            format!(
-                "Added {n} imported question{}.",
-                if n == 1 { "" } else { "s" }
-            ),
+        let what = format!(
+            "Added {n} imported question{}.",
+            if n == 1 { "" } else { "s" }
         );
+        // The notice is an alert already: nothing more to announce.
+        ctx.focus_after(vec![format!("sc-q{m}-{first}-prompt")], "");
+        ctx.say(true, what);
     };
     view! {
         <details class="sc-import">

@@ -231,6 +231,9 @@ fn EditorReady(ctx: Ctx) -> impl IntoView {
         });
     };
     view! {
+        <h1 class="sc-visually-hidden">"Course editor"</h1>
+        // Adding, moving and deleting items move focus silently; this says what happened.
+        <p id="sc-live" class="sc-visually-hidden" role="status" aria-live="polite">{move || ctx.live.get()}</p>
         <header class="sc-editor-bar">
             <input
                 id="sc-course-title"

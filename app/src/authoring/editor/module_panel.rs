@@ -25,6 +25,7 @@ pub(super) fn ModulePanel(ctx: Ctx, m: usize) -> impl IntoView {
             }
         });
         ctx.sel.set(Sel::Lesson(m, n));
+        ctx.focus_new("sc-lesson-title".into(), format!("Lesson {} added.", n + 1));
     };
     let add_quiz = move |_| {
         ctx.edit_structure(|c| {
@@ -33,6 +34,25 @@ pub(super) fn ModulePanel(ctx: Ctx, m: usize) -> impl IntoView {
             }
         });
         ctx.sel.set(Sel::Quiz(m));
+        ctx.focus_new("sc-new-kind".into(), "Quiz added.");
+    };
+    // The next module takes the deleted one's place; else the one before;
+    // else the course, with focus on "+ Module".
+    let delete = move |_| {
+        let mut left = 0;
+        ctx.edit_structure(|c| {
+            if m < c.modules.len() {
+                c.modules.remove(m);
+            }
+            left = c.modules.len();
+        });
+        let (sel, focus) = match (m < left, m.checked_sub(1)) {
+            (true, _) => (Sel::Module(m), format!("sc-ol-m{m}")),
+            (false, Some(p)) => (Sel::Module(p), format!("sc-ol-m{p}")),
+            (false, None) => (Sel::Course, "sc-add-module".to_string()),
+        };
+        ctx.sel.set(sel);
+        ctx.focus_after(vec![focus], "Module deleted.");
     };
     let has_quiz = ctx
         .draft
@@ -47,10 +67,10 @@ pub(super) fn ModulePanel(ctx: Ctx, m: usize) -> impl IntoView {
         <div class="sc-row">
             <button id="sc-add-lesson" class="sc-button" on:click=add_lesson>"+ Lesson"</button>
             {(!has_quiz).then(|| view! { <button id="sc-add-quiz" class="sc-button" on:click=add_quiz>"+ Quiz"</button> })}
-            <MoveButtons ctx label="module" idx=m
+            <MoveButtons ctx label="module" prefix="sc-module" idx=m
                 len=Signal::derive(move || ctx.draft.with(|c| c.modules.len()))
                 on_move=Callback::new(move |(a, b): (usize, usize)| { ctx.edit_structure(|c| c.modules.swap(a, b)); ctx.sel.set(Sel::Module(b)) }) />
-            <button class="sc-button sc-button-danger" on:click=move |_| { ctx.edit_structure(|c| { if m < c.modules.len() { c.modules.remove(m); } }); ctx.sel.set(Sel::Course) }>"Delete module"</button>
+            <button id="sc-delete-module" class="sc-button sc-button-danger" on:click=delete>"Delete module"</button>
         </div>
     }
 }
@@ -58,6 +78,26 @@ pub(super) fn ModulePanel(ctx: Ctx, m: usize) -> impl IntoView {
 #[component]
 pub(super) fn LessonPanel(ctx: Ctx, m: usize, l: usize) -> impl IntoView {
     let get = move |c: &CourseContent| c.modules.get(m).and_then(|x| x.lessons.get(l)).cloned();
+    // The next lesson takes the deleted one's place; else the one before;
+    // else the module, with focus on "+ Lesson".
+    let delete = move |_| {
+        let mut left = 0;
+        ctx.edit_structure(|c| {
+            if let Some(x) = c.modules.get_mut(m) {
+                if l < x.lessons.len() {
+                    x.lessons.remove(l);
+                }
+                left = x.lessons.len();
+            }
+        });
+        let (sel, focus) = match (l < left, l.checked_sub(1)) {
+            (true, _) => (Sel::Lesson(m, l), format!("sc-ol-l{m}-{l}")),
+            (false, Some(p)) => (Sel::Lesson(m, p), format!("sc-ol-l{m}-{p}")),
+            (false, None) => (Sel::Module(m), "sc-add-lesson".to_string()),
+        };
+        ctx.sel.set(sel);
+        ctx.focus_after(vec![focus], "Lesson deleted.");
+    };
     view! {
         <h2 class="sc-h2">"Lesson"</h2>
         <label class="sc-label">"Title"
@@ -72,10 +112,10 @@ pub(super) fn LessonPanel(ctx: Ctx, m: usize, l: usize) -> impl IntoView {
             write=Callback::new(move |v: String| ctx.edit(|c| if let Some(x) = c.modules.get_mut(m).and_then(|x| x.lessons.get_mut(l)) { x.body_md = v }))
         />
         <div class="sc-row">
-            <MoveButtons ctx label="lesson" idx=l
+            <MoveButtons ctx label="lesson" prefix=format!("sc-lesson-{m}") idx=l
                 len=Signal::derive(move || ctx.draft.with(|c| c.modules.get(m).map(|x| x.lessons.len()).unwrap_or(0)))
                 on_move=Callback::new(move |(a, b): (usize, usize)| { ctx.edit_structure(|c| if let Some(x) = c.modules.get_mut(m) { x.lessons.swap(a, b) }); ctx.sel.set(Sel::Lesson(m, b)) }) />
-            <button class="sc-button sc-button-danger" on:click=move |_| { ctx.edit_structure(|c| if let Some(x) = c.modules.get_mut(m) { if l < x.lessons.len() { x.lessons.remove(l); } }); ctx.sel.set(Sel::Module(m)) }>"Delete lesson"</button>
+            <button id="sc-delete-lesson" class="sc-button sc-button-danger" on:click=delete>"Delete lesson"</button>
         </div>
     }
 }

@@ -27,10 +27,11 @@ pub(super) fn Outline(ctx: Ctx) -> impl IntoView {
             })
         });
         ctx.sel.set(Sel::Module(n));
+        ctx.focus_new("sc-module-title".into(), format!("Module {} added.", n + 1));
     };
     view! {
         <nav class="sc-outline" aria-label="Course outline">
-            <button class=move || sel_class(ctx, Sel::Course) on:click=move |_| ctx.sel.set(Sel::Course)>"Course & settings"</button>
+            <button id="sc-ol-course" class=move || sel_class(ctx, Sel::Course) aria-current=move || current(ctx, Sel::Course) on:click=move |_| ctx.sel.set(Sel::Course)>"Course & settings"</button>
             {move || {
                 ctx.structure.get();
                 let modules = ctx.draft.with_untracked(|c| c.modules.iter().map(|m| {
@@ -40,26 +41,26 @@ pub(super) fn Outline(ctx: Ctx) -> impl IntoView {
                     let title = if title.trim().is_empty() { "Untitled module".to_string() } else { title };
                     view! {
                         <div class="sc-outline-module">
-                            <button class=move || sel_class(ctx, Sel::Module(mi)) on:click=move |_| ctx.sel.set(Sel::Module(mi))>
+                            <button id=format!("sc-ol-m{mi}") class=move || sel_class(ctx, Sel::Module(mi)) aria-current=move || current(ctx, Sel::Module(mi)) on:click=move |_| ctx.sel.set(Sel::Module(mi))>
                                 {title}
                             </button>
                             {lessons.into_iter().enumerate().map(|(li, lt)| {
                                 let lt = if lt.trim().is_empty() { "Untitled lesson".to_string() } else { lt };
                                 view! {
-                                    <button class=move || format!("{} sc-outline-child", sel_class(ctx, Sel::Lesson(mi, li)))
-                                        on:click=move |_| ctx.sel.set(Sel::Lesson(mi, li))>{lt}</button>
+                                    <button id=format!("sc-ol-l{mi}-{li}") class=move || format!("{} sc-outline-child", sel_class(ctx, Sel::Lesson(mi, li)))
+                                        aria-current=move || current(ctx, Sel::Lesson(mi, li)) on:click=move |_| ctx.sel.set(Sel::Lesson(mi, li))>{lt}</button>
                                 }
                             }).collect_view()}
                             {quiz.map(|n| view! {
-                                <button class=move || format!("{} sc-outline-child", sel_class(ctx, Sel::Quiz(mi)))
-                                    on:click=move |_| ctx.sel.set(Sel::Quiz(mi))>{format!("Quiz ({n})")}</button>
+                                <button id=format!("sc-ol-q{mi}") class=move || format!("{} sc-outline-child", sel_class(ctx, Sel::Quiz(mi)))
+                                    aria-current=move || current(ctx, Sel::Quiz(mi)) on:click=move |_| ctx.sel.set(Sel::Quiz(mi))>{format!("Quiz ({n})")}</button>
                             })}
                         </div>
                     }
                 }).collect_view()
             }}
             <button id="sc-add-module" class="sc-button sc-button-subtle" on:click=add_module>"+ Module"</button>
-            <button class=move || sel_class(ctx, Sel::Versions) id="sc-versions-tab" on:click=move |_| ctx.sel.set(Sel::Versions)>
+            <button class=move || sel_class(ctx, Sel::Versions) id="sc-versions-tab" aria-current=move || current(ctx, Sel::Versions) on:click=move |_| ctx.sel.set(Sel::Versions)>
                 {move || format!("Versions ({})", ctx.versions.with(|v| v.len()))}
             </button>
         </nav>
@@ -72,6 +73,11 @@ fn sel_class(ctx: Ctx, s: Sel) -> &'static str {
     } else {
         "sc-outline-item"
     }
+}
+
+/// `aria-current` on the outline entry whose panel is open.
+fn current(ctx: Ctx, s: Sel) -> Option<&'static str> {
+    (ctx.sel.get() == s).then_some("true")
 }
 
 /// The selected item's editor. Re-renders on selection or structure change only.

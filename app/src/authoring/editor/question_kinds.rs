@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::{
     quiz_panel::{question, question_mut},
     state::{fresh_id, Ctx},
-    widgets::MoveButtons,
+    widgets::{after_delete, MoveButtons},
 };
 use crate::course::model::{ChoiceOption, Item, Pair, QuestionKind, TextAnswer, TextMatch};
 
@@ -31,6 +31,9 @@ pub(super) fn ChoiceEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
             _ => (0, false),
         });
     let group = format!("sc-q{m}-{q}-correct");
+    let base = format!("sc-q{m}-{q}");
+    let opt_id = move |i: usize| format!("sc-q{m}-{q}-opt-{i}");
+    let add_id = format!("{base}-add-opt");
     let opt_read = move |i: usize| {
         move || {
             ctx.draft
@@ -70,15 +73,24 @@ pub(super) fn ChoiceEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                                     }
                                 })
                             } />
-                        <input class="sc-input" aria-label=format!("Option {} text", i + 1)
+                        <input class="sc-input" id=opt_id(i) aria-label=format!("Option {} text", i + 1)
                             prop:value=move || r().map(|x| x.0).unwrap_or_default()
                             on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)).and_then(|o| o.get_mut(i)) { o.text = v }) } />
+                        <MoveButtons ctx label="option" prefix=format!("sc-q{m}-{q}-opt") idx=i len=Signal::derive(move || n)
+                            on_move=Callback::new(move |(a, b): (usize, usize)| ctx.edit_structure(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)) { o.swap(a, b) })) />
                         <button class="sc-button sc-button-subtle" aria-label=format!("Remove option {}", i + 1)
-                            on:click=move |_| ctx.edit_structure(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)) { if i < o.len() { o.remove(i); } })>"✕"</button>
+                            on:click=move |_| {
+                                ctx.edit_structure(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)) { if i < o.len() { o.remove(i); } });
+                                ctx.focus_after(after_delete(i, opt_id, &format!("sc-q{m}-{q}-add-opt")), format!("Option {} removed.", i + 1));
+                            }>"✕"</button>
                     </div>
                 }
             }).collect_view()}
-            <button class="sc-button sc-button-subtle" on:click=move |_| ctx.edit_structure(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)) { o.push(ChoiceOption { id: fresh_id(), text: String::new(), correct: false, feedback: String::new() }) })>"+ Option"</button>
+            <button class="sc-button sc-button-subtle" id=add_id on:click=move |_| {
+                let mut n = 0;
+                ctx.edit_structure(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)) { n = o.len(); o.push(ChoiceOption { id: fresh_id(), text: String::new(), correct: false, feedback: String::new() }) });
+                ctx.focus_new(opt_id(n), format!("Option {} added.", n + 1));
+            }>"+ Option"</button>
             {multiple.then(|| view! {
                 <label class="sc-check"><input type="checkbox" prop:checked=flag(|k| matches!(k, QuestionKind::MultipleChoice { partial_credit: true, .. }))
                     on:change=move |ev| { let v = event_target_checked(&ev); ctx.edit(|c| if let Some(QuestionKind::MultipleChoice { partial_credit, .. }) = question_mut(c, m, q).map(|x| &mut x.kind) { *partial_credit = v }) } />"Partial credit"</label>
@@ -114,6 +126,7 @@ pub(super) fn ShortTextEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                 })
         }
     };
+    let ans_id = move |i: usize| format!("sc-q{m}-{q}-ans-{i}");
     view! {
         <fieldset class="sc-fieldset"><legend>"Accepted answers (any one is correct)"</legend>
             {(0..n).map(|i| {
@@ -121,7 +134,7 @@ pub(super) fn ShortTextEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                 let r2 = read(i);
                 view! {
                     <div class="sc-row">
-                        <input class="sc-input" aria-label=format!("Accepted answer {}", i + 1) prop:value=move || r().map(|x| x.0).unwrap_or_default()
+                        <input class="sc-input" id=ans_id(i) aria-label=format!("Accepted answer {}", i + 1) prop:value=move || r().map(|x| x.0).unwrap_or_default()
                             on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(a) = question_mut(c, m, q).and_then(|x| accepted(&mut x.kind)).and_then(|a| a.get_mut(i)) { a.text = v }) } />
                         <select class="sc-input" aria-label=format!("How answer {} is compared", i + 1)
                             on:change=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(a) = question_mut(c, m, q).and_then(|x| accepted(&mut x.kind)).and_then(|a| a.get_mut(i)) { a.mode = match v.as_str() { "exact" => TextMatch::Exact, "regex" => TextMatch::Regex, _ => TextMatch::CaseInsensitive } }) }>
@@ -130,11 +143,18 @@ pub(super) fn ShortTextEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                             <option value="regex" selected=move || r2().map(|x| x.1 == TextMatch::Regex).unwrap_or(false)>"Regular expression"</option>
                         </select>
                         <button class="sc-button sc-button-subtle" aria-label=format!("Remove answer {}", i + 1)
-                            on:click=move |_| ctx.edit_structure(|c| if let Some(a) = question_mut(c, m, q).and_then(|x| accepted(&mut x.kind)) { if i < a.len() { a.remove(i); } })>"✕"</button>
+                            on:click=move |_| {
+                                ctx.edit_structure(|c| if let Some(a) = question_mut(c, m, q).and_then(|x| accepted(&mut x.kind)) { if i < a.len() { a.remove(i); } });
+                                ctx.focus_after(after_delete(i, ans_id, &format!("sc-q{m}-{q}-add-ans")), format!("Answer {} removed.", i + 1));
+                            }>"✕"</button>
                     </div>
                 }
             }).collect_view()}
-            <button class="sc-button sc-button-subtle" on:click=move |_| ctx.edit_structure(|c| if let Some(a) = question_mut(c, m, q).and_then(|x| accepted(&mut x.kind)) { a.push(TextAnswer { text: String::new(), mode: TextMatch::CaseInsensitive }) })>"+ Answer"</button>
+            <button class="sc-button sc-button-subtle" id=format!("sc-q{m}-{q}-add-ans") on:click=move |_| {
+                let mut n = 0;
+                ctx.edit_structure(|c| if let Some(a) = question_mut(c, m, q).and_then(|x| accepted(&mut x.kind)) { n = a.len(); a.push(TextAnswer { text: String::new(), mode: TextMatch::CaseInsensitive }) });
+                ctx.focus_new(ans_id(n), format!("Answer {} added.", n + 1));
+            }>"+ Answer"</button>
         </fieldset>
     }
 }
@@ -153,21 +173,29 @@ pub(super) fn OrderingEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
             Some(QuestionKind::Ordering { items }) => items.len(),
             _ => 0,
         });
+    let item_id = move |i: usize| format!("sc-q{m}-{q}-item-{i}");
     view! {
         <fieldset class="sc-fieldset"><legend>"Items in the correct order (learners see them shuffled)"</legend>
             {(0..n).map(|i| view! {
                 <div class="sc-row">
                     <span class="sc-muted">{format!("{}.", i + 1)}</span>
-                    <input class="sc-input" aria-label=format!("Item {}", i + 1)
+                    <input class="sc-input" id=item_id(i) aria-label=format!("Item {}", i + 1)
                         prop:value=move || ctx.draft.with(|c| match question(c, m, q).map(|x| &x.kind) { Some(QuestionKind::Ordering { items }) => items.get(i).map(|x| x.text.clone()).unwrap_or_default(), _ => String::new() })
                         on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(it) = question_mut(c, m, q).and_then(|x| items(&mut x.kind)).and_then(|v2| v2.get_mut(i)) { it.text = v }) } />
-                    <MoveButtons ctx label="item" idx=i len=Signal::derive(move || n)
+                    <MoveButtons ctx label="item" prefix=format!("sc-q{m}-{q}-item") idx=i len=Signal::derive(move || n)
                         on_move=Callback::new(move |(a, b): (usize, usize)| ctx.edit_structure(|c| if let Some(v) = question_mut(c, m, q).and_then(|x| items(&mut x.kind)) { v.swap(a, b) })) />
                     <button class="sc-button sc-button-subtle" aria-label=format!("Remove item {}", i + 1)
-                        on:click=move |_| ctx.edit_structure(|c| if let Some(v) = question_mut(c, m, q).and_then(|x| items(&mut x.kind)) { if i < v.len() { v.remove(i); } })>"✕"</button>
+                        on:click=move |_| {
+                            ctx.edit_structure(|c| if let Some(v) = question_mut(c, m, q).and_then(|x| items(&mut x.kind)) { if i < v.len() { v.remove(i); } });
+                            ctx.focus_after(after_delete(i, item_id, &format!("sc-q{m}-{q}-add-item")), format!("Item {} removed.", i + 1));
+                        }>"✕"</button>
                 </div>
             }).collect_view()}
-            <button class="sc-button sc-button-subtle" on:click=move |_| ctx.edit_structure(|c| if let Some(v) = question_mut(c, m, q).and_then(|x| items(&mut x.kind)) { v.push(Item { id: fresh_id(), text: String::new() }) })>"+ Item"</button>
+            <button class="sc-button sc-button-subtle" id=format!("sc-q{m}-{q}-add-item") on:click=move |_| {
+                let mut n = 0;
+                ctx.edit_structure(|c| if let Some(v) = question_mut(c, m, q).and_then(|x| items(&mut x.kind)) { n = v.len(); v.push(Item { id: fresh_id(), text: String::new() }) });
+                ctx.focus_new(item_id(n), format!("Item {} added.", n + 1));
+            }>"+ Item"</button>
         </fieldset>
     }
 }
@@ -204,20 +232,28 @@ pub(super) fn MatchingEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                 })
         }
     };
+    let pair_id = move |i: usize| format!("sc-q{m}-{q}-pair-{i}");
     view! {
         <fieldset class="sc-fieldset"><legend>"Pairs (learners match each prompt to its answer)"</legend>
             {(0..n).map(|i| view! {
                 <div class="sc-row">
-                    <input class="sc-input" aria-label=format!("Prompt {}", i + 1) prop:value=read(i, true)
+                    <input class="sc-input" id=pair_id(i) aria-label=format!("Prompt {}", i + 1) prop:value=read(i, true)
                         on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(p) = question_mut(c, m, q).and_then(|x| pairs(&mut x.kind)).and_then(|p| p.get_mut(i)) { p.prompt = v }) } />
                     <span aria-hidden="true">"→"</span>
                     <input class="sc-input" aria-label=format!("Answer {}", i + 1) prop:value=read(i, false)
                         on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(p) = question_mut(c, m, q).and_then(|x| pairs(&mut x.kind)).and_then(|p| p.get_mut(i)) { p.answer = v }) } />
                     <button class="sc-button sc-button-subtle" aria-label=format!("Remove pair {}", i + 1)
-                        on:click=move |_| ctx.edit_structure(|c| if let Some(p) = question_mut(c, m, q).and_then(|x| pairs(&mut x.kind)) { if i < p.len() { p.remove(i); } })>"✕"</button>
+                        on:click=move |_| {
+                            ctx.edit_structure(|c| if let Some(p) = question_mut(c, m, q).and_then(|x| pairs(&mut x.kind)) { if i < p.len() { p.remove(i); } });
+                            ctx.focus_after(after_delete(i, pair_id, &format!("sc-q{m}-{q}-add-pair")), format!("Pair {} removed.", i + 1));
+                        }>"✕"</button>
                 </div>
             }).collect_view()}
-            <button class="sc-button sc-button-subtle" on:click=move |_| ctx.edit_structure(|c| if let Some(p) = question_mut(c, m, q).and_then(|x| pairs(&mut x.kind)) { p.push(Pair { id: fresh_id(), prompt: String::new(), answer: String::new() }) })>"+ Pair"</button>
+            <button class="sc-button sc-button-subtle" id=format!("sc-q{m}-{q}-add-pair") on:click=move |_| {
+                let mut n = 0;
+                ctx.edit_structure(|c| if let Some(p) = question_mut(c, m, q).and_then(|x| pairs(&mut x.kind)) { n = p.len(); p.push(Pair { id: fresh_id(), prompt: String::new(), answer: String::new() }) });
+                ctx.focus_new(pair_id(n), format!("Pair {} added.", n + 1));
+            }>"+ Pair"</button>
         </fieldset>
     }
 }

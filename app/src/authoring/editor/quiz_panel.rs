@@ -12,10 +12,9 @@ use super::{
     import_panel::ImportPanel,
     question_kinds::{ChoiceEditor, MatchingEditor, OrderingEditor, ShortTextEditor},
     state::{fresh_id, Analytics, Ctx, Sel},
-    widgets::MoveButtons,
+    widgets::{after_delete, MoveButtons},
 };
 use crate::{
-    ap,
     course::model::{
         ChoiceOption, CourseContent, Item, Pair, Question, QuestionKind, TextAnswer, TextMatch,
     },
@@ -94,12 +93,16 @@ pub(super) fn QuizPanel(ctx: Ctx, m: usize) -> impl IntoView {
     let new_kind = RwSignal::new("single".to_string());
     let add = move |_| {
         let kind = new_kind.get_untracked();
+        let question = blank_question(&kind);
+        let what = format!("{} question added.", kind_label(&question.kind));
+        let mut n = 0;
         ctx.edit_structure(|c| {
             if let Some(q) = c.modules.get_mut(m).and_then(|x| x.quiz.as_mut()) {
-                q.questions.push(blank_question(&kind));
+                n = q.questions.len();
+                q.questions.push(question);
             }
         });
-        ap::resize();
+        ctx.focus_new(format!("sc-q{m}-{n}-prompt"), what);
     };
     let count = ctx.draft.with_untracked(|c| {
         c.modules
@@ -128,7 +131,11 @@ pub(super) fn QuizPanel(ctx: Ctx, m: usize) -> impl IntoView {
                 </select>
             </label>
             <button id="sc-add-question" class="sc-button" on:click=add>"+ Question"</button>
-            <button class="sc-button sc-button-danger" on:click=move |_| { ctx.edit_structure(|c| if let Some(x) = c.modules.get_mut(m) { x.quiz = None }); ctx.sel.set(Sel::Module(m)) }>"Delete quiz"</button>
+            <button id="sc-delete-quiz" class="sc-button sc-button-danger" on:click=move |_| {
+                ctx.edit_structure(|c| if let Some(x) = c.modules.get_mut(m) { x.quiz = None });
+                ctx.sel.set(Sel::Module(m));
+                ctx.focus_after(vec!["sc-add-quiz".into()], "Quiz deleted.");
+            }>"Delete quiz"</button>
         </div>
         <ImportPanel ctx m />
     }
@@ -201,16 +208,19 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
     view! {
         <article class="sc-question-editor" aria-label=format!("Question {} ({label})", q + 1)>
             <header class="sc-row">
-                <strong>{format!("Question {} · {label}", q + 1)}</strong>
+                <h3 class="sc-h3 sc-q-title">{format!("Question {} · {label}", q + 1)}</h3>
                 <label class="sc-label sc-inline">"Points"
                     <input class="sc-input sc-narrow" type="number" min="0" step="any"
                         prop:value=move || ctx.draft.with(|c| question(c, m, q).map(|x| x.points.to_string()).unwrap_or_default())
                         on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.points = v }) } } />
                 </label>
-                <MoveButtons ctx label="question" idx=q len=count
+                <MoveButtons ctx label="question" prefix=format!("sc-q{m}") idx=q len=count
                     on_move=Callback::new(move |(a, b): (usize, usize)| ctx.edit_structure(|c| if let Some(z) = c.modules.get_mut(m).and_then(|x| x.quiz.as_mut()) { z.questions.swap(a, b) })) />
                 <button class="sc-button sc-button-danger" aria-label=format!("Delete question {}", q + 1)
-                    on:click=move |_| ctx.edit_structure(|c| if let Some(z) = c.modules.get_mut(m).and_then(|x| x.quiz.as_mut()) { if q < z.questions.len() { z.questions.remove(q); } })>"Delete"</button>
+                    on:click=move |_| {
+                        ctx.edit_structure(|c| if let Some(z) = c.modules.get_mut(m).and_then(|x| x.quiz.as_mut()) { if q < z.questions.len() { z.questions.remove(q); } });
+                        ctx.focus_after(after_delete(q, |i| format!("sc-q{m}-{i}-prompt"), "sc-add-question"), format!("Question {} deleted.", q + 1));
+                    }>"Delete"</button>
             </header>
             <QuestionFigures ctx m q />
             <label class="sc-label">"Question (Markdown)"

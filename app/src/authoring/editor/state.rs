@@ -86,6 +86,9 @@ pub(super) struct Ctx {
     /// The author marks the change as material (re-certification due).
     pub(super) material: RwSignal<bool>,
     pub(super) analytics: RwSignal<Analytics>,
+    /// What the polite live region says after an item was added, moved or
+    /// deleted (screen readers announce it; focus moves silently).
+    pub(super) live: RwSignal<String>,
 }
 
 /// How long typing must pause before the draft is saved.
@@ -131,6 +134,7 @@ impl Ctx {
             publishing: RwSignal::new(false),
             material: RwSignal::new(false),
             analytics: RwSignal::new(Analytics::Unpublished),
+            live: RwSignal::new(String::new()),
         }
     }
 
@@ -257,5 +261,47 @@ impl Ctx {
     pub(super) fn say(self, ok: bool, text: impl Into<String>) {
         self.notice.set(Some((ok, text.into())));
         ap::resize();
+    }
+
+    /// After a move or delete: once the panels are rebuilt, focuses the
+    /// first of `ids` that is on the screen and enabled (the moved item's
+    /// button, the next item after a deleted one, else the previous, else
+    /// the Add button), and has screen readers say `what`.
+    pub(super) fn focus_after(self, ids: Vec<String>, what: impl Into<String>) {
+        self.focus_soon(ids, what.into(), false);
+    }
+
+    /// After an add: focuses the new item's first field `id` with its text
+    /// selected (typing replaces a suggested title), and says `what`.
+    pub(super) fn focus_new(self, id: String, what: impl Into<String>) {
+        self.focus_soon(vec![id], what.into(), true);
+    }
+
+    fn focus_soon(self, ids: Vec<String>, what: String, select: bool) {
+        // Emptied first, so the same words twice are announced twice.
+        self.live.set(String::new());
+        request_animation_frame(move || {
+            self.live.try_set(what);
+            #[cfg(feature = "hydrate")]
+            {
+                use wasm_bindgen::JsCast;
+                let el = ids.iter().find_map(|id| {
+                    document()
+                        .get_element_by_id(id)
+                        .filter(|e| !e.has_attribute("disabled"))
+                        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                });
+                if let Some(el) = el {
+                    let _ = el.focus();
+                    if let (true, Some(input)) = (select, el.dyn_ref::<web_sys::HtmlInputElement>())
+                    {
+                        input.select();
+                    }
+                }
+            }
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (ids, select);
+            ap::resize();
+        });
     }
 }

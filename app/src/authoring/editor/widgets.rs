@@ -40,23 +40,52 @@ pub(super) fn Problems(problems: Memo<Vec<crate::course::validate::Problem>>) ->
     }
 }
 
+/// ↑/↓ for item `idx` of a list of `len`: buttons with names ("Move
+/// lesson up") and ids (`{prefix}-{idx}-up`, `-down`), so that after the
+/// move focus stays on the same button at the item's new place (or on the
+/// other one when the item reached an end of the list).
 #[component]
 pub(super) fn MoveButtons(
     ctx: Ctx,
     #[prop(into)] label: String,
+    #[prop(into)] prefix: String,
     idx: usize,
     len: Signal<usize>,
     on_move: Callback<(usize, usize)>,
 ) -> impl IntoView {
-    let _ = ctx;
     let up_label = format!("Move {label} up");
     let down_label = format!("Move {label} down");
+    let go = {
+        let prefix = prefix.clone();
+        move |to: usize, dir: &str| {
+            let n = len.get_untracked();
+            on_move.run((idx, to));
+            let other = if dir == "up" { "down" } else { "up" };
+            ctx.focus_after(
+                vec![
+                    format!("{prefix}-{to}-{dir}"),
+                    format!("{prefix}-{to}-{other}"),
+                ],
+                format!("The {label} is now {} of {n}.", to + 1),
+            );
+        }
+    };
+    let go2 = go.clone();
     view! {
-        <button class="sc-button sc-button-subtle" aria-label=up_label disabled=move || { idx == 0 }
-            on:click=move |_| { if idx > 0 { on_move.run((idx, idx - 1)) } }>"↑"</button>
-        <button class="sc-button sc-button-subtle" aria-label=down_label disabled=move || { idx + 1 >= len.get() }
-            on:click=move |_| { if idx + 1 < len.get_untracked() { on_move.run((idx, idx + 1)) } }>"↓"</button>
+        <button id=format!("{prefix}-{idx}-up") class="sc-button sc-button-subtle" aria-label=up_label disabled=move || { idx == 0 }
+            on:click=move |_| { if idx > 0 { go(idx - 1, "up") } }>"↑"</button>
+        <button id=format!("{prefix}-{idx}-down") class="sc-button sc-button-subtle" aria-label=down_label disabled=move || { idx + 1 >= len.get() }
+            on:click=move |_| { if idx + 1 < len.get_untracked() { go2(idx + 1, "down") } }>"↓"</button>
     }
+}
+
+/// Where focus goes after item `i` of a list was deleted: the item that
+/// took its place (the next one), else the one before, else `add`.
+pub(super) fn after_delete(i: usize, id: impl Fn(usize) -> String, add: &str) -> Vec<String> {
+    let mut ids = vec![id(i)];
+    ids.extend(i.checked_sub(1).map(&id));
+    ids.push(add.to_string());
+    ids
 }
 
 /// Markdown textarea with a server-rendered, sanitised preview.
@@ -104,7 +133,7 @@ pub(super) fn MarkdownField(
                     prop:value=move || read.get()
                     on:input=move |ev| { let v = event_target_value(&ev); write.run(v.clone()); refresh(v) }
                 ></textarea>
-                <div class="sc-md-preview sc-lesson-body" id=preview_id role="group" aria-label="Preview" inner_html=move || preview.get()></div>
+                <div class="sc-md-preview sc-lesson-body" id=preview_id role="region" aria-label="Preview" inner_html=move || preview.get()></div>
             </div>
         </div>
     }
