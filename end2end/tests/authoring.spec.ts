@@ -183,9 +183,10 @@ test('each problem before publishing reads in the author\'s words and opens its 
   await ed.locator('#sc-lesson-title').fill('');
   await ed.getByRole('button', { name: 'Basics', exact: true }).click();
   await ed.locator('#sc-add-quiz').click();
-  await ed.locator('#sc-new-kind').selectOption('truefalse');
-  await ed.locator('#sc-add-question').click();
-  await ed.locator('#sc-add-question').click();
+  for (let i = 0; i < 2; i++) {
+    await ed.locator('#sc-new-kind').selectOption('truefalse');
+    await ed.locator('#sc-add-question').click();
+  }
   const q2 = ed.locator('article.sc-question-editor').nth(1);
   await q2.locator('textarea').first().fill('');
   await ed.locator('article.sc-question-editor').first().locator('textarea').first().fill('Smoke rises.');
