@@ -14,6 +14,24 @@ const CI = !!process.env.CI;
 const APP_ADDR = "127.0.0.1:3100";
 const HOST_ADDR = "127.0.0.1:3101";
 
+const browser = {
+  ...devices["Desktop Chrome"],
+  launchOptions: {
+    executablePath: "/usr/bin/chromium",
+    // Never pass --user-data-dir here: launch() rejects it (it already uses a fresh profile).
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  },
+};
+
 export default defineConfig({
   testDir: "./tests",
   workers: 1,
@@ -26,26 +44,10 @@ export default defineConfig({
     trace: "on-first-retry",
   },
   projects: [
-    {
-      name: "chromium",
-      use: {
-        ...devices["Desktop Chrome"],
-        launchOptions: {
-          executablePath: "/usr/bin/chromium",
-          // Never pass --user-data-dir here: launch() rejects it (it already uses a fresh profile).
-          args: [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
-        },
-      },
-    },
+    // The first run (the demo course the simulator seeds) is checked before any
+    // other suite changes the simulated page.
+    { name: "first-run", testMatch: /first_run\.spec\.ts/, use: browser },
+    { name: "chromium", testIgnore: /first_run\.spec\.ts/, dependencies: ["first-run"], use: browser },
   ],
   webServer: {
     // Runs in the repo root (relative to this file); starts from an empty database every run.

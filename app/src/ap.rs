@@ -5,7 +5,7 @@
 //!
 //! AP methods come in two shapes (see `@types/atlassian-connect-js`):
 //! promise-returning (`context.getToken`, `context.getContext`) and
-//! callback-only (`user.getCurrentUser`, `confluence.getMacroData`). Both are
+//! callback-only (`confluence.getMacroData`). Both are
 //! exposed here as `async fn`s; callback-only methods are wrapped in a
 //! `Promise` on our side so production (CDN `all.js`) and the simulator
 //! (npm `iframe.js`) behave the same.
@@ -41,14 +41,6 @@ pub enum ApError {
     /// The host answered with an error or an unexpected value.
     #[error("Confluence did not answer: {0}")]
     Host(String),
-}
-
-/// `AP.user.getCurrentUser()`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CurrentUser {
-    /// The Atlassian account id of the person looking at the page.
-    pub atlassian_account_id: String,
 }
 
 /// The parts of `AP.context.getContext()` Smart Courses reads.
@@ -90,8 +82,6 @@ mod imp {
         fn ap_get_token() -> Result<Promise, JsValue>;
         #[wasm_bindgen(js_namespace = ["AP", "context"], js_name = getContext, catch)]
         fn ap_get_context() -> Result<Promise, JsValue>;
-        #[wasm_bindgen(js_namespace = ["AP", "user"], js_name = getCurrentUser, catch)]
-        fn ap_get_current_user(callback: &Function) -> Result<(), JsValue>;
         #[wasm_bindgen(js_namespace = ["AP", "confluence"], js_name = getMacroData, catch)]
         fn ap_get_macro_data(callback: &Function) -> Result<(), JsValue>;
         #[wasm_bindgen(js_namespace = ["AP", "confluence"], js_name = saveMacro, catch)]
@@ -151,10 +141,6 @@ mod imp {
         from_js(v)
     }
 
-    pub async fn current_user() -> Result<CurrentUser, ApError> {
-        from_js(callback_call(ap_get_current_user).await?)
-    }
-
     pub async fn macro_data() -> Result<serde_json::Map<String, serde_json::Value>, ApError> {
         let v = callback_call(ap_get_macro_data).await?;
         if v.is_undefined() || v.is_null() {
@@ -199,9 +185,6 @@ mod imp {
     pub async fn context() -> Result<HostContext, ApError> {
         Err(ApError::Unavailable)
     }
-    pub async fn current_user() -> Result<CurrentUser, ApError> {
-        Err(ApError::Unavailable)
-    }
     pub async fn macro_data() -> Result<serde_json::Map<String, serde_json::Value>, ApError> {
         Err(ApError::Unavailable)
     }
@@ -216,6 +199,5 @@ mod imp {
 }
 
 pub use imp::{
-    close_macro_editor, context, context_token, current_user, macro_data, on_dialog_submit, resize,
-    save_macro,
+    close_macro_editor, context, context_token, macro_data, on_dialog_submit, resize, save_macro,
 };

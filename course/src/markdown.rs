@@ -10,8 +10,11 @@
 //!   table thead tbody tr th td`;
 //! * attributes: `a[href title]`, `img[src alt title]`, `ol[start]`,
 //!   `th/td[style]` limited to exactly `text-align: left|center|right`;
-//! * URLs: links `http:`, `https:`, `mailto:`; images `https:` only;
-//!   relative URLs are dropped (they would point into the app's iframe);
+//! * URLs: links `http:`, `https:`, `mailto:`; images `https:`, or a
+//!   picture the app serves itself (`/media/<name>.svg|png|jpg|jpeg|gif|webp`,
+//!   from `public/media/`: the iframe is on the app's origin, which the CSP
+//!   allows); every other relative URL is dropped (it would point into the
+//!   app's iframe);
 //! * every link gets `rel="noopener noreferrer"` and `target="_blank"`.
 //!
 //! Everything else goes: `script`, `style`, `iframe`, `object`, `svg`,
@@ -106,13 +109,37 @@ fn sanitizer() -> &'static Builder<'static> {
             .tag_attributes(tag_attributes)
             .generic_attributes(HashSet::new())
             .url_schemes(["http", "https", "mailto"].into_iter().collect())
-            .url_relative(UrlRelative::Deny)
+            // Only the app's own pictures (and `filter_attribute` keeps them
+            // to images).
+            .url_relative(UrlRelative::Custom(Box::new(keep_own_picture)))
             .link_rel(Some("noopener noreferrer"))
             .set_tag_attribute_value("a", "target", "_blank")
             .strip_comments(true)
             .attribute_filter(filter_attribute);
         b
     })
+}
+
+/// A picture the app itself serves from `public/media/`, as a root-relative
+/// path: `/media/` then letters, digits, `-`, `_`, `.` and `/` (no `..`),
+/// ending in a picture's extension.
+fn is_own_picture(url: &str) -> bool {
+    let Some(name) = url.strip_prefix("/media/") else {
+        return false;
+    };
+    let lower = name.to_ascii_lowercase();
+    !name.contains("..")
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
+        && [".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp"]
+            .iter()
+            .any(|ext| lower.len() > ext.len() && lower.ends_with(ext))
+}
+
+/// `url_relative`'s rule: the app's own pictures stay, nothing else.
+fn keep_own_picture(url: &str) -> Option<Cow<'_, str>> {
+    is_own_picture(url).then_some(Cow::Borrowed(url))
 }
 
 /// Per-attribute rules the allow-list cannot express.
@@ -123,8 +150,10 @@ fn filter_attribute<'u>(element: &str, attribute: &str, value: &'u str) -> Optio
         // mailto:, no data:).
         ("img", "src") => {
             let v = value.trim_start().to_ascii_lowercase();
-            v.starts_with("https://").then(|| value.into())
+            (v.starts_with("https://") || is_own_picture(value)).then(|| value.into())
         }
+        // Links never point into the app's iframe.
+        ("a", "href") if is_own_picture(value) => None,
         // Table alignment from Markdown, nothing else.
         ("th" | "td", "style") => {
             let v: String = value
@@ -459,6 +488,26 @@ mod tests {
         );
         let out = render_markdown("![a](https://example.com/x.png)");
         assert!(out.contains("src=\"https://example.com/x.png\""), "{out}");
+    }
+
+    #[test]
+    fn the_apps_own_pictures_are_the_only_relative_urls_kept() {
+        let out = render_markdown("![map](/media/demo/floor-plan.svg)");
+        assert!(out.contains("src=\"/media/demo/floor-plan.svg\""), "{out}");
+        for md in [
+            "![a](/media/../api/whoami.svg)",
+            "![a](/media/x.svg?y=1)",
+            "![a](/media/.svg)",
+            "![a](/media/x.html)",
+            "![a](//evil.example/media/x.svg)",
+            "![a](/pkg/x.svg)",
+            "![a](media/x.svg)",
+            "[a](/media/x.svg)",
+        ] {
+            let out = render_markdown(md);
+            assert!(!out.contains("src="), "{md}: {out}");
+            assert!(!out.contains("href="), "{md}: {out}");
+        }
     }
 
     #[test]

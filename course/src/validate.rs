@@ -5,6 +5,13 @@
 //! the course (`modules[0].quiz.questions[2].options[1].text`) and a message
 //! written for the author. Publishing is refused while the list is non-empty.
 //!
+//! **In the author's words.** Authors never see a path: [`in_authors_words`]
+//! turns a problem into "Module 1 “Basics” › Quiz › Question 2: the question
+//! has no text." (the items as the editor's outline names them), and
+//! [`place_of`] tells the editor which item to open. This is the one place
+//! the wording is made: the editor lists problems with it and the server's
+//! refusal to publish quotes it.
+//!
 //! **Regular expressions** are checked for syntax only where the `regex`
 //! crate exists, i.e. on the server (`ssr`): there [`validate_course`] uses
 //! [`crate::grading::compile_answer_regex`]. In the browser build it
@@ -90,9 +97,10 @@ pub fn validate_course_with(content: &CourseContent, regex_check: RegexCheck<'_>
         );
     }
 
-    let mut module_ids = Ids::new("module");
-    let mut lesson_ids = Ids::new("lesson");
-    let mut question_ids = Ids::new("question");
+    let named = |path: &str| place_words(content, place_of(path));
+    let mut module_ids = Ids::new("module", &named);
+    let mut lesson_ids = Ids::new("lesson", &named);
+    let mut question_ids = Ids::new("question", &named);
     for (mi, module) in content.modules.iter().enumerate() {
         let mp = format!("modules[{mi}]");
         module_ids.check(&mut v, &module.id, &format!("{mp}.id"));
@@ -203,7 +211,7 @@ pub fn validate_question(q: &Question, path: &str, regex_check: RegexCheck<'_>) 
                     ),
                 );
             }
-            let mut ids = Ids::new("item");
+            let mut ids = Ids::new("item", &part_words);
             let mut texts = Texts::new("Item");
             for (i, item) in items.iter().enumerate() {
                 ids.check(&mut v, &item.id, &format!("{path}.items[{i}].id"));
@@ -220,7 +228,7 @@ pub fn validate_question(q: &Question, path: &str, regex_check: RegexCheck<'_>) 
                     ),
                 );
             }
-            let mut ids = Ids::new("pair");
+            let mut ids = Ids::new("pair", &part_words);
             let mut prompts = Texts::new("Prompt");
             for (i, pair) in pairs.iter().enumerate() {
                 let pp = format!("{path}.pairs[{i}]");
@@ -248,12 +256,166 @@ fn check_options(v: &mut Problems, path: &str, options: &[ChoiceOption]) {
             ),
         );
     }
-    let mut ids = Ids::new("option");
+    let mut ids = Ids::new("option", &part_words);
     let mut texts = Texts::new("Option");
     for (i, option) in options.iter().enumerate() {
         ids.check(v, &option.id, &format!("{path}.options[{i}].id"));
         texts.check(v, &option.text, i, &format!("{path}.options[{i}].text"));
     }
+}
+
+/// Which item of the course a problem is about: what the editor opens to
+/// fix it (see [`place_of`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place {
+    /// The course itself: its title, its list of modules.
+    Course,
+    /// The course-wide settings (pass mark, attempts, certificate, …).
+    Settings,
+    /// Module `m` (0-based).
+    Module(usize),
+    /// Lesson `l` of module `m`.
+    Lesson(usize, usize),
+    /// The quiz of module `m`.
+    Quiz(usize),
+    /// Question `q` of module `m`'s quiz.
+    Question(usize, usize),
+}
+
+/// Where a path of [`Problem::path`] points: `modules[1].quiz.questions[0].points`
+/// is `Place::Question(1, 0)`. Paths this module does not make are the
+/// course.
+pub fn place_of(path: &str) -> Place {
+    let mut segments = path.split('.');
+    let first = segments.next().unwrap_or_default();
+    if first == "settings" {
+        return Place::Settings;
+    }
+    let Some(m) = indexed(first, "modules") else {
+        return Place::Course;
+    };
+    let Some(second) = segments.next() else {
+        return Place::Module(m);
+    };
+    if let Some(l) = indexed(second, "lessons") {
+        return Place::Lesson(m, l);
+    }
+    if second != "quiz" {
+        return Place::Module(m);
+    }
+    match segments.next().and_then(|s| indexed(s, "questions")) {
+        Some(q) => Place::Question(m, q),
+        None => Place::Quiz(m),
+    }
+}
+
+/// `name[i]` → `i`.
+fn indexed(segment: &str, name: &str) -> Option<usize> {
+    segment
+        .strip_prefix(name)?
+        .strip_prefix('[')?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
+}
+
+/// A place as the editor's outline names it: "Course settings",
+/// "Module 1 “Basics” › Lesson 2 “Intro”", "Module 2 › Quiz › Question 3"
+/// (a title is left out while it is empty, and shortened when long).
+pub fn place_words(content: &CourseContent, place: Place) -> String {
+    let module = |m: usize| {
+        numbered(
+            "Module",
+            m,
+            content.modules.get(m).map(|x| x.title.as_str()),
+        )
+    };
+    match place {
+        Place::Course => "Course".to_owned(),
+        Place::Settings => "Course settings".to_owned(),
+        Place::Module(m) => module(m),
+        Place::Lesson(m, l) => {
+            let title = content
+                .modules
+                .get(m)
+                .and_then(|x| x.lessons.get(l))
+                .map(|x| x.title.as_str());
+            format!("{} › {}", module(m), numbered("Lesson", l, title))
+        }
+        Place::Quiz(m) => format!("{} › Quiz", module(m)),
+        Place::Question(m, q) => format!("{} › Quiz › Question {}", module(m), q + 1),
+    }
+}
+
+/// The longest title shown in a place, in characters.
+const TITLE_CHARS: usize = 40;
+
+fn numbered(what: &str, index: usize, title: Option<&str>) -> String {
+    let title = title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
+    match title.filter(|t| !t.is_empty()) {
+        Some(t) if t.chars().count() > TITLE_CHARS => {
+            let short: String = t.chars().take(TITLE_CHARS - 1).collect();
+            format!("{what} {} “{}…”", index + 1, short.trim_end())
+        }
+        Some(t) => format!("{what} {} “{t}”", index + 1),
+        None => format!("{what} {}", index + 1),
+    }
+}
+
+/// One problem as the author reads it: where (as [`place_words`]), then
+/// what: "Module 1 “Basics” › Quiz › Question 2: the question has no text."
+/// The editor's list and the server's refusal to publish both use it.
+pub fn in_authors_words(content: &CourseContent, problem: &Problem) -> String {
+    format!(
+        "{}: {}",
+        place_words(content, place_of(&problem.path)),
+        lower_first(&problem.message)
+    )
+}
+
+/// Why the server refuses to publish `content`, in the author's words;
+/// `None` when there are no problems.
+pub fn publish_refusal(content: &CourseContent, problems: &[Problem]) -> Option<String> {
+    let first = problems.first()?;
+    Some(match problems.len() {
+        1 => format!(
+            "Fix this before publishing: {}",
+            in_authors_words(content, first)
+        ),
+        n => format!(
+            "Fix {n} problems before publishing. The first: {}",
+            in_authors_words(content, first)
+        ),
+    })
+}
+
+/// "The question has no text." → "the question has no text." (a leading
+/// capital only; "CSV …" stays).
+fn lower_first(message: &str) -> String {
+    let mut chars = message.chars();
+    match (chars.next(), chars.next()) {
+        (Some(a), second) if a.is_uppercase() && !second.is_some_and(char::is_uppercase) => a
+            .to_lowercase()
+            .chain(message[a.len_utf8()..].chars())
+            .collect(),
+        _ => message.to_owned(),
+    }
+}
+
+/// The part of a question a path ends in, for messages within one
+/// question: `….options[2].id` → "option 3".
+fn part_words(path: &str) -> String {
+    let part = path.rsplit('.').find_map(|segment| {
+        [
+            ("options", "option"),
+            ("items", "item"),
+            ("pairs", "pair"),
+            ("accepted", "accepted answer"),
+        ]
+        .into_iter()
+        .find_map(|(name, words)| indexed(segment, name).map(|i| format!("{words} {}", i + 1)))
+    });
+    part.unwrap_or_else(|| path.to_owned())
 }
 
 #[derive(Default)]
@@ -280,16 +442,19 @@ fn text_key(s: &str) -> String {
         .to_lowercase()
 }
 
-/// Empty and duplicate id detection within one scope.
-struct Ids<'a> {
+/// Empty and duplicate id detection within one scope; `named` says where
+/// the first use of an id is, in the author's words.
+struct Ids<'a, 'n> {
     what: &'static str,
+    named: &'n dyn Fn(&str) -> String,
     seen: HashMap<&'a str, String>,
 }
 
-impl<'a> Ids<'a> {
-    fn new(what: &'static str) -> Self {
+impl<'a, 'n> Ids<'a, 'n> {
+    fn new(what: &'static str, named: &'n dyn Fn(&str) -> String) -> Self {
         Ids {
             what,
+            named,
             seen: HashMap::new(),
         }
     }
@@ -301,8 +466,9 @@ impl<'a> Ids<'a> {
             v.push(
                 path,
                 format!(
-                    "The {} id \"{id}\" is already used at {first}; ids must be unique.",
-                    self.what
+                    "The {} id \"{id}\" is already used by {}; ids must be unique.",
+                    self.what,
+                    (self.named)(first)
                 ),
             );
         } else {
@@ -535,7 +701,7 @@ mod tests {
         );
         assert!(p[0]
             .message
-            .contains("\"q1\" is already used at modules[0].quiz.questions[0].id"));
+            .contains("\"q1\" is already used by Module 1 “Module” › Quiz › Question 1;"));
     }
 
     #[test]
@@ -734,5 +900,118 @@ mod tests {
         assert!(p[0]
             .message
             .starts_with("Prompt 2 has the same text as prompt 1"));
+    }
+
+    #[test]
+    fn paths_name_the_item_the_editor_opens() {
+        for (path, place) in [
+            ("title", Place::Course),
+            ("modules", Place::Course),
+            ("settings.pass_mark_percent", Place::Settings),
+            ("modules[2]", Place::Module(2)),
+            ("modules[0].title", Place::Module(0)),
+            ("modules[0].id", Place::Module(0)),
+            ("modules[1].lessons[3].title", Place::Lesson(1, 3)),
+            ("modules[0].quiz.questions", Place::Quiz(0)),
+            (
+                "modules[4].quiz.questions[12].options[1].text",
+                Place::Question(4, 12),
+            ),
+            ("modules[x].title", Place::Course),
+            ("", Place::Course),
+        ] {
+            assert_eq!(place_of(path), place, "{path}");
+        }
+    }
+
+    #[test]
+    fn problems_read_in_the_authors_words() {
+        let mut c = course(valid_questions());
+        c.modules[0].title = "Basics".into();
+        c.modules[0].lessons[0].title = "Intro".into();
+        c.modules[0].quiz.as_mut().unwrap().questions[1].prompt_md = " ".into();
+        c.settings.pass_mark_percent = 101;
+        let words: Vec<String> = validate_course(&c)
+            .iter()
+            .map(|p| in_authors_words(&c, p))
+            .collect();
+        assert_eq!(
+            words,
+            vec![
+                "Course settings: the pass mark is 101 %; it must be between 0 and 100.",
+                "Module 1 “Basics” › Quiz › Question 2: the question has no text.",
+            ]
+        );
+        assert_eq!(
+            place_words(&c, Place::Lesson(0, 0)),
+            "Module 1 “Basics” › Lesson 1 “Intro”"
+        );
+        assert_eq!(place_words(&c, Place::Quiz(0)), "Module 1 “Basics” › Quiz");
+        // An untitled item is named by its number only; a long title is cut.
+        c.modules[0].title = "  ".into();
+        assert_eq!(place_words(&c, Place::Module(0)), "Module 1");
+        c.modules[0].lessons[0].title =
+            "A  very long lesson title that goes on and on and on".into();
+        assert_eq!(
+            place_words(&c, Place::Lesson(0, 0)),
+            "Module 1 › Lesson 1 “A very long lesson title that goes on a…”"
+        );
+        // A place beyond the content (a stale path) still reads.
+        assert_eq!(
+            place_words(&c, Place::Question(7, 0)),
+            "Module 8 › Quiz › Question 1"
+        );
+    }
+
+    #[test]
+    fn the_first_letter_of_a_message_is_lowered_unless_it_is_an_acronym() {
+        assert_eq!(
+            lower_first("The question has no text."),
+            "the question has no text."
+        );
+        assert_eq!(
+            lower_first("Option 2 has no text."),
+            "option 2 has no text."
+        );
+        assert_eq!(lower_first("CSV is not allowed."), "CSV is not allowed.");
+        assert_eq!(lower_first("Ärger"), "ärger");
+        assert_eq!(
+            lower_first("2 options are marked correct"),
+            "2 options are marked correct"
+        );
+        assert_eq!(lower_first(""), "");
+    }
+
+    #[test]
+    fn duplicate_ids_within_a_question_name_the_part() {
+        let q = question(
+            "q",
+            QuestionKind::SingleChoice {
+                options: vec![opt("a", "Yes", true), opt("a", "No", false)],
+            },
+        );
+        let p = validate_question(&q, "", &default_regex_check);
+        assert_eq!(
+            p[0].message,
+            "The option id \"a\" is already used by option 1; ids must be unique."
+        );
+    }
+
+    #[test]
+    fn the_server_refuses_to_publish_in_the_same_words() {
+        let mut c = course(valid_questions());
+        assert_eq!(publish_refusal(&c, &validate_course(&c)), None);
+        c.modules[0].quiz.as_mut().unwrap().questions[1]
+            .prompt_md
+            .clear();
+        assert_eq!(
+            publish_refusal(&c, &validate_course(&c)).unwrap(),
+            "Fix this before publishing: Module 1 “Module” › Quiz › Question 2: the question has no text."
+        );
+        c.title.clear();
+        assert_eq!(
+            publish_refusal(&c, &validate_course(&c)).unwrap(),
+            "Fix 2 problems before publishing. The first: Course: the course needs a title."
+        );
     }
 }

@@ -21,6 +21,11 @@ async function openEditor(page: Page): Promise<FrameLocator> {
   return editor;
 }
 
+async function emptyMacro(page: Page) {
+  const res = await page.request.put('/sim/macro', { data: { params: {} } });
+  expect(res.ok(), 'PUT /sim/macro').toBeTruthy();
+}
+
 async function macroParams(page: Page): Promise<Record<string, string>> {
   const res = await page.request.get('/sim/macro');
   expect(res.ok()).toBeTruthy();
@@ -28,6 +33,8 @@ async function macroParams(page: Page): Promise<Record<string, string>> {
 }
 
 test('an author builds, publishes and reopens a course; a viewer sees it read-only', async ({ page }) => {
+  // A page whose macro has no course yet (the simulator's page holds its demo course).
+  await emptyMacro(page);
   await page.goto(`/?user=${encodeURIComponent(AUTHOR)}#page`);
   await expect(page.locator('#sim-install-state')).toContainText(/installed/i, { timeout: 15_000 });
   const ed = await openEditor(page);
@@ -163,4 +170,51 @@ test("the quiz panel shows how learners did on each question; a new access mode 
   // The learner now sees the outline and why.
   const course = await callFn(request, config.appBaseUrl, LEARNER, 'learning/course', { course_id: courseId });
   expect(course.access.allowed).toBe(false);
+});
+
+test('each problem before publishing reads in the author\'s words and opens its field', async ({ page }) => {
+  await emptyMacro(page);
+  await page.goto(`/?user=${encodeURIComponent(AUTHOR)}#page`);
+  const ed = await openEditor(page);
+  await ed.locator('#sc-course-title').fill('Problems, plainly');
+  await ed.locator('#sc-add-module').click();
+  await ed.locator('#sc-module-title').fill('Basics');
+  await ed.locator('#sc-add-lesson').click();
+  await ed.locator('#sc-lesson-title').fill('');
+  await ed.getByRole('button', { name: 'Basics', exact: true }).click();
+  await ed.locator('#sc-add-quiz').click();
+  for (let i = 0; i < 2; i++) {
+    await ed.locator('#sc-new-kind').selectOption('truefalse');
+    await ed.locator('#sc-add-question').click();
+  }
+  const q2 = ed.locator('article.sc-question-editor').nth(1);
+  await q2.locator('textarea').first().fill('');
+  await ed.locator('article.sc-question-editor').first().locator('textarea').first().fill('Smoke rises.');
+
+  // No data paths: places as the outline names them.
+  const problems = ed.locator('#sc-problems');
+  await expect(problems).toBeVisible();
+  await expect(problems).not.toContainText('modules[');
+  const lessonProblem = problems.getByRole('button', { name: 'Module 1 “Basics” › Lesson 1: the lesson needs a title.' });
+  const questionProblem = problems.getByRole('button', {
+    name: 'Module 1 “Basics” › Quiz › Question 2: the question has no text.',
+  });
+  await expect(lessonProblem).toBeVisible();
+  await expect(questionProblem).toBeVisible();
+
+  // Each opens its item and puts the cursor in the field to fix.
+  await ed.getByRole('button', { name: 'Course & settings' }).click();
+  await questionProblem.click();
+  const prompt = ed.locator('[data-path="modules[0].quiz.questions[1].prompt_md"]');
+  await expect(prompt).toBeFocused();
+  await page.keyboard.type('Fire doors may be wedged open.');
+  await expect(q2.locator('textarea').first()).toHaveValue('Fire doors may be wedged open.');
+  await expect(questionProblem).toHaveCount(0);
+
+  await lessonProblem.click();
+  await expect(ed.locator('#sc-lesson-title')).toBeFocused();
+  await page.keyboard.type('Why it matters');
+  await expect(problems).toHaveCount(0);
+  await expect(ed.locator('#sc-publish')).toBeEnabled();
+  await page.locator('#sim-editor-cancel').click();
 });

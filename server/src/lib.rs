@@ -344,3 +344,13 @@ impl Application {
             .context("server error")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Release builds seed nothing: the demo (the simulator's seeding and
+    /// the store's reset behind it) is compiled in only with `dev-host`.
+    #[test]
+    fn the_demo_is_in_simulator_builds_only() {
+        assert_eq!(store::DEMO, cfg!(feature = "dev-host"));
+    }
+}

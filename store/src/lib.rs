@@ -13,6 +13,8 @@
 pub mod audit;
 pub mod backup;
 pub mod courses;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod enrolments;
 pub mod jobs;
 pub mod learning;
@@ -24,6 +26,11 @@ pub mod secrets;
 pub mod support;
 pub mod tenants;
 mod writer;
+
+/// Whether this build holds the host simulator's demo ([`Db::demo_course`],
+/// [`Db::delete_course_data`]); false in release builds, and a server test
+/// holds it to that.
+pub const DEMO: bool = cfg!(feature = "demo");
 
 use std::{str::FromStr, time::Duration};
 

@@ -84,7 +84,7 @@ pub struct StoredAccount {
 impl Db {
     /// Lets this transaction's statements past the append-only and
     /// immutability triggers (see the module docs).
-    async fn mark_privileged(&self, tx: &mut WriteTx) -> StoreResult<()> {
+    pub(crate) async fn mark_privileged(&self, tx: &mut WriteTx) -> StoreResult<()> {
         match self.backend() {
             Backend::Sqlite => {
                 sqlx::query("INSERT INTO purge_in_progress (flag) VALUES (1)")
@@ -102,7 +102,7 @@ impl Db {
 
     /// Undoes [`Db::mark_privileged`] before the commit (SQLite; on
     /// PostgreSQL the setting ends with the transaction).
-    async fn unmark_privileged(&self, tx: &mut WriteTx) -> StoreResult<()> {
+    pub(crate) async fn unmark_privileged(&self, tx: &mut WriteTx) -> StoreResult<()> {
         if self.backend() == Backend::Sqlite {
             sqlx::query("DELETE FROM purge_in_progress")
                 .execute(&mut ***tx)

@@ -182,7 +182,10 @@ pub async fn editor_analytics(
 mod ssr {
     use super::*;
     use crate::api::guards::{page_and_space, Caller, Editor};
-    use course::{model::AccessMode, validate::validate_course};
+    use course::{
+        model::AccessMode,
+        validate::{publish_refusal, validate_course},
+    };
     use store::courses::{CourseRow, DraftSave, NewCourse, VersionMeta};
 
     const OTHER_PAGE: &str = "This course belongs to another page. Make a copy to edit it here.";
@@ -432,15 +435,9 @@ mod ssr {
             ));
         }
         let content = parse_draft(&row)?;
-        let problems = validate_course(&content);
-        if let Some(first) = problems.first() {
-            return Err(AppError::Invalid(format!(
-                "Fix {} problem{} before publishing. First: {} ({})",
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" },
-                first.message,
-                first.path
-            )));
+        // In the words the editor lists them in.
+        if let Some(refusal) = publish_refusal(&content, &validate_course(&content)) {
+            return Err(AppError::Invalid(refusal));
         }
         // The first version can't invalidate earlier passes.
         let material = material && row.latest_version.is_some();

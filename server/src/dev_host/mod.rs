@@ -16,9 +16,14 @@
 //!   space and groups — permission checks, users, groups, the ACT_AS_USER
 //!   token endpoint), verifying the app's JWTs and the tokens it issued.
 //!
+//! - it seeds a **demo** course on its page with some learner activity,
+//!   through the app's real API, and restores it on *Reset demo*
+//!   (`demo.rs`).
+//!
 //! Nothing here bypasses a check in the app: the app verifies the
 //! simulator's tokens like any tenant's.
 
+mod demo;
 mod sim;
 mod site;
 

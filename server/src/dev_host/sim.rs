@@ -1,5 +1,6 @@
 //! The simulator's server side: key server, install, token minting, the
-//! simulated page's macro storage, and static files for the host page.
+//! simulated page's macro storage, the demo's routes (`demo.rs` does the
+//! work), and static files for the host page.
 
 use std::{
     net::SocketAddr,
@@ -25,6 +26,7 @@ use tower_http::services::{ServeDir, ServeFile};
 use app::state::AppState;
 use connect::qsh;
 
+use super::demo::DemoState;
 use crate::Config;
 
 /// The simulator's signing key for install tokens: a development key,
@@ -82,17 +84,22 @@ pub(super) const SPACE_KEY: &str = "DEV";
 pub(super) const PAGE_ID: &str = "98305";
 const PAGE_VERSION: u32 = 3;
 
-struct Sim {
+pub(super) struct Sim {
     origin: String,
-    app_base: String,
+    pub(super) app_base: String,
     app_base_path: String,
     app_key: String,
     shared_secret: String,
     descriptor: Value,
     install_key: EncodingKey,
-    macro_params: Mutex<Map<String, Value>>,
+    pub(super) macro_params: Mutex<Map<String, Value>>,
     installed: Mutex<bool>,
     node_modules: PathBuf,
+    /// The app's database, for what no API offers (see `demo.rs`).
+    pub(super) db: store::Db,
+    pub(super) demo: Mutex<DemoState>,
+    /// Seeding and resetting take turns.
+    pub(super) demo_lock: tokio::sync::Mutex<()>,
 }
 
 impl Sim {
@@ -129,6 +136,19 @@ impl Sim {
                 "space": {"key": SPACE_KEY, "id": "65537"}
             }
         })
+    }
+
+    /// A context JWT for `account_id` (what `AP.context.getToken()` gives):
+    /// qsh `context-qsh`, the page's Confluence context, 15 minutes.
+    pub(super) fn context_jwt(&self, account_id: &str) -> anyhow::Result<String> {
+        self.sign_hs256(&json!({
+            "iss": CLIENT_KEY,
+            "sub": account_id,
+            "iat": now(),
+            "exp": now() + 900,
+            "qsh": qsh::CONTEXT_QSH,
+            "context": Sim::confluence_context(),
+        }))
     }
 
     fn sign_hs256(&self, claims: &Value) -> anyhow::Result<String> {
@@ -178,7 +198,7 @@ fn expand(template: &str, vars: &Map<String, Value>) -> String {
 /// into the app in the background (the app is about to start serving).
 pub async fn start(
     config: &Config,
-    _state: AppState,
+    state: AppState,
 ) -> anyhow::Result<tokio::task::JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(config.dev_host_addr)
         .await
@@ -203,6 +223,9 @@ pub async fn start(
         macro_params: Mutex::new(Map::new()),
         installed: Mutex::new(false),
         node_modules: config.node_modules_dir.clone(),
+        db: state.db.clone(),
+        demo: Mutex::new(DemoState::default()),
+        demo_lock: tokio::sync::Mutex::new(()),
     });
     let router = router(sim.clone());
     tracing::info!(url = %format!("{}/", sim.origin), "Confluence host simulator: open this URL");
@@ -242,6 +265,7 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/sim/iframe-url", post(iframe_url))
         .route("/sim/context-token", post(context_token))
         .route("/sim/macro", get(get_macro).put(put_macro))
+        .route("/sim/demo/reset", post(reset_demo))
         .with_state(sim)
         .nest("/keys", keys.router())
         .merge(product.router())
@@ -256,6 +280,7 @@ async fn install_loop(sim: Arc<Sim>) {
             Ok(()) => {
                 *sim.installed.lock().expect("lock") = true;
                 tracing::info!("simulator: tenant installed through POST /installed");
+                super::demo::ensure(&sim).await;
                 return;
             }
             Err(e) => {
@@ -317,7 +342,22 @@ async fn sim_config(State(sim): State<Arc<Sim>>) -> Json<Value> {
 }
 
 async fn sim_state(State(sim): State<Arc<Sim>>) -> Json<Value> {
-    Json(json!({"installed": *sim.installed.lock().expect("lock"), "clientKey": CLIENT_KEY}))
+    Json(json!({
+        "installed": *sim.installed.lock().expect("lock"),
+        "clientKey": CLIENT_KEY,
+        "demo": sim.demo.lock().expect("lock").to_json(),
+    }))
+}
+
+/// `POST /sim/demo/reset` with the JSON body `{}`: *Reset demo* (see
+/// `demo.rs`). A JSON body, so a page on another origin cannot send it
+/// without the browser asking first (and the simulator does not answer
+/// CORS preflights): no other site can wipe the simulated site's courses.
+async fn reset_demo(State(sim): State<Arc<Sim>>, Json(_): Json<Map<String, Value>>) -> Response {
+    match super::demo::reset(&sim).await {
+        state @ DemoState::Ready { .. } => Json(state.to_json()).into_response(),
+        state => (StatusCode::INTERNAL_SERVER_ERROR, Json(state.to_json())).into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -400,16 +440,8 @@ async fn context_token(State(sim): State<Arc<Sim>>, Json(req): Json<TokenReq>) -
     let Some(u) = user(&req.user) else {
         return bad("unknown user");
     };
-    let claims = json!({
-        "iss": CLIENT_KEY,
-        "sub": u.account_id,
-        "iat": now(),
-        // Confluence's context tokens live 15 minutes.
-        "exp": now() + 900,
-        "qsh": qsh::CONTEXT_QSH,
-        "context": Sim::confluence_context(),
-    });
-    match sim.sign_hs256(&claims) {
+    // Confluence's context tokens live 15 minutes.
+    match sim.context_jwt(u.account_id) {
         Ok(token) => Json(json!({"token": token})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "simulator: signing failed");

@@ -214,8 +214,8 @@ async fn a_new_macro_opens_editable_and_saves_create_then_update_the_course_refu
 }
 
 #[tokio::test]
-async fn publishing_an_invalid_draft_is_refused_with_400_naming_the_problem_and_writes_no_version()
-{
+async fn publishing_an_invalid_draft_is_refused_with_400_naming_the_problem_in_the_authors_words_and_writes_no_version(
+) {
     // Arrange
     let site = Site::new().await;
     let ada = token(ADA, PAGE);
@@ -224,21 +224,39 @@ async fn publishing_an_invalid_draft_is_refused_with_400_naming_the_problem_and_
     no_correct["modules"][0]["quiz"]["questions"][0]["kind"]["options"][1]["correct"] =
         json!(false);
     let broken = site.create(PAGE, &no_correct).await;
+    let mut no_text = valid_course("No text");
+    no_text["modules"][0]["quiz"]["questions"][1]["prompt_md"] = json!(" ");
+    no_text["modules"][0]["lessons"][1]["title"] = json!("");
+    let two_problems = site.create(PAGE, &no_text).await;
 
     // Act
     let e1 = site.app.publish(&ada, &empty, 1, false).await;
     let e2 = site.app.publish(&ada, &broken, 1, false).await;
+    let e3 = site.app.publish(&ada, &two_problems, 1, false).await;
 
-    // Assert
+    // Assert: in the author's words (the editor's list), never a data path.
     let m1 = expect_invalid(&e1);
-    assert!(m1.contains("no modules"), "{m1}");
-    let m2 = expect_invalid(&e2);
-    assert!(m2.contains("Mark the correct option"), "{m2}");
-    assert!(
-        m2.contains("modules[0].quiz.questions[0]"),
-        "the message says where: {m2}"
+    assert_eq!(
+        m1,
+        "Fix this before publishing: Course: the course has no modules; add a module with a \
+         lesson or a quiz."
     );
-    assert_eq!(site.counts().await, (2, 0), "no version may be written");
+    let m2 = expect_invalid(&e2);
+    assert_eq!(
+        m2,
+        "Fix this before publishing: Module 1 “Basics” › Quiz › Question 1: mark the correct \
+         option: a single-choice question needs exactly one."
+    );
+    let m3 = expect_invalid(&e3);
+    assert_eq!(
+        m3,
+        "Fix 2 problems before publishing. The first: Module 1 “Basics” › Lesson 2: the lesson \
+         needs a title."
+    );
+    for m in [&m1, &m2, &m3] {
+        assert!(!m.contains("modules["), "no data path: {m}");
+    }
+    assert_eq!(site.counts().await, (3, 0), "no version may be written");
     assert_eq!(site.stored(&empty).await.latest_version, None);
     assert_eq!(site.stored(&broken).await.latest_version, None);
 }

@@ -430,3 +430,55 @@ async fn the_personal_data_job_reports_ninety_accounts_a_request() {
         .collect();
     assert_eq!(sizes, [90, 90, 24]);
 }
+
+/// The simulator's *Reset demo* (`dev-host` builds only; the store's `demo`
+/// feature): every course row of one site goes with everything hanging off
+/// it, the site stays installed and serving, another site is untouched,
+/// and the triggers still refuse ordinary changes.
+#[cfg(feature = "dev-host")]
+#[tokio::test]
+async fn the_demo_reset_deletes_one_sites_courses_and_keeps_it_installed() {
+    // Arrange: two sites with data in every table.
+    let sites = Sites::new().await;
+    let app = &sites.app;
+    let course_a = sites.seed(SITE_A, SECRET_A).await;
+    sites.seed(SITE_B, SECRET_B).await;
+    let before_b = rows_per_table(app, SITE_B).await;
+    let db = &app.state.db;
+    assert_eq!(
+        db.demo_course(SITE_A, PAGE, "Fire safety").await.unwrap(),
+        Some(course_a.clone()),
+        "the demo course is found by page and title"
+    );
+    assert_eq!(
+        db.demo_course(SITE_A, "9999", "Fire safety").await.unwrap(),
+        None
+    );
+    assert_eq!(db.demo_course(SITE_A, PAGE, "Other").await.unwrap(), None);
+
+    // Act
+    let deleted = db.delete_course_data(SITE_A).await.unwrap();
+
+    // Assert
+    assert!(deleted > 0);
+    for (table, n) in rows_per_table(app, SITE_A).await {
+        if store::privacy::TENANT_TABLES.contains(&table.as_str()) {
+            assert_eq!(n, 0, "{table} still holds rows of the reset site");
+        }
+    }
+    assert_eq!(rows_per_table(app, SITE_B).await, before_b);
+    assert_eq!(
+        db.demo_course(SITE_A, PAGE, "Fire safety").await.unwrap(),
+        None
+    );
+    let lea = context_token(SITE_A, SECRET_A, LEA, PAGE);
+    assert_eq!(
+        app.learner_course(&lea, &course_a)
+            .await
+            .err()
+            .map(|e| e.status),
+        Some(404),
+        "the site is still installed; its course is gone"
+    );
+    triggers_still_refuse(app).await;
+}

@@ -86,22 +86,22 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
         <h3 class="sc-h3">"Settings"</h3>
         <div class="sc-grid">
             <label class="sc-label">"Pass mark (%)"
-                <input id="sc-pass-mark" class="sc-input" type="number" min="0" max="100"
+                <input id="sc-pass-mark" data-path="settings.pass_mark_percent" class="sc-input" type="number" min="0" max="100"
                     prop:value=move || ctx.draft.with(|c| c.settings.pass_mark_percent.to_string())
                     on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<u8>() { ctx.edit(|c| c.settings.pass_mark_percent = v) } } />
             </label>
             <label class="sc-label">"Attempts allowed (empty: unlimited)"
-                <input id="sc-attempts" class="sc-input" type="number" min="1"
+                <input id="sc-attempts" data-path="settings.attempt_limit" class="sc-input" type="number" min="1"
                     prop:value=move || ctx.draft.with(|c| num(c.settings.attempt_limit))
                     on:input=move |ev| { let v = event_target_value(&ev).parse::<u32>().ok().filter(|n| *n > 0); ctx.edit(|c| c.settings.attempt_limit = v) } />
             </label>
             <label class="sc-label">"Time limit in minutes (empty: none)"
-                <input id="sc-time-limit" class="sc-input" type="number" min="1"
+                <input id="sc-time-limit" data-path="settings.time_limit_secs" class="sc-input" type="number" min="1"
                     prop:value=move || ctx.draft.with(|c| c.settings.time_limit_secs.map(|s| (s / 60).to_string()).unwrap_or_default())
                     on:input=move |ev| { let v = event_target_value(&ev).parse::<u32>().ok().filter(|n| *n > 0).map(|m| m * 60); ctx.edit(|c| c.settings.time_limit_secs = v) } />
             </label>
             <label class="sc-label">"Certificate valid for days (empty: forever)"
-                <input id="sc-cert-days" class="sc-input" type="number" min="1"
+                <input id="sc-cert-days" data-path="settings.certificate_validity_days" class="sc-input" type="number" min="1"
                     prop:value=move || ctx.draft.with(|c| num(c.settings.certificate_validity_days))
                     on:input=move |ev| { let v = event_target_value(&ev).parse::<u32>().ok().filter(|n| *n > 0); ctx.edit(|c| c.settings.certificate_validity_days = v) } />
             </label>

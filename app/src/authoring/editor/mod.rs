@@ -237,6 +237,7 @@ fn EditorReady(ctx: Ctx) -> impl IntoView {
         <header class="sc-editor-bar">
             <input
                 id="sc-course-title"
+                data-path="title"
                 class="sc-input sc-title-input"
                 aria-label="Course title"
                 placeholder="Course title"
@@ -278,7 +279,7 @@ fn EditorReady(ctx: Ctx) -> impl IntoView {
             <Outline ctx />
             <div class="sc-editor-main">
                 <Panel ctx />
-                <Problems problems />
+                <Problems ctx problems />
             </div>
         </div>
     }

@@ -60,12 +60,12 @@ pub(super) fn ModulePanel(ctx: Ctx, m: usize) -> impl IntoView {
     view! {
         <h2 class="sc-h2">"Module"</h2>
         <label class="sc-label">"Title"
-            <input id="sc-module-title" class="sc-input"
+            <input id="sc-module-title" data-path=format!("modules[{m}].title") class="sc-input"
                 prop:value=move || ctx.draft.with(|c| c.modules.get(m).map(|x| x.title.clone()).unwrap_or_default())
                 on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(x) = c.modules.get_mut(m) { x.title = v }) } />
         </label>
         <div class="sc-row">
-            <button id="sc-add-lesson" class="sc-button" on:click=add_lesson>"+ Lesson"</button>
+            <button id="sc-add-lesson" data-path=format!("modules[{m}]") class="sc-button" on:click=add_lesson>"+ Lesson"</button>
             {(!has_quiz).then(|| view! { <button id="sc-add-quiz" class="sc-button" on:click=add_quiz>"+ Quiz"</button> })}
             <MoveButtons ctx label="module" prefix="sc-module" idx=m
                 len=Signal::derive(move || ctx.draft.with(|c| c.modules.len()))
@@ -101,7 +101,7 @@ pub(super) fn LessonPanel(ctx: Ctx, m: usize, l: usize) -> impl IntoView {
     view! {
         <h2 class="sc-h2">"Lesson"</h2>
         <label class="sc-label">"Title"
-            <input id="sc-lesson-title" class="sc-input"
+            <input id="sc-lesson-title" data-path=format!("modules[{m}].lessons[{l}].title") class="sc-input"
                 prop:value=move || ctx.draft.with(|c| get(c).map(|x| x.title).unwrap_or_default())
                 on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(x) = c.modules.get_mut(m).and_then(|x| x.lessons.get_mut(l)) { x.title = v }) } />
         </label>

@@ -59,7 +59,7 @@ pub(super) fn Outline(ctx: Ctx) -> impl IntoView {
                     }
                 }).collect_view()
             }}
-            <button id="sc-add-module" class="sc-button sc-button-subtle" on:click=add_module>"+ Module"</button>
+            <button id="sc-add-module" data-path="modules" class="sc-button sc-button-subtle" on:click=add_module>"+ Module"</button>
             <button class=move || sel_class(ctx, Sel::Versions) id="sc-versions-tab" aria-current=move || current(ctx, Sel::Versions) on:click=move |_| ctx.sel.set(Sel::Versions)>
                 {move || format!("Versions ({})", ctx.versions.with(|v| v.len()))}
             </button>

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use super::{
-    quiz_panel::{question, question_mut},
+    quiz_panel::{question, question_mut, question_path},
     state::{fresh_id, Ctx},
     widgets::{after_delete, MoveButtons},
 };
@@ -61,6 +61,7 @@ pub(super) fn ChoiceEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                     <div class="sc-row">
                         <input type=if multiple { "checkbox" } else { "radio" } name=group.clone()
                             aria-label=format!("Option {} is correct", i + 1)
+                            data-path=format!("{}.options[{i}].correct", question_path(m, q))
                             prop:checked=move || r().map(|x| x.1).unwrap_or(false)
                             on:change=move |ev| {
                                 let on = event_target_checked(&ev);
@@ -73,7 +74,7 @@ pub(super) fn ChoiceEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                                     }
                                 })
                             } />
-                        <input class="sc-input" id=opt_id(i) aria-label=format!("Option {} text", i + 1)
+                        <input class="sc-input" id=opt_id(i) aria-label=format!("Option {} text", i + 1) data-path=format!("{}.options[{i}].text", question_path(m, q))
                             prop:value=move || r().map(|x| x.0).unwrap_or_default()
                             on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(o) = question_mut(c, m, q).and_then(|x| choice_options(&mut x.kind)).and_then(|o| o.get_mut(i)) { o.text = v }) } />
                         <MoveButtons ctx label="option" prefix=format!("sc-q{m}-{q}-opt") idx=i len=Signal::derive(move || n)
@@ -134,7 +135,7 @@ pub(super) fn ShortTextEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                 let r2 = read(i);
                 view! {
                     <div class="sc-row">
-                        <input class="sc-input" id=ans_id(i) aria-label=format!("Accepted answer {}", i + 1) prop:value=move || r().map(|x| x.0).unwrap_or_default()
+                        <input class="sc-input" id=ans_id(i) aria-label=format!("Accepted answer {}", i + 1) data-path=format!("{}.accepted[{i}].text", question_path(m, q)) prop:value=move || r().map(|x| x.0).unwrap_or_default()
                             on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(a) = question_mut(c, m, q).and_then(|x| accepted(&mut x.kind)).and_then(|a| a.get_mut(i)) { a.text = v }) } />
                         <select class="sc-input" aria-label=format!("How answer {} is compared", i + 1)
                             on:change=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(a) = question_mut(c, m, q).and_then(|x| accepted(&mut x.kind)).and_then(|a| a.get_mut(i)) { a.mode = match v.as_str() { "exact" => TextMatch::Exact, "regex" => TextMatch::Regex, _ => TextMatch::CaseInsensitive } }) }>
@@ -150,7 +151,7 @@ pub(super) fn ShortTextEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                     </div>
                 }
             }).collect_view()}
-            <button class="sc-button sc-button-subtle" id=format!("sc-q{m}-{q}-add-ans") on:click=move |_| {
+            <button class="sc-button sc-button-subtle" data-path=format!("{}.accepted", question_path(m, q)) id=format!("sc-q{m}-{q}-add-ans") on:click=move |_| {
                 let mut n = 0;
                 ctx.edit_structure(|c| if let Some(a) = question_mut(c, m, q).and_then(|x| accepted(&mut x.kind)) { n = a.len(); a.push(TextAnswer { text: String::new(), mode: TextMatch::CaseInsensitive }) });
                 ctx.focus_new(ans_id(n), format!("Answer {} added.", n + 1));
@@ -179,7 +180,7 @@ pub(super) fn OrderingEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
             {(0..n).map(|i| view! {
                 <div class="sc-row">
                     <span class="sc-muted">{format!("{}.", i + 1)}</span>
-                    <input class="sc-input" id=item_id(i) aria-label=format!("Item {}", i + 1)
+                    <input class="sc-input" id=item_id(i) aria-label=format!("Item {}", i + 1) data-path=format!("{}.items[{i}].text", question_path(m, q))
                         prop:value=move || ctx.draft.with(|c| match question(c, m, q).map(|x| &x.kind) { Some(QuestionKind::Ordering { items }) => items.get(i).map(|x| x.text.clone()).unwrap_or_default(), _ => String::new() })
                         on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(it) = question_mut(c, m, q).and_then(|x| items(&mut x.kind)).and_then(|v2| v2.get_mut(i)) { it.text = v }) } />
                     <MoveButtons ctx label="item" prefix=format!("sc-q{m}-{q}-item") idx=i len=Signal::derive(move || n)
@@ -191,7 +192,7 @@ pub(super) fn OrderingEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                         }>"✕"</button>
                 </div>
             }).collect_view()}
-            <button class="sc-button sc-button-subtle" id=format!("sc-q{m}-{q}-add-item") on:click=move |_| {
+            <button class="sc-button sc-button-subtle" data-path=format!("{}.items", question_path(m, q)) id=format!("sc-q{m}-{q}-add-item") on:click=move |_| {
                 let mut n = 0;
                 ctx.edit_structure(|c| if let Some(v) = question_mut(c, m, q).and_then(|x| items(&mut x.kind)) { n = v.len(); v.push(Item { id: fresh_id(), text: String::new() }) });
                 ctx.focus_new(item_id(n), format!("Item {} added.", n + 1));
@@ -237,10 +238,10 @@ pub(super) fn MatchingEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
         <fieldset class="sc-fieldset"><legend>"Pairs (learners match each prompt to its answer)"</legend>
             {(0..n).map(|i| view! {
                 <div class="sc-row">
-                    <input class="sc-input" id=pair_id(i) aria-label=format!("Prompt {}", i + 1) prop:value=read(i, true)
+                    <input class="sc-input" id=pair_id(i) aria-label=format!("Prompt {}", i + 1) data-path=format!("{}.pairs[{i}].prompt", question_path(m, q)) prop:value=read(i, true)
                         on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(p) = question_mut(c, m, q).and_then(|x| pairs(&mut x.kind)).and_then(|p| p.get_mut(i)) { p.prompt = v }) } />
                     <span aria-hidden="true">"→"</span>
-                    <input class="sc-input" aria-label=format!("Answer {}", i + 1) prop:value=read(i, false)
+                    <input class="sc-input" aria-label=format!("Answer {}", i + 1) data-path=format!("{}.pairs[{i}].answer", question_path(m, q)) prop:value=read(i, false)
                         on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(p) = question_mut(c, m, q).and_then(|x| pairs(&mut x.kind)).and_then(|p| p.get_mut(i)) { p.answer = v }) } />
                     <button class="sc-button sc-button-subtle" aria-label=format!("Remove pair {}", i + 1)
                         on:click=move |_| {
@@ -249,7 +250,7 @@ pub(super) fn MatchingEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
                         }>"✕"</button>
                 </div>
             }).collect_view()}
-            <button class="sc-button sc-button-subtle" id=format!("sc-q{m}-{q}-add-pair") on:click=move |_| {
+            <button class="sc-button sc-button-subtle" data-path=format!("{}.pairs", question_path(m, q)) id=format!("sc-q{m}-{q}-add-pair") on:click=move |_| {
                 let mut n = 0;
                 ctx.edit_structure(|c| if let Some(p) = question_mut(c, m, q).and_then(|x| pairs(&mut x.kind)) { n = p.len(); p.push(Pair { id: fresh_id(), prompt: String::new(), answer: String::new() }) });
                 ctx.focus_new(pair_id(n), format!("Pair {} added.", n + 1));

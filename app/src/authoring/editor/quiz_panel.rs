@@ -130,7 +130,7 @@ pub(super) fn QuizPanel(ctx: Ctx, m: usize) -> impl IntoView {
                     <option value="matching">"Matching"</option>
                 </select>
             </label>
-            <button id="sc-add-question" class="sc-button" on:click=add>"+ Question"</button>
+            <button id="sc-add-question" data-path=format!("modules[{m}].quiz.questions") class="sc-button" on:click=add>"+ Question"</button>
             <button id="sc-delete-quiz" class="sc-button sc-button-danger" on:click=move |_| {
                 ctx.edit_structure(|c| if let Some(x) = c.modules.get_mut(m) { x.quiz = None });
                 ctx.sel.set(Sel::Module(m));
@@ -144,6 +144,12 @@ pub(super) fn QuizPanel(ctx: Ctx, m: usize) -> impl IntoView {
 /// Mutable access to question `q` of module `m`'s quiz.
 pub(super) fn question_mut(c: &mut CourseContent, m: usize, q: usize) -> Option<&mut Question> {
     c.modules.get_mut(m)?.quiz.as_mut()?.questions.get_mut(q)
+}
+
+/// The validation path of question `q` of module `m`'s quiz (its fields
+/// carry `data-path`s under it, so a problem can focus them).
+pub(super) fn question_path(m: usize, q: usize) -> String {
+    format!("modules[{m}].quiz.questions[{q}]")
 }
 
 /// Question `q` of module `m`'s quiz.
@@ -160,6 +166,8 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
         return ().into_any();
     };
     let base = format!("sc-q{m}-{q}");
+    // Where validation problems about this question point (`data-path`).
+    let path = question_path(m, q);
     let label = kind_label(&kind);
     let read = move |f: fn(&Question) -> String| {
         Signal::derive(move || {
@@ -183,11 +191,11 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
             view! {
                 <div class="sc-grid">
                     <label class="sc-label">"Correct answer"
-                        <input class="sc-input" type="number" step="any" prop:value=num(|a, _| a)
+                        <input class="sc-input" data-path=format!("{path}.answer") type="number" step="any" prop:value=num(|a, _| a)
                             on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { ctx.edit(|c| if let Some(QuestionKind::Numeric { answer, .. }) = question_mut(c, m, q).map(|x| &mut x.kind) { *answer = v }) } } />
                     </label>
                     <label class="sc-label">"Tolerance (±)"
-                        <input class="sc-input" type="number" step="any" min="0" prop:value=num(|_, t| t)
+                        <input class="sc-input" data-path=format!("{path}.tolerance") type="number" step="any" min="0" prop:value=num(|_, t| t)
                             on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { ctx.edit(|c| if let Some(QuestionKind::Numeric { tolerance, .. }) = question_mut(c, m, q).map(|x| &mut x.kind) { *tolerance = v }) } } />
                     </label>
                 </div>
@@ -210,7 +218,7 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
             <header class="sc-row">
                 <h3 class="sc-h3 sc-q-title">{format!("Question {} · {label}", q + 1)}</h3>
                 <label class="sc-label sc-inline">"Points"
-                    <input class="sc-input sc-narrow" type="number" min="0" step="any"
+                    <input class="sc-input sc-narrow" data-path=format!("{path}.points") type="number" min="0" step="any"
                         prop:value=move || ctx.draft.with(|c| question(c, m, q).map(|x| x.points.to_string()).unwrap_or_default())
                         on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.points = v }) } } />
                 </label>
@@ -224,7 +232,7 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
             </header>
             <QuestionFigures ctx m q />
             <label class="sc-label">"Question (Markdown)"
-                <textarea class="sc-input sc-textarea" rows="2" id=format!("{base}-prompt")
+                <textarea class="sc-input sc-textarea" rows="2" id=format!("{base}-prompt") data-path=format!("{path}.prompt_md")
                     prop:value=move || read(|x| x.prompt_md.clone()).get()
                     on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.prompt_md = v }) }></textarea>
             </label>

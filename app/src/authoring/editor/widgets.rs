@@ -1,13 +1,17 @@
 //! Small pieces shared by the editor's header and panels: the autosave
-//! badge, the list of problems that block publishing, the ↑/↓ move buttons
+//! badge, the list of problems that block publishing (each opens its field), the ↑/↓ move buttons
 //! and the Markdown field with its live preview.
 
 use std::time::Duration;
 
 use leptos::{prelude::*, task::spawn_local};
 
-use super::state::{Ctx, SaveState};
-use crate::{ap, authoring::api};
+use super::state::{Ctx, SaveState, Sel};
+use crate::{
+    ap,
+    authoring::api,
+    course::validate::{in_authors_words, place_of, Place, Problem},
+};
 
 #[component]
 pub(super) fn SaveBadge(ctx: Ctx) -> impl IntoView {
@@ -25,20 +29,91 @@ pub(super) fn SaveBadge(ctx: Ctx) -> impl IntoView {
     }
 }
 
+/// What must be fixed before publishing, in the author's words
+/// ([`in_authors_words`], the wording the server's refusal uses too); each
+/// problem is a button that opens its item and focuses the field.
 #[component]
-pub(super) fn Problems(problems: Memo<Vec<crate::course::validate::Problem>>) -> impl IntoView {
+pub(super) fn Problems(ctx: Ctx, problems: Memo<Vec<Problem>>) -> impl IntoView {
     view! {
         {move || {
             let list = problems.get();
-            (!list.is_empty()).then(|| view! {
-                <section class="sc-problems" aria-labelledby="sc-problems-h" id="sc-problems">
-                    <h2 id="sc-problems-h" class="sc-h2">{format!("{} thing{} to fix before publishing", list.len(), if list.len() == 1 { "" } else { "s" })}</h2>
-                    <ul>{list.into_iter().map(|p| view! { <li><code>{p.path}</code>" — "{p.message}</li> }).collect_view()}</ul>
-                </section>
+            (!list.is_empty()).then(|| {
+                let items = ctx.draft.with(|c| {
+                    list.iter()
+                        .map(|p| (p.path.clone(), in_authors_words(c, p)))
+                        .collect::<Vec<_>>()
+                });
+                view! {
+                    <section class="sc-problems" aria-labelledby="sc-problems-h" id="sc-problems">
+                        <h2 id="sc-problems-h" class="sc-h2">{format!("{} thing{} to fix before publishing", list.len(), if list.len() == 1 { "" } else { "s" })}</h2>
+                        <ul>
+                            {items.into_iter().map(|(path, words)| {
+                                let target = path.clone();
+                                view! {
+                                    <li>
+                                        <button type="button" class="sc-problem" data-problem=path
+                                            on:click=move |_| go_to_problem(ctx, target.clone())>
+                                            {words}
+                                        </button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    </section>
+                }
             })
         }}
     }
 }
+
+/// Opens the item a problem's `path` is about and focuses its field (the
+/// element whose `data-path` is the path, or the nearest one above it).
+pub(super) fn go_to_problem(ctx: Ctx, path: String) {
+    ctx.sel.set(match place_of(&path) {
+        Place::Course | Place::Settings => Sel::Course,
+        Place::Module(m) => Sel::Module(m),
+        Place::Lesson(m, l) => Sel::Lesson(m, l),
+        Place::Quiz(m) | Place::Question(m, _) => Sel::Quiz(m),
+    });
+    // After the panel for the new selection has rendered.
+    set_timeout(move || focus_path(&path), Duration::ZERO);
+}
+
+/// Focuses the field for `path`: the element with that `data-path`, else
+/// the first one under it (`….options` → its first option), else the same
+/// for the path one level up.
+fn focus_path(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let mut prefix = path;
+        loop {
+            let selector = format!(
+                r#"[data-path="{prefix}"], [data-path^="{prefix}."], [data-path^="{prefix}["]"#
+            );
+            // Exact first, then the first one under it in document order.
+            let exact = document
+                .query_selector(&format!(r#"[data-path="{prefix}"]"#))
+                .ok()
+                .flatten();
+            let found = exact.or_else(|| document.query_selector(&selector).ok().flatten());
+            if let Some(el) = found.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = el.focus();
+                return;
+            }
+            match prefix.rfind(['.', '[']) {
+                Some(i) if i > 0 => prefix = &prefix[..i],
+                _ => return,
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
 
 /// ↑/↓ for item `idx` of a list of `len`: buttons with names ("Move
 /// lesson up") and ids (`{prefix}-{idx}-up`, `-down`), so that after the

@@ -846,8 +846,56 @@ window.AJS.$ = window.AJS.$ || window.jQuery;
     if (!state.installed) installTimer = setTimeout(refreshInstallState, 3000);
   }
 
+  /**
+   * The demo course (seeded by the server once the app accepted the install): waits until
+   * seeding is over, so the first page shows it. Gives up quietly after `ms`.
+   */
+  async function demoSettled(ms = 30000) {
+    const until = Date.now() + ms;
+    const button = byId('sim-reset-demo');
+    for (;;) {
+      let demo = { state: 'pending' };
+      try { demo = ((await api('GET', '/sim/state')) || {}).demo || demo; } catch (_) { /* starting */ }
+      if (demo.state !== 'pending' || Date.now() > until) {
+        button.dataset.demo = demo.state;
+        button.disabled = false;
+        if (demo.state === 'failed') {
+          showFlag({ type: 'error', title: 'The demo course could not be set up', body: demo.error || '' });
+        }
+        return demo;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+
+  /** Reset demo: the server deletes the site's courses and seeds the demo again. */
+  async function resetDemo() {
+    const button = byId('sim-reset-demo');
+    button.disabled = true;
+    button.dataset.demo = 'resetting';
+    button.textContent = 'Resetting…';
+    const entry = log('sim.resetDemo');
+    try {
+      const demo = await api('POST', '/sim/demo/reset', {});
+      entry.ok(demo.course);
+      state.macroParams = { course: demo.course };
+      closeEditor({ reason: 'reset demo' });
+      remountAll();
+      button.dataset.demo = 'ready';
+      showFlag({ type: 'success', title: 'Demo restored', body: 'The demo course and its learners are back; other courses were deleted.' });
+    } catch (err) {
+      entry.fail(err.message);
+      button.dataset.demo = 'failed';
+      showFlag({ type: 'error', title: 'Reset demo failed', body: err.message });
+    } finally {
+      button.disabled = false;
+      button.textContent = 'Reset demo';
+    }
+  }
+
   function wireUi() {
     window.addEventListener('hashchange', route);
+    byId('sim-reset-demo').addEventListener('click', resetDemo);
     byId('sim-user').addEventListener('change', (e) => setUser(e.target.value));
     byId('sim-edit-macro').addEventListener('click', openEditor);
     byId('sim-editor-cancel').addEventListener('click', () => closeEditor({ reason: 'cancel' }));
@@ -924,8 +972,10 @@ window.AJS.$ = window.AJS.$ || window.jQuery;
     });
 
     try {
-      const [config, macro] = await Promise.all([api('GET', '/sim/config'), api('GET', '/sim/macro')]);
-      state.config = config;
+      state.config = await api('GET', '/sim/config');
+      // The page's macro holds the demo course once it is seeded.
+      await demoSettled();
+      const macro = await api('GET', '/sim/macro');
       state.macroParams = macro && isPlainObject(macro.params) ? macro.params : {};
     } catch (err) {
       fatal(`Simulator server not reachable: ${err.message}`);
