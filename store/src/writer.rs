@@ -56,10 +56,7 @@ impl Writer {
     /// Opens the writer's connection to the SQLite file at `path` (already
     /// created and migrated through sqlx) and starts its thread. `None` for
     /// an in-memory database.
-    pub(crate) fn open(
-        path: &str,
-        gate: Arc<tokio::sync::Mutex<()>>,
-    ) -> StoreResult<Option<Self>> {
+    pub(crate) fn open(path: &str, gate: Arc<tokio::sync::Mutex<()>>) -> StoreResult<Option<Self>> {
         if path.is_empty() || path == ":memory:" || path.contains("mode=memory") {
             return Ok(None);
         }
@@ -169,8 +166,10 @@ mod tests {
         let path = dir.join("w.db");
         let _ = std::fs::remove_file(&path);
         let c = Connection::open(&path).unwrap();
-        c.execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);")
-            .unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL; CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL);",
+        )
+        .unwrap();
         path.to_string_lossy().into_owned()
     }
 
@@ -204,7 +203,9 @@ mod tests {
         }
         assert_eq!(ok, 180);
         let c = Connection::open(&path).unwrap();
-        let n: i64 = c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
         let bad: i64 = c
             .query_row("SELECT COUNT(*) FROM t WHERE k % 10 = 3", [], |r| r.get(0))
             .unwrap();
@@ -237,6 +238,8 @@ mod tests {
 
     #[test]
     fn memory_databases_get_no_writer() {
-        assert!(Writer::open(":memory:", Default::default()).unwrap().is_none());
+        assert!(Writer::open(":memory:", Default::default())
+            .unwrap()
+            .is_none());
     }
 }

@@ -114,7 +114,6 @@ fn focus_path(path: &str) {
     let _ = path;
 }
 
-
 /// ↑/↓ for item `idx` of a list of `len`: buttons with names ("Move
 /// lesson up") and ids (`{prefix}-{idx}-up`, `-down`), so that after the
 /// move focus stays on the same button at the item's new place (or on the
