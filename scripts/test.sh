@@ -12,6 +12,9 @@
 #   3. simulator               cargo test -p server --features dev-host --lib (the host
 #                              simulator's own tests; the feature only adds the simulator)
 #   4. browser (Playwright)    build-site.sh + server build + end2end/ against Debian's chromium
+#   5. Forge manifest          scripts/validate-forge-manifest.mjs --self-test: forge/manifest.yml
+#                              through Atlassian's @forge/manifest validator (offline), and
+#                              broken copies of it must be refused
 #
 # Env: SC_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres); each Rust test
 # creates its own database/schema there. CI=true makes the PostgreSQL suite mandatory.
@@ -118,6 +121,7 @@ fi
 
 suite "simulator" cargo test -p server --features dev-host --lib
 suite "browser (Playwright)" browser_suite
+suite "Forge manifest" node scripts/validate-forge-manifest.mjs --self-test
 
 banner "summary"
 printf '%s\n' "${SUMMARY[@]}"

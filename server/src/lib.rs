@@ -6,6 +6,7 @@ pub mod assets;
 pub mod backup;
 pub mod config;
 pub mod descriptor;
+pub mod forge_manifest;
 pub mod jobs;
 pub mod lifecycle;
 pub mod observability;

@@ -73,6 +73,14 @@ enum Command {
         #[arg(long, env = "BACKUP_IDENTITY_FILE")]
         identity: std::path::PathBuf,
     },
+    /// Write the Forge manifest (rendered from the same template as
+    /// atlassian-connect.json) to a file, or print it. The checked-in copy is
+    /// forge/manifest.yml.
+    ForgeManifest {
+        /// Where to write it (default: standard output).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Create a backup key pair: the private key goes to a new file (keep
     /// it offline); the public key, printed, is BACKUP_RECIPIENT.
     BackupKey {
@@ -193,6 +201,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 out.display()
             );
             println!("{public}");
+            Ok(())
+        }
+        Command::ForgeManifest { out } => {
+            let text = server::forge_manifest::render()?;
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("could not write {}", path.display()))?,
+                None => print!("{text}"),
+            }
             Ok(())
         }
         Command::GenerateKey { id } => {
