@@ -595,13 +595,14 @@ impl ForgeVerifier {
 
 /// `ari:cloud:ecosystem::installation/<id>` with a conservative id.
 fn installation_ari_ok(id: &str) -> bool {
-    id.strip_prefix(INSTALLATION_ARI_PREFIX).is_some_and(|rest| {
-        !rest.is_empty()
-            && rest.len() <= 128
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    })
+    id.strip_prefix(INSTALLATION_ARI_PREFIX)
+        .is_some_and(|rest| {
+            !rest.is_empty()
+                && rest.len() <= 128
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
 }
 
 #[cfg(test)]

@@ -291,7 +291,12 @@ async fn the_negative_matrix_is_refused_by_reason() {
     let hs256_with_public_key = {
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(KID_A.into());
-        encode(&h, &valid, &EncodingKey::from_secret(KEY_A_PUB.as_bytes()).unwrap()).unwrap()
+        encode(
+            &h,
+            &valid,
+            &EncodingKey::from_secret(KEY_A_PUB.as_bytes()).unwrap(),
+        )
+        .unwrap()
     };
     let edited_payload = {
         let t = sign(&valid);
