@@ -10,6 +10,9 @@
 //! | page JWT | tenant shared secret, HS256 | computed for the URL | page loads (`?jwt=`), enabled/disabled | [`auth::PageJwt`] |
 //! | context JWT | tenant shared secret, HS256 | `context-qsh` | server functions (`Authorization: JWT`) | [`auth::ContextJwt`] |
 //!
+//! Forge Remote calls carry a fourth kind, the Forge Invocation Token (RS256
+//! from Forge's JWKS, key by `kid`), verified by [`forge::ForgeVerifier`].
+//!
 //! The tenant is only ever taken from a verified token; see [`TenantKey`].
 //!
 //! Calls back to the product go through [`host_client`] (as the app with a
@@ -23,6 +26,7 @@ pub mod auth;
 pub mod authz;
 pub mod content;
 pub mod directory;
+pub mod forge;
 pub mod host_client;
 pub mod install;
 pub mod jwt;
