@@ -80,6 +80,9 @@ impl Bench {
     /// temporary folder) and installs a tenant with a fresh client key (so
     /// runs against a shared PostgreSQL database never collide).
     pub(crate) async fn start(database_url: Option<String>) -> anyhow::Result<Self> {
+        // BENCH_TRACE_SQL=1 logs every SQL statement (sqlx's own log) to
+        // stderr: how the per-request statement counts in README
+        // "Measured" were taken.
         if std::env::var("BENCH_TRACE_SQL").is_ok() {
             tracing_subscriber::fmt()
                 .with_env_filter("sqlx::query=debug")
