@@ -7,6 +7,7 @@
  * Runs before every other suite (project `first-run` in playwright.config.ts),
  * so the page is still as the simulator seeded it.
  */
+import { resolve } from 'path';
 import type { APIRequestContext, FrameLocator, Page } from '@playwright/test';
 import { expect, test, HYDRATED } from './fixtures';
 import { AUTHOR, callFn, FIRE_SAFETY, LEARNER, publishCourse, SPACE_ADMIN } from './courses';
@@ -74,6 +75,25 @@ test('at first load the page shows the demo course to a learner, with what they 
   await macro.locator('#sc-next').click();
   await expect(macro.locator('#sc-lesson-title')).toHaveText('Tools we use');
   await expect(lesson.locator('pre code')).toContainText('git clone');
+
+  // The README's pictures of the demo course for a learner, light and dark:
+  // SC_SCREENSHOTS=1 npx playwright test -c end2end/playwright.config.ts first_run
+  if (process.env.SC_SCREENSHOTS) {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    for (const theme of ['light', 'dark']) {
+      await page.goto(`/?user=${encodeURIComponent(LEARNER)}&theme=${theme}#page`);
+      const m = page.frameLocator('#sim-macro-slot iframe');
+      await expect(m.locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+      await expect(m.locator('html')).toHaveAttribute('data-color-mode', theme);
+      await m.locator('#sc-toc').getByRole('button', { name: 'Your first day' }).click();
+      await expect(m.locator('#sc-lesson-title')).toHaveText('Your first day');
+      await page.waitForTimeout(500); // the host resizes the iframe after the content settles
+      await page.screenshot({
+        path: resolve(test.info().project.testDir, `../../docs/demo-learner-${theme}.png`),
+        fullPage: true,
+      });
+    }
+  }
 });
 
 test("the space admin's report shows the demo learners' activity", async ({ page, request }) => {
