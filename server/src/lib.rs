@@ -222,9 +222,15 @@ pub fn app_with_forge(
 
     let site_root = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
     let mut router = router.with_state(state);
-    if let Some(forge) = forge {
-        router = router.merge(forge::routes(forge));
-    }
+    router = match forge {
+        Some(forge) => router.merge(forge::routes(forge)),
+        // Not mounted: a plain 404 (not the 405 the asset fallback gives
+        // other methods), so Forge's calls fail as "no such endpoint".
+        None => router.route(
+            "/forge/{*rest}",
+            axum::routing::any(|| async { StatusCode::NOT_FOUND }),
+        ),
+    };
     router
         .merge(assets::routes(site_root))
         .route_layer(middleware::from_fn(observability::track))

@@ -3,7 +3,9 @@
 //! verification cache, [`connect::Tenants`]); nothing else writes it.
 
 use connect::{
-    forge::ForgeInstallations, StateChange, Tenant, TenantInstall, TenantState, TenantStore, TenantStoreError};
+    forge::ForgeInstallations, StateChange, Tenant, TenantInstall, TenantState, TenantStore,
+    TenantStoreError,
+};
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
