@@ -193,6 +193,18 @@ pub struct Config {
     #[arg(long, env = "BACKUP_KEEP", default_value_t = 14)]
     pub backup_keep: u32,
 
+    /// The Forge app id (`ari:cloud:ecosystem::app/<uuid>`, or the bare uuid
+    /// `forge register` prints): the only `aud` a Forge Invocation Token may
+    /// carry. Unset: the Forge routes (`/forge/*`) are not mounted and
+    /// answer 404. README "Running on Forge".
+    #[arg(long, env = "FORGE_APP_ID")]
+    pub forge_app_id: Option<String>,
+
+    /// Where Forge's token-signing keys are fetched (a JWKS). Defaults to
+    /// Forge's production JWKS; only with FORGE_APP_ID.
+    #[arg(long, env = "FORGE_JWKS_URL")]
+    pub forge_jwks_url: Option<Url>,
+
     /// Bind address of the offline Confluence host simulator (dev-host builds
     /// only): a second origin that embeds the app's pages in iframes.
     #[cfg(feature = "dev-host")]
@@ -287,6 +299,38 @@ impl Config {
             every: Duration::from_secs(u64::from(self.backup_every_hours) * 3600),
             keep: usize::try_from(self.backup_keep.max(1)).unwrap_or(1),
         }))
+    }
+
+    /// The Forge verifier's settings; `None` when FORGE_APP_ID is unset
+    /// (Forge routes off). FORGE_JWKS_URL without FORGE_APP_ID, or a
+    /// malformed app id, is an error.
+    pub fn forge(&self) -> anyhow::Result<Option<connect::forge::ForgeSettings>> {
+        let Some(app_id) = self.forge_app_id.as_deref().map(str::trim) else {
+            anyhow::ensure!(
+                self.forge_jwks_url.is_none(),
+                "FORGE_JWKS_URL is set but FORGE_APP_ID is not: set both to serve Forge"
+            );
+            return Ok(None);
+        };
+        let id = app_id
+            .strip_prefix(connect::forge::APP_ARI_PREFIX)
+            .unwrap_or(app_id);
+        anyhow::ensure!(
+            !id.is_empty()
+                && id.len() <= 64
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'),
+            "FORGE_APP_ID must be the app id `forge register` printed \
+             (ari:cloud:ecosystem::app/<uuid> or the bare uuid)"
+        );
+        let jwks_url = match &self.forge_jwks_url {
+            Some(u) => u.clone(),
+            None => Url::parse(connect::forge::PROD_JWKS_URL)?,
+        };
+        anyhow::ensure!(
+            matches!(jwks_url.scheme(), "https" | "http") && jwks_url.host().is_some(),
+            "FORGE_JWKS_URL must be an http(s) URL"
+        );
+        Ok(Some(connect::forge::ForgeSettings::new(app_id, jwks_url)))
     }
 
     /// The configuration with no flags given: environment variables, then

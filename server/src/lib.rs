@@ -6,6 +6,7 @@ pub mod assets;
 pub mod backup;
 pub mod config;
 pub mod descriptor;
+pub mod forge;
 pub mod forge_manifest;
 pub mod jobs;
 pub mod lifecycle;
@@ -142,6 +143,16 @@ pub fn app(state: AppState) -> Router {
 
 /// [`app`] with who may read `/metrics` (from the configuration).
 pub fn app_with(state: AppState, metrics_access: observability::MetricsAccess) -> Router {
+    app_with_forge(state, metrics_access, None)
+}
+
+/// [`app_with`], with the Forge routes when Forge is configured
+/// (`FORGE_APP_ID`; without it they are not mounted: 404).
+pub fn app_with_forge(
+    state: AppState,
+    metrics_access: observability::MetricsAccess,
+    forge: Option<forge::ForgeState>,
+) -> Router {
     let metrics_access = Arc::new(metrics_access);
     // Installed before the first request so that nothing goes uncounted.
     observability::metrics_handle();
@@ -210,8 +221,17 @@ pub fn app_with(state: AppState, metrics_access: observability::MetricsAccess) -
         .merge(pages);
 
     let site_root = std::path::PathBuf::from(state.leptos_options.site_root.as_ref());
+    let mut router = router.with_state(state);
+    router = match forge {
+        Some(forge) => router.merge(forge::routes(forge)),
+        // Not mounted: a plain 404 (not the 405 the asset fallback gives
+        // other methods), so Forge's calls fail as "no such endpoint".
+        None => router.route(
+            "/forge/{*rest}",
+            axum::routing::any(|| async { StatusCode::NOT_FOUND }),
+        ),
+    };
     router
-        .with_state(state)
         .merge(assets::routes(site_root))
         .route_layer(middleware::from_fn(observability::track))
         .layer(axum::Extension(metrics_access))
@@ -289,13 +309,22 @@ impl Application {
         let listener = TcpListener::bind(config.site_addr)
             .await
             .with_context(|| format!("could not bind {}", config.site_addr))?;
+        let forge = config.forge()?.map(|settings| forge::ForgeState {
+            verifier: connect::forge::ForgeVerifier::new(settings, state.connect.http.clone()),
+            installations: Arc::new(state.db.clone()),
+            tenants: state.connect.tenants.clone(),
+        });
+        if let Some(f) = &forge {
+            tracing::info!(app_id = %f.verifier.settings().app_id, "Forge routes mounted");
+        }
         #[allow(unused_mut)]
-        let mut router = app_with(
+        let mut router = app_with_forge(
             state.clone(),
             observability::MetricsAccess {
                 token: config.metrics_token.clone(),
                 backup_dir: config.backup_dir.clone(),
             },
+            forge,
         );
         // Only when the simulator configured it (`dev_host::prepare`).
         #[cfg(feature = "dev-host")]

@@ -2,7 +2,10 @@
 //! core reads and writes it through [`connect::TenantStore`] (and its
 //! verification cache, [`connect::Tenants`]); nothing else writes it.
 
-use connect::{StateChange, Tenant, TenantInstall, TenantState, TenantStore, TenantStoreError};
+use connect::{
+    forge::ForgeInstallations, StateChange, Tenant, TenantInstall, TenantState, TenantStore,
+    TenantStoreError,
+};
 use futures::future::BoxFuture;
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::Row;
@@ -257,6 +260,65 @@ impl Db {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+}
+
+impl Db {
+    /// The client key of the tenant a Forge installation belongs to
+    /// (`tenants.installation_id`, written only by a verified install).
+    ///
+    /// When several rows name the installation, the one active row wins;
+    /// two active rows (which no verified install should produce) are
+    /// ambiguous and answer `None` — the caller refuses rather than
+    /// guessing a site. An inactive row alone is returned as it is (the
+    /// verifier refuses it as inactive).
+    pub async fn tenant_by_installation_id(
+        &self,
+        installation_id: &str,
+    ) -> StoreResult<Option<String>> {
+        let rows = sqlx::query(
+            "SELECT client_key, state FROM tenants WHERE installation_id = $1 \
+             ORDER BY client_key LIMIT 16",
+        )
+        .bind(installation_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut all = Vec::with_capacity(rows.len());
+        for row in rows {
+            let client_key: String = row.try_get("client_key")?;
+            let state = TenantState::parse(&row.try_get::<String, _>("state")?);
+            all.push((client_key, state));
+        }
+        let active: Vec<&String> = all
+            .iter()
+            .filter(|(_, s)| s.is_active())
+            .map(|(k, _)| k)
+            .collect();
+        Ok(match (active.as_slice(), all.as_slice()) {
+            ([one], _) => Some((*one).clone()),
+            ([], [(only, _)]) => Some(only.clone()),
+            ([], _) => None,
+            _ => {
+                tracing::warn!(
+                    rows = active.len(),
+                    "several tenants name one Forge installation; refusing it"
+                );
+                None
+            }
+        })
+    }
+}
+
+impl ForgeInstallations for Db {
+    fn client_key<'a>(
+        &'a self,
+        installation_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<String>, TenantStoreError>> {
+        Box::pin(async move {
+            Db::tenant_by_installation_id(self, installation_id)
+                .await
+                .map_err(store_error)
+        })
     }
 }
 

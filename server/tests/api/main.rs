@@ -6,6 +6,7 @@ mod helpers;
 mod all_server_fns;
 mod authoring;
 mod backup;
+mod forge;
 mod hardening;
 mod http_surface;
 mod install;
