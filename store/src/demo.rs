@@ -7,7 +7,7 @@
 //! no API offers: finding the demo course again after a restart, and
 //! deleting a tenant's course data for *Reset demo*.
 
-use super::{privacy::TENANT_TABLES, Db, StoreResult};
+use super::{Db, StoreResult};
 
 impl Db {
     /// The id of the oldest published course titled `title` on `page_id`
@@ -36,18 +36,7 @@ impl Db {
     pub async fn delete_course_data(&self, client_key: &str) -> StoreResult<u64> {
         let _changed = self.learners_changed_on_exit();
         let mut tx = self.begin_write().await?;
-        self.mark_privileged(&mut tx).await?;
-        let mut deleted = 0;
-        for table in TENANT_TABLES {
-            deleted += sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE client_key = $1"
-            )))
-            .bind(client_key)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected();
-        }
-        self.unmark_privileged(&mut tx).await?;
+        let deleted = self.delete_tenant_rows(&mut tx, client_key).await?;
         tx.commit().await?;
         self.reports_changed();
         Ok(deleted)

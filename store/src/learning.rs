@@ -445,24 +445,7 @@ impl Db {
         let stored = answers_in(&mut tx, tenant, attempt_id).await?;
         let plan = answers::plan(merge, &stored, merge_answers);
         write_answers(&mut tx, tenant, attempt_id, &plan.write, now_ms).await?;
-        // What is stored now: the old answers with the winners merged in.
-        let mut by_question: HashMap<String, StoredAnswer> = stored
-            .into_iter()
-            .map(|a| (a.question_id.clone(), a))
-            .collect();
-        for w in &plan.write {
-            by_question.insert(
-                w.question_id.to_owned(),
-                StoredAnswer {
-                    question_id: w.question_id.to_owned(),
-                    response_json: w.response_json.to_owned(),
-                    answered_at_ms: w.answered_at_ms,
-                    received_at_ms: now_ms,
-                },
-            );
-        }
-        let mut answers: Vec<StoredAnswer> = by_question.into_values().collect();
-        answers.sort_by(|x, y| x.question_id.cmp(&y.question_id));
+        let answers = stored_after(stored, &plan.write, now_ms);
         let s = grade(&answers);
         let row = sqlx::query(concat!(
             "UPDATE attempts SET submitted_at_ms = $1, score = $2, max_score = $3, percent = $4, \
@@ -822,6 +805,34 @@ async fn answers_in(
     .collect::<Result<_, _>>()?)
 }
 
+/// What an attempt holds after `written` (received at `received_at_ms`)
+/// replaced or joined the `stored` answers, in question order: what a
+/// submit grades.
+fn stored_after(
+    stored: Vec<StoredAnswer>,
+    written: &[NewAnswer<'_>],
+    received_at_ms: i64,
+) -> Vec<StoredAnswer> {
+    let mut by_question: HashMap<String, StoredAnswer> = stored
+        .into_iter()
+        .map(|a| (a.question_id.clone(), a))
+        .collect();
+    for w in written {
+        by_question.insert(
+            w.question_id.to_owned(),
+            StoredAnswer {
+                question_id: w.question_id.to_owned(),
+                response_json: w.response_json.to_owned(),
+                answered_at_ms: w.answered_at_ms,
+                received_at_ms,
+            },
+        );
+    }
+    let mut answers: Vec<StoredAnswer> = by_question.into_values().collect();
+    answers.sort_by(|x, y| x.question_id.cmp(&y.question_id));
+    answers
+}
+
 /// Rows per multi-row INSERT (6 parameters each; far below both databases'
 /// parameter limits).
 const ANSWERS_PER_INSERT: usize = 100;
@@ -978,8 +989,6 @@ impl Db {
 /// back to back on the writer's connection. The SQL is SQLite's only;
 /// PostgreSQL keeps the sqlx path (and the same tests run on both).
 mod one_hop {
-    use std::collections::HashMap;
-
     use course::learning::answers::{self, Merge};
     use rusqlite::{Connection, OptionalExtension};
 
@@ -1075,24 +1084,7 @@ mod one_hop {
                         .map_err(sql_err)?;
                 }
             }
-            // What is stored now: the old answers with the winners merged in.
-            let mut by_question: HashMap<String, StoredAnswer> = stored
-                .into_iter()
-                .map(|a| (a.question_id.clone(), a))
-                .collect();
-            for w in &plan.write {
-                by_question.insert(
-                    w.question_id.to_owned(),
-                    StoredAnswer {
-                        question_id: w.question_id.to_owned(),
-                        response_json: w.response_json.to_owned(),
-                        answered_at_ms: w.answered_at_ms,
-                        received_at_ms: self.now_ms,
-                    },
-                );
-            }
-            let mut answers: Vec<StoredAnswer> = by_question.into_values().collect();
-            answers.sort_by(|x, y| x.question_id.cmp(&y.question_id));
+            let answers = super::stored_after(stored, &plan.write, self.now_ms);
             let s = grade(&answers);
             let attempt = c
                 .prepare_cached(concat!(

@@ -148,22 +148,34 @@ impl Db {
         if claimed == 0 {
             return Ok(None);
         }
-        self.mark_privileged(&mut tx).await?;
-        let mut deleted = claimed;
+        let deleted = claimed + self.delete_tenant_rows(&mut tx, client_key).await?;
+        tx.commit().await?;
+        // Standings and enrolments of any course may be gone.
+        self.reports_changed();
+        Ok(Some(deleted))
+    }
+
+    /// Deletes every row of `client_key` in [`TENANT_TABLES`] inside `tx`
+    /// (privileged: the append-only and immutability triggers let these
+    /// deletes through); the rows deleted. The tenant row stays.
+    pub(crate) async fn delete_tenant_rows(
+        &self,
+        tx: &mut WriteTx,
+        client_key: &str,
+    ) -> StoreResult<u64> {
+        self.mark_privileged(tx).await?;
+        let mut deleted = 0;
         for table in TENANT_TABLES {
             deleted += sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE client_key = $1"
             )))
             .bind(client_key)
-            .execute(&mut **tx)
+            .execute(&mut ***tx)
             .await?
             .rows_affected();
         }
-        self.unmark_privileged(&mut tx).await?;
-        tx.commit().await?;
-        // Standings and enrolments of any course may be gone.
-        self.reports_changed();
-        Ok(Some(deleted))
+        self.unmark_privileged(tx).await?;
+        Ok(deleted)
     }
 
     /// Erases `account_id` from `tenant` (see the module docs) and records
