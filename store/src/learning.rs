@@ -71,6 +71,35 @@ pub enum AnswerWrite {
     Closed,
 }
 
+/// A learner's records on one course, as read inside a submit's own
+/// transaction (after its grade was written).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LearnerRecords {
+    /// Ids of the lessons opened.
+    pub opened: Vec<String>,
+    /// Every attempt, oldest first (the one just submitted with its score).
+    pub attempts: Vec<Attempt>,
+    /// Every completion, oldest version first.
+    pub completions: Vec<Completion>,
+}
+
+/// What a submit settles in its own transaction once graded: the
+/// completion the pass earned (if any) and the learner's standing for the
+/// reports, computed by the app's rules from [`LearnerRecords`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settle {
+    /// Recorded unless the learner has a completion at `cycle_start` or
+    /// later (as [`Db::record_completion`]).
+    pub completion: Option<Completion>,
+    pub cycle_start: i64,
+    pub status: crate::reports::StatusRow,
+}
+
+/// Computes a [`Settle`] from the records and the submitted attempt; `None`
+/// leaves the standing to the caller (e.g. when it needs what the rules
+/// cannot decide from these records alone).
+pub type AfterSubmit = Box<dyn FnOnce(&LearnerRecords, &Attempt) -> Option<Settle> + Send>;
+
 /// Outcome of a submit.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SubmitOutcome {
@@ -80,6 +109,8 @@ pub enum SubmitOutcome {
         attempt: Attempt,
         answers: Vec<StoredAnswer>,
         kept: Vec<String>,
+        /// What the submit's `after` settled in the same transaction.
+        settled: Option<Settle>,
     },
     /// It was submitted before (by an earlier or a concurrent call); nothing changed.
     AlreadySubmitted(Attempt),
@@ -101,6 +132,30 @@ macro_rules! select_attempts {
     ($rest:literal) => {
         concat!("SELECT ", attempt_columns!(), " FROM attempts ", $rest)
     };
+}
+
+/// The statements that both the sqlx path and the SQLite writer's one-hop
+/// jobs run (SQLite numbers `$n` parameters in the order they first
+/// appear, which is `$1, $2, …` in each of these).
+mod sql {
+    pub(super) const OPENED: &str = "SELECT lesson_id FROM lesson_views \
+         WHERE client_key = $1 AND course_id = $2 AND account_id = $3";
+    pub(super) const ATTEMPTS: &str = select_attempts!(
+        "WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+           AND ($4 IS NULL OR module_id = $4) \
+         ORDER BY started_at_ms, cycle_version, number"
+    );
+    pub(super) const COMPLETIONS: &str = "SELECT version, completed_at FROM completions \
+         WHERE client_key = $1 AND course_id = $2 AND account_id = $3 ORDER BY version";
+    /// A completion at `$4` unless one at `$6` or later exists (one per
+    /// re-certification cycle).
+    pub(super) const RECORD_COMPLETION: &str =
+        "INSERT INTO completions (client_key, course_id, account_id, version, completed_at) \
+         SELECT $1, $2, $3, $4, $5 \
+         WHERE NOT EXISTS (SELECT 1 FROM completions \
+                           WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+                             AND version >= $6) \
+         ON CONFLICT (client_key, course_id, account_id, version) DO NOTHING";
 }
 
 fn attempt_from_row(row: &sqlx::any::AnyRow) -> Result<Attempt, sqlx::Error> {
@@ -131,6 +186,13 @@ fn attempt_from_row(row: &sqlx::any::AnyRow) -> Result<Attempt, sqlx::Error> {
         percent: row.try_get("percent")?,
         passed: row.try_get::<Option<i64>, _>("passed")?.map(|p| p != 0),
         checkpoint_key: row.try_get("checkpoint_key")?,
+    })
+}
+
+fn completion_from_row(row: &sqlx::any::AnyRow) -> Result<Completion, sqlx::Error> {
+    Ok(Completion {
+        version: row.try_get("version")?,
+        completed_at: row.try_get("completed_at")?,
     })
 }
 
@@ -187,15 +249,12 @@ impl Db {
         account_id: &str,
     ) -> StoreResult<Vec<String>> {
         let read = || async {
-            let opened: Vec<String> = sqlx::query_scalar(
-                "SELECT lesson_id FROM lesson_views \
-                 WHERE client_key = $1 AND course_id = $2 AND account_id = $3",
-            )
-            .bind(tenant.as_str())
-            .bind(course_id)
-            .bind(account_id)
-            .fetch_all(self.pool())
-            .await?;
+            let opened: Vec<String> = sqlx::query_scalar(sql::OPENED)
+                .bind(tenant.as_str())
+                .bind(course_id)
+                .bind(account_id)
+                .fetch_all(self.pool())
+                .await?;
             Ok(Records::Opened(Arc::new(opened)))
         };
         match self
@@ -246,6 +305,28 @@ impl Db {
 
     /// The learner's attempt `id` (another learner's attempt is `None`).
     pub async fn attempt(
+        &self,
+        tenant: &TenantKey,
+        account_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<Attempt>> {
+        let read = || async {
+            Ok(Records::Attempt(
+                self.attempt_from_db(tenant, account_id, id)
+                    .await?
+                    .map(Arc::new),
+            ))
+        };
+        match self
+            .learner_read(tenant, account_id, id, What::Attempt, read)
+            .await?
+        {
+            Records::Attempt(a) => Ok(a.as_deref().cloned()),
+            _ => unreachable!("the cache keys entries by what they hold"),
+        }
+    }
+
+    async fn attempt_from_db(
         &self,
         tenant: &TenantKey,
         account_id: &str,
@@ -315,17 +396,13 @@ impl Db {
         course_id: &str,
         module_id: Option<&str>,
     ) -> StoreResult<Vec<Attempt>> {
-        let rows = sqlx::query(select_attempts!(
-            "WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
-               AND ($4 IS NULL OR module_id = $4) \
-             ORDER BY started_at_ms, cycle_version, number"
-        ))
-        .bind(tenant.as_str())
-        .bind(course_id)
-        .bind(account_id)
-        .bind(module_id)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(sql::ATTEMPTS)
+            .bind(tenant.as_str())
+            .bind(course_id)
+            .bind(account_id)
+            .bind(module_id)
+            .fetch_all(self.pool())
+            .await?;
         Ok(rows
             .iter()
             .map(attempt_from_row)
@@ -395,7 +472,15 @@ impl Db {
     /// `merge_answers` into the stored answers (the merge rule), grades what
     /// is then stored with `grade`, and stores the score with
     /// `submitted_at_ms = now_ms` through a conditional UPDATE
-    /// (`WHERE submitted_at_ms IS NULL`).
+    /// (`WHERE submitted_at_ms IS NULL`). With `after`, the same transaction
+    /// then reads the learner's records on the course and stores what
+    /// `after` settles from them (a completion, the standing): a submit is
+    /// one commit, and its standing can never lag behind its score.
+    ///
+    /// On SQLite the whole of it is one job of the writer thread (see
+    /// [`crate::writer`]), and the records it read replace the learner's
+    /// cached ones once it committed: the learner's next request reads
+    /// them from memory.
     #[allow(clippy::too_many_arguments)]
     pub async fn submit_attempt(
         &self,
@@ -406,8 +491,8 @@ impl Db {
         merge_answers: &[NewAnswer<'_>],
         merge: Merge,
         grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord + Send + 'static,
+        after: Option<AfterSubmit>,
     ) -> StoreResult<SubmitOutcome> {
-        let _changed = self.learner_changed_on_exit(tenant, account_id);
         if let Some(writer) = &self.writer {
             let job = one_hop::Submit {
                 tenant: tenant.as_str().to_owned(),
@@ -426,21 +511,58 @@ impl Db {
                     .collect(),
                 merge,
             };
-            if let Some(done) = writer.run(move |c| job.run(c, grade)).await? {
-                return Ok(done);
+            let cache = self.learner_reads.clone();
+            let (t, account) = (tenant.as_str().to_owned(), account_id.to_owned());
+            let done = writer
+                .run_then(
+                    move |c| job.run(c, grade, after),
+                    move |done: &Option<(SubmitOutcome, Option<LearnerRecords>)>| {
+                        let (Some(cache), Some((outcome, records))) = (&cache, done) else {
+                            return;
+                        };
+                        match (outcome, records) {
+                            (SubmitOutcome::Submitted { attempt, .. }, Some(r)) => cache
+                                .replace_learner(
+                                    &t,
+                                    &account,
+                                    &attempt.course_id,
+                                    r.opened.clone(),
+                                    r.attempts.clone(),
+                                    r.completions.clone(),
+                                ),
+                            _ => cache.learner_changed(&t, &account),
+                        }
+                    },
+                )
+                .await?;
+            if let Some((outcome, _)) = done {
+                if let SubmitOutcome::Submitted {
+                    attempt,
+                    settled: Some(_),
+                    ..
+                } = &outcome
+                {
+                    self.report_changed(tenant, &attempt.course_id);
+                }
+                return Ok(outcome);
             }
-            return Ok(match self.attempt(tenant, account_id, attempt_id).await? {
-                Some(a) => SubmitOutcome::AlreadySubmitted(a),
-                None => SubmitOutcome::Missing,
-            });
+            return Ok(
+                match self.attempt_from_db(tenant, account_id, attempt_id).await? {
+                    Some(a) => SubmitOutcome::AlreadySubmitted(a),
+                    None => SubmitOutcome::Missing,
+                },
+            );
         }
+        let _changed = self.learner_changed_on_exit(tenant, account_id);
         let mut tx = self.begin_write().await?;
         if !claim_open(&mut tx, tenant, account_id, attempt_id, now_ms).await? {
             drop(tx);
-            return Ok(match self.attempt(tenant, account_id, attempt_id).await? {
-                Some(a) => SubmitOutcome::AlreadySubmitted(a),
-                None => SubmitOutcome::Missing,
-            });
+            return Ok(
+                match self.attempt_from_db(tenant, account_id, attempt_id).await? {
+                    Some(a) => SubmitOutcome::AlreadySubmitted(a),
+                    None => SubmitOutcome::Missing,
+                },
+            );
         }
         let stored = answers_in(&mut tx, tenant, attempt_id).await?;
         let plan = answers::plan(merge, &stored, merge_answers);
@@ -469,11 +591,70 @@ impl Db {
             return Err(StoreError::Conflict);
         };
         let attempt = attempt_from_row(&row)?;
+        let settled = match after {
+            None => None,
+            Some(after) => {
+                let course = attempt.course_id.as_str();
+                let records = LearnerRecords {
+                    opened: sqlx::query_scalar(sql::OPENED)
+                        .bind(tenant.as_str())
+                        .bind(course)
+                        .bind(account_id)
+                        .fetch_all(&mut **tx)
+                        .await?,
+                    attempts: sqlx::query(sql::ATTEMPTS)
+                        .bind(tenant.as_str())
+                        .bind(course)
+                        .bind(account_id)
+                        .bind(None::<&str>)
+                        .fetch_all(&mut **tx)
+                        .await?
+                        .iter()
+                        .map(attempt_from_row)
+                        .collect::<Result<_, _>>()?,
+                    completions: sqlx::query(sql::COMPLETIONS)
+                        .bind(tenant.as_str())
+                        .bind(course)
+                        .bind(account_id)
+                        .fetch_all(&mut **tx)
+                        .await?
+                        .iter()
+                        .map(completion_from_row)
+                        .collect::<Result<_, _>>()?,
+                };
+                let settled = after(&records, &attempt);
+                if let Some(settle) = &settled {
+                    if let Some(c) = &settle.completion {
+                        sqlx::query(sql::RECORD_COMPLETION)
+                            .bind(tenant.as_str())
+                            .bind(course)
+                            .bind(account_id)
+                            .bind(c.version)
+                            .bind(c.completed_at)
+                            .bind(settle.cycle_start)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    crate::reports::write_statuses(
+                        &mut tx,
+                        tenant.as_str(),
+                        course,
+                        std::slice::from_ref(&settle.status),
+                    )
+                    .await?;
+                }
+                settled
+            }
+        };
         tx.commit().await?;
+        if settled.is_some() {
+            self.report_changed(tenant, &attempt.course_id);
+        }
         Ok(SubmitOutcome::Submitted {
             attempt,
             answers,
             kept: plan.kept,
+            settled,
         })
     }
 
@@ -535,23 +716,15 @@ impl Db {
         course_id: &str,
         account_id: &str,
     ) -> StoreResult<Vec<Completion>> {
-        let rows = sqlx::query(
-            "SELECT version, completed_at FROM completions \
-             WHERE client_key = $1 AND course_id = $2 AND account_id = $3 ORDER BY version",
-        )
-        .bind(tenant.as_str())
-        .bind(course_id)
-        .bind(account_id)
-        .fetch_all(self.pool())
-        .await?;
+        let rows = sqlx::query(sql::COMPLETIONS)
+            .bind(tenant.as_str())
+            .bind(course_id)
+            .bind(account_id)
+            .fetch_all(self.pool())
+            .await?;
         Ok(rows
             .iter()
-            .map(|r| {
-                Ok(Completion {
-                    version: r.try_get("version")?,
-                    completed_at: r.try_get("completed_at")?,
-                })
-            })
+            .map(completion_from_row)
             .collect::<Result<_, sqlx::Error>>()?)
     }
 
@@ -568,22 +741,15 @@ impl Db {
     ) -> StoreResult<()> {
         let _changed = self.learner_changed_on_exit(tenant, account_id);
         let _gate = self.sqlite_write_gate().await;
-        sqlx::query(
-            "INSERT INTO completions (client_key, course_id, account_id, version, completed_at) \
-             SELECT $1, $2, $3, $4, $5 \
-             WHERE NOT EXISTS (SELECT 1 FROM completions \
-                               WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
-                                 AND version >= $6) \
-             ON CONFLICT (client_key, course_id, account_id, version) DO NOTHING",
-        )
-        .bind(tenant.as_str())
-        .bind(course_id)
-        .bind(account_id)
-        .bind(version)
-        .bind(completed_at)
-        .bind(since_version)
-        .execute(self.pool())
-        .await?;
+        sqlx::query(sql::RECORD_COMPLETION)
+            .bind(tenant.as_str())
+            .bind(course_id)
+            .bind(account_id)
+            .bind(version)
+            .bind(completed_at)
+            .bind(since_version)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 }
@@ -992,7 +1158,10 @@ mod one_hop {
     use course::learning::answers::{self, Merge};
     use rusqlite::{Connection, OptionalExtension};
 
-    use super::{Attempt, NewAnswer, ScoreRecord, StoredAnswer, SubmitOutcome};
+    use super::{
+        sql, AfterSubmit, Attempt, Completion, LearnerRecords, NewAnswer, ScoreRecord,
+        StoredAnswer, SubmitOutcome,
+    };
     use crate::{writer::sql_err, StoreError, StoreResult};
 
     pub(super) struct Submit {
@@ -1007,12 +1176,14 @@ mod one_hop {
 
     impl Submit {
         /// `None` when the attempt is not open for this learner (submitted,
-        /// missing or someone else's): the caller reads which.
+        /// missing or someone else's): the caller reads which. With
+        /// `after`, also the learner's records on the course as committed.
         pub(super) fn run(
             self,
             c: &Connection,
             grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord,
-        ) -> StoreResult<Option<SubmitOutcome>> {
+            after: Option<AfterSubmit>,
+        ) -> StoreResult<Option<(SubmitOutcome, Option<LearnerRecords>)>> {
             let claimed = c
                 .prepare_cached(
                     "UPDATE attempts SET last_activity_ms = ?1 \
@@ -1113,12 +1284,88 @@ mod one_hop {
                 .map_err(sql_err)?;
             // Cannot be missing while this transaction holds the row.
             let attempt = attempt.ok_or(StoreError::Conflict)?;
-            Ok(Some(SubmitOutcome::Submitted {
-                attempt,
-                answers,
-                kept: plan.kept,
-            }))
+            let (settled, records) = match after {
+                None => (None, None),
+                Some(after) => {
+                    let course = attempt.course_id.as_str();
+                    let mut records = LearnerRecords {
+                        opened: query(
+                            c,
+                            sql::OPENED,
+                            (&self.tenant, course, &self.account_id),
+                            |r| r.get(0),
+                        )?,
+                        attempts: query(
+                            c,
+                            sql::ATTEMPTS,
+                            (&self.tenant, course, &self.account_id, None::<&str>),
+                            attempt_from_row,
+                        )?,
+                        completions: self.completions(c, course)?,
+                    };
+                    let settled = after(&records, &attempt);
+                    if let Some(settle) = &settled {
+                        if let Some(done) = &settle.completion {
+                            c.prepare_cached(sql::RECORD_COMPLETION)
+                                .and_then(|mut st| {
+                                    st.execute((
+                                        &self.tenant,
+                                        course,
+                                        &self.account_id,
+                                        done.version,
+                                        done.completed_at,
+                                        settle.cycle_start,
+                                    ))
+                                })
+                                .map_err(sql_err)?;
+                            records.completions = self.completions(c, course)?;
+                        }
+                        crate::reports::write_status_one_hop(
+                            c,
+                            &self.tenant,
+                            course,
+                            &settle.status,
+                        )?;
+                    }
+                    (settled, Some(records))
+                }
+            };
+            Ok(Some((
+                SubmitOutcome::Submitted {
+                    attempt,
+                    answers,
+                    kept: plan.kept,
+                    settled,
+                },
+                records,
+            )))
         }
+
+        fn completions(&self, c: &Connection, course: &str) -> StoreResult<Vec<Completion>> {
+            query(
+                c,
+                sql::COMPLETIONS,
+                (&self.tenant, course, &self.account_id),
+                |r| {
+                    Ok(Completion {
+                        version: r.get(0)?,
+                        completed_at: r.get(1)?,
+                    })
+                },
+            )
+        }
+    }
+
+    /// Every row of a cached statement, mapped.
+    fn query<T, P: rusqlite::Params>(
+        c: &Connection,
+        sql: &str,
+        params: P,
+        f: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
+        c.prepare_cached(sql)
+            .and_then(|mut st| st.query_map(params, f)?.collect())
+            .map_err(sql_err)
     }
 
     /// An attempt row in [`attempt_columns!`] order.

@@ -50,6 +50,9 @@ pub(crate) enum What {
     Opened,
     Attempts,
     Completions,
+    /// One attempt by id: its key holds the attempt id where the others
+    /// hold the course (a submit names only the attempt).
+    Attempt,
 }
 
 impl Weigh for What {
@@ -67,6 +70,7 @@ pub(crate) enum Records {
     Opened(Arc<Vec<String>>),
     Attempts(Arc<Vec<Attempt>>),
     Completions(Arc<Vec<Completion>>),
+    Attempt(Option<Arc<Attempt>>),
 }
 
 /// Estimated heap bytes (the budget is approximate by design; strings are
@@ -79,21 +83,21 @@ impl Weigh for Records {
                 std::mem::size_of::<Enrolment>() + e.account_id.len() + strings(&e.groups)
             }),
             Records::Opened(v) => strings(v),
-            Records::Attempts(v) => v
-                .iter()
-                .map(|a| {
-                    std::mem::size_of::<Attempt>()
-                        + a.id.len()
-                        + a.course_id.len()
-                        + a.module_id.len()
-                        + a.account_id.len()
-                        + a.client_token.len()
-                        + a.checkpoint_key.as_ref().map_or(0, String::len)
-                })
-                .sum(),
+            Records::Attempts(v) => v.iter().map(weigh_attempt).sum(),
+            Records::Attempt(a) => a.as_deref().map_or(0, weigh_attempt),
             Records::Completions(v) => v.len() * std::mem::size_of::<Completion>(),
         }
     }
+}
+
+fn weigh_attempt(a: &Attempt) -> usize {
+    std::mem::size_of::<Attempt>()
+        + a.id.len()
+        + a.course_id.len()
+        + a.module_id.len()
+        + a.account_id.len()
+        + a.client_token.len()
+        + a.checkpoint_key.as_ref().map_or(0, String::len)
 }
 
 /// Course rows by `(tenant, course)`, for the same reason: every learner
@@ -267,6 +271,45 @@ impl LearnerReads {
         );
     }
 
+    /// One learner's lessons, attempts and completions on `course`
+    /// changed, and these are all of them as just committed: each entry
+    /// (and each of these attempts by id) is
+    /// replaced (after an invalidation, so that a read which began before
+    /// the write cannot put its older copy back), and the rest of the shard
+    /// (other learners, other courses, the enrolment) stays. Only for a
+    /// caller that holds SQLite's write lock until this returns (the
+    /// writer's after-commit hook), so that no write can have committed
+    /// after what these were read from.
+    pub(crate) fn replace_learner(
+        &self,
+        tenant: &str,
+        account: &str,
+        course: &str,
+        opened: Vec<String>,
+        attempts: Vec<Attempt>,
+        completions: Vec<Completion>,
+    ) {
+        let shard = self.shard(tenant, account);
+        for a in &attempts {
+            let key = Self::key(tenant, account, &a.id, What::Attempt);
+            shard.invalidate(&key);
+            shard.insert(key, Records::Attempt(Some(Arc::new(a.clone()))));
+        }
+        let entries = [
+            (What::Opened, Records::Opened(Arc::new(opened))),
+            (What::Attempts, Records::Attempts(Arc::new(attempts))),
+            (
+                What::Completions,
+                Records::Completions(Arc::new(completions)),
+            ),
+        ];
+        for (what, records) in entries {
+            let key = Self::key(tenant, account, course, what);
+            shard.invalidate(&key);
+            shard.insert(key, records);
+        }
+    }
+
     /// One learner's records changed.
     pub(crate) fn learner_changed(&self, tenant: &str, account: &str) {
         self.shard(tenant, account).clear();
@@ -277,5 +320,103 @@ impl LearnerReads {
         for s in self.shards.iter() {
             s.clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(id: &str) -> Attempt {
+        Attempt {
+            id: id.into(),
+            course_id: "c".into(),
+            module_id: "m".into(),
+            account_id: "a".into(),
+            client_token: "t".into(),
+            course_version: 1,
+            page_version: None,
+            cycle_version: 1,
+            number: 1,
+            seed: 7,
+            started_at_ms: 0,
+            deadline_ms: None,
+            last_activity_ms: 0,
+            submitted_at_ms: None,
+            score: None,
+            max_score: None,
+            percent: None,
+            passed: None,
+            checkpoint_key: None,
+        }
+    }
+
+    fn attempts_of(r: &LearnerReads, account: &str) -> Option<Vec<String>> {
+        match r.get("t", account, "c", What::Attempts) {
+            Ok(Records::Attempts(v)) => Some(v.iter().map(|a| a.id.clone()).collect()),
+            Ok(_) => unreachable!(),
+            Err(_) => None,
+        }
+    }
+
+    #[test]
+    fn a_replacement_wins_over_a_read_that_began_before_it() {
+        let r = LearnerReads::new();
+        // A read begins (takes the generation) and reads the old records…
+        let Err(seen) = r.get("t", "a", "c", What::Attempts) else {
+            panic!("empty cache")
+        };
+        // …the submit commits and replaces them…
+        r.replace_learner(
+            "t",
+            "a",
+            "c",
+            vec!["l1".into()],
+            vec![attempt("new")],
+            vec![],
+        );
+        // …and the late read cannot put its older copy back.
+        r.put(
+            "t",
+            "a",
+            "c",
+            What::Attempts,
+            Records::Attempts(Arc::new(vec![attempt("old")])),
+            seen,
+        );
+        assert_eq!(attempts_of(&r, "a"), Some(vec!["new".to_string()]));
+        match r.get("t", "a", "new", What::Attempt) {
+            Ok(Records::Attempt(Some(a))) => assert_eq!(a.id, "new"),
+            other => panic!("the attempt by id not stored: {other:?}"),
+        }
+        match r.get("t", "a", "c", What::Opened) {
+            Ok(Records::Opened(v)) => assert_eq!(*v, vec!["l1".to_string()]),
+            other => panic!("opened lessons not stored: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_replacement_keeps_the_learners_other_entries() {
+        let r = LearnerReads::new();
+        let Err(seen) = r.get("t", "a", "c", What::Enrolment) else {
+            panic!("empty cache")
+        };
+        r.put(
+            "t",
+            "a",
+            "c",
+            What::Enrolment,
+            Records::Enrolment(None),
+            seen,
+        );
+        r.replace_learner("t", "a", "c", vec![], vec![attempt("x")], vec![]);
+        assert!(
+            r.get("t", "a", "c", What::Enrolment).is_ok(),
+            "the enrolment did not change and stays cached"
+        );
+        // Clearing the learner (any other write of theirs) drops it all.
+        r.learner_changed("t", "a");
+        assert_eq!(attempts_of(&r, "a"), None);
+        assert!(r.get("t", "a", "c", What::Enrolment).is_err());
     }
 }

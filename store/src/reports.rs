@@ -679,6 +679,145 @@ fn report_row_from(r: &sqlx::any::AnyRow, now_ms: i64) -> Result<ReportRow, sqlx
     })
 }
 
+/// Columns of one standing in [`status_upsert_sql`].
+const STATUS_WIDTH: usize = 17;
+/// `best_percent` goes in as a number, never a NULL parameter: sqlx's Any
+/// driver declares a NULL double as float4 on PostgreSQL, and the cached
+/// statement then refuses the next row's float8 ("incorrect binary data
+/// format"). [`NO_SCORE`] stands for none.
+const BEST_PERCENT_COLUMN: usize = 11;
+/// Standings per statement.
+const STATUSES_PER_STATEMENT: usize = 50;
+
+/// The upsert of `n` standings; the last activity never goes back (a
+/// refresh computed from fewer records keeps the later time stored). Bind
+/// each row with [`status_values`].
+fn status_upsert_sql(n: usize) -> String {
+    let mut sql = String::from(
+        "INSERT INTO learner_status (client_key, course_id, account_id, version, \
+            cycle_start, complete, recertification_due, progress_percent, lessons_opened, \
+            quizzes_passed, attempts, best_percent, completed_at_ms, completed_version, \
+            expires_at_ms, last_activity_ms, started) VALUES ",
+    );
+    for i in 0..n {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..STATUS_WIDTH {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            let n = i * STATUS_WIDTH + c + 1;
+            if c == BEST_PERCENT_COLUMN {
+                let _ = write!(sql, "NULLIF(${n}, {NO_SCORE:.1})");
+            } else {
+                let _ = write!(sql, "${n}");
+            }
+        }
+        sql.push(')');
+    }
+    sql.push_str(
+        " ON CONFLICT (client_key, course_id, account_id) DO UPDATE SET \
+           version = excluded.version, cycle_start = excluded.cycle_start, \
+           complete = excluded.complete, \
+           recertification_due = excluded.recertification_due, \
+           progress_percent = excluded.progress_percent, \
+           lessons_opened = excluded.lessons_opened, \
+           quizzes_passed = excluded.quizzes_passed, attempts = excluded.attempts, \
+           best_percent = excluded.best_percent, \
+           completed_at_ms = excluded.completed_at_ms, \
+           completed_version = excluded.completed_version, \
+           expires_at_ms = excluded.expires_at_ms, has_standing = 1, \
+           last_activity_ms = CASE \
+               WHEN excluded.last_activity_ms > learner_status.last_activity_ms \
+               THEN excluded.last_activity_ms ELSE learner_status.last_activity_ms END, \
+           started = excluded.started",
+    );
+    sql
+}
+
+/// One standing's parameters, in [`status_upsert_sql`] order.
+enum StatusValue<'a> {
+    Text(&'a str),
+    Int(i64),
+    OptInt(Option<i64>),
+    Real(f64),
+}
+
+fn status_values<'a>(
+    tenant: &'a str,
+    course_id: &'a str,
+    r: &'a StatusRow,
+) -> [StatusValue<'a>; STATUS_WIDTH] {
+    use StatusValue::*;
+    [
+        Text(tenant),
+        Text(course_id),
+        Text(&r.account_id),
+        Int(r.version),
+        Int(r.cycle_start),
+        Int(i64::from(r.complete)),
+        Int(i64::from(r.recertification_due)),
+        Int(r.progress_percent),
+        Int(r.lessons_opened),
+        Int(r.quizzes_passed),
+        Int(r.attempts),
+        Real(r.best_percent.unwrap_or(NO_SCORE)),
+        OptInt(r.completed_at_ms),
+        OptInt(r.completed_version),
+        OptInt(r.expires_at_ms),
+        Int(r.last_activity_ms),
+        Int(i64::from(r.started)),
+    ]
+}
+
+/// Stores standings (insert or replace) in the caller's transaction.
+pub(crate) async fn write_statuses(
+    conn: &mut sqlx::AnyConnection,
+    tenant: &str,
+    course_id: &str,
+    rows: &[StatusRow],
+) -> StoreResult<()> {
+    for chunk in rows.chunks(STATUSES_PER_STATEMENT) {
+        // Audited: literals and numbered placeholders only.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(status_upsert_sql(chunk.len())));
+        for r in chunk {
+            for v in status_values(tenant, course_id, r) {
+                q = match v {
+                    StatusValue::Text(t) => q.bind(t),
+                    StatusValue::Int(i) => q.bind(i),
+                    StatusValue::OptInt(i) => q.bind(i),
+                    StatusValue::Real(f) => q.bind(f),
+                };
+            }
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// [`write_statuses`] of one standing on the SQLite writer's connection
+/// (see `crate::writer`).
+pub(crate) fn write_status_one_hop(
+    c: &rusqlite::Connection,
+    tenant: &str,
+    course_id: &str,
+    row: &StatusRow,
+) -> StoreResult<()> {
+    use rusqlite::types::Value;
+    let values = status_values(tenant, course_id, row).map(|v| match v {
+        StatusValue::Text(t) => Value::Text(t.to_owned()),
+        StatusValue::Int(i) => Value::Integer(i),
+        StatusValue::OptInt(i) => i.map_or(Value::Null, Value::Integer),
+        StatusValue::Real(f) => Value::Real(f),
+    });
+    c.prepare_cached(&status_upsert_sql(1))
+        .and_then(|mut st| st.execute(rusqlite::params_from_iter(values)))
+        .map_err(crate::writer::sql_err)?;
+    Ok(())
+}
+
 impl Db {
     /// Stores learners' standings (insert or replace), in one transaction.
     /// The last activity never goes back (a refresh computed from fewer
@@ -689,82 +828,11 @@ impl Db {
         course_id: &str,
         rows: &[StatusRow],
     ) -> StoreResult<()> {
-        const WIDTH: usize = 17;
-        // `best_percent` goes in as a number, never a NULL parameter:
-        // sqlx's Any driver declares a NULL double as float4 on
-        // PostgreSQL, and the cached statement then refuses the next
-        // row's float8 ("incorrect binary data format").
-        const BEST_PERCENT_COLUMN: usize = 11;
-        const PER_STATEMENT: usize = 50;
         if rows.is_empty() {
             return Ok(());
         }
         let mut tx = self.begin_write().await?;
-        for chunk in rows.chunks(PER_STATEMENT) {
-            let mut sql = String::from(
-                "INSERT INTO learner_status (client_key, course_id, account_id, version, \
-                    cycle_start, complete, recertification_due, progress_percent, lessons_opened, \
-                    quizzes_passed, attempts, best_percent, completed_at_ms, completed_version, \
-                    expires_at_ms, last_activity_ms, started) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                sql.push('(');
-                for c in 0..WIDTH {
-                    if c > 0 {
-                        sql.push_str(", ");
-                    }
-                    if c == BEST_PERCENT_COLUMN {
-                        let _ = write!(sql, "NULLIF(${}, {NO_SCORE:.1})", i * WIDTH + c + 1);
-                    } else {
-                        let _ = write!(sql, "${}", i * WIDTH + c + 1);
-                    }
-                }
-                sql.push(')');
-            }
-            sql.push_str(
-                " ON CONFLICT (client_key, course_id, account_id) DO UPDATE SET \
-                   version = excluded.version, cycle_start = excluded.cycle_start, \
-                   complete = excluded.complete, \
-                   recertification_due = excluded.recertification_due, \
-                   progress_percent = excluded.progress_percent, \
-                   lessons_opened = excluded.lessons_opened, \
-                   quizzes_passed = excluded.quizzes_passed, attempts = excluded.attempts, \
-                   best_percent = excluded.best_percent, \
-                   completed_at_ms = excluded.completed_at_ms, \
-                   completed_version = excluded.completed_version, \
-                   expires_at_ms = excluded.expires_at_ms, has_standing = 1, \
-                   last_activity_ms = CASE \
-                       WHEN excluded.last_activity_ms > learner_status.last_activity_ms \
-                       THEN excluded.last_activity_ms ELSE learner_status.last_activity_ms END, \
-                   started = excluded.started",
-            );
-            // Audited: literals and numbered placeholders only.
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for r in chunk {
-                q = q
-                    .bind(tenant.as_str())
-                    .bind(course_id)
-                    .bind(&r.account_id)
-                    .bind(r.version)
-                    .bind(r.cycle_start)
-                    .bind(i64::from(r.complete))
-                    .bind(i64::from(r.recertification_due))
-                    .bind(r.progress_percent)
-                    .bind(r.lessons_opened)
-                    .bind(r.quizzes_passed)
-                    .bind(r.attempts)
-                    .bind(r.best_percent.unwrap_or(NO_SCORE))
-                    .bind(r.completed_at_ms)
-                    .bind(r.completed_version)
-                    .bind(r.expires_at_ms)
-                    .bind(r.last_activity_ms)
-                    .bind(i64::from(r.started));
-            }
-            q.execute(&mut **tx).await?;
-        }
+        write_statuses(&mut tx, tenant.as_str(), course_id, rows).await?;
         tx.commit().await?;
         self.report_changed(tenant, course_id);
         Ok(())

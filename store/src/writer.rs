@@ -82,10 +82,25 @@ impl Writer {
     /// once that transaction committed. An `Err` from `job` rolls back
     /// what it wrote (and only that); a panic in it is an error, not a
     /// dead writer.
+    #[cfg(test)]
     pub(crate) async fn run<T, F>(&self, job: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.run_then(job, |_| {}).await
+    }
+
+    /// [`Self::run`], and `committed` runs on the writer thread once the
+    /// job's transaction committed, before any other write can begin (the
+    /// store's write gate is still held): the place to put what the job
+    /// read into a cache, which no later write can then be missing from.
+    /// It does not run when the job failed or the commit did.
+    pub(crate) async fn run_then<T, F, C>(&self, job: F, committed: C) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        C: FnOnce(&T) + Send + 'static,
     {
         let (answer, result) = tokio::sync::oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |conn: &Connection| {
@@ -105,9 +120,18 @@ impl Writer {
                     }
                 }
             };
-            Box::new(move |committed: Result<(), String>| {
-                let _ = answer.send(match committed {
-                    Ok(()) => outcome,
+            Box::new(move |commit: Result<(), String>| {
+                let _ = answer.send(match commit {
+                    Ok(()) => {
+                        if let Ok(value) = &outcome {
+                            // A panic here must not take the writer down;
+                            // the write itself has committed.
+                            if catch_unwind(AssertUnwindSafe(|| committed(value))).is_err() {
+                                tracing::error!("sqlite writer: an after-commit hook panicked");
+                            }
+                        }
+                        outcome
+                    }
                     Err(e) => Err(StoreError::Writer(e)),
                 });
             })
@@ -145,10 +169,12 @@ fn run(conn: Connection, queue: mpsc::Receiver<Job>, gate: Arc<tokio::sync::Mute
             tracing::error!(error = %e, "sqlite writer: commit failed");
             format!("commit failed: {e}")
         });
-        drop(_turn);
+        // Answered (and the after-commit hooks run) while the gate is
+        // still held: see [`Writer::run_then`].
         for d in delivers {
             d(committed.clone());
         }
+        drop(_turn);
     }
 }
 
@@ -234,6 +260,56 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(n, 1, "the panicking job's row was rolled back");
+    }
+
+    #[tokio::test]
+    async fn the_after_commit_hook_runs_only_for_a_committed_job() {
+        use std::sync::atomic::{AtomicI64, Ordering};
+        let path = temp_db("hook");
+        let w = Writer::open(&path, Default::default()).unwrap().unwrap();
+        let seen = Arc::new(AtomicI64::new(0));
+        let s = seen.clone();
+        let n = w
+            .run_then(
+                |c| {
+                    c.execute("INSERT INTO t (k, v) VALUES (5, 'a')", [])
+                        .map_err(sql_err)?;
+                    Ok(5i64)
+                },
+                move |v: &i64| s.store(*v, Ordering::SeqCst),
+            )
+            .await
+            .unwrap();
+        assert_eq!((n, seen.load(Ordering::SeqCst)), (5, 5));
+        let s = seen.clone();
+        let r = w
+            .run_then(
+                |_| Err::<i64, _>(StoreError::Conflict),
+                move |_: &i64| s.store(-1, Ordering::SeqCst),
+            )
+            .await;
+        assert!(matches!(r, Err(StoreError::Conflict)));
+        assert_eq!(seen.load(Ordering::SeqCst), 5, "no hook for a failed job");
+        // A panicking hook: the write stays committed, the writer goes on.
+        let r = w
+            .run_then(
+                |c| {
+                    c.execute("INSERT INTO t (k, v) VALUES (6, 'b')", [])
+                        .map_err(sql_err)?;
+                    Ok(())
+                },
+                |_: &()| panic!("hook"),
+            )
+            .await;
+        assert!(r.is_ok());
+        let n = w
+            .run(|c| {
+                c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))
+                    .map_err(sql_err)
+            })
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
     }
 
     #[test]

@@ -41,7 +41,7 @@ use course::{
 };
 use store::{
     courses::CourseRow,
-    learning::{AnswerWrite, NewAttempt, SubmitOutcome},
+    learning::{AfterSubmit, AnswerWrite, LearnerRecords, NewAttempt, Settle, SubmitOutcome},
     Db,
 };
 
@@ -187,7 +187,7 @@ impl Weigh for Rendered {
 }
 
 /// The latest published version and the current re-certification cycle.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Published {
     pub version: i64,
     pub rendered: Arc<Rendered>,
@@ -497,7 +497,7 @@ impl LearningService {
             }
             let rendered = self.version(tenant, &a.course_id, a.course_version).await?;
             match self
-                .submit_in_store(tenant, &a, &rendered, &[], now)
+                .submit_in_store(tenant, &a, &rendered, &[], now, None)
                 .await?
             {
                 SubmitOutcome::Submitted { attempt, .. }
@@ -528,7 +528,7 @@ impl LearningService {
             }
             let rendered = self.version(tenant, &a.course_id, a.course_version).await?;
             match self
-                .submit_in_store(tenant, &a, &rendered, &[], now)
+                .submit_in_store(tenant, &a, &rendered, &[], now, None)
                 .await?
             {
                 SubmitOutcome::Submitted { attempt, .. }
@@ -1054,6 +1054,7 @@ impl LearningService {
         r: &Arc<Rendered>,
         merge_answers: &[NewAnswer<'_>],
         now: i64,
+        after: Option<AfterSubmit>,
     ) -> Result<SubmitOutcome, AppError> {
         if r.quiz(&a.module_id).is_none() {
             return Err(AppError::inconsistent("quiz of attempt"));
@@ -1075,6 +1076,7 @@ impl LearningService {
                     let quiz = graded.quiz(&module_id).expect("checked above");
                     score_of(quiz, &graded.patterns, pass_mark, rows).1
                 },
+                after,
             )
             .await?)
     }
@@ -1138,6 +1140,60 @@ impl LearningService {
             questions,
             rejected,
             course_complete,
+        })
+    }
+
+    /// What a submit settles in its own transaction ([`Db::submit_attempt`]):
+    /// the same as [`Self::after_submit`] — the learner's standing, and the
+    /// completion a pass earns — computed by the same rules from the
+    /// records the transaction read. `None` (and so [`Self::after_submit`]
+    /// afterwards) when those records hold an attempt abandoned past its
+    /// offline window (grading it is a write of its own), or when the
+    /// current completion is of another version than the latest (its
+    /// certificate validity is that version's, not at hand here).
+    fn settle_in_submit(&self, p: &Published, account: &str, now: i64) -> AfterSubmit {
+        let p = p.clone();
+        let account = account.to_owned();
+        let now_secs = self.clock.now_secs();
+        Box::new(move |records: &LearnerRecords, submitted: &Attempt| {
+            if records
+                .attempts
+                .iter()
+                .any(|a| a.id != submitted.id && timing::abandoned(a, now))
+            {
+                return None;
+            }
+            let s = Standing {
+                opened: records.opened.iter().cloned().collect(),
+                attempts: records.attempts.clone(),
+                completions: records.completions.clone(),
+            };
+            let st = status::status(&p.rendered.content, &s, p.cycle_start);
+            let earned =
+                (submitted.passed == Some(true) && st.completion_due).then(|| Completion {
+                    version: p.version,
+                    completed_at: now_secs,
+                });
+            let current = match &earned {
+                Some(c) => {
+                    let mut all = s.completions.clone();
+                    all.push(c.clone());
+                    current_completion(&all, p.cycle_start)
+                }
+                None => st.completion.clone(),
+            };
+            let validity_days = match &current {
+                Some(c) if c.version != p.version => return None,
+                Some(_) => p.rendered.content.settings.certificate_validity_days,
+                None => None,
+            };
+            let status =
+                standing::standing_row(&account, &p, &s, &st, current.as_ref(), validity_days, now);
+            Some(Settle {
+                completion: earned,
+                cycle_start: p.cycle_start,
+                status,
+            })
         })
     }
 
@@ -1246,7 +1302,11 @@ impl LearningService {
                 .cloned()
                 .collect();
         merged.sort_by(|x, y| x.question_id.cmp(y.question_id));
-        match self.submit_in_store(tenant, &a, &r, &merged, now).await? {
+        let after = self.settle_in_submit(&p, &l.account, now);
+        match self
+            .submit_in_store(tenant, &a, &r, &merged, now, Some(after))
+            .await?
+        {
             SubmitOutcome::Missing => Err(AppError::NotFound),
             SubmitOutcome::AlreadySubmitted(done) => {
                 // A concurrent submit won; answer with its stored result.
@@ -1258,6 +1318,7 @@ impl LearningService {
                 attempt,
                 answers,
                 kept,
+                settled,
             } => {
                 if merge == Merge::FirstWins {
                     rejected.extend(kept.into_iter().map(|question_id| RejectedAnswer {
@@ -1265,7 +1326,10 @@ impl LearningService {
                         reason: ALREADY_ANSWERED.into(),
                     }));
                 }
-                let complete = self.after_submit(l, &row, &p, &attempt).await?;
+                let complete = match settled {
+                    Some(settle) => attempt.passed == Some(true) && settle.status.complete,
+                    None => self.after_submit(l, &row, &p, &attempt).await?,
+                };
                 Self::result_of(&attempt, &r, &answers, rejected, complete)
             }
         }

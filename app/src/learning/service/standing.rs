@@ -50,40 +50,25 @@ impl LearningService {
         current: Option<&Completion>,
         activity_ms: i64,
     ) -> Result<StatusRow, AppError> {
-        let expires_at_ms = match current {
-            Some(c) => certificate::expires_at_ms(
-                c.completed_at * 1000,
+        let validity_days = match current {
+            Some(c) => {
                 self.version(tenant, course_id, c.version)
                     .await?
                     .content
                     .settings
-                    .certificate_validity_days,
-            ),
+                    .certificate_validity_days
+            }
             None => None,
         };
-        let last_activity_ms = s
-            .attempts
-            .iter()
-            .map(|a| a.last_activity_ms.max(a.submitted_at_ms.unwrap_or(0)))
-            .chain(s.completions.iter().map(|c| c.completed_at * 1000))
-            .fold(activity_ms, i64::max);
-        Ok(StatusRow {
-            account_id: account.to_owned(),
-            version: p.version,
-            cycle_start: p.cycle_start,
-            complete: current.is_some(),
-            recertification_due: st.recertification_due,
-            progress_percent: i64::from(st.progress.percent),
-            lessons_opened: st.progress.opened_lessons.len() as i64,
-            quizzes_passed: st.progress.passed_quizzes.len() as i64,
-            attempts: i64::from(st.attempts_in_cycle),
-            best_percent: st.best_percent,
-            completed_at_ms: current.map(|c| c.completed_at * 1000),
-            completed_version: current.map(|c| c.version),
-            expires_at_ms,
-            last_activity_ms,
-            started: !s.opened.is_empty() || !s.attempts.is_empty(),
-        })
+        Ok(standing_row(
+            account,
+            p,
+            s,
+            st,
+            current,
+            validity_days,
+            activity_ms,
+        ))
     }
 
     /// Stores a learner's standing as just computed by a learning function
@@ -257,5 +242,48 @@ impl LearningService {
         }
         self.db.put_statuses(tenant, &row.id, &rows).await?;
         Ok(())
+    }
+}
+
+/// The stored standing for one learner's computed status, `current` being
+/// their completion of the cycle and `validity_days` its version's
+/// certificate validity.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the parts of one learner's standing, each computed by the caller once"
+)]
+pub(super) fn standing_row(
+    account: &str,
+    p: &Published,
+    s: &Standing,
+    st: &status::LearnerStatus,
+    current: Option<&Completion>,
+    validity_days: Option<u32>,
+    activity_ms: i64,
+) -> StatusRow {
+    let expires_at_ms =
+        current.and_then(|c| certificate::expires_at_ms(c.completed_at * 1000, validity_days));
+    let last_activity_ms = s
+        .attempts
+        .iter()
+        .map(|a| a.last_activity_ms.max(a.submitted_at_ms.unwrap_or(0)))
+        .chain(s.completions.iter().map(|c| c.completed_at * 1000))
+        .fold(activity_ms, i64::max);
+    StatusRow {
+        account_id: account.to_owned(),
+        version: p.version,
+        cycle_start: p.cycle_start,
+        complete: current.is_some(),
+        recertification_due: st.recertification_due,
+        progress_percent: i64::from(st.progress.percent),
+        lessons_opened: st.progress.opened_lessons.len() as i64,
+        quizzes_passed: st.progress.passed_quizzes.len() as i64,
+        attempts: i64::from(st.attempts_in_cycle),
+        best_percent: st.best_percent,
+        completed_at_ms: current.map(|c| c.completed_at * 1000),
+        completed_version: current.map(|c| c.version),
+        expires_at_ms,
+        last_activity_ms,
+        started: !s.opened.is_empty() || !s.attempts.is_empty(),
     }
 }
