@@ -6,6 +6,8 @@
 #
 #   reads     server/examples/bench_reads.rs   (ceiling, learning/course, authoring/open)
 #   submits   server/examples/bench_submit.rs  (SQLite, then PostgreSQL at BENCH_PG_URL)
+#   crash     server/examples/bench_crash.rs   (kill -9 mid-load: no acknowledged submit lost)
+#   memory    server/examples/bench_mixed.rs   (RSS through a mixed run over 100 sites; BENCH_MIXED_SECS)
 #   report    server/examples/bench_report.rs  (space-admin report, when present)
 #   bundles   bench/wasm-size.sh               (per-module WASM, brotli)
 #
@@ -23,7 +25,7 @@ if ! command -v wrk >/dev/null 2>&1; then
   if [[ $(id -u) == 0 ]]; then apt-get update -qq && apt-get install -y -qq wrk; else sudo apt-get install -y wrk; fi
 fi
 
-examples=(--example bench_reads --example bench_submit)
+examples=(--example bench_reads --example bench_submit --example bench_crash --example bench_mixed)
 [[ -f server/examples/bench_report.rs ]] && examples+=(--example bench_report)
 cargo build --release -q -p server --features dev-host "${examples[@]}"
 BIN=target/release/examples
@@ -34,12 +36,16 @@ for db in sqlite postgres; do
   echo "== submits ($db) =="
   BENCH_DB=$db "$BIN/bench_submit" | tee "$OUT/submit-$db.txt" || echo "BENCH submit_${db}_per_s=error" >>"$OUT/submit-$db.txt"
 done
+echo "== kill -9 during submits (SQLite) =="
+"$BIN/bench_crash" | tee "$OUT/crash.txt" || echo "BENCH crash_lost=error" >>"$OUT/crash.txt"
 if [[ -x "$BIN/bench_report" ]]; then
   for db in sqlite postgres; do
     echo "== space-admin report ($db) =="
     BENCH_DB=$db "$BIN/bench_report" | tee "$OUT/report-$db.txt" || true
   done
 fi
+echo "== memory: mixed run over 100 sites (SQLite) =="
+"$BIN/bench_mixed" | tee "$OUT/mixed.txt" || echo "BENCH mixed_rss_max_mib=error" >>"$OUT/mixed.txt"
 echo "== bundles =="
 bash bench/wasm-size.sh | tee "$OUT/wasm.txt" || true
 
@@ -70,6 +76,7 @@ row "authoring/open req/s" "$(val authoring_open_rps)" "$CEIL" "≥" 0.5 "× cei
 row "authoring/open p99 ms" "$(val authoring_open_p99_ms)" "" "≤" 5 "ms"
 row "submits/s SQLite" "$(val submit_sqlite_per_s)" "" "≥" 5000 "/s"
 row "submit p99 ms SQLite" "$(val submit_sqlite_p99_ms)" "" "≤" 20 "ms"
+row "acknowledged submits lost to kill -9 (of $(val crash_acknowledged))" "$(val crash_lost)" "" "≤" 0 ""
 row "submits/s PostgreSQL" "$(val submit_postgres_per_s)" "" "≥" 2500 "/s"
 row "submit p99 ms PostgreSQL" "$(val submit_postgres_p99_ms)" "" "≤" 20 "ms"
 for m in learner editor admin; do

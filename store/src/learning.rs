@@ -110,7 +110,7 @@ pub enum SubmitOutcome {
         answers: Vec<StoredAnswer>,
         kept: Vec<String>,
         /// What the submit's `after` settled in the same transaction.
-        settled: Option<Settle>,
+        settled: Option<Box<Settle>>,
     },
     /// It was submitted before (by an earlier or a concurrent call); nothing changed.
     AlreadySubmitted(Attempt),
@@ -622,7 +622,7 @@ impl Db {
                         .map(completion_from_row)
                         .collect::<Result<_, _>>()?,
                 };
-                let settled = after(&records, &attempt);
+                let settled = after(&records, &attempt).map(Box::new);
                 if let Some(settle) = &settled {
                     if let Some(c) = &settle.completion {
                         sqlx::query(sql::RECORD_COMPLETION)
@@ -1303,7 +1303,7 @@ mod one_hop {
                         )?,
                         completions: self.completions(c, course)?,
                     };
-                    let settled = after(&records, &attempt);
+                    let settled = after(&records, &attempt).map(Box::new);
                     if let Some(settle) = &settled {
                         if let Some(done) = &settle.completion {
                             c.prepare_cached(sql::RECORD_COMPLETION)

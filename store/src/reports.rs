@@ -750,7 +750,7 @@ fn status_values<'a>(
     course_id: &'a str,
     r: &'a StatusRow,
 ) -> [StatusValue<'a>; STATUS_WIDTH] {
-    use StatusValue::*;
+    use StatusValue::{Int, OptInt, Real, Text};
     [
         Text(tenant),
         Text(course_id),

@@ -89,40 +89,22 @@ impl Bench {
                 .with_writer(std::io::stderr)
                 .init();
         }
-        let keys_url = KeyServer::new(&[keys::FIXTURE_A]).start().await;
-        let confluence = FakeConfluence::start().await;
-        confluence.grant_everyone(PAGE, "read", true);
-        confluence.grant_everyone(PAGE, "update", true);
+        let (keys_url, confluence) = fakes().await;
         let confluence_url = confluence.base_url();
+        let token_url = confluence.token_url();
 
         let run = uuid::Uuid::new_v4().simple().to_string();
         let dir = std::env::temp_dir().join(format!("sc-bench-{run}"));
-        std::fs::create_dir_all(dir.join("site/pkg"))?;
-        std::fs::write(
-            dir.join("site/manifest.json"),
-            r#"{"bundles":{"learner":"learner-bench","editor":"editor-bench","admin":"admin-bench"},"stylesheet":"/pkg/s.css"}"#,
-        )?;
-        let mut config = Config::from_env_and_defaults();
-        config.base_url = BASE_URL.parse()?;
-        // Plain http on loopback, as behind a TLS-terminating proxy.
-        config.behind_tls_proxy = true;
-        config.site_addr = "127.0.0.1:0".parse()?;
-        config.database_url =
+        let database_url =
             database_url.unwrap_or_else(|| format!("sqlite://{}/bench.db", dir.display()));
-        config.site_root = dir.join("site");
-        config.data_key = Some(store::secrets::Keyring::generate("bench")?);
-        config.keys_cdn_url = Some(keys_url.parse()?);
-        // The benchmarks measure throughput from one site (and, for reads,
-        // one user): the per-site and per-user rate limits are lifted here.
-        config.rate_limit_site_per_sec = 10_000_000;
-        config.rate_limit_site_burst = 10_000_000;
-        config.rate_limit_user_per_sec = 10_000_000;
-        config.rate_limit_user_burst = 10_000_000;
-        config.tenant_hosts = vec!["http://127.0.0.1:*".into()];
-        // Calls made as the user (group members, people search) get their
-        // ACT_AS_USER tokens from the fake, which expects its own app key.
-        config.app_key = testkit::confluence::DEFAULT_APP_KEY.into();
-        config.oauth_token_url = Some(confluence.token_url().parse()?);
+        let config = bench_config(
+            &dir,
+            &database_url,
+            &keys_url,
+            &token_url,
+            store::secrets::Keyring::generate("bench")?,
+            "127.0.0.1:0".parse()?,
+        )?;
         let application = Application::build(&config).await?;
         let addr = application.local_addr();
         let state = application.state().clone();
@@ -132,23 +114,8 @@ impl Bench {
         let client_key = format!("bench-site-{run}");
         confluence.add_site(&client_key, SECRET);
         let _ = CONFLUENCE.set(confluence);
-        let install =
-            tokens::InstallClaims::valid(&client_key, "/installed", BASE_URL, keys::FIXTURE_A)
-                .sign();
-        let http = reqwest::Client::builder()
-            .pool_max_idle_per_host(256)
-            .build()?;
-        let resp = http
-            .post(format!("{base}/installed"))
-            .header("Authorization", format!("JWT {install}"))
-            .json(&tokens::install_body(&client_key, SECRET, &confluence_url))
-            .send()
-            .await?;
-        anyhow::ensure!(
-            resp.status().as_u16() == 204,
-            "install failed: {}",
-            resp.status()
-        );
+        let http = http_client()?;
+        install(&http, &base, &client_key, &confluence_url).await?;
         Ok(Self {
             base,
             http,
@@ -167,15 +134,7 @@ impl Bench {
     /// `Authorization` header value: a context JWT for `account_id` on the
     /// bench page (98305, space DEV), valid for an hour.
     pub(crate) fn auth(&self, account_id: &str) -> anyhow::Result<String> {
-        let token = tokens::hs_token(
-            Algorithm::HS256,
-            SECRET,
-            &json!({"iss": self.client_key, "sub": account_id, "iat": now(), "exp": now() + 3600,
-                    "qsh": "context-qsh",
-                    "context": {"confluence": {"content": {"id": PAGE, "version": "3"},
-                                               "space": {"key": "DEV"}}}}),
-        );
-        Ok(format!("JWT {token}"))
+        Ok(auth(&self.client_key, account_id))
     }
 
     /// Saves and publishes `content` as `author`; the course id.
@@ -184,32 +143,131 @@ impl Bench {
         author: &str,
         content: Value,
     ) -> anyhow::Result<String> {
-        let auth = self.auth(author)?;
-        let saved: Value = self
-            .http
-            .post(format!("{}/api/authoring/save-draft", self.base))
-            .header("Authorization", &auth)
-            .json(&json!({"course_id": null, "revision": 0, "content": content}))
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let course_id = saved["course_id"].as_str().unwrap_or_default().to_owned();
-        anyhow::ensure!(!course_id.is_empty(), "save-draft returned no course id");
-        self.http
-            .post(format!("{}/api/authoring/publish", self.base))
-            .header("Authorization", &auth)
-            .form(&[
-                ("course_id", course_id.as_str()),
-                ("revision", "1"),
-                ("material", "false"),
-            ])
-            .send()
-            .await?
-            .error_for_status()?;
-        Ok(course_id)
+        publish_course(&self.http, &self.base, &self.auth(author)?, content).await
     }
+}
+
+/// The key server and the fake Confluence of a bench (everyone may view
+/// and edit the bench page); the key server's URL.
+pub(crate) async fn fakes() -> (String, FakeConfluence) {
+    let keys_url = KeyServer::new(&[keys::FIXTURE_A]).start().await;
+    let confluence = FakeConfluence::start().await;
+    confluence.grant_everyone(PAGE, "read", true);
+    confluence.grant_everyone(PAGE, "update", true);
+    (keys_url, confluence)
+}
+
+/// The server's configuration for a bench: its site files and database
+/// under `dir`, the fakes' URLs, the data key and the address to bind.
+pub(crate) fn bench_config(
+    dir: &std::path::Path,
+    database_url: &str,
+    keys_url: &str,
+    token_url: &str,
+    data_key: secrecy::SecretString,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<Config> {
+    std::fs::create_dir_all(dir.join("site/pkg"))?;
+    std::fs::write(
+        dir.join("site/manifest.json"),
+        r#"{"bundles":{"learner":"learner-bench","editor":"editor-bench","admin":"admin-bench"},"stylesheet":"/pkg/s.css"}"#,
+    )?;
+    let mut config = Config::from_env_and_defaults();
+    config.base_url = BASE_URL.parse()?;
+    // Plain http on loopback, as behind a TLS-terminating proxy.
+    config.behind_tls_proxy = true;
+    config.site_addr = addr;
+    config.database_url = database_url.to_owned();
+    config.site_root = dir.join("site");
+    config.data_key = Some(data_key);
+    config.keys_cdn_url = Some(keys_url.parse()?);
+    // The benchmarks measure throughput from one site (and, for reads,
+    // one user): the per-site and per-user rate limits are lifted here.
+    config.rate_limit_site_per_sec = 10_000_000;
+    config.rate_limit_site_burst = 10_000_000;
+    config.rate_limit_user_per_sec = 10_000_000;
+    config.rate_limit_user_burst = 10_000_000;
+    config.tenant_hosts = vec!["http://127.0.0.1:*".into()];
+    // Calls made as the user (group members, people search) get their
+    // ACT_AS_USER tokens from the fake, which expects its own app key.
+    config.app_key = testkit::confluence::DEFAULT_APP_KEY.into();
+    config.oauth_token_url = Some(token_url.parse()?);
+    Ok(config)
+}
+
+/// The benchmarks' HTTP client (many connections kept open).
+pub(crate) fn http_client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?)
+}
+
+/// Installs the site `client_key` through the real signed `POST /installed`.
+pub(crate) async fn install(
+    http: &reqwest::Client,
+    base: &str,
+    client_key: &str,
+    confluence_url: &str,
+) -> anyhow::Result<()> {
+    let install =
+        tokens::InstallClaims::valid(client_key, "/installed", BASE_URL, keys::FIXTURE_A).sign();
+    let resp = http
+        .post(format!("{base}/installed"))
+        .header("Authorization", format!("JWT {install}"))
+        .json(&tokens::install_body(client_key, SECRET, confluence_url))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        resp.status().as_u16() == 204,
+        "install failed: {}",
+        resp.status()
+    );
+    Ok(())
+}
+
+/// `Authorization` header value: a context JWT of site `client_key` for
+/// `account_id` on the bench page (98305, space DEV), valid for an hour.
+pub(crate) fn auth(client_key: &str, account_id: &str) -> String {
+    let token = tokens::hs_token(
+        Algorithm::HS256,
+        SECRET,
+        &json!({"iss": client_key, "sub": account_id, "iat": now(), "exp": now() + 3600,
+                "qsh": "context-qsh",
+                "context": {"confluence": {"content": {"id": PAGE, "version": "3"},
+                                           "space": {"key": "DEV"}}}}),
+    );
+    format!("JWT {token}")
+}
+
+/// Saves and publishes `content` with the author's `auth`; the course id.
+pub(crate) async fn publish_course(
+    http: &reqwest::Client,
+    base: &str,
+    auth: &str,
+    content: Value,
+) -> anyhow::Result<String> {
+    let saved: Value = http
+        .post(format!("{base}/api/authoring/save-draft"))
+        .header("Authorization", auth)
+        .json(&json!({"course_id": null, "revision": 0, "content": content}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let course_id = saved["course_id"].as_str().unwrap_or_default().to_owned();
+    anyhow::ensure!(!course_id.is_empty(), "save-draft returned no course id");
+    http.post(format!("{base}/api/authoring/publish"))
+        .header("Authorization", auth)
+        .form(&[
+            ("course_id", course_id.as_str()),
+            ("revision", "1"),
+            ("material", "false"),
+        ])
+        .send()
+        .await?
+        .error_for_status()?;
+    Ok(course_id)
 }
 
 impl Drop for Bench {

@@ -1170,7 +1170,7 @@ impl LearningService {
             };
             let st = status::status(&p.rendered.content, &s, p.cycle_start);
             let earned =
-                (submitted.passed == Some(true) && st.completion_due).then(|| Completion {
+                (submitted.passed == Some(true) && st.completion_due).then_some(Completion {
                     version: p.version,
                     completed_at: now_secs,
                 });

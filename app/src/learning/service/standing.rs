@@ -248,10 +248,6 @@ impl LearningService {
 /// The stored standing for one learner's computed status, `current` being
 /// their completion of the cycle and `validity_days` its version's
 /// certificate validity.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the parts of one learner's standing, each computed by the caller once"
-)]
 pub(super) fn standing_row(
     account: &str,
     p: &Published,
