@@ -40,6 +40,9 @@ use bench_support::{auth, confluence, course_content, env_or, install, rss_kib, 
 use serde_json::{json, Value};
 
 const CLIENTS: usize = 32;
+/// `BENCH_MIXED_ONLY=<n>`: only request kind `n` of [`OPS`] (to find which
+/// one memory grows with).
+static ONLY: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
 const ADMIN: &str = "557058:mixed-admin";
 const AUTHOR: &str = "557058:mixed-author";
 const OPS: [&str; 6] = [
@@ -139,22 +142,28 @@ async fn start(
     ))
 }
 
+/// One request (or two) of a learner that only this client acts for (two
+/// clients submitting and saving the same attempt at once would be a
+/// conflict, answered 409 as it should).
 async fn one(
     http: &reqwest::Client,
     base: &str,
     site: &Site,
+    learner: &str,
     rng: &mut Rng,
 ) -> anyhow::Result<usize> {
-    let learner = &site.learners[rng.below(site.learners.len())];
     let course = site.course_id.clone();
     let roll = rng.below(100);
-    let op = match roll {
+    let op = match ONLY.get().copied().flatten() {
+        Some(op) => op,
+        None => match roll {
         0..45 => 0,
         45..60 => 1,
         60..75 => 2,
         75..85 => 3,
         85..95 => 4,
         _ => 5,
+        },
     };
     match op {
         0 => {
@@ -236,6 +245,11 @@ async fn main() -> anyhow::Result<()> {
     let sites_n: usize = env_or("BENCH_MIXED_SITES", 100);
     let learners_n: usize = env_or("BENCH_MIXED_LEARNERS", 20);
     let secs: u64 = env_or("BENCH_MIXED_SECS", 300);
+    let _ = ONLY.set(
+        std::env::var("BENCH_MIXED_ONLY")
+            .ok()
+            .and_then(|v| v.parse().ok()),
+    );
     let bench = Bench::start(None).await?;
     let fake = confluence();
     fake.make_space_admin(ADMIN, "DEV");
@@ -298,9 +312,16 @@ async fn main() -> anyhow::Result<()> {
         runs.push(tokio::spawn(async move {
             let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (c as u64 + 1));
             let mut counts = [0usize; OPS.len()];
+            // This client's learners: every CLIENTS-th of all sites' learners.
+            let per_site = sites[0].learners.len();
+            let mine: Vec<(usize, usize)> = (c..sites.len() * per_site)
+                .step_by(CLIENTS)
+                .map(|g| (g / per_site, g % per_site))
+                .collect();
             while Instant::now() < deadline {
-                let site = &sites[rng.below(sites.len())];
-                counts[one(&http, &base, site, &mut rng).await?] += 1;
+                let (s, l) = mine[rng.below(mine.len())];
+                let site = &sites[s];
+                counts[one(&http, &base, site, &site.learners[l], &mut rng).await?] += 1;
             }
             anyhow::Ok(counts)
         }));

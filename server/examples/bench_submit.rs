@@ -129,6 +129,12 @@ async fn main() -> anyhow::Result<()> {
         per_client_learners.push(s.await??);
     }
     let setup_secs = started.elapsed().as_secs_f64();
+    // The moment to attach a profiler to the measured phase only
+    // (`perf record -p`): README "Measured" profiles were taken so.
+    eprintln!(
+        "bench_submit: set-up done in {setup_secs:.1} s, pid {}; measuring",
+        std::process::id()
+    );
 
     // 2. Measured: 64 concurrent clients submitting.
     let rss_before = rss_kib();

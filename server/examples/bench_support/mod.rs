@@ -209,20 +209,35 @@ pub(crate) async fn install(
     client_key: &str,
     confluence_url: &str,
 ) -> anyhow::Result<()> {
-    let install =
-        tokens::InstallClaims::valid(client_key, "/installed", BASE_URL, keys::FIXTURE_A).sign();
-    let resp = http
-        .post(format!("{base}/installed"))
-        .header("Authorization", format!("JWT {install}"))
-        .json(&tokens::install_body(client_key, SECRET, confluence_url))
-        .send()
-        .await?;
-    anyhow::ensure!(
-        resp.status().as_u16() == 204,
-        "install failed: {}",
-        resp.status()
-    );
-    Ok(())
+    // The lifecycle routes are rate-limited per address (30 at once, then
+    // a few a second): a bench installing many sites waits as told.
+    loop {
+        let install =
+            tokens::InstallClaims::valid(client_key, "/installed", BASE_URL, keys::FIXTURE_A)
+                .sign();
+        let resp = http
+            .post(format!("{base}/installed"))
+            .header("Authorization", format!("JWT {install}"))
+            .json(&tokens::install_body(client_key, SECRET, confluence_url))
+            .send()
+            .await?;
+        if resp.status().as_u16() == 429 {
+            let wait = resp
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+            continue;
+        }
+        anyhow::ensure!(
+            resp.status().as_u16() == 204,
+            "install failed: {}",
+            resp.status()
+        );
+        return Ok(());
+    }
 }
 
 /// `Authorization` header value: a context JWT of site `client_key` for
