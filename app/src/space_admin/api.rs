@@ -108,6 +108,19 @@ impl LearnerState {
         }
     }
 
+    /// The state's name in a language.
+    pub fn text(self, loc: crate::locale::Locale) -> &'static str {
+        match self {
+            LearnerState::NotStarted => leptos_i18n::td_string!(loc, state.not_started),
+            LearnerState::InProgress => leptos_i18n::td_string!(loc, state.in_progress),
+            LearnerState::Completed => leptos_i18n::td_string!(loc, state.completed),
+            LearnerState::Expired => leptos_i18n::td_string!(loc, state.expired),
+            LearnerState::RecertificationDue => {
+                leptos_i18n::td_string!(loc, state.recertification_due)
+            }
+        }
+    }
+
     /// A stable code (filters in the page's address, tests).
     pub fn code(self) -> &'static str {
         match self {

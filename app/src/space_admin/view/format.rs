@@ -7,8 +7,6 @@
 //! may ask the browser's `Intl`; the server build falls back to UTC text
 //! (`crate::pages::format_epoch`) so the module compiles on both sides.
 
-use course::model::AccessMode;
-
 use crate::space_admin::api::{DueRule, EnrolmentReasons, LearnerState};
 
 /// One day in milliseconds.
@@ -27,11 +25,12 @@ mod browser {
         o
     }
 
-    /// `Intl.DateTimeFormat([], options).format(date)`: no locales given
-    /// means the viewer's own.
+    /// `Intl.DateTimeFormat([<the page's language>], options).format(date)`:
+    /// the page's language (Confluence's `loc`), the viewer's time zone.
     pub(super) fn local(ms: i64, pairs: &[(&str, &str)]) -> String {
         let date = Date::new(&JsValue::from_f64(ms as f64));
-        DateTimeFormat::new(&Array::new(), &options(pairs))
+        let lang = crate::locale::page_lang().tag();
+        DateTimeFormat::new(&Array::of1(&JsValue::from_str(lang)), &options(pairs))
             .format()
             .call1(&JsValue::NULL, &date)
             .ok()
@@ -197,15 +196,6 @@ pub(crate) fn people(n: u32) -> String {
     }
 }
 
-/// A short name for the access mode (tables; the header uses the long label).
-pub(crate) fn access_short(a: AccessMode) -> &'static str {
-    match a {
-        AccessMode::Open => "Open",
-        AccessMode::EnrolledOnly => "Enrolled only",
-        AccessMode::SelfEnrol => "Self-enrol",
-    }
-}
-
 /// A group rule's due date in words.
 pub(crate) fn due_rule_text(due: DueRule) -> String {
     match due {
@@ -263,18 +253,14 @@ pub(crate) fn kind_label(code: &str) -> &str {
     }
 }
 
-/// A percentage without decimals ("87%").
+/// A percentage without decimals ("87%", German "87 %").
 pub(crate) fn percent(p: f64) -> String {
-    format!("{p:.0}%")
+    crate::locale::page_lang().percent(p)
 }
 
-/// A score: whole numbers without decimals, else one ("2", "1.5").
+/// A score: whole numbers without decimals, else one ("2", "1.5", German "1,5").
 pub(crate) fn points(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.1}")
-    }
+    crate::locale::page_lang().decimal(x, 1)
 }
 
 /// A file name for a download: the course's title made safe, what it is,
