@@ -188,6 +188,20 @@ impl ReportSort {
             ReportSort::EnrolledAt => "Enrolled",
         }
     }
+
+    /// The sort's name in a language.
+    pub fn text(self, loc: crate::locale::Locale) -> &'static str {
+        use leptos_i18n::td_string;
+        match self {
+            ReportSort::Attention => td_string!(loc, sort.attention),
+            ReportSort::Progress => td_string!(loc, sort.progress),
+            ReportSort::DueDate => td_string!(loc, sort.due_date),
+            ReportSort::LastActivity => td_string!(loc, sort.last_activity),
+            ReportSort::CompletedAt => td_string!(loc, sort.completed),
+            ReportSort::BestScore => td_string!(loc, sort.best_score),
+            ReportSort::EnrolledAt => td_string!(loc, sort.enrolled),
+        }
+    }
 }
 
 /// What a report page shows.

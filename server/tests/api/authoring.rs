@@ -306,7 +306,11 @@ async fn a_refusal_to_publish_is_worded_in_the_language_of_the_page_that_asked()
     let english = "Fix this before publishing: Module 1 “Basics” › Quiz › Question 1: mark the \
                    correct option: a single-choice question needs exactly one.";
     assert_eq!(expect_invalid(&en), english);
-    assert_eq!(expect_invalid(&fr), english, "unknown languages fall back to English");
+    assert_eq!(
+        expect_invalid(&fr),
+        english,
+        "unknown languages fall back to English"
+    );
     assert_eq!(site.counts().await, (1, 0), "no version may be written");
 }
 

@@ -621,7 +621,13 @@ async fn a_csv_download_from_a_german_page_is_written_for_german_spreadsheets() 
     let headers = reader.headers().unwrap().clone();
     assert_eq!(
         headers.iter().take(5).collect::<Vec<_>>(),
-        ["Name", "Konto-ID", "Status", "Überfällig", "Eingeschrieben (UTC)"]
+        [
+            "Name",
+            "Konto-ID",
+            "Status",
+            "Überfällig",
+            "Eingeschrieben (UTC)"
+        ]
     );
     assert_eq!(&headers[11], "Bestes Ergebnis %");
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
