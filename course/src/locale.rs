@@ -98,6 +98,16 @@ impl Lang {
         out
     }
 
+    /// A number with exactly `decimals` decimals and no grouping (a
+    /// steady column, a spreadsheet cell): `0.50` / `0,50`.
+    pub fn fixed(self, x: f64, decimals: u8) -> String {
+        let s = format!("{x:.*}", usize::from(decimals));
+        match self {
+            Lang::En => s,
+            Lang::De => s.replace('.', ","),
+        }
+    }
+
     /// A percentage, rounded to a whole number: `87%` / `87 %` (German
     /// puts a space before the sign, DIN 5008).
     pub fn percent(self, p: f64) -> String {
@@ -191,6 +201,8 @@ mod tests {
         assert_eq!(Lang::En.decimal(-0.04, 1), "0");
         assert_eq!(Lang::En.decimal(-0.25, 1), "-0.2");
         assert_eq!(Lang::De.decimal(f64::NAN, 1), "—");
+        assert_eq!(Lang::En.fixed(0.5, 2), "0.50");
+        assert_eq!(Lang::De.fixed(-1234.5, 1), "-1234,5");
         assert_eq!(Lang::En.percent(87.4), "87%");
         assert_eq!(Lang::De.percent(87.5), "88\u{a0}%");
     }

@@ -140,7 +140,7 @@ test('the space tools tab speaks German, with German dates and numbers', async (
   await expect(tab.locator('#sc-admin-courses thead')).toContainText('Eingeschrieben');
   await expectAccessible(page, FRAMES.spaceTools, 'admin overview (de)');
 
-  await tab.getByRole('button', { name: `Lernendenbericht für ${title}` }).click();
+  await tab.getByRole('button', { name: `Bericht zu den Lernenden von ${title}` }).click();
   await expect(tab.locator('#sc-course-meta')).toContainText('Veröffentlichte Version');
   await expect(tab.getByRole('tab', { name: 'Lernende' })).toBeVisible();
   await expect(tab.getByRole('button', { name: 'Alle Kurse' })).toBeVisible();

@@ -290,7 +290,11 @@ fn QuizFiguresNote(ctx: Ctx, m: usize) -> impl IntoView {
                         &[&figures.version],
                     ),
                     Some(z) => crate::locale::fill(
-                        leptos_i18n::td_string!(loc, editor.figures_note),
+                        if z.attempts == 1 {
+                            leptos_i18n::td_string!(loc, editor.figures_note_one)
+                        } else {
+                            leptos_i18n::td_string!(loc, editor.figures_note)
+                        },
                         &[&figures.version, &z.attempts],
                     ),
                 }
@@ -316,12 +320,16 @@ fn stats_line(loc: Locale, s: &QuestionStats) -> String {
     parts.push(match s.discrimination {
         Some(d) => crate::locale::fill(
             leptos_i18n::td_string!(loc, editor.discrimination),
-            &[&lang.decimal(d, 2)],
+            &[&lang.fixed(d, 2)],
         ),
         None => leptos_i18n::td_string!(loc, editor.discrimination_needs).to_string(),
     });
     parts.push(crate::locale::fill(
-        leptos_i18n::td_string!(loc, editor.attempts_answered),
+        if s.attempts == 1 {
+            leptos_i18n::td_string!(loc, editor.attempt_answered_one)
+        } else {
+            leptos_i18n::td_string!(loc, editor.attempts_answered)
+        },
         &[&s.attempts, &s.answered],
     ));
     parts.join(" · ")

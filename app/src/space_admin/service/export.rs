@@ -114,12 +114,8 @@ impl Style {
 
     /// A number with `decimals` decimals (kept, for a steady column):
     /// `87.5` / `87,5`; no thousands grouping (spreadsheets read it).
-    fn num(self, x: f64, decimals: usize) -> String {
-        let s = format!("{x:.decimals$}");
-        match self.lang {
-            Lang::En => s,
-            Lang::De => s.replace('.', ","),
-        }
+    fn num(self, x: f64, decimals: u8) -> String {
+        self.lang.fixed(x, decimals)
     }
 
     fn opt_num(self, x: Option<f64>) -> String {
