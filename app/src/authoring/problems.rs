@@ -167,11 +167,13 @@ mod tests {
             feedback_correct_md: String::new(),
             feedback_incorrect_md: String::new(),
         };
-        let mut settings = CourseSettings::default();
-        settings.pass_mark_percent = 120;
-        settings.attempt_limit = Some(0);
-        settings.time_limit_secs = Some(0);
-        settings.certificate_validity_days = Some(0);
+        let settings = CourseSettings {
+            pass_mark_percent: 120,
+            attempt_limit: Some(0),
+            time_limit_secs: Some(0),
+            certificate_validity_days: Some(0),
+            ..Default::default()
+        };
         CourseContent {
             title: String::new(),
             description_md: String::new(),
