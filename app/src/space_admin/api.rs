@@ -445,16 +445,18 @@ pub struct SyncOutcome {
 // ---------------------------------------------------------------------------
 
 /// A flag in words, as the analytics view and its CSV say it.
-pub fn flag_text(f: &Flag) -> String {
+pub fn flag_text(loc: crate::locale::Locale, f: &Flag) -> String {
+    use crate::locale::fill;
+    use leptos_i18n::td_string;
     match f {
-        Flag::NegativeDiscrimination => {
-            "negative discrimination: weaker learners do better than stronger ones".into()
+        Flag::NegativeDiscrimination => td_string!(loc, flag.negative).into(),
+        Flag::TooEasy => td_string!(loc, flag.too_easy).into(),
+        Flag::TooHard => td_string!(loc, flag.too_hard).into(),
+        Flag::UnchosenDistractor { option } => {
+            fill(td_string!(loc, flag.unchosen), &[&(option + 1)])
         }
-        Flag::TooEasy => "almost everyone gets it right".into(),
-        Flag::TooHard => "almost nobody gets it right".into(),
-        Flag::UnchosenDistractor { option } => format!("option {} is never chosen", option + 1),
         Flag::CorrectOptionRarelyChosen { option } => {
-            format!("correct option {} is rarely chosen", option + 1)
+            fill(td_string!(loc, flag.correct_rare), &[&(option + 1)])
         }
     }
 }

@@ -511,7 +511,13 @@ pub async fn analytics_csv(
                         .map(|d| style.num(d, 2))
                         .unwrap_or_default(),
                     style.opt_num(s.avg_seconds),
-                    text_cell(&s.flags.iter().map(flag_text).collect::<Vec<_>>().join("; ")),
+                    text_cell(
+                        &s.flags
+                            .iter()
+                            .map(|f| flag_text(style.loc(), f))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
                     option,
                     correct,
                     chosen,
