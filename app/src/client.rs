@@ -6,6 +6,11 @@
 //! We fetch it through the AP bridge, reuse it until shortly before it
 //! expires, and send it as `Authorization: JWT <token>` on the request that
 //! `server_fn`'s browser client (gloo-net) builds.
+//!
+//! Each call also says the page's language (`Accept-Language`, from the
+//! page's `loc` parameter), so what the server answers — a refusal, a
+//! validation problem — is in the language of the page around it
+//! (`crate::locale::request_lang`).
 
 use server_fn::{
     client::{browser::BrowserClient, Client},
@@ -37,6 +42,8 @@ where
                     .await
                     .map_err(|e| ServerFnErrorErr::Request(e.to_string()).into_app_error())?;
                 req.headers().set("Authorization", &format!("JWT {token}"));
+                req.headers()
+                    .set("Accept-Language", crate::locale::page_lang().tag());
                 <BrowserClient as Client<E, IS, OS>>::send(req).await
             })
         }

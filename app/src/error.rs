@@ -75,6 +75,28 @@ impl AppError {
         }
     }
 
+    /// What the person in front of the page is shown, in the page's
+    /// language: the fixed errors are worded here (in the browser); the
+    /// others carry a text the server already wrote in the language of
+    /// the call (`crate::locale::request_lang`). `Display` stays English,
+    /// for logs.
+    pub fn text(&self, loc: crate::locale::Locale) -> String {
+        use leptos_i18n::td_string;
+        match self {
+            AppError::Unauthorized => td_string!(loc, errors.unauthorized).into(),
+            AppError::Forbidden => td_string!(loc, errors.forbidden).into(),
+            AppError::NotFound => td_string!(loc, errors.not_found).into(),
+            AppError::Internal => td_string!(loc, errors.internal).into(),
+            AppError::Transport(m) => crate::locale::fill(td_string!(loc, errors.transport), &[m]),
+            AppError::NotEnrolled(m)
+            | AppError::Invalid(m)
+            | AppError::Conflict(m)
+            | AppError::LimitReached(m)
+            | AppError::Unavailable(m)
+            | AppError::RateLimited { message: m, .. } => m.clone(),
+        }
+    }
+
     /// A 400 with `message`.
     pub fn invalid(message: impl Into<String>) -> Self {
         AppError::Invalid(message.into())

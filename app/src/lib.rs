@@ -12,6 +12,8 @@
 //!   server function starts with, and how errors become HTTP statuses.
 //! - [`client`]: the server-function client that attaches the AP context JWT.
 //! - [`error`]: the one error type server functions return.
+//! - [`locale`]: the page's language (Confluence's `loc`) and the app's
+//!   words (`locales/*.json`, through leptos_i18n).
 //! - `state` (server only): what server functions reach — the store
 //!   (`store` crate), the trust core (`connect` crate) and the services.
 //!
@@ -25,6 +27,7 @@ pub mod authoring;
 pub mod client;
 pub mod error;
 pub mod learning;
+pub mod locale;
 pub mod pages;
 pub mod shell;
 pub mod space_admin;

@@ -86,9 +86,12 @@ pub struct SiteAssets {
 pub fn shell(mut options: LeptosOptions, assets: SiteAssets, module: Module) -> impl IntoView {
     // `HydrationScripts` links `/pkg/<output_name>.js` and `<output_name>_bg.wasm`.
     options.output_name = assets.bundles.get(module).into();
+    // The language Confluence asked for (`loc`); the root below reads the
+    // same parameter, on the server and when the browser hydrates.
+    let lang = crate::locale::page_lang().tag();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -134,17 +137,20 @@ fn Frame(children: Children) -> impl IntoView {
 /// The course macro (learners). Hydrated by the `learner` bundle.
 #[component]
 pub fn LearnerApp() -> impl IntoView {
+    crate::locale::provide_page_lang();
     view! { <Frame><CourseView /></Frame> }
 }
 
 /// The macro editor dialog (authors). Hydrated by the `editor` bundle.
 #[component]
 pub fn EditorApp() -> impl IntoView {
+    crate::locale::provide_page_lang();
     view! { <Frame><MacroEditor /></Frame> }
 }
 
 /// The space tools tab (space admins). Hydrated by the `admin` bundle.
 #[component]
 pub fn AdminApp() -> impl IntoView {
+    crate::locale::provide_page_lang();
     view! { <Frame><SpaceAdmin /></Frame> }
 }

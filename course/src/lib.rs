@@ -25,6 +25,7 @@ pub mod export;
 pub mod ids;
 pub mod learner;
 pub mod learning;
+pub mod locale;
 pub mod model;
 pub mod validate;
 

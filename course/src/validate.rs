@@ -30,8 +30,18 @@ use super::model::{ChoiceOption, CourseContent, Question, QuestionKind, TextMatc
 pub struct Problem {
     /// Where, e.g. `modules[0].quiz.questions[2].points`.
     pub path: String,
-    /// What is wrong and how to fix it.
+    /// What is wrong and how to fix it, in English.
     pub message: String,
+    /// Which problem it is (`question_no_text`), for the app's words in
+    /// other languages (`app::authoring::problems`); empty for problems
+    /// made elsewhere (the importers' own).
+    #[serde(default)]
+    pub code: String,
+    /// The values the message names, in order (a count, a number, an id,
+    /// the path of an item named, the regex error): `{0}`, `{1}`… of the
+    /// translated message.
+    #[serde(default)]
+    pub args: Vec<String>,
 }
 
 /// Checks one answer pattern; `Err` carries a message for the author.
@@ -60,12 +70,14 @@ pub fn validate_course(content: &CourseContent) -> Vec<Problem> {
 pub fn validate_course_with(content: &CourseContent, regex_check: RegexCheck<'_>) -> Vec<Problem> {
     let mut v = Problems::default();
     if is_blank(&content.title) {
-        v.push("title", "The course needs a title.");
+        v.say("title", "course_no_title", [], "The course needs a title.");
     }
     let s = &content.settings;
     if s.pass_mark_percent > 100 {
-        v.push(
+        v.say(
             "settings.pass_mark_percent",
+            "pass_mark_range",
+            [s.pass_mark_percent.to_string()],
             format!(
                 "The pass mark is {} %; it must be between 0 and 100.",
                 s.pass_mark_percent
@@ -73,26 +85,34 @@ pub fn validate_course_with(content: &CourseContent, regex_check: RegexCheck<'_>
         );
     }
     if s.attempt_limit == Some(0) {
-        v.push(
+        v.say(
             "settings.attempt_limit",
+            "attempt_limit_zero",
+            [],
             "The attempt limit must be at least 1 (leave it empty for unlimited attempts).",
         );
     }
     if s.time_limit_secs == Some(0) {
-        v.push(
+        v.say(
             "settings.time_limit_secs",
+            "time_limit_zero",
+            [],
             "The time limit must be at least 1 second (leave it empty for no limit).",
         );
     }
     if s.certificate_validity_days == Some(0) {
-        v.push(
+        v.say(
             "settings.certificate_validity_days",
+            "certificate_days_zero",
+            [],
             "Certificates must stay valid for at least 1 day (leave it empty for no expiry).",
         );
     }
     if content.modules.is_empty() {
-        v.push(
+        v.say(
             "modules",
+            "no_modules",
+            [],
             "The course has no modules; add a module with a lesson or a quiz.",
         );
     }
@@ -105,23 +125,40 @@ pub fn validate_course_with(content: &CourseContent, regex_check: RegexCheck<'_>
         let mp = format!("modules[{mi}]");
         module_ids.check(&mut v, &module.id, &format!("{mp}.id"));
         if is_blank(&module.title) {
-            v.push(format!("{mp}.title"), "The module needs a title.");
+            v.say(
+                format!("{mp}.title"),
+                "module_no_title",
+                [],
+                "The module needs a title.",
+            );
         }
         if module.lessons.is_empty() && module.quiz.is_none() {
-            v.push(mp.clone(), "The module is empty; add a lesson or a quiz.");
+            v.say(
+                mp.clone(),
+                "module_empty",
+                [],
+                "The module is empty; add a lesson or a quiz.",
+            );
         }
         for (li, lesson) in module.lessons.iter().enumerate() {
             let lp = format!("{mp}.lessons[{li}]");
             lesson_ids.check(&mut v, &lesson.id, &format!("{lp}.id"));
             if is_blank(&lesson.title) {
-                v.push(format!("{lp}.title"), "The lesson needs a title.");
+                v.say(
+                    format!("{lp}.title"),
+                    "lesson_no_title",
+                    [],
+                    "The lesson needs a title.",
+                );
             }
         }
         if let Some(quiz) = &module.quiz {
             let qzp = format!("{mp}.quiz");
             if quiz.questions.is_empty() {
-                v.push(
+                v.say(
                     format!("{qzp}.questions"),
+                    "quiz_no_questions",
+                    [],
                     "The quiz has no questions; add one or remove the quiz.",
                 );
             }
@@ -142,25 +179,39 @@ pub fn validate_question(q: &Question, path: &str, regex_check: RegexCheck<'_>) 
     let mut v = Problems::default();
     let at = |field: &str| format!("{path}.{field}");
     if is_blank(&q.id) {
-        v.push(at("id"), "The question has no id.");
+        v.say(at("id"), "question_no_id", [], "The question has no id.");
     }
     if is_blank(&q.prompt_md) {
-        v.push(at("prompt_md"), "The question has no text.");
+        v.say(
+            at("prompt_md"),
+            "question_no_text",
+            [],
+            "The question has no text.",
+        );
     }
     if !(q.points.is_finite() && q.points > 0.0) {
-        v.push(at("points"), "Points must be a number greater than 0.");
+        v.say(
+            at("points"),
+            "points_positive",
+            [],
+            "Points must be a number greater than 0.",
+        );
     }
     match &q.kind {
         QuestionKind::SingleChoice { options } => {
             check_options(&mut v, path, options);
             match options.iter().filter(|o| o.correct).count() {
                 1 => {}
-                0 => v.push(
+                0 => v.say(
                     at("options"),
+                    "single_none_correct",
+                    [],
                     "Mark the correct option: a single-choice question needs exactly one.",
                 ),
-                n => v.push(
+                n => v.say(
                     at("options"),
+                    "single_many_correct",
+                    [n.to_string()],
                     format!(
                         "{n} options are marked correct; a single-choice question needs exactly \
                          one (use multiple choice for several)."
@@ -171,40 +222,63 @@ pub fn validate_question(q: &Question, path: &str, regex_check: RegexCheck<'_>) 
         QuestionKind::MultipleChoice { options, .. } => {
             check_options(&mut v, path, options);
             if !options.iter().any(|o| o.correct) {
-                v.push(at("options"), "Mark at least one option as correct.");
+                v.say(
+                    at("options"),
+                    "multiple_none_correct",
+                    [],
+                    "Mark at least one option as correct.",
+                );
             }
         }
         QuestionKind::TrueFalse { .. } => {}
         QuestionKind::ShortText { accepted } => {
             if accepted.is_empty() {
-                v.push(at("accepted"), "Add at least one accepted answer.");
+                v.say(
+                    at("accepted"),
+                    "no_accepted",
+                    [],
+                    "Add at least one accepted answer.",
+                );
             }
             for (i, answer) in accepted.iter().enumerate() {
                 let p = format!("{path}.accepted[{i}].text");
                 if is_blank(&answer.text) {
-                    v.push(p, format!("Accepted answer {} is empty.", i + 1));
+                    let n = (i + 1).to_string();
+                    let message = format!("Accepted answer {n} is empty.");
+                    v.say(p, "accepted_empty", [n], message);
                 } else if answer.mode == TextMatch::Regex {
                     if let Err(e) = regex_check(&answer.text) {
-                        v.push(p, format!("Accepted answer {}: {e}", i + 1));
+                        let n = (i + 1).to_string();
+                        let message = format!("Accepted answer {n}: {e}");
+                        v.say(p, "accepted_regex", [n, e], message);
                     }
                 }
             }
         }
         QuestionKind::Numeric { answer, tolerance } => {
             if !answer.is_finite() {
-                v.push(at("answer"), "The answer must be a finite number.");
+                v.say(
+                    at("answer"),
+                    "answer_finite",
+                    [],
+                    "The answer must be a finite number.",
+                );
             }
             if !(tolerance.is_finite() && *tolerance >= 0.0) {
-                v.push(
+                v.say(
                     at("tolerance"),
+                    "tolerance_finite",
+                    [],
                     "The tolerance must be a finite number of 0 or more.",
                 );
             }
         }
         QuestionKind::Ordering { items } => {
             if items.len() < 2 {
-                v.push(
+                v.say(
                     at("items"),
+                    "ordering_few",
+                    [items.len().to_string()],
                     format!(
                         "An ordering question needs at least 2 items (it has {}).",
                         items.len()
@@ -220,8 +294,10 @@ pub fn validate_question(q: &Question, path: &str, regex_check: RegexCheck<'_>) 
         }
         QuestionKind::Matching { pairs } => {
             if pairs.len() < 2 {
-                v.push(
+                v.say(
                     at("pairs"),
+                    "matching_few",
+                    [pairs.len().to_string()],
                     format!(
                         "A matching question needs at least 2 pairs (it has {}).",
                         pairs.len()
@@ -235,10 +311,9 @@ pub fn validate_question(q: &Question, path: &str, regex_check: RegexCheck<'_>) 
                 ids.check(&mut v, &pair.id, &format!("{pp}.id"));
                 prompts.check(&mut v, &pair.prompt, i, &format!("{pp}.prompt"));
                 if is_blank(&pair.answer) {
-                    v.push(
-                        format!("{pp}.answer"),
-                        format!("Pair {} has no answer.", i + 1),
-                    );
+                    let n = (i + 1).to_string();
+                    let message = format!("Pair {n} has no answer.");
+                    v.say(format!("{pp}.answer"), "pair_no_answer", [n], message);
                 }
             }
         }
@@ -248,8 +323,10 @@ pub fn validate_question(q: &Question, path: &str, regex_check: RegexCheck<'_>) 
 
 fn check_options(v: &mut Problems, path: &str, options: &[ChoiceOption]) {
     if options.len() < 2 {
-        v.push(
+        v.say(
             format!("{path}.options"),
+            "choice_few",
+            [options.len().to_string()],
             format!(
                 "A choice question needs at least 2 options (it has {}).",
                 options.len()
@@ -319,20 +396,53 @@ fn indexed(segment: &str, name: &str) -> Option<usize> {
         .ok()
 }
 
+/// The words places are named with, in one language (the app's locale
+/// files hold the others, `app::authoring::problems`).
+#[derive(Clone, Copy, Debug)]
+pub struct PlaceWords<'a> {
+    pub course: &'a str,
+    pub settings: &'a str,
+    pub module: &'a str,
+    pub lesson: &'a str,
+    pub quiz: &'a str,
+    pub question: &'a str,
+    /// The quotation marks around a title: “…” in English, „…“ in German.
+    pub open_quote: &'a str,
+    pub close_quote: &'a str,
+}
+
+/// English place words.
+pub const ENGLISH_PLACES: PlaceWords<'static> = PlaceWords {
+    course: "Course",
+    settings: "Course settings",
+    module: "Module",
+    lesson: "Lesson",
+    quiz: "Quiz",
+    question: "Question",
+    open_quote: "\u{201c}",
+    close_quote: "\u{201d}",
+};
+
 /// A place as the editor's outline names it: "Course settings",
 /// "Module 1 “Basics” › Lesson 2 “Intro”", "Module 2 › Quiz › Question 3"
 /// (a title is left out while it is empty, and shortened when long).
 pub fn place_words(content: &CourseContent, place: Place) -> String {
+    place_words_in(content, place, &ENGLISH_PLACES)
+}
+
+/// [`place_words`] in the given words.
+pub fn place_words_in(content: &CourseContent, place: Place, w: &PlaceWords<'_>) -> String {
     let module = |m: usize| {
         numbered(
-            "Module",
+            w,
+            w.module,
             m,
             content.modules.get(m).map(|x| x.title.as_str()),
         )
     };
     match place {
-        Place::Course => "Course".to_owned(),
-        Place::Settings => "Course settings".to_owned(),
+        Place::Course => w.course.to_owned(),
+        Place::Settings => w.settings.to_owned(),
         Place::Module(m) => module(m),
         Place::Lesson(m, l) => {
             let title = content
@@ -340,24 +450,25 @@ pub fn place_words(content: &CourseContent, place: Place) -> String {
                 .get(m)
                 .and_then(|x| x.lessons.get(l))
                 .map(|x| x.title.as_str());
-            format!("{} › {}", module(m), numbered("Lesson", l, title))
+            format!("{} › {}", module(m), numbered(w, w.lesson, l, title))
         }
-        Place::Quiz(m) => format!("{} › Quiz", module(m)),
-        Place::Question(m, q) => format!("{} › Quiz › Question {}", module(m), q + 1),
+        Place::Quiz(m) => format!("{} › {}", module(m), w.quiz),
+        Place::Question(m, q) => format!("{} › {} › {} {}", module(m), w.quiz, w.question, q + 1),
     }
 }
 
 /// The longest title shown in a place, in characters.
 const TITLE_CHARS: usize = 40;
 
-fn numbered(what: &str, index: usize, title: Option<&str>) -> String {
+fn numbered(w: &PlaceWords<'_>, what: &str, index: usize, title: Option<&str>) -> String {
+    let (open, close) = (w.open_quote, w.close_quote);
     let title = title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "));
     match title.filter(|t| !t.is_empty()) {
         Some(t) if t.chars().count() > TITLE_CHARS => {
             let short: String = t.chars().take(TITLE_CHARS - 1).collect();
-            format!("{what} {} “{}…”", index + 1, short.trim_end())
+            format!("{what} {} {open}{}…{close}", index + 1, short.trim_end())
         }
-        Some(t) => format!("{what} {} “{t}”", index + 1),
+        Some(t) => format!("{what} {} {open}{t}{close}", index + 1),
         None => format!("{what} {}", index + 1),
     }
 }
@@ -391,7 +502,7 @@ pub fn publish_refusal(content: &CourseContent, problems: &[Problem]) -> Option<
 
 /// "The question has no text." → "the question has no text." (a leading
 /// capital only; "CSV …" stays).
-fn lower_first(message: &str) -> String {
+pub fn lower_first(message: &str) -> String {
     let mut chars = message.chars();
     match (chars.next(), chars.next()) {
         (Some(a), second) if a.is_uppercase() && !second.is_some_and(char::is_uppercase) => a
@@ -405,7 +516,16 @@ fn lower_first(message: &str) -> String {
 /// The part of a question a path ends in, for messages within one
 /// question: `….options[2].id` → "option 3".
 fn part_words(path: &str) -> String {
-    let part = path.rsplit('.').find_map(|segment| {
+    match part_of(path) {
+        Some((what, i)) => format!("{what} {}", i + 1),
+        None => path.to_owned(),
+    }
+}
+
+/// The part of a question a path ends in: `….options[2].id` →
+/// `("option", 2)` (also "item", "pair", "accepted answer").
+pub fn part_of(path: &str) -> Option<(&'static str, usize)> {
+    path.rsplit('.').find_map(|segment| {
         [
             ("options", "option"),
             ("items", "item"),
@@ -413,19 +533,28 @@ fn part_words(path: &str) -> String {
             ("accepted", "accepted answer"),
         ]
         .into_iter()
-        .find_map(|(name, words)| indexed(segment, name).map(|i| format!("{words} {}", i + 1)))
-    });
-    part.unwrap_or_else(|| path.to_owned())
+        .find_map(|(name, words)| indexed(segment, name).map(|i| (words, i)))
+    })
 }
 
 #[derive(Default)]
 struct Problems(Vec<Problem>);
 
 impl Problems {
-    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+    /// A problem at `path`: which one (`code`), the values it names, and
+    /// its English message.
+    fn say<const N: usize>(
+        &mut self,
+        path: impl Into<String>,
+        code: impl Into<String>,
+        args: [String; N],
+        message: impl Into<String>,
+    ) {
         self.0.push(Problem {
             path: path.into(),
             message: message.into(),
+            code: code.into(),
+            args: args.into(),
         });
     }
 }
@@ -461,10 +590,19 @@ impl<'a, 'n> Ids<'a, 'n> {
 
     fn check(&mut self, v: &mut Problems, id: &'a str, path: &str) {
         if is_blank(id) {
-            v.push(path, format!("The {} has no id.", self.what));
-        } else if let Some(first) = self.seen.get(id) {
-            v.push(
+            v.say(
                 path,
+                format!("{}_no_id", self.what),
+                [],
+                format!("The {} has no id.", self.what),
+            );
+        } else if let Some(first) = self.seen.get(id) {
+            // The first user goes into the arguments as its path: each
+            // language names it in its own words.
+            v.say(
+                path,
+                format!("{}_id_dup", self.what),
+                [id.to_owned(), first.clone()],
                 format!(
                     "The {} id \"{id}\" is already used by {}; ids must be unique.",
                     self.what,
@@ -493,14 +631,26 @@ impl Texts {
 
     fn check(&mut self, v: &mut Problems, text: &str, index: usize, path: &str) {
         let what = self.what;
+        let code = what.to_lowercase();
         if is_blank(text) {
-            v.push(path, format!("{what} {} has no text.", index + 1));
+            v.say(
+                path,
+                format!("{code}_no_text"),
+                [(index + 1).to_string()],
+                format!("{what} {} has no text.", index + 1),
+            );
             return;
         }
         let key = text_key(text);
         if let Some(first) = self.seen.get(&key) {
-            v.push(
+            v.say(
                 path,
+                format!("{code}_same_text"),
+                [
+                    (index + 1).to_string(),
+                    (first + 1).to_string(),
+                    text.trim().to_owned(),
+                ],
                 format!(
                     "{what} {} has the same text as {} {} (\"{}\"); each must be different.",
                     index + 1,

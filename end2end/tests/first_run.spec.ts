@@ -137,6 +137,31 @@ test('the macro editor opens the demo course, ready to publish', async ({ page }
   await expect(page.locator('#sim-editor-dialog')).toBeHidden();
 });
 
+test('the macro editor opens the demo course in German for a German-speaking author', async ({ page }) => {
+  if (process.env.SC_SCREENSHOTS) await page.setViewportSize({ width: 1280, height: 900 });
+  // Confluence's locale reaches the editor as `loc` (the simulator's Language switch).
+  await page.goto(`/?user=${encodeURIComponent(AUTHOR)}&loc=de-DE#page`);
+  await page.locator('#sim-edit-macro').click();
+  const editor = page.frameLocator('#sim-editor-dialog iframe');
+  await expect(editor.locator('#sc-hydrated')).toHaveText('yes', HYDRATED);
+  await expect(editor.locator('#sc-course-title')).toHaveValue(DEMO);
+  const outline = editor.getByRole('navigation', { name: 'Kursgliederung' });
+  await expect(outline.getByRole('button', { name: 'Kurs & Einstellungen' })).toBeVisible();
+  await expect(editor.locator('#sc-versions-tab')).toHaveText('Versionen (1)');
+  await expect(editor.locator('#sc-publish')).toHaveText('Veröffentlichen und speichern');
+  await outline.getByRole('button', { name: 'Quiz (7)' }).click();
+  await expect(editor.getByRole('heading', { name: 'Frage 1 · Einfachauswahl' })).toBeVisible();
+
+  // The README's picture of the editor in German:
+  // SC_SCREENSHOTS=1 npx playwright test -c end2end/playwright.config.ts first_run
+  if (process.env.SC_SCREENSHOTS) {
+    await page.waitForTimeout(500); // the figures beside the questions arrive after the panel
+    await page.screenshot({ path: resolve(test.info().project.testDir, '../../docs/editor-de.png') });
+  }
+  await page.locator('#sim-editor-cancel').click();
+  await expect(page.locator('#sim-editor-dialog')).toBeHidden();
+});
+
 test('the demo quiz asks a question of every kind', async ({ page }) => {
   // The author has not taken it: a fresh attempt.
   const macro = await openPageAs(page, AUTHOR);

@@ -358,7 +358,7 @@ test.describe('access and enrolment', () => {
     });
     const macro = await openAsLearner(page);
     await expect(macro.locator('#sc-course-title')).toHaveText(title);
-    await expect(macro.locator('#sc-enrol-due')).toHaveText('Due 2001-01-15');
+    await expect(macro.locator('#sc-enrol-due')).toHaveText('Due 15 Jan 2001');
     await expect(macro.locator('#sc-enrol-overdue')).toContainText('Overdue');
     await expect(macro.locator('#sc-enrol-message')).toHaveCount(0);
     await expect(macro.locator('#sc-continue')).toBeVisible();

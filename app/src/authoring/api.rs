@@ -182,13 +182,21 @@ pub async fn editor_analytics(
 mod ssr {
     use super::*;
     use crate::api::guards::{page_and_space, Caller, Editor};
-    use course::{
-        model::AccessMode,
-        validate::{publish_refusal, validate_course},
+    use crate::{
+        authoring::problems::publish_refusal,
+        locale::{fill, request_locale},
     };
+    use course::{model::AccessMode, validate::validate_course};
     use store::courses::{CourseRow, DraftSave, NewCourse, VersionMeta};
 
-    const OTHER_PAGE: &str = "This course belongs to another page. Make a copy to edit it here.";
+    /// Said when the macro's course belongs to another page (in the
+    /// language of the call).
+    fn other_page() -> AppError {
+        AppError::conflict(leptos_i18n::td_string!(
+            request_locale(),
+            server.other_page_edit
+        ))
+    }
 
     async fn load(caller: &Caller, id: &CourseId) -> Result<CourseRow, AppError> {
         caller
@@ -273,10 +281,9 @@ mod ssr {
     fn check_size(content: &CourseContent) -> Result<String, AppError> {
         let json = serde_json::to_string(content).map_err(|_| AppError::Internal)?;
         if json.len() > MAX_DRAFT_BYTES {
-            return Err(AppError::Invalid(format!(
-                "This course is too large to save ({} KB; the limit is {} KB). Split it into several courses.",
-                json.len() / 1024,
-                MAX_DRAFT_BYTES / 1024
+            return Err(AppError::Invalid(fill(
+                leptos_i18n::td_string!(request_locale(), server.too_large),
+                &[&(json.len() / 1024), &(MAX_DRAFT_BYTES / 1024)],
             )));
         }
         Ok(json)
@@ -289,10 +296,9 @@ mod ssr {
         let db = &e.state().db;
         let tenant = &e.who().tenant;
         if db.count_courses(tenant).await? as u64 >= q.courses_per_site {
-            return Err(AppError::LimitReached(format!(
-                "This site has reached its limit of {} courses, so no new course can be created. \
-                 Ask your Confluence administrator to contact Smart Courses support to raise it.",
-                q.courses_per_site
+            return Err(AppError::LimitReached(fill(
+                leptos_i18n::td_string!(request_locale(), server.course_quota),
+                &[&q.courses_per_site],
             )));
         }
         allow_bytes(e, bytes as u64).await
@@ -303,12 +309,9 @@ mod ssr {
         let q = e.state().settings.quotas;
         let stored = e.state().db.stored_bytes(&e.who().tenant).await?.max(0) as u64;
         if stored.saturating_add(extra) > q.bytes_per_site {
-            return Err(AppError::LimitReached(format!(
-                "This site's courses use {} MB of the {} MB it may store, so this change cannot be \
-                 saved. Ask your Confluence administrator to contact Smart Courses support to \
-                 raise the limit.",
-                stored.div_ceil(1 << 20),
-                q.bytes_per_site / (1 << 20)
+            return Err(AppError::LimitReached(fill(
+                leptos_i18n::td_string!(request_locale(), server.storage_quota),
+                &[&stored.div_ceil(1 << 20), &(q.bytes_per_site / (1 << 20))],
             )));
         }
         Ok(())
@@ -401,16 +404,20 @@ mod ssr {
             Some(id) => {
                 let row = load(&e.caller, &id).await?;
                 if row.page_id != e.page {
-                    return Err(AppError::conflict(OTHER_PAGE));
+                    return Err(other_page());
                 }
                 if json.len() > row.draft_json.len() {
                     allow_bytes(&e, (json.len() - row.draft_json.len()) as u64).await?;
                 }
                 match db.save_draft(tenant, &id, revision, title, &json).await? {
-                    DraftSave::Saved(r) => Ok(SavedDraft { course_id: id, revision: r }),
-                    DraftSave::Stale { .. } => Err(AppError::conflict(
-                        "This course was changed in another window. Reload to continue with the latest draft.",
-                    )),
+                    DraftSave::Saved(r) => Ok(SavedDraft {
+                        course_id: id,
+                        revision: r,
+                    }),
+                    DraftSave::Stale { .. } => Err(AppError::conflict(leptos_i18n::td_string!(
+                        request_locale(),
+                        server.changed_elsewhere
+                    ))),
                     DraftSave::Missing => Err(AppError::NotFound),
                 }
             }
@@ -425,18 +432,22 @@ mod ssr {
         let e = Editor::verify().await?;
         let row = load(&e.caller, &course_id).await?;
         if row.page_id != e.page {
-            return Err(AppError::conflict(
-                "This course belongs to another page. Make a copy to publish it here.",
-            ));
+            return Err(AppError::conflict(leptos_i18n::td_string!(
+                request_locale(),
+                server.other_page_publish
+            )));
         }
         if row.draft_revision != revision {
-            return Err(AppError::conflict(
-                "The draft changed since you last saved. Wait for it to save, then publish again.",
-            ));
+            return Err(AppError::conflict(leptos_i18n::td_string!(
+                request_locale(),
+                server.draft_changed_publish
+            )));
         }
         let content = parse_draft(&row)?;
-        // In the words the editor lists them in.
-        if let Some(refusal) = publish_refusal(&content, &validate_course(&content)) {
+        // In the words the editor lists them in, in the page's language.
+        if let Some(refusal) =
+            publish_refusal(request_locale(), &content, &validate_course(&content))
+        {
             return Err(AppError::Invalid(refusal));
         }
         // The first version can't invalidate earlier passes.
@@ -445,9 +456,9 @@ mod ssr {
         let tenant = &e.who().tenant;
         let quota = e.state().settings.quotas.versions_per_course;
         if db.count_versions(tenant, &course_id).await? as u64 >= quota {
-            return Err(AppError::LimitReached(format!(
-                "This course has reached its limit of {quota} published versions. Make a copy \
-                 of it to go on publishing."
+            return Err(AppError::LimitReached(fill(
+                leptos_i18n::td_string!(request_locale(), server.version_quota),
+                &[&quota],
             )));
         }
         allow_bytes(&e, row.draft_json.len() as u64).await?;
@@ -467,9 +478,10 @@ mod ssr {
             )
             .await
             .map_err(|err| match err {
-                store::StoreError::Conflict => AppError::conflict(
-                    "Someone else published this course at the same time. Reload to see their version.",
-                ),
+                store::StoreError::Conflict => AppError::conflict(leptos_i18n::td_string!(
+                    request_locale(),
+                    server.published_meanwhile
+                )),
                 other => other.into(),
             })?;
         let meta = db
@@ -573,7 +585,10 @@ mod ssr {
         let e = Editor::verify().await?;
         let row = load(&e.caller, &course_id).await?;
         if row.page_id != e.page {
-            return Err(AppError::conflict("This course belongs to another page."));
+            return Err(AppError::conflict(leptos_i18n::td_string!(
+                request_locale(),
+                server.other_page
+            )));
         }
         let db = &e.state().db;
         let tenant = &e.who().tenant;
@@ -589,9 +604,10 @@ mod ssr {
                 course_id,
                 revision: r,
             }),
-            DraftSave::Stale { .. } => Err(AppError::conflict(
-                "The draft changed meanwhile. Reload, then restore again.",
-            )),
+            DraftSave::Stale { .. } => Err(AppError::conflict(leptos_i18n::td_string!(
+                request_locale(),
+                server.draft_changed_restore
+            ))),
             DraftSave::Missing => Err(AppError::NotFound),
         }
     }
@@ -628,7 +644,10 @@ mod ssr {
     pub(super) async fn preview(markdown: String) -> Result<String, AppError> {
         Editor::verify().await?;
         if markdown.len() > MAX_PREVIEW_BYTES {
-            return Err(AppError::invalid("This text is too long to preview."));
+            return Err(AppError::invalid(leptos_i18n::td_string!(
+                request_locale(),
+                server.preview_too_long
+            )));
         }
         Ok(course::markdown::render_markdown(&markdown))
     }
@@ -642,9 +661,10 @@ mod ssr {
     ) -> Result<ImportReport, AppError> {
         Editor::verify().await?;
         if text.len() > MAX_IMPORT_BYTES {
-            return Err(AppError::invalid(
-                "This file is too large to import (512 KB at most).",
-            ));
+            return Err(AppError::invalid(leptos_i18n::td_string!(
+                request_locale(),
+                server.import_too_large_512
+            )));
         }
         Ok(match format {
             ImportFormat::Gift => course::gift::parse_gift(&text),
@@ -663,7 +683,10 @@ mod ssr {
     pub(super) async fn import_course(json: String) -> Result<CourseContent, AppError> {
         Editor::verify().await?;
         if json.len() > MAX_DRAFT_BYTES {
-            return Err(AppError::invalid("This file is too large to import."));
+            return Err(AppError::invalid(leptos_i18n::td_string!(
+                request_locale(),
+                server.import_too_large
+            )));
         }
         course::export::parse_export(&json).map_err(AppError::Invalid)
     }

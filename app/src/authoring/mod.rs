@@ -6,6 +6,9 @@
 //!   Confluence that the caller may edit the page holding the macro.
 //! - [`editor`]: the editor UI, one file per panel (its module docs map
 //!   them).
+//! - [`problems`]: what blocks publishing, in the page's language (the
+//!   editor's list and the server's refusal).
 
 pub mod api;
 pub mod editor;
+pub mod problems;

@@ -157,6 +157,7 @@ mod journal {
 /// The course macro for a learner. `course_id` comes from the signed macro URL.
 #[component]
 pub fn LearnerView(course_id: String) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let course = RwSignal::new(None::<Result<LearnerCourse, String>>);
     let screen = RwSignal::new(Screen::Contents);
     // Lives here, above the course body, so a result stays on screen while
@@ -168,8 +169,10 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
             let result = async { api::learner_course(parse(id.get_value())?).await }
                 .await
                 .map_err(|e| match e {
-                    AppError::NotFound => "This course has not been published yet.".to_string(),
-                    other => other.to_string(),
+                    AppError::NotFound => {
+                        leptos_i18n::td_string!(loc, learner.not_published).to_string()
+                    }
+                    other => other.text(loc),
                 });
             course.set(Some(result));
             ap::resize();
@@ -182,7 +185,7 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
     let enrolled = Callback::new(move |c: LearnerCourse| {
         screen.set(Screen::Contents);
         course.set(Some(Ok(c)));
-        announce.set("You are enrolled. The course is open.".into());
+        announce.set(leptos_i18n::td_string!(loc, learner.enrolled).into());
         // The Enrol button is gone: keep the keyboard where the course starts.
         refocus("sc-continue".into(), "sc-course-title".into());
         ap::resize();
@@ -190,14 +193,14 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
     view! {
         <p class="sc-visually-hidden" role="status" aria-live="polite" id="sc-enrol-status">{move || announce.get()}</p>
         {move || match course.get() {
-            None => view! { <p class="sc-muted" role="status">"Loading the course…"</p> }.into_any(),
+            None => view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, learner.loading)}</p> }.into_any(),
             Some(Err(msg)) => view! { <section class="sc-card"><p class="sc-muted" id="sc-course-error">{msg}</p></section> }.into_any(),
             Some(Ok(c)) => view! { <CourseBody course=c screen last_result reload=Callback::new(move |_| reload()) enrolled /> }.into_any(),
         }}
     }
 }
 
-/// `YYYY-MM-DD` (UTC) of an instant in epoch milliseconds.
+/// `YYYY-MM-DD` (UTC) of an instant in epoch milliseconds (`<time datetime>`).
 fn day_of(ms: i64) -> String {
     crate::course::charts::format_day(ms.div_euclid(86_400_000))
 }
@@ -206,6 +209,8 @@ fn day_of(ms: i64) -> String {
 /// an *Overdue* badge (its text says it; the colour only repeats it).
 #[component]
 fn EnrolmentStatus(access: LearnerAccess) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let due = access
         .enrolment
         .and_then(|e| Some((e.due_at_ms?, e.overdue)));
@@ -213,11 +218,11 @@ fn EnrolmentStatus(access: LearnerAccess) -> impl IntoView {
         view! {
             <p class="sc-enrol-status">
                 <span id="sc-enrol-due" class="sc-enrol-due">
-                    "Due "<time datetime=day_of(due)>{day_of(due)}</time>
+                    {leptos_i18n::td_string!(loc, learner.due)}<time datetime=day_of(due)>{lang.date(due.div_euclid(1000))}</time>
                 </span>
                 {overdue.then(|| view! {
                     <span id="sc-enrol-overdue" class="sc-enrol-overdue">
-                        <span aria-hidden="true">"! "</span>"Overdue"
+                        <span aria-hidden="true">"! "</span>{leptos_i18n::td_string!(loc, learner.overdue)}
                     </span>
                 })}
             </p>
@@ -233,6 +238,7 @@ fn EnrolBanner(
     access: LearnerAccess,
     enrolled: Callback<LearnerCourse>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let id = StoredValue::new(course_id);
@@ -243,26 +249,26 @@ fn EnrolBanner(
             match async { api::self_enrol(parse(id.get_value())?).await }.await {
                 Ok(c) => enrolled.run(c),
                 Err(e) => {
-                    error.try_set(Some(e.to_string()));
+                    error.try_set(Some(e.text(loc)));
                     busy.try_set(false);
                     ap::resize();
                 }
             }
         });
     };
-    let message = access.message.unwrap_or_else(|| {
-        "This course is not open to you yet. Ask a space admin of this space.".into()
-    });
+    let message = access
+        .message
+        .unwrap_or_else(|| leptos_i18n::td_string!(loc, learner.not_open).into());
     view! {
         <div class="sc-banner sc-banner-info sc-enrol-banner" role="note" aria-labelledby="sc-enrol-message">
             <p id="sc-enrol-message" class="sc-enrol-message">
                 {message}
-                " You can see what the course covers below; its lessons and quizzes open once you are enrolled."
+                {leptos_i18n::td_string!(loc, learner.outline_only)}
             </p>
             {access.can_self_enrol.then(|| view! {
                 <button id="sc-enrol-button" class="sc-button" type="button"
                     disabled=move || busy.get() aria-describedby="sc-enrol-message" on:click=enrol>
-                    {move || if busy.get() { "Enrolling…" } else { "Enrol" }}
+                    {move || if busy.get() { leptos_i18n::td_string!(loc, learner.enrolling) } else { leptos_i18n::td_string!(loc, learner.enrol) }}
                 </button>
             })}
         </div>
@@ -278,6 +284,8 @@ fn CourseBody(
     reload: Callback<()>,
     enrolled: Callback<LearnerCourse>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let c = StoredValue::new(course);
     let progress = c.with_value(|c| c.progress.clone());
     let access = c.with_value(|c| c.access.clone());
@@ -316,31 +324,31 @@ fn CourseBody(
         <section class="sc-card sc-course" aria-labelledby="sc-course-title">
             <header class="sc-course-head">
                 <h1 id="sc-course-title" class="sc-h1" tabindex="-1">{c.with_value(|c| c.title.clone())}</h1>
-                <div class="sc-progress" role="progressbar" aria-label="Course progress"
+                <div class="sc-progress" role="progressbar" aria-label={leptos_i18n::td_string!(loc, learner.course_progress)}
                     aria-valuemin="0" aria-valuemax="100" aria-valuenow=progress.percent.to_string()>
                     <div class="sc-progress-bar" style=format!("width: {}%", progress.percent)></div>
                 </div>
                 <p class="sc-muted" id="sc-progress-text">
-                    {format!("{}% complete · {} of {} lessons opened · {} of {} quizzes passed",
-                        progress.percent, progress.opened_lessons.len(), progress.lessons_total,
-                        progress.passed_quizzes.len(), progress.quizzes_total)}
+                    {crate::locale::fill(leptos_i18n::td_string!(loc, learner.progress), &[
+                        &lang.percent(f64::from(progress.percent)), &progress.opened_lessons.len(), &progress.lessons_total,
+                        &progress.passed_quizzes.len(), &progress.quizzes_total])}
                 </p>
                 <EnrolmentStatus access=access.clone() />
                 {(!allowed).then(|| view! {
                     <EnrolBanner course_id=c.with_value(|c| c.course_id.clone()) access=access.clone() enrolled />
                 })}
                 {(allowed && c.with_value(|c| c.recertification_due)).then(|| view! {
-                    <p class="sc-banner sc-banner-warn" role="note">"The course changed since you passed it: please take the quiz again to re-certify."</p>
+                    <p class="sc-banner sc-banner-warn" role="note">{leptos_i18n::td_string!(loc, learner.recertify)}</p>
                 })}
                 <div class="sc-row">
                     {allowed.then(|| view! {
-                        <button class="sc-button sc-button-subtle" on:click=move |_| screen.set(Screen::Contents)>"Contents"</button>
+                        <button class="sc-button sc-button-subtle" on:click=move |_| screen.set(Screen::Contents)>{leptos_i18n::td_string!(loc, learner.contents)}</button>
                     })}
                     {(allowed && c.with_value(|c| c.resume.is_some())).then(|| view! {
-                        <button id="sc-continue" class="sc-button" on:click=resume>"Continue where you left off"</button>
+                        <button id="sc-continue" class="sc-button" on:click=resume>{leptos_i18n::td_string!(loc, learner.continue_where)}</button>
                     })}
                     {complete.then(|| view! {
-                        <button id="sc-show-certificate" class="sc-button" on:click=move |_| screen.set(Screen::Certificate)>"View certificate"</button>
+                        <button id="sc-show-certificate" class="sc-button" on:click=move |_| screen.set(Screen::Certificate)>{leptos_i18n::td_string!(loc, learner.view_certificate)}</button>
                     })}
                 </div>
             </header>
@@ -363,7 +371,8 @@ fn CourseBody(
 
 /// Shown while a lazily loaded screen's code arrives.
 fn loading() -> impl IntoView {
-    view! { <p class="sc-muted" role="status">"Loading…"</p> }
+    let loc = crate::locale::use_locale();
+    view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, common.loading)}</p> }
 }
 
 /// The quiz screen and everything below it (the attempt form, results,
@@ -390,13 +399,14 @@ async fn lazy_certificate(course_id: String) -> AnyView {
 
 #[component]
 fn Contents(c: StoredValue<LearnerCourse>, screen: RwSignal<Screen>) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let course = c.get_value();
     let allowed = course.access.allowed;
     let opened = course.progress.opened_lessons.clone();
     let passed = course.progress.passed_quizzes.clone();
     view! {
         <div class="sc-lesson-body" inner_html=course.description_html.clone()></div>
-        <nav aria-label="Table of contents">
+        <nav aria-label={leptos_i18n::td_string!(loc, learner.toc)}>
             <ol class="sc-toc" id="sc-toc">
                 {course.modules.into_iter().enumerate().map(|(mi, m)| {
                     let done = passed.contains(&m.id);
@@ -415,12 +425,12 @@ fn Contents(c: StoredValue<LearnerCourse>, screen: RwSignal<Screen>) -> impl Int
                                     view! {
                                         <li>
                                             {entry}
-                                            {seen.then(|| view! { <span class="sc-tag" aria-label="opened">" ✓"</span> })}
+                                            {seen.then(|| view! { <span class="sc-tag" aria-label={leptos_i18n::td_string!(loc, learner.opened)}>" ✓"</span> })}
                                         </li>
                                     }
                                 }).collect_view()}
                                 {m.quiz.map(|q| {
-                                    let label = format!("Quiz · {} questions", q.question_count);
+                                    let label = crate::locale::fill(leptos_i18n::td_string!(loc, learner.quiz_entry), &[&q.question_count]);
                                     let entry = if allowed {
                                         view! { <button class="sc-link" on:click=move |_| screen.set(Screen::Quiz(mi))>{label}</button> }.into_any()
                                     } else {
@@ -429,7 +439,7 @@ fn Contents(c: StoredValue<LearnerCourse>, screen: RwSignal<Screen>) -> impl Int
                                     view! {
                                         <li>
                                             {entry}
-                                            {done.then(|| view! { <span class="sc-tag">" passed"</span> })}
+                                            {done.then(|| view! { <span class="sc-tag">{leptos_i18n::td_string!(loc, learner.passed_tag)}</span> })}
                                         </li>
                                     }
                                 })}
@@ -450,6 +460,7 @@ fn LessonScreen(
     screen: RwSignal<Screen>,
     reload: Callback<()>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let (course_id, version, lesson, title, count, prev, next) = c.with_value(|c| {
         let module = &c.modules[m];
         let lesson = module.lessons[l].clone();
@@ -503,8 +514,8 @@ fn LessonScreen(
             <h2 id="sc-lesson-title" class="sc-h2">{lesson.title}</h2>
             <div class="sc-lesson-body" inner_html=lesson.html.as_str().to_owned()></div>
             <div class="sc-row sc-pager">
-                {prev.map(|s| view! { <button class="sc-button sc-button-subtle" id="sc-prev" on:click=move |_| screen.set(s.clone())>"← Previous"</button> })}
-                {next.map(|s| view! { <button class="sc-button" id="sc-next" on:click=move |_| screen.set(s.clone())>"Next →"</button> })}
+                {prev.map(|s| view! { <button class="sc-button sc-button-subtle" id="sc-prev" on:click=move |_| screen.set(s.clone())>{leptos_i18n::td_string!(loc, learner.previous)}</button> })}
+                {next.map(|s| view! { <button class="sc-button" id="sc-next" on:click=move |_| screen.set(s.clone())>{leptos_i18n::td_string!(loc, learner.next)}</button> })}
             </div>
         </article>
     }
@@ -518,6 +529,8 @@ fn QuizScreen(
     result: RwSignal<Option<AttemptResult>>,
     reload: Callback<()>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let (course_id, module_id, summary) = c.with_value(|c| {
         (
             c.course_id.clone(),
@@ -547,7 +560,7 @@ fn QuizScreen(
                 Ok(a) => attempt.set(Some(a)),
                 // Unenrolled meanwhile: the reload shows the outline and why.
                 Err(AppError::NotEnrolled(_)) => reload.run(()),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.text(loc))),
             }
             busy.set(false);
             ap::resize();
@@ -562,11 +575,11 @@ fn QuizScreen(
         Effect::new(move |_| start());
     }
     let Some(summary) = summary else {
-        return view! { <p>"This module has no quiz."</p> }.into_any();
+        return view! { <p>{leptos_i18n::td_string!(loc, learner.no_quiz)}</p> }.into_any();
     };
     view! {
         <section class="sc-quiz" aria-labelledby="sc-quiz-title">
-            <h2 id="sc-quiz-title" class="sc-h2">"Quiz"</h2>
+            <h2 id="sc-quiz-title" class="sc-h2">{leptos_i18n::td_string!(loc, learner.quiz)}</h2>
             {move || error.get().map(|e| view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> })}
             {move || {
                 if let Some(r) = result.get().filter(|r| mid.with_value(|m| *m == r.module_id)) {
@@ -578,16 +591,16 @@ fn QuizScreen(
                 if let Some(a) = attempt.get() {
                     return view! { <AttemptForm a result reload /> }.into_any();
                 }
-                let limit = summary.attempts_allowed.map(|n| format!("{} of {n} attempts used", summary.attempts_used)).unwrap_or_else(|| format!("{} attempts so far", summary.attempts_used));
+                let limit = summary.attempts_allowed.map(|n| crate::locale::fill(leptos_i18n::td_string!(loc, learner.attempts_used), &[&summary.attempts_used, &n])).unwrap_or_else(|| crate::locale::fill(leptos_i18n::td_string!(loc, learner.attempts_so_far), &[&summary.attempts_used]));
                 view! {
-                    <p>{format!("{} questions · pass mark {}%", summary.question_count, settings.pass_mark_percent)}</p>
+                    <p>{crate::locale::fill(leptos_i18n::td_string!(loc, learner.quiz_summary), &[&summary.question_count, &lang.percent(f64::from(settings.pass_mark_percent))])}</p>
                     <p class="sc-muted">{limit}
-                        {settings.time_limit_secs.map(|s| format!(" · time limit {} min", s / 60))}
-                        {summary.best_percent.map(|p| format!(" · best {p:.0}%"))}
+                        {settings.time_limit_secs.map(|s| crate::locale::fill(leptos_i18n::td_string!(loc, learner.time_limit), &[&(s / 60)]))}
+                        {summary.best_percent.map(|p| crate::locale::fill(leptos_i18n::td_string!(loc, learner.best), &[&lang.percent(p)]))}
                     </p>
-                    {summary.passed.then(|| view! { <p class="sc-banner sc-banner-ok">"You passed this quiz."</p> })}
+                    {summary.passed.then(|| view! { <p class="sc-banner sc-banner-ok">{leptos_i18n::td_string!(loc, learner.quiz_passed)}</p> })}
                     <button id="sc-start-quiz" class="sc-button" disabled=move || busy.get() on:click=move |_| start()>
-                        {if summary.attempts_used > 0 { "Try again" } else { "Start quiz" }}
+                        {if summary.attempts_used > 0 { leptos_i18n::td_string!(loc, learner.try_again) } else { leptos_i18n::td_string!(loc, learner.start_quiz) }}
                     </button>
                     <AttemptHistory course_id=cid.get_value() module_id=mid.get_value() result />
                 }.into_any()
@@ -603,6 +616,7 @@ fn AttemptForm(
     result: RwSignal<Option<AttemptResult>>,
     reload: Callback<()>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let attempt_id = StoredValue::new(a.attempt_id.clone());
     journal::keep_checkpoint(&a.attempt_id, a.checkpoint.as_deref());
     // Server time = browser time + offset (the deadline is the server's).
@@ -693,7 +707,7 @@ fn AttemptForm(
                         // Refused for good (e.g. time is up): the submit will
                         // send the journal again and the server says which
                         // answers it could not count.
-                        error.try_set(Some(e.to_string()));
+                        error.try_set(Some(e.text(loc)));
                         done.push((q, (r, at)));
                     }
                 }
@@ -782,7 +796,7 @@ fn AttemptForm(
                 }
                 Err(e) => {
                     submit_pending.try_set(false);
-                    error.try_set(Some(e.to_string()));
+                    error.try_set(Some(e.text(loc)));
                 }
             }
             submitting.try_set(false);
@@ -820,17 +834,17 @@ fn AttemptForm(
     view! {
         <form class="sc-attempt" on:submit=|ev| ev.prevent_default()>
             <div class="sc-row">
-                <span class="sc-muted">{format!("Attempt {}", a.number)}</span>
+                <span class="sc-muted">{crate::locale::fill(leptos_i18n::td_string!(loc, learner.attempt_n), &[&a.number])}</span>
                 {move || remaining.get().map(|s| {
                     let s = s.max(0);
-                    view! { <span id="sc-timer" class="sc-tag" role="timer" aria-live="off">{format!("{}:{:02} left", s / 60, s % 60)}</span> }
+                    view! { <span id="sc-timer" class="sc-tag" role="timer" aria-live="off">{crate::locale::fill(leptos_i18n::td_string!(loc, learner.time_left), &[&format!("{}:{:02}", s / 60, s % 60)])}</span> }
                 })}
                 <span id="sc-answer-state" class="sc-save-state" role="status" aria-live="polite">
                     {move || match save_state.get() {
                         SaveState::Idle => "",
-                        SaveState::Saving => "Saving…",
-                        SaveState::Saved => "Answers saved",
-                        SaveState::Offline => "Offline — answers kept on this device, will retry",
+                        SaveState::Saving => leptos_i18n::td_string!(loc, learner.saving),
+                        SaveState::Saved => leptos_i18n::td_string!(loc, learner.answers_saved),
+                        SaveState::Offline => leptos_i18n::td_string!(loc, learner.offline_kept),
                     }}
                 </span>
             </div>
@@ -842,12 +856,22 @@ fn AttemptForm(
             {move || error.get().map(|e| view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> })}
             {move || submit_pending.get().then(|| view! {
                 <p id="sc-submit-pending" class="sc-banner sc-banner-warn" role="status">
-                    "You are offline. Your answers are kept on this device and will be submitted as soon as the connection is back."
+                    {leptos_i18n::td_string!(loc, learner.submit_pending)}
                 </p>
             })}
             <button id="sc-submit-quiz" class="sc-button" type="button"
-                disabled=move || submitting.get() || submit_pending.get() on:click=submit>"Submit answers"</button>
+                disabled=move || submitting.get() || submit_pending.get() on:click=submit>{leptos_i18n::td_string!(loc, learner.submit)}</button>
         </form>
+    }
+}
+
+/// How an answer was graded, in words.
+fn correctness(loc: crate::locale::Locale, c: crate::course::model::Correctness) -> &'static str {
+    use crate::course::model::Correctness;
+    match c {
+        Correctness::Correct => leptos_i18n::td_string!(loc, learner.correct),
+        Correctness::Partial => leptos_i18n::td_string!(loc, learner.partial),
+        Correctness::Incorrect => leptos_i18n::td_string!(loc, learner.incorrect),
     }
 }
 
@@ -882,6 +906,8 @@ fn QuestionField(
     feedback: RwSignal<BTreeMap<String, api::QuestionGrade>>,
     on_answer: Callback<(String, Response)>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let qid = q.question.id.clone();
     let qid_s = StoredValue::new(qid.clone());
     let current = move || answers.with(|a| a.get(&qid_s.get_value()).cloned());
@@ -914,9 +940,9 @@ fn QuestionField(
         }
         LearnerKind::TrueFalse => view! {
             <label class="sc-check sc-option"><input type="radio" name=name.clone() prop:checked=move || current() == Some(Response::Bool(true))
-                on:change=move |_| on_answer.run((qid_s.get_value(), Response::Bool(true))) />"True"</label>
+                on:change=move |_| on_answer.run((qid_s.get_value(), Response::Bool(true))) />{leptos_i18n::td_string!(loc, learner.answer_true)}</label>
             <label class="sc-check sc-option"><input type="radio" name=name.clone() prop:checked=move || current() == Some(Response::Bool(false))
-                on:change=move |_| on_answer.run((qid_s.get_value(), Response::Bool(false))) />"False"</label>
+                on:change=move |_| on_answer.run((qid_s.get_value(), Response::Bool(false))) />{leptos_i18n::td_string!(loc, learner.answer_false)}</label>
         }.into_any(),
         LearnerKind::ShortText => view! {
             <input class="sc-input" aria-labelledby=labelled_by.clone()
@@ -935,7 +961,7 @@ fn QuestionField(
             let initial = StoredValue::new(initial);
             let order = move || match current() { Some(Response::Order(ids)) => ids, _ => initial.get_value() };
             view! {
-                <p class="sc-muted">"Use the arrow buttons to reorder. The order shown is your answer."</p>
+                <p class="sc-muted">{leptos_i18n::td_string!(loc, learner.reorder_help)}</p>
                 <ol class="sc-order">
                     {move || {
                         let ids = order();
@@ -953,9 +979,9 @@ fn QuestionField(
                             view! {
                                 <li class="sc-row">
                                     <span>{text.clone()}</span>
-                                    <button type="button" id=up_id class="sc-button sc-button-subtle" aria-label=format!("Move {text} up") disabled=pos == 0
+                                    <button type="button" id=up_id class="sc-button sc-button-subtle" aria-label={crate::locale::fill(leptos_i18n::td_string!(loc, learner.move_up), &[&text])} disabled=pos == 0
                                         on:click=move |_| { let mut v = ids_up.clone(); if pos > 0 { v.swap(pos, pos - 1); on_answer.run((qid_s.get_value(), Response::Order(v))); refocus(up_again.clone(), up_other.clone()) } }>"↑"</button>
-                                    <button type="button" id=down_id class="sc-button sc-button-subtle" aria-label=format!("Move {text} down") disabled={ pos + 1 >= n }
+                                    <button type="button" id=down_id class="sc-button sc-button-subtle" aria-label={crate::locale::fill(leptos_i18n::td_string!(loc, learner.move_down), &[&text])} disabled={ pos + 1 >= n }
                                         on:click=move |_| { let mut v = ids_down.clone(); if pos + 1 < v.len() { v.swap(pos, pos + 1); on_answer.run((qid_s.get_value(), Response::Order(v))); refocus(down_again.clone(), down_other.clone()) } }>"↓"</button>
                                 </li>
                             }
@@ -982,7 +1008,7 @@ fn QuestionField(
                             if !v.is_empty() { pairs.push((pid.get_value(), v)) }
                             on_answer.run((qid_s.get_value(), Response::Match(pairs)));
                         }>
-                            <option value="" selected=move || picked().is_none()>"Choose…"</option>
+                            <option value="" selected=move || picked().is_none()>{leptos_i18n::td_string!(loc, learner.choose)}</option>
                             {choices.get_value().into_iter().map(|c| {
                                 let cid = c.id.clone();
                                 view! { <option value=c.id.clone() selected=move || picked().as_deref() == Some(cid.as_str())>{c.text}</option> }
@@ -995,12 +1021,12 @@ fn QuestionField(
     };
     view! {
         <fieldset class="sc-fieldset sc-question" aria-labelledby=labelled_by_fieldset>
-            <legend id=legend_id>{format!("Question {} of {total} · {} point{}", i + 1, q.question.points, if q.question.points == 1.0 { "" } else { "s" })}</legend>
+            <legend id=legend_id>{crate::locale::fill(if q.question.points == 1.0 { leptos_i18n::td_string!(loc, learner.question_of_one) } else { leptos_i18n::td_string!(loc, learner.question_of_many) }, &[&(i + 1), &total, &lang.decimal(q.question.points, 2)])}</legend>
             <div class="sc-lesson-body" id=prompt_id inner_html=q.prompt_html></div>
             {control}
             {move || feedback.with(|f| f.get(&qid).cloned()).map(|g| view! {
                 <div class="sc-feedback" role="status">
-                    <strong>{format!("{:?} · {} / {}", g.correct, g.score, g.max)}</strong>
+                    <strong>{format!("{} · {} / {}", correctness(loc, g.correct), lang.decimal(g.score, 2), lang.decimal(g.max, 2))}</strong>
                     {g.feedback_html.map(|h| view! { <div inner_html=h></div> })}
                 </div>
             })}
@@ -1010,20 +1036,22 @@ fn QuestionField(
 
 #[component]
 fn ResultView(r: AttemptResult) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     view! {
         <div id="sc-result" role="status" class=if r.passed { "sc-banner sc-banner-ok" } else { "sc-banner sc-banner-warn" }>
-            <strong id="sc-score">{format!("{:.0}%", r.percent)}</strong>
-            {format!(" — {} of {} points. ", r.score, r.max_score)}
-            {if r.passed { "You passed." } else { "Not passed yet." }}
-            {format!(" (Pass mark {}%.)", r.pass_mark_percent)}
+            <strong id="sc-score">{lang.percent(r.percent)}</strong>
+            {crate::locale::fill(leptos_i18n::td_string!(loc, learner.result_points), &[&lang.decimal(r.score, 2), &lang.decimal(r.max_score, 2)])}
+            {if r.passed { leptos_i18n::td_string!(loc, learner.you_passed) } else { leptos_i18n::td_string!(loc, learner.not_passed_yet) }}
+            {crate::locale::fill(leptos_i18n::td_string!(loc, learner.result_pass_mark), &[&lang.percent(f64::from(r.pass_mark_percent))])}
         </div>
         <ol class="sc-questions">
             {r.questions.into_iter().map(|q| view! {
                 <li class="sc-question">
                     <div class="sc-lesson-body" inner_html=q.prompt_html></div>
-                    <p><strong>{format!("{:?}", q.correct)}</strong>{format!(" · {} / {}", q.score, q.max)}</p>
+                    <p><strong>{correctness(loc, q.correct)}</strong>{format!(" · {} / {}", lang.decimal(q.score, 2), lang.decimal(q.max, 2))}</p>
                     {(!q.correct_answer.is_empty()).then(|| view! {
-                        <p class="sc-muted">"Correct answer: "{q.correct_answer.join("; ")}</p>
+                        <p class="sc-muted">{leptos_i18n::td_string!(loc, learner.correct_answer)}{q.correct_answer.join("; ")}</p>
                     })}
                     {q.feedback_html.map(|h| view! { <div class="sc-feedback" inner_html=h></div> })}
                 </li>
@@ -1040,6 +1068,8 @@ fn AttemptHistory(
     module_id: String,
     result: RwSignal<Option<AttemptResult>>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let rows = RwSignal::new(None::<Vec<AttemptSummary>>);
     let ids = StoredValue::new((course_id, module_id));
     Effect::new(move |_| {
@@ -1053,38 +1083,38 @@ fn AttemptHistory(
             }
         });
     });
-    let when = |ms: i64| crate::pages::format_epoch(ms.div_euclid(1000));
+    let when = move |ms: i64| lang.date_time(ms.div_euclid(1000));
     move || {
         rows.get().filter(|r| !r.is_empty()).map(|r| {
             view! {
                 <section class="sc-history" aria-labelledby="sc-history-title">
-                    <h3 id="sc-history-title" class="sc-h3">"Your attempts"</h3>
+                    <h3 id="sc-history-title" class="sc-h3">{leptos_i18n::td_string!(loc, learner.your_attempts)}</h3>
                     <table class="sc-table" id="sc-history">
-                        <caption class="sc-visually-hidden">"Your attempts at this quiz, newest first"</caption>
+                        <caption class="sc-visually-hidden">{leptos_i18n::td_string!(loc, learner.attempts_caption)}</caption>
                         <thead><tr>
-                            <th scope="col">"Attempt"</th><th scope="col">"Started"</th>
-                            <th scope="col">"Submitted"</th><th scope="col">"Score"</th>
-                            <th scope="col">"Result"</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, learner.attempt)}</th><th scope="col">{leptos_i18n::td_string!(loc, learner.started)}</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, learner.submitted)}</th><th scope="col">{leptos_i18n::td_string!(loc, learner.score)}</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, learner.result)}</th>
                         </tr></thead>
                         <tbody>
                             {r.into_iter().map(|a| {
                                 let label = if a.current_cycle {
-                                    format!("{} (v{})", a.number, a.course_version)
+                                    crate::locale::fill(leptos_i18n::td_string!(loc, learner.attempt_label), &[&a.number, &a.course_version])
                                 } else {
-                                    format!("{} (v{}, before re-certification)", a.number, a.course_version)
+                                    crate::locale::fill(leptos_i18n::td_string!(loc, learner.attempt_label_old), &[&a.number, &a.course_version])
                                 };
                                 let submitted = match (a.state, a.submitted_at_ms) {
                                     (_, Some(ms)) => when(ms),
-                                    (AttemptState::InProgress, None) => "in progress".to_string(),
-                                    (_, None) => "time up".to_string(),
+                                    (AttemptState::InProgress, None) => leptos_i18n::td_string!(loc, learner.in_progress).to_string(),
+                                    (_, None) => leptos_i18n::td_string!(loc, learner.time_up).to_string(),
                                 };
                                 let score = match (a.percent, a.score, a.max_score) {
-                                    (Some(p), Some(s), Some(m)) => format!("{p:.0}% ({s} of {m})"),
+                                    (Some(p), Some(s), Some(m)) => crate::locale::fill(leptos_i18n::td_string!(loc, learner.score_of), &[&lang.percent(p), &lang.decimal(s, 2), &lang.decimal(m, 2)]),
                                     _ => "—".to_string(),
                                 };
                                 let outcome = match a.passed {
-                                    Some(true) => "Passed",
-                                    Some(false) => "Not passed",
+                                    Some(true) => leptos_i18n::td_string!(loc, learner.passed),
+                                    Some(false) => leptos_i18n::td_string!(loc, learner.not_passed),
                                     None => "—",
                                 };
                                 view! {
@@ -1107,13 +1137,15 @@ fn AttemptHistory(
 
 #[component]
 fn CertificateScreen(course_id: String) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let cert = RwSignal::new(None::<Result<Certificate, String>>);
     let id = StoredValue::new(course_id);
     Effect::new(move |_| {
         spawn_local(async move {
             let r = async { api::certificate(parse(id.get_value())?).await }
                 .await
-                .map_err(|e| e.to_string());
+                .map_err(|e| e.text(loc));
             cert.try_set(Some(r));
             ap::resize();
         });
@@ -1126,18 +1158,18 @@ fn CertificateScreen(course_id: String) -> impl IntoView {
     };
     view! {
         {move || match cert.get() {
-            None => view! { <p class="sc-muted">"Loading…"</p> }.into_any(),
+            None => view! { <p class="sc-muted">{leptos_i18n::td_string!(loc, common.loading)}</p> }.into_any(),
             Some(Err(e)) => view! { <p class="sc-error">{e}</p> }.into_any(),
             Some(Ok(c)) => view! {
-                <article class="sc-certificate" id="sc-certificate" aria-label="Certificate of completion">
-                    <p class="sc-muted">"Certificate of completion"</p>
+                <article class="sc-certificate" id="sc-certificate" aria-label={leptos_i18n::td_string!(loc, certificate.title)}>
+                    <p class="sc-muted">{leptos_i18n::td_string!(loc, certificate.title)}</p>
                     <h2 class="sc-cert-name" id="sc-cert-name">{c.learner_name}</h2>
-                    <p>"has completed"</p>
+                    <p>{leptos_i18n::td_string!(loc, certificate.has_completed)}</p>
                     <h3 class="sc-h2" id="sc-cert-course">{c.course_title}</h3>
-                    <p>{format!("Version {} · completed {}", c.version, crate::pages::format_epoch(c.completed_at_ms / 1000))}</p>
-                    {c.expires_at_ms.map(|e| view! { <p>{format!("Valid until {}{}", crate::pages::format_epoch(e / 1000), if c.expired { " (expired)" } else { "" })}</p> })}
-                    <p class="sc-muted">{format!("Certificate {}", c.certificate_id)}</p>
-                    <button class="sc-button sc-no-print" on:click=print>"Print"</button>
+                    <p>{crate::locale::fill(leptos_i18n::td_string!(loc, certificate.completed), &[&c.version, &lang.date(c.completed_at_ms.div_euclid(1000))])}</p>
+                    {c.expires_at_ms.map(|e| view! { <p>{crate::locale::fill(if c.expired { leptos_i18n::td_string!(loc, certificate.valid_until_expired) } else { leptos_i18n::td_string!(loc, certificate.valid_until) }, &[&lang.date(e.div_euclid(1000))])}</p> })}
+                    <p class="sc-muted">{crate::locale::fill(leptos_i18n::td_string!(loc, certificate.number), &[&c.certificate_id])}</p>
+                    <button class="sc-button sc-no-print" on:click=print>{leptos_i18n::td_string!(loc, certificate.print)}</button>
                 </article>
             }.into_any(),
         }}

@@ -23,10 +23,11 @@ pub fn CourseView() -> impl IntoView {
 /// A macro without a course yet: says how to add one.
 #[component]
 fn EmptyMacro() -> impl IntoView {
+    let loc = crate::locale::use_locale();
     view! {
         <section class="sc-card" aria-labelledby="sc-course-title">
-            <h1 id="sc-course-title" class="sc-h1">"Smart Course"</h1>
-            <p class="sc-muted" id="sc-empty-macro">"This course has no lessons yet. An author can add them with Edit macro."</p>
+            <h1 id="sc-course-title" class="sc-h1">{leptos_i18n::td_string!(loc, learner.empty_title)}</h1>
+            <p class="sc-muted" id="sc-empty-macro">{leptos_i18n::td_string!(loc, learner.empty_macro)}</p>
         </section>
     }
 }

@@ -108,6 +108,19 @@ impl LearnerState {
         }
     }
 
+    /// The state's name in a language.
+    pub fn text(self, loc: crate::locale::Locale) -> &'static str {
+        match self {
+            LearnerState::NotStarted => leptos_i18n::td_string!(loc, state.not_started),
+            LearnerState::InProgress => leptos_i18n::td_string!(loc, state.in_progress),
+            LearnerState::Completed => leptos_i18n::td_string!(loc, state.completed),
+            LearnerState::Expired => leptos_i18n::td_string!(loc, state.expired),
+            LearnerState::RecertificationDue => {
+                leptos_i18n::td_string!(loc, state.recertification_due)
+            }
+        }
+    }
+
     /// A stable code (filters in the page's address, tests).
     pub fn code(self) -> &'static str {
         match self {
@@ -173,6 +186,20 @@ impl ReportSort {
             ReportSort::CompletedAt => "Completed",
             ReportSort::BestScore => "Best score",
             ReportSort::EnrolledAt => "Enrolled",
+        }
+    }
+
+    /// The sort's name in a language.
+    pub fn text(self, loc: crate::locale::Locale) -> &'static str {
+        use leptos_i18n::td_string;
+        match self {
+            ReportSort::Attention => td_string!(loc, sort.attention),
+            ReportSort::Progress => td_string!(loc, sort.progress),
+            ReportSort::DueDate => td_string!(loc, sort.due_date),
+            ReportSort::LastActivity => td_string!(loc, sort.last_activity),
+            ReportSort::CompletedAt => td_string!(loc, sort.completed),
+            ReportSort::BestScore => td_string!(loc, sort.best_score),
+            ReportSort::EnrolledAt => td_string!(loc, sort.enrolled),
         }
     }
 }
@@ -418,16 +445,18 @@ pub struct SyncOutcome {
 // ---------------------------------------------------------------------------
 
 /// A flag in words, as the analytics view and its CSV say it.
-pub fn flag_text(f: &Flag) -> String {
+pub fn flag_text(loc: crate::locale::Locale, f: &Flag) -> String {
+    use crate::locale::fill;
+    use leptos_i18n::td_string;
     match f {
-        Flag::NegativeDiscrimination => {
-            "negative discrimination: weaker learners do better than stronger ones".into()
+        Flag::NegativeDiscrimination => td_string!(loc, flag.negative).into(),
+        Flag::TooEasy => td_string!(loc, flag.too_easy).into(),
+        Flag::TooHard => td_string!(loc, flag.too_hard).into(),
+        Flag::UnchosenDistractor { option } => {
+            fill(td_string!(loc, flag.unchosen), &[&(option + 1)])
         }
-        Flag::TooEasy => "almost everyone gets it right".into(),
-        Flag::TooHard => "almost nobody gets it right".into(),
-        Flag::UnchosenDistractor { option } => format!("option {} is never chosen", option + 1),
         Flag::CorrectOptionRarelyChosen { option } => {
-            format!("correct option {} is rarely chosen", option + 1)
+            fill(td_string!(loc, flag.correct_rare), &[&(option + 1)])
         }
     }
 }

@@ -41,19 +41,15 @@ use course::ids::CourseId;
 use leptos::{ev, prelude::*, task::spawn_local};
 
 use super::api::{self, CourseReport, ReportQuery, SpaceCourseRow, SpaceOverview};
-use crate::{ap, error::AppError};
+use crate::{ap, error::AppError, locale::Locale};
 
 /// An error as a space admin reads it.
 pub(crate) fn message(e: AppError) -> String {
+    let loc = crate::locale::use_locale();
     match e {
-        AppError::Forbidden => {
-            "Only administrators of this space can see Smart Courses' space settings.".to_string()
-        }
-        AppError::NotFound => {
-            "That course is no longer in this space (its page may have moved or been deleted)."
-                .to_string()
-        }
-        other => other.to_string(),
+        AppError::Forbidden => leptos_i18n::td_string!(loc, admin.forbidden).to_string(),
+        AppError::NotFound => leptos_i18n::td_string!(loc, admin.course_gone).to_string(),
+        other => other.text(loc),
     }
 }
 
@@ -128,10 +124,11 @@ pub(crate) fn focus_soon(id: String) {
 }
 
 /// One tab of a [`Tabs`] strip.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct TabDef<T: 'static> {
     pub key: T,
-    pub label: &'static str,
+    /// The tab's name in the page's language.
+    pub label: fn(Locale) -> &'static str,
     /// The tab is `sc-tab-{id}`, its panel `sc-panel-{id}`.
     pub id: &'static str,
 }
@@ -143,6 +140,7 @@ fn Tabs<T>(label: &'static str, tabs: &'static [TabDef<T>], current: RwSignal<T>
 where
     T: Copy + PartialEq + Send + Sync + 'static,
 {
+    let loc = crate::locale::use_locale();
     let keydown = move |ev: ev::KeyboardEvent| {
         let at = tabs
             .iter()
@@ -175,7 +173,7 @@ where
                         tabindex=move || if on() { "0" } else { "-1" }
                         on:click=move |_| current.set(key)
                     >
-                        {t.label}
+                        {(t.label)(loc)}
                     </button>
                 }
             }).collect_view()}
@@ -263,12 +261,12 @@ enum SpaceTab {
 const SPACE_TABS: &[TabDef<SpaceTab>] = &[
     TabDef {
         key: SpaceTab::Courses,
-        label: "Courses",
+        label: |loc| leptos_i18n::td_string!(loc, admin.tab_courses),
         id: "courses",
     },
     TabDef {
         key: SpaceTab::Audit,
-        label: "Audit log",
+        label: |loc| leptos_i18n::td_string!(loc, admin.tab_audit),
         id: "space-audit",
     },
 ];
@@ -284,22 +282,22 @@ enum CourseTab {
 const COURSE_TABS: &[TabDef<CourseTab>] = &[
     TabDef {
         key: CourseTab::Learners,
-        label: "Learners",
+        label: |loc| leptos_i18n::td_string!(loc, admin.tab_learners),
         id: "learners",
     },
     TabDef {
         key: CourseTab::Enrolments,
-        label: "Enrolments",
+        label: |loc| leptos_i18n::td_string!(loc, admin.tab_enrolments),
         id: "enrolments",
     },
     TabDef {
         key: CourseTab::Analytics,
-        label: "Analytics",
+        label: |loc| leptos_i18n::td_string!(loc, admin.tab_analytics),
         id: "analytics",
     },
     TabDef {
         key: CourseTab::Audit,
-        label: "Audit log",
+        label: |loc| leptos_i18n::td_string!(loc, admin.tab_audit),
         id: "course-audit",
     },
 ];
@@ -307,6 +305,7 @@ const COURSE_TABS: &[TabDef<CourseTab>] = &[
 /// The space tools tab.
 #[component]
 pub fn SpaceAdminView() -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let space = RwSignal::new(None::<String>);
     let overview = RwSignal::new(None::<Result<SpaceOverview, String>>);
     let page = RwSignal::new(0u32);
@@ -357,43 +356,44 @@ pub fn SpaceAdminView() -> impl IntoView {
     });
     let course_id = Memo::new(move |_| open.with(|o| o.as_ref().map(|r| r.id.clone())));
     view! {
-        <div class="sc-admin">
-            <header class="sc-admin-head">
-                <h1 class="sc-h1">"Smart Courses"</h1>
-                <p class="sc-muted">
-                    "Courses, enrolments and reports of space "
-                    <strong id="sc-admin-space">{move || space.get().unwrap_or_default()}</strong>
-                </p>
-            </header>
-            {move || match overview.get() {
-                None => view! { <p class="sc-muted" role="status">"Loading…"</p> }.into_any(),
-                Some(Err(e)) => view! {
-                    <p class="sc-banner sc-banner-error" id="sc-admin-error" role="alert">{e}</p>
-                }.into_any(),
-                Some(Ok(_)) => ().into_any(),
-            }}
-            <Show when=move || matches!(overview.get(), Some(Ok(_))) && course_id.get().is_none()>
-                <section class="sc-card" aria-label="Space administration">
-                    <Tabs label="Space administration" tabs=SPACE_TABS current=tab />
-                    <TabPanel tab=SPACE_TABS[0] current=tab>
-                        <overview::Overview overview page open_course />
-                    </TabPanel>
-                    <TabPanel tab=SPACE_TABS[1] current=tab>
-                        // Loaded on first use (see `lazy_space_tools`).
-                        <Suspense fallback=loading>{move || Suspend::new(lazy_space_tools())}</Suspense>
-                    </TabPanel>
-                </section>
-            </Show>
-            {move || course_id.get().and_then(|_| open.get_untracked()).map(|row| view! {
-                <Suspense fallback=loading>{move || Suspend::new(lazy_course_panel(row.clone(), close_course))}</Suspense>
-            })}
-        </div>
-    }
+            <div class="sc-admin">
+                <header class="sc-admin-head">
+                    <h1 class="sc-h1">"Smart Courses"</h1>
+                    <p class="sc-muted">
+    {leptos_i18n::td_string!(loc, admin.intro)}
+                        <strong id="sc-admin-space">{move || space.get().unwrap_or_default()}</strong>
+                    </p>
+                </header>
+                {move || match overview.get() {
+                    None => view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, common.loading)}</p> }.into_any(),
+                    Some(Err(e)) => view! {
+                        <p class="sc-banner sc-banner-error" id="sc-admin-error" role="alert">{e}</p>
+                    }.into_any(),
+                    Some(Ok(_)) => ().into_any(),
+                }}
+                <Show when=move || matches!(overview.get(), Some(Ok(_))) && course_id.get().is_none()>
+                    <section class="sc-card" aria-label={leptos_i18n::td_string!(loc, admin.space_administration)}>
+                        <Tabs label=leptos_i18n::td_string!(loc, admin.space_administration) tabs=SPACE_TABS current=tab />
+                        <TabPanel tab=SPACE_TABS[0] current=tab>
+                            <overview::Overview overview page open_course />
+                        </TabPanel>
+                        <TabPanel tab=SPACE_TABS[1] current=tab>
+                            // Loaded on first use (see `lazy_space_tools`).
+                            <Suspense fallback=loading>{move || Suspend::new(lazy_space_tools())}</Suspense>
+                        </TabPanel>
+                    </section>
+                </Show>
+                {move || course_id.get().and_then(|_| open.get_untracked()).map(|row| view! {
+                    <Suspense fallback=loading>{move || Suspend::new(lazy_course_panel(row.clone(), close_course))}</Suspense>
+                })}
+            </div>
+        }
 }
 
 /// Shown while a lazily loaded panel's code arrives.
 fn loading() -> impl IntoView {
-    view! { <p class="sc-muted" role="status">"Loading…"</p> }
+    let loc = crate::locale::use_locale();
+    view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, common.loading)}</p> }
 }
 
 /// A course's panel (report, enrolments, analytics, audit, a learner's
@@ -421,6 +421,7 @@ async fn lazy_space_tools() -> AnyView {
 /// One course: header and its four tabs.
 #[component]
 fn CoursePanel(row: SpaceCourseRow, close: Callback<()>) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let ctx = CourseCtx {
         id: StoredValue::new(row.id.clone()),
         row: StoredValue::new(row),
@@ -477,7 +478,7 @@ fn CoursePanel(row: SpaceCourseRow, close: Callback<()>) -> impl IntoView {
     view! {
         <section class="sc-card sc-admin-course" aria-labelledby="sc-report-title" id="sc-course">
             <button type="button" class="sc-link sc-admin-back" id="sc-admin-back" on:click=move |_| close.run(())>
-                <span aria-hidden="true">"← "</span>"All courses"
+                <span aria-hidden="true">"← "</span>{leptos_i18n::td_string!(loc, admin.all_courses)}
             </button>
             {move || {
                 let (title, course_title, url, version, access, totals) = header();
@@ -494,17 +495,22 @@ fn CoursePanel(row: SpaceCourseRow, close: Callback<()>) -> impl IntoView {
                     </h2>
                     <p class="sc-admin-meta" id="sc-course-meta">
                         <span>{match version {
-                            Some(v) => format!("Published version {v}"),
-                            None => "Draft only: not published yet".into(),
+                            Some(v) => crate::locale::fill(leptos_i18n::td_string!(loc, admin.published_version), &[&v]),
+                            None => leptos_i18n::td_string!(loc, admin.draft_only).into(),
                         }}</span>
-                        <span>{access.label()}</span>
+                        <span>{crate::authoring::editor::access_long_label(loc, access)}</span>
                         {totals.map(|(l, q)| view! {
-                            <span>{format!("{l} {}, {q} {}", if l == 1 { "lesson" } else { "lessons" }, if q == 1 { "quiz" } else { "quizzes" })}</span>
+                            <span>{crate::locale::fill(match (l == 1, q == 1) {
+                                (false, false) => leptos_i18n::td_string!(loc, admin.lessons_quizzes),
+                                (true, false) => leptos_i18n::td_string!(loc, admin.lesson_quizzes),
+                                (false, true) => leptos_i18n::td_string!(loc, admin.lessons_quiz),
+                                (true, true) => leptos_i18n::td_string!(loc, admin.lesson_quiz),
+                            }, &[&l, &q])}</span>
                         })}
                     </p>
                 }
             }}
-            <Tabs label="Course administration" tabs=COURSE_TABS current=tab />
+            <Tabs label=leptos_i18n::td_string!(loc, admin.course_administration) tabs=COURSE_TABS current=tab />
             <TabPanel tab=COURSE_TABS[0] current=tab>
                 <report::Learners ctx />
             </TabPanel>

@@ -367,6 +367,20 @@ struct IframeReq {
     user: String,
     #[serde(default)]
     macro_params: Map<String, Value>,
+    /// The user's locale as Confluence writes it (`de-DE`): the iframe
+    /// URL's `loc`. The host page's *Language* switch; `en-US` without one.
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+/// A locale as Confluence puts it into `loc`: letters, one `-` or `_`
+/// between parts, at most 16 characters.
+fn valid_locale(loc: &str) -> bool {
+    !loc.is_empty()
+        && loc.len() <= 16
+        && loc
+            .split(['-', '_'])
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 fn bad(msg: &str) -> Response {
@@ -383,6 +397,10 @@ async fn iframe_url(State(sim): State<Arc<Sim>>, Json(req): Json<IframeReq>) -> 
     let Some((module_key, template)) = sim.module_url_template(&req.module) else {
         return bad("unknown module");
     };
+    let locale = req.locale.clone().unwrap_or_else(|| "en-US".to_owned());
+    if !valid_locale(&locale) {
+        return bad("bad locale");
+    }
     let mut vars = req.macro_params.clone();
     vars.insert("page.id".into(), json!(PAGE_ID));
     vars.insert("page.version".into(), json!(PAGE_VERSION.to_string()));
@@ -400,6 +418,8 @@ async fn iframe_url(State(sim): State<Arc<Sim>>, Json(req): Json<IframeReq>) -> 
         ("xdm_deprecated_addon_key_do_not_use", sim.app_key.clone()),
         ("lic", "none".to_owned()),
         ("cv", "1.0.0".to_owned()),
+        // The user's language, as Confluence sends it to every iframe.
+        ("loc", locale),
     ] {
         if !query.is_empty() {
             query.push('&');
@@ -480,5 +500,15 @@ mod tests {
             ),
             "/macro/course?course=c%201%26x&page.id=98305&m="
         );
+    }
+
+    #[test]
+    fn only_locale_shaped_values_become_loc() {
+        for ok in ["en-US", "de-DE", "de", "de_CH", "zh-Hant-TW"] {
+            assert!(valid_locale(ok), "{ok}");
+        }
+        for bad in ["", "de-", "-DE", "de DE", "de&x=1", "de-DE-x-very-long-tag"] {
+            assert!(!valid_locale(bad), "{bad}");
+        }
     }
 }

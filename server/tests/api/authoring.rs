@@ -262,6 +262,59 @@ async fn publishing_an_invalid_draft_is_refused_with_400_naming_the_problem_in_t
 }
 
 #[tokio::test]
+async fn a_refusal_to_publish_is_worded_in_the_language_of_the_page_that_asked() {
+    // Arrange: a draft whose first question has no correct option.
+    let site = Site::new().await;
+    let ada = token(ADA, PAGE);
+    let mut no_correct = valid_course("No correct option");
+    no_correct["modules"][0]["quiz"]["questions"][0]["kind"]["options"][1]["correct"] =
+        json!(false);
+    let id = site.create(PAGE, &no_correct).await;
+    let form = [
+        ("course_id", id.as_str()),
+        ("revision", "1"),
+        ("material", "false"),
+    ];
+    let publish_in = |language: &'static str| {
+        let (site, ada, form) = (&site, &ada, &form);
+        async move {
+            read::<Value>(
+                &fn_reply(
+                    site.app
+                        .call_fn_in(language, "authoring/publish", ada, form)
+                        .await,
+                )
+                .await,
+            )
+        }
+    };
+
+    // Act: the editor in Confluence's German (any German region), in
+    // English, and in a language the app does not speak.
+    let de = publish_in("de-DE").await;
+    let de_ch = publish_in("de-CH").await;
+    let en = publish_in("en-US").await;
+    let fr = publish_in("fr-FR").await;
+
+    // Assert
+    assert_eq!(
+        expect_invalid(&de),
+        "Behebe das vor dem Veröffentlichen: Modul 1 „Basics“ › Quiz › Frage 1: Markiere die \
+         richtige Option: Eine Einfachauswahl-Frage braucht genau eine."
+    );
+    assert_eq!(expect_invalid(&de_ch), expect_invalid(&de));
+    let english = "Fix this before publishing: Module 1 “Basics” › Quiz › Question 1: mark the \
+                   correct option: a single-choice question needs exactly one.";
+    assert_eq!(expect_invalid(&en), english);
+    assert_eq!(
+        expect_invalid(&fr),
+        english,
+        "unknown languages fall back to English"
+    );
+    assert_eq!(site.counts().await, (1, 0), "no version may be written");
+}
+
+#[tokio::test]
 async fn published_versions_are_immutable_snapshots_listed_newest_first() {
     // Arrange
     let site = Site::new().await;

@@ -591,6 +591,64 @@ async fn the_audit_log_records_changes_and_the_database_refuses_to_change_it() {
 }
 
 #[tokio::test]
+async fn a_csv_download_from_a_german_page_is_written_for_german_spreadsheets() {
+    // Arrange: Leo passed the course.
+    let site = Site::new().await;
+    let id = site.publish(&course_json(1, json!({}))).await;
+    site.take(LEO, &id, &[true]).await;
+    let sam = token(SAM);
+
+    // Act: the space tools tab in German downloads the learner table.
+    let body = calls::text(
+        site.app
+            .call_fn_json_in(
+                "de-DE",
+                "space-admin/report-csv",
+                &sam,
+                &json!({ "course_id": id, "query": ReportQuery::default() }),
+            )
+            .await,
+    )
+    .await
+    .unwrap();
+
+    // Assert: German headers and words, `;` between cells (the comma is
+    // the decimal sign), German dates.
+    let body = body.strip_prefix('\u{feff}').expect("a byte-order mark");
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(body.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert_eq!(
+        headers.iter().take(5).collect::<Vec<_>>(),
+        [
+            "Name",
+            "Konto-ID",
+            "Status",
+            "Überfällig",
+            "Eingeschrieben (UTC)"
+        ]
+    );
+    assert_eq!(&headers[11], "Bestes Ergebnis %");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][1], LEO);
+    assert_eq!(&rows[0][2], "Abgeschlossen");
+    assert_eq!(&rows[0][3], "nein");
+    assert_eq!(&rows[0][11], "100,0");
+    let completed = rows[0][12].as_bytes();
+    assert!(
+        completed.len() == 19
+            && completed[2] == b'.'
+            && completed[5] == b'.'
+            && completed[10] == b' '
+            && completed[13] == b':',
+        "dd.mm.yyyy hh:mm:ss, not {:?}",
+        &rows[0][12]
+    );
+}
+
+#[tokio::test]
 async fn csv_exports_round_trip_and_defuse_formulas() {
     // Arrange: a learner whose name is a formula.
     let site = Site::new().await;

@@ -13,30 +13,49 @@ use crate::{
     ap,
     authoring::api,
     course::model::{AccessMode, CourseContent, FeedbackMode},
+    locale::Locale,
 };
+use leptos_i18n::td_string;
 
 /// The access modes in the order the editor offers them, with the value the
-/// select sends and a one-line explanation.
-const ACCESS_MODES: [(AccessMode, &str, &str); 3] = [
-    (
-        AccessMode::Open,
-        "open",
-        "Anyone who can view this page can take the course; nobody needs to enrol.",
-    ),
-    (
-        AccessMode::EnrolledOnly,
-        "enrolled_only",
-        "Only people a space admin enrols (in person or through a group); others see the outline and are told to ask a space admin.",
-    ),
-    (
-        AccessMode::SelfEnrol,
-        "self_enrol",
-        "Anyone who can view this page, after choosing Enrol; space admins see who enrolled and can set due dates.",
-    ),
+/// select sends.
+const ACCESS_MODES: [(AccessMode, &str); 3] = [
+    (AccessMode::Open, "open"),
+    (AccessMode::EnrolledOnly, "enrolled_only"),
+    (AccessMode::SelfEnrol, "self_enrol"),
 ];
+
+/// An access mode's short name, in the page's language (tables).
+pub(crate) fn access_label(loc: Locale, mode: AccessMode) -> &'static str {
+    match mode {
+        AccessMode::Open => td_string!(loc, access.open),
+        AccessMode::EnrolledOnly => td_string!(loc, access.enrolled_only),
+        AccessMode::SelfEnrol => td_string!(loc, access.self_enrol),
+    }
+}
+
+/// An access mode's full name, in the page's language (the select, the
+/// space tools tab's course header).
+pub(crate) fn access_long_label(loc: Locale, mode: AccessMode) -> &'static str {
+    match mode {
+        AccessMode::Open => td_string!(loc, access.open_long),
+        AccessMode::EnrolledOnly => td_string!(loc, access.enrolled_only_long),
+        AccessMode::SelfEnrol => td_string!(loc, access.self_enrol_long),
+    }
+}
+
+/// What an access mode means, in one line.
+fn access_help(loc: Locale, mode: AccessMode) -> &'static str {
+    match mode {
+        AccessMode::Open => td_string!(loc, access.open_help),
+        AccessMode::EnrolledOnly => td_string!(loc, access.enrolled_only_help),
+        AccessMode::SelfEnrol => td_string!(loc, access.self_enrol_help),
+    }
+}
 
 #[component]
 pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
+    let loc = ctx.loc;
     let s = move |f: fn(&CourseContent) -> String| Signal::derive(move || ctx.draft.with(f));
     let export_text = RwSignal::new(None::<String>);
     let import_text = RwSignal::new(String::new());
@@ -44,7 +63,10 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
     let importing = RwSignal::new(false);
     let export = move |_| {
         let Some(id) = ctx.course_id.get_untracked() else {
-            ctx.say(false, "Save the course once before exporting it.");
+            ctx.say(
+                false,
+                leptos_i18n::td_string!(loc, editor.save_before_export),
+            );
             return;
         };
         exporting.set(true);
@@ -53,7 +75,7 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
                 Ok(json) => {
                     export_text.try_set(Some(json));
                 }
-                Err(e) => ctx.say(false, e.to_string()),
+                Err(e) => ctx.say(false, e.text(loc)),
             }
             exporting.try_set(false);
             ap::resize();
@@ -67,103 +89,103 @@ pub(super) fn CoursePanel(ctx: Ctx) -> impl IntoView {
                 Ok(content) => {
                     ctx.edit_structure(|c| *c = content);
                     ctx.sel.set(Sel::Course);
-                    ctx.say(true, "Imported. The draft now holds the imported course; publish to make it live.");
+                    ctx.say(true, leptos_i18n::td_string!(loc, editor.imported));
                 }
-                Err(e) => ctx.say(false, e.to_string()),
+                Err(e) => ctx.say(false, e.text(loc)),
             }
             importing.try_set(false);
         });
     };
     let num = |v: Option<u32>| v.map(|n| n.to_string()).unwrap_or_default();
     view! {
-        <h2 class="sc-h2">"Course"</h2>
+        <h2 class="sc-h2">{leptos_i18n::td_string!(loc, editor.course)}</h2>
         <MarkdownField
-            label="Description (Markdown)"
+            label={leptos_i18n::td_string!(loc, editor.description)}
             id="sc-course-description".into()
             read=s(|c| c.description_md.clone())
             write=Callback::new(move |v: String| ctx.edit(|c| c.description_md = v))
         />
-        <h3 class="sc-h3">"Settings"</h3>
+        <h3 class="sc-h3">{leptos_i18n::td_string!(loc, editor.settings)}</h3>
         <div class="sc-grid">
-            <label class="sc-label">"Pass mark (%)"
+            <label class="sc-label">{leptos_i18n::td_string!(loc, editor.pass_mark)}
                 <input id="sc-pass-mark" data-path="settings.pass_mark_percent" class="sc-input" type="number" min="0" max="100"
                     prop:value=move || ctx.draft.with(|c| c.settings.pass_mark_percent.to_string())
                     on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<u8>() { ctx.edit(|c| c.settings.pass_mark_percent = v) } } />
             </label>
-            <label class="sc-label">"Attempts allowed (empty: unlimited)"
+            <label class="sc-label">{leptos_i18n::td_string!(loc, editor.attempts)}
                 <input id="sc-attempts" data-path="settings.attempt_limit" class="sc-input" type="number" min="1"
                     prop:value=move || ctx.draft.with(|c| num(c.settings.attempt_limit))
                     on:input=move |ev| { let v = event_target_value(&ev).parse::<u32>().ok().filter(|n| *n > 0); ctx.edit(|c| c.settings.attempt_limit = v) } />
             </label>
-            <label class="sc-label">"Time limit in minutes (empty: none)"
+            <label class="sc-label">{leptos_i18n::td_string!(loc, editor.time_limit)}
                 <input id="sc-time-limit" data-path="settings.time_limit_secs" class="sc-input" type="number" min="1"
                     prop:value=move || ctx.draft.with(|c| c.settings.time_limit_secs.map(|s| (s / 60).to_string()).unwrap_or_default())
                     on:input=move |ev| { let v = event_target_value(&ev).parse::<u32>().ok().filter(|n| *n > 0).map(|m| m * 60); ctx.edit(|c| c.settings.time_limit_secs = v) } />
             </label>
-            <label class="sc-label">"Certificate valid for days (empty: forever)"
+            <label class="sc-label">{leptos_i18n::td_string!(loc, editor.cert_days)}
                 <input id="sc-cert-days" data-path="settings.certificate_validity_days" class="sc-input" type="number" min="1"
                     prop:value=move || ctx.draft.with(|c| num(c.settings.certificate_validity_days))
                     on:input=move |ev| { let v = event_target_value(&ev).parse::<u32>().ok().filter(|n| *n > 0); ctx.edit(|c| c.settings.certificate_validity_days = v) } />
             </label>
-            <label class="sc-label">"Feedback"
+            <label class="sc-label">{leptos_i18n::td_string!(loc, editor.feedback)}
                 <select id="sc-feedback-mode" class="sc-input"
                     on:change=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| c.settings.feedback_mode = match v.as_str() { "immediate" => FeedbackMode::Immediate, "never" => FeedbackMode::Never, _ => FeedbackMode::AfterSubmit }) }>
-                    <option value="immediate" selected=move || ctx.draft.with(|c| c.settings.feedback_mode == FeedbackMode::Immediate)>"Immediately, per question"</option>
-                    <option value="after" selected=move || ctx.draft.with(|c| c.settings.feedback_mode == FeedbackMode::AfterSubmit)>"After the quiz is submitted"</option>
-                    <option value="never" selected=move || ctx.draft.with(|c| c.settings.feedback_mode == FeedbackMode::Never)>"Never (score only)"</option>
+                    <option value="immediate" selected=move || ctx.draft.with(|c| c.settings.feedback_mode == FeedbackMode::Immediate)>{leptos_i18n::td_string!(loc, editor.feedback_immediate)}</option>
+                    <option value="after" selected=move || ctx.draft.with(|c| c.settings.feedback_mode == FeedbackMode::AfterSubmit)>{leptos_i18n::td_string!(loc, editor.feedback_after)}</option>
+                    <option value="never" selected=move || ctx.draft.with(|c| c.settings.feedback_mode == FeedbackMode::Never)>{leptos_i18n::td_string!(loc, editor.feedback_never)}</option>
                 </select>
             </label>
             <label class="sc-check">
                 <input type="checkbox" id="sc-shuffle-q" prop:checked=move || ctx.draft.with(|c| c.settings.shuffle_questions)
                     on:change=move |ev| { let v = event_target_checked(&ev); ctx.edit(|c| c.settings.shuffle_questions = v) } />
-                "Shuffle questions"
+                {leptos_i18n::td_string!(loc, editor.shuffle_questions)}
             </label>
             <label class="sc-check">
                 <input type="checkbox" id="sc-shuffle-o" prop:checked=move || ctx.draft.with(|c| c.settings.shuffle_options)
                     on:change=move |ev| { let v = event_target_checked(&ev); ctx.edit(|c| c.settings.shuffle_options = v) } />
-                "Shuffle answer options"
+                {leptos_i18n::td_string!(loc, editor.shuffle_options)}
             </label>
         </div>
-        <h3 class="sc-h3">"Access"</h3>
-        <label class="sc-label">"Who can take this course"
+        <h3 class="sc-h3">{leptos_i18n::td_string!(loc, editor.access)}</h3>
+        <label class="sc-label">{leptos_i18n::td_string!(loc, editor.who_can_take)}
             <select id="sc-access-mode" class="sc-input" aria-describedby="sc-access-help"
                 on:change=move |ev| {
                     let v = event_target_value(&ev);
-                    if let Some((mode, _, _)) = ACCESS_MODES.iter().find(|(_, value, _)| *value == v) {
+                    if let Some((mode, _)) = ACCESS_MODES.iter().find(|(_, value)| *value == v) {
                         let mode = *mode;
                         ctx.edit(|c| c.settings.access = mode);
                     }
                 }>
-                {ACCESS_MODES.iter().map(|(mode, value, _)| {
+                {ACCESS_MODES.iter().map(|(mode, value)| {
                     let mode = *mode;
-                    view! { <option value=*value selected=move || ctx.draft.with(|c| c.settings.access == mode)>{mode.label()}</option> }
+                    view! { <option value=*value selected=move || ctx.draft.with(|c| c.settings.access == mode)>{access_long_label(loc, mode)}</option> }
                 }).collect_view()}
             </select>
         </label>
         <div id="sc-access-help" class="sc-enrol-help">
             <ul class="sc-enrol-modes">
-                {ACCESS_MODES.iter().map(|(mode, _, explanation)| view! {
-                    <li><strong>{mode.label()}</strong>": "{*explanation}</li>
+                {ACCESS_MODES.iter().map(|(mode, _)| view! {
+                    <li><strong>{access_long_label(loc, *mode)}</strong>": "{access_help(loc, *mode)}</li>
                 }).collect_view()}
             </ul>
-            <p class="sc-muted">"A change takes effect when you publish; the space's admins find it in their audit log."</p>
+            <p class="sc-muted">{leptos_i18n::td_string!(loc, editor.access_takes_effect)}</p>
         </div>
-        <h3 class="sc-h3">"Export and import"</h3>
-        <p class="sc-muted">"Move a course to another page or site: export it as JSON here, import it there."</p>
+        <h3 class="sc-h3">{leptos_i18n::td_string!(loc, editor.export_import)}</h3>
+        <p class="sc-muted">{leptos_i18n::td_string!(loc, editor.export_help)}</p>
         <button class="sc-button sc-button-subtle" id="sc-export" on:click=export
             disabled=move || exporting.get() aria-busy=move || exporting.get().then_some("true")>
-            {move || if exporting.get() { "Exporting…" } else { "Export as JSON" }}
+            {move || if exporting.get() { leptos_i18n::td_string!(loc, editor.exporting) } else { leptos_i18n::td_string!(loc, editor.export) }}
         </button>
         {move || export_text.get().map(|t| view! {
-            <textarea class="sc-input sc-textarea" id="sc-export-json" rows="6" readonly aria-label="Exported course JSON">{t}</textarea>
+            <textarea class="sc-input sc-textarea" id="sc-export-json" rows="6" readonly aria-label={leptos_i18n::td_string!(loc, editor.exported_json)}>{t}</textarea>
         })}
-        <label class="sc-label" for="sc-import-json">"Import a course (replaces this draft)"</label>
-        <textarea class="sc-input sc-textarea" id="sc-import-json" rows="4" placeholder="Paste exported JSON"
+        <label class="sc-label" for="sc-import-json">{leptos_i18n::td_string!(loc, editor.import_course_label)}</label>
+        <textarea class="sc-input sc-textarea" id="sc-import-json" rows="4" placeholder={leptos_i18n::td_string!(loc, editor.paste_json)}
             prop:value=move || import_text.get() on:input=move |ev| import_text.set(event_target_value(&ev))></textarea>
         <button class="sc-button sc-button-subtle" id="sc-import-course" on:click=import
             disabled=move || importing.get() || import_text.with(|t| t.trim().is_empty())
             aria-busy=move || importing.get().then_some("true")>
-            {move || if importing.get() { "Importing…" } else { "Import course" }}
+            {move || if importing.get() { leptos_i18n::td_string!(loc, editor.importing) } else { leptos_i18n::td_string!(loc, editor.import_course) }}
         </button>
     }
 }

@@ -52,6 +52,9 @@ mod widgets;
 use leptos::{prelude::*, task::spawn_local};
 use serde_json::{Map, Value};
 
+/// An access mode's name in a language (the space tools tab shows it too).
+pub(crate) use course_panel::{access_label, access_long_label};
+
 use super::api;
 use crate::{ap, course::validate::validate_course};
 use course::ids::CourseId;
@@ -80,7 +83,7 @@ async fn load(ctx: Ctx) {
     };
     match api::editor_open(course).await {
         Ok(s) => ctx.apply(s),
-        Err(e) => ctx.phase.set(Phase::Failed(e.to_string())),
+        Err(e) => ctx.phase.set(Phase::Failed(e.text(ctx.loc))),
     }
     ap::resize();
 }
@@ -116,7 +119,7 @@ async fn publish(ctx: Ctx, material: bool) {
                 ctx.save.set(SaveState::Saved);
             }
             Err(e) => {
-                ctx.say(false, e.to_string());
+                ctx.say(false, e.text(ctx.loc));
                 return;
             }
         }
@@ -133,14 +136,20 @@ async fn publish(ctx: Ctx, material: bool) {
             // Should the dialog stay open, the figures are for the new version.
             ctx.load_analytics();
             match ap::save_macro(&params).and_then(|_| ap::close_macro_editor()) {
-                Ok(()) => ctx.say(true, "Published. Closing…"),
+                Ok(()) => ctx.say(
+                    true,
+                    leptos_i18n::td_string!(ctx.loc, editor.published_closing),
+                ),
                 Err(e) => ctx.say(
                     false,
-                    format!("Published, but Confluence did not take the macro: {e}"),
+                    crate::locale::fill(
+                        leptos_i18n::td_string!(ctx.loc, editor.published_macro_refused),
+                        &[&e],
+                    ),
                 ),
             }
         }
-        Err(e) => ctx.say(false, e.to_string()),
+        Err(e) => ctx.say(false, e.text(ctx.loc)),
     }
 }
 
@@ -148,6 +157,7 @@ async fn publish(ctx: Ctx, material: bool) {
 #[component]
 pub fn Editor() -> impl IntoView {
     let ctx = Ctx::new();
+    let loc = ctx.loc;
     Effect::new(move |_| {
         // Confluence's own Save/Insert button around the editor dialog does
         // what ours does; the dialog stays open until publishing succeeded.
@@ -164,7 +174,7 @@ pub fn Editor() -> impl IntoView {
     view! {
         <div class="sc-editor">
             {move || match ctx.phase.get() {
-                Phase::Loading => view! { <p class="sc-muted" role="status">"Loading the course…"</p> }.into_any(),
+                Phase::Loading => view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, editor.loading)}</p> }.into_any(),
                 Phase::Failed(msg) => view! { <p class="sc-error" role="alert">{msg}</p> }.into_any(),
                 Phase::Ready => {
                     if ctx.can_edit.get() {
@@ -180,11 +190,12 @@ pub fn Editor() -> impl IntoView {
 
 #[component]
 fn ReadOnly(ctx: Ctx) -> impl IntoView {
+    let loc = ctx.loc;
     let o = ctx.outline.get_untracked();
     view! {
         <section class="sc-card" id="sc-readonly">
             <p class="sc-banner sc-banner-info" role="note">
-                "You can view this course. Only people who can edit this page can change it."
+                {leptos_i18n::td_string!(loc, editor.read_only)}
             </p>
             <h1 class="sc-h1">{o.title.clone()}</h1>
             <ol class="sc-outline-ro">
@@ -193,7 +204,7 @@ fn ReadOnly(ctx: Ctx) -> impl IntoView {
                         <strong>{m.title}</strong>
                         <ul>
                             {m.lessons.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
-                            {(m.questions > 0).then(|| view! { <li class="sc-muted">{format!("Quiz: {} questions", m.questions)}</li> })}
+                            {(m.questions > 0).then(|| view! { <li class="sc-muted">{crate::locale::fill(leptos_i18n::td_string!(loc, editor.quiz_questions), &[&m.questions])}</li> })}
                         </ul>
                     </li>
                 }).collect_view()}
@@ -204,6 +215,7 @@ fn ReadOnly(ctx: Ctx) -> impl IntoView {
 
 #[component]
 fn EditorReady(ctx: Ctx) -> impl IntoView {
+    let loc = ctx.loc;
     let material = ctx.material;
     let problems = Memo::new(move |_| ctx.draft.with(validate_course));
     let cancel = move |_| {
@@ -222,16 +234,16 @@ fn EditorReady(ctx: Ctx) -> impl IntoView {
             match api::copy_course(id).await {
                 Ok(s) => {
                     ctx.apply(s);
-                    ctx.say(true, "This page now has its own copy of the course.");
+                    ctx.say(true, leptos_i18n::td_string!(loc, editor.own_copy_made));
                 }
-                Err(e) => ctx.say(false, e.to_string()),
+                Err(e) => ctx.say(false, e.text(loc)),
             }
             copying.try_set(false);
             ctx.busy.try_set(false);
         });
     };
     view! {
-        <h1 class="sc-visually-hidden">"Course editor"</h1>
+        <h1 class="sc-visually-hidden">{leptos_i18n::td_string!(loc, editor.heading)}</h1>
         // Adding, moving and deleting items move focus silently; this says what happened.
         <p id="sc-live" class="sc-visually-hidden" role="status" aria-live="polite">{move || ctx.live.get()}</p>
         <header class="sc-editor-bar">
@@ -239,20 +251,20 @@ fn EditorReady(ctx: Ctx) -> impl IntoView {
                 id="sc-course-title"
                 data-path="title"
                 class="sc-input sc-title-input"
-                aria-label="Course title"
-                placeholder="Course title"
+                aria-label={leptos_i18n::td_string!(loc, editor.course_title)}
+                placeholder={leptos_i18n::td_string!(loc, editor.course_title)}
                 prop:value=move || ctx.draft.with(|c| c.title.clone())
                 on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| c.title = v) }
             />
             <SaveBadge ctx />
             {move || ctx.latest_version.get().map(|v| view! {
-                <label class="sc-check" title="Learners who passed an earlier version will be asked to re-certify">
+                <label class="sc-check" title={leptos_i18n::td_string!(loc, editor.material_hint)}>
                     <input type="checkbox" id="sc-material" prop:checked=move || material.get()
                         on:change=move |ev| material.set(event_target_checked(&ev)) />
-                    {format!("Questions changed materially since v{v}")}
+                    {crate::locale::fill(leptos_i18n::td_string!(loc, editor.material), &[&v])}
                 </label>
             })}
-            <button id="sc-cancel" class="sc-button sc-button-subtle" on:click=cancel>"Cancel"</button>
+            <button id="sc-cancel" class="sc-button sc-button-subtle" on:click=cancel>{leptos_i18n::td_string!(loc, editor.cancel)}</button>
             <button
                 id="sc-publish"
                 class="sc-button"
@@ -260,15 +272,15 @@ fn EditorReady(ctx: Ctx) -> impl IntoView {
                 disabled=move || ctx.busy.get() || !problems.with(|p| p.is_empty()) || ctx.other_page.get()
                 on:click=move |_| spawn_local(publish_and_close(ctx, material.get_untracked()))
             >
-                {move || if ctx.publishing.get() { "Publishing…" } else { "Publish and save" }}
+                {move || if ctx.publishing.get() { leptos_i18n::td_string!(loc, editor.publishing) } else { leptos_i18n::td_string!(loc, editor.publish) }}
             </button>
         </header>
         {move || ctx.other_page.get().then(|| view! {
             <div class="sc-banner sc-banner-warn" role="alert" id="sc-copied">
-                "This course belongs to another page (this page looks like a copy). Changes here would change the other page's course too."
+                {leptos_i18n::td_string!(loc, editor.other_page)}
                 <button id="sc-make-copy" class="sc-button" on:click=copy_here disabled=move || ctx.busy.get()
                     aria-busy=move || copying.get().then_some("true")>
-                    {move || if copying.get() { "Copying…" } else { "Make a copy for this page" }}
+                    {move || if copying.get() { leptos_i18n::td_string!(loc, editor.copying) } else { leptos_i18n::td_string!(loc, editor.make_copy) }}
                 </button>
             </div>
         })}

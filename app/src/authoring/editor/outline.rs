@@ -16,36 +16,46 @@ use crate::course::model::Module;
 /// The outline tree: select, add, move, remove.
 #[component]
 pub(super) fn Outline(ctx: Ctx) -> impl IntoView {
+    let loc = ctx.loc;
     let add_module = move |_| {
         let n = ctx.draft.with_untracked(|c| c.modules.len());
         ctx.edit_structure(|c| {
             c.modules.push(Module {
                 id: fresh_id(),
-                title: format!("Module {}", n + 1),
+                title: crate::locale::fill(
+                    leptos_i18n::td_string!(loc, editor.new_module),
+                    &[&(n + 1)],
+                ),
                 lessons: Vec::new(),
                 quiz: None,
             })
         });
         ctx.sel.set(Sel::Module(n));
-        ctx.focus_new("sc-module-title".into(), format!("Module {} added.", n + 1));
+        ctx.focus_new(
+            "sc-module-title".into(),
+            crate::locale::fill(
+                leptos_i18n::td_string!(loc, editor.module_added),
+                &[&(n + 1)],
+            ),
+        );
     };
     view! {
-        <nav class="sc-outline" aria-label="Course outline">
-            <button id="sc-ol-course" class=move || sel_class(ctx, Sel::Course) aria-current=move || current(ctx, Sel::Course) on:click=move |_| ctx.sel.set(Sel::Course)>"Course & settings"</button>
+        <nav class="sc-outline" aria-label={leptos_i18n::td_string!(loc, editor.outline)}>
+            <button id="sc-ol-course" class=move || sel_class(ctx, Sel::Course) aria-current=move || current(ctx, Sel::Course) on:click=move |_| ctx.sel.set(Sel::Course)>{leptos_i18n::td_string!(loc, editor.course_and_settings)}</button>
             {move || {
                 ctx.structure.get();
                 let modules = ctx.draft.with_untracked(|c| c.modules.iter().map(|m| {
                     (m.title.clone(), m.lessons.iter().map(|l| l.title.clone()).collect::<Vec<_>>(), m.quiz.as_ref().map(|q| q.questions.len()))
                 }).collect::<Vec<_>>());
                 modules.into_iter().enumerate().map(|(mi, (title, lessons, quiz))| {
-                    let title = if title.trim().is_empty() { "Untitled module".to_string() } else { title };
+                    let title = if title.trim().is_empty() { leptos_i18n::td_string!(loc, editor.untitled_module).to_string() } else { title };
                     view! {
                         <div class="sc-outline-module">
                             <button id=format!("sc-ol-m{mi}") class=move || sel_class(ctx, Sel::Module(mi)) aria-current=move || current(ctx, Sel::Module(mi)) on:click=move |_| ctx.sel.set(Sel::Module(mi))>
                                 {title}
                             </button>
                             {lessons.into_iter().enumerate().map(|(li, lt)| {
-                                let lt = if lt.trim().is_empty() { "Untitled lesson".to_string() } else { lt };
+                                let lt = if lt.trim().is_empty() { leptos_i18n::td_string!(loc, editor.untitled_lesson).to_string() } else { lt };
                                 view! {
                                     <button id=format!("sc-ol-l{mi}-{li}") class=move || format!("{} sc-outline-child", sel_class(ctx, Sel::Lesson(mi, li)))
                                         aria-current=move || current(ctx, Sel::Lesson(mi, li)) on:click=move |_| ctx.sel.set(Sel::Lesson(mi, li))>{lt}</button>
@@ -53,15 +63,15 @@ pub(super) fn Outline(ctx: Ctx) -> impl IntoView {
                             }).collect_view()}
                             {quiz.map(|n| view! {
                                 <button id=format!("sc-ol-q{mi}") class=move || format!("{} sc-outline-child", sel_class(ctx, Sel::Quiz(mi)))
-                                    aria-current=move || current(ctx, Sel::Quiz(mi)) on:click=move |_| ctx.sel.set(Sel::Quiz(mi))>{format!("Quiz ({n})")}</button>
+                                    aria-current=move || current(ctx, Sel::Quiz(mi)) on:click=move |_| ctx.sel.set(Sel::Quiz(mi))>{crate::locale::fill(leptos_i18n::td_string!(loc, editor.quiz_count), &[&n])}</button>
                             })}
                         </div>
                     }
                 }).collect_view()
             }}
-            <button id="sc-add-module" data-path="modules" class="sc-button sc-button-subtle" on:click=add_module>"+ Module"</button>
+            <button id="sc-add-module" data-path="modules" class="sc-button sc-button-subtle" on:click=add_module>{leptos_i18n::td_string!(loc, editor.add_module)}</button>
             <button class=move || sel_class(ctx, Sel::Versions) id="sc-versions-tab" aria-current=move || current(ctx, Sel::Versions) on:click=move |_| ctx.sel.set(Sel::Versions)>
-                {move || format!("Versions ({})", ctx.versions.with(|v| v.len()))}
+                {move || crate::locale::fill(leptos_i18n::td_string!(loc, editor.versions_count), &[&ctx.versions.with(|v| v.len())])}
             </button>
         </nav>
     }

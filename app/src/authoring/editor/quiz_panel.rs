@@ -18,6 +18,7 @@ use crate::{
     course::model::{
         ChoiceOption, CourseContent, Item, Pair, Question, QuestionKind, TextAnswer, TextMatch,
     },
+    locale::Locale,
     space_admin::api::{Flag, QuestionStats},
 };
 
@@ -76,25 +77,29 @@ fn blank_question(kind: &str) -> Question {
     }
 }
 
-fn kind_label(k: &QuestionKind) -> &'static str {
+fn kind_label(loc: Locale, k: &QuestionKind) -> &'static str {
     match k {
-        QuestionKind::SingleChoice { .. } => "Single choice",
-        QuestionKind::MultipleChoice { .. } => "Multiple choice",
-        QuestionKind::TrueFalse { .. } => "True / false",
-        QuestionKind::ShortText { .. } => "Short text",
-        QuestionKind::Numeric { .. } => "Numeric",
-        QuestionKind::Ordering { .. } => "Ordering",
-        QuestionKind::Matching { .. } => "Matching",
+        QuestionKind::SingleChoice { .. } => leptos_i18n::td_string!(loc, kind.single_choice),
+        QuestionKind::MultipleChoice { .. } => leptos_i18n::td_string!(loc, kind.multiple_choice),
+        QuestionKind::TrueFalse { .. } => leptos_i18n::td_string!(loc, kind.true_false),
+        QuestionKind::ShortText { .. } => leptos_i18n::td_string!(loc, kind.short_text),
+        QuestionKind::Numeric { .. } => leptos_i18n::td_string!(loc, kind.numeric),
+        QuestionKind::Ordering { .. } => leptos_i18n::td_string!(loc, kind.ordering),
+        QuestionKind::Matching { .. } => leptos_i18n::td_string!(loc, kind.matching),
     }
 }
 
 #[component]
 pub(super) fn QuizPanel(ctx: Ctx, m: usize) -> impl IntoView {
+    let loc = ctx.loc;
     let new_kind = RwSignal::new("single".to_string());
     let add = move |_| {
         let kind = new_kind.get_untracked();
         let question = blank_question(&kind);
-        let what = format!("{} question added.", kind_label(&question.kind));
+        let what = crate::locale::fill(
+            leptos_i18n::td_string!(loc, editor.question_added),
+            &[&kind_label(loc, &question.kind)],
+        );
         let mut n = 0;
         ctx.edit_structure(|c| {
             if let Some(q) = c.modules.get_mut(m).and_then(|x| x.quiz.as_mut()) {
@@ -112,30 +117,30 @@ pub(super) fn QuizPanel(ctx: Ctx, m: usize) -> impl IntoView {
             .unwrap_or(0)
     });
     view! {
-        <h2 class="sc-h2">"Quiz"</h2>
-        <p class="sc-muted">"Pass mark, attempts, time limit, shuffling and feedback are set for the whole course under Course & settings."</p>
+        <h2 class="sc-h2">{leptos_i18n::td_string!(loc, editor.quiz)}</h2>
+        <p class="sc-muted">{leptos_i18n::td_string!(loc, editor.quiz_help)}</p>
         <QuizFiguresNote ctx m />
         <ol class="sc-questions">
             {(0..count).map(|q| view! { <li><QuestionEditor ctx m q /></li> }).collect_view()}
         </ol>
         <div class="sc-row">
-            <label class="sc-label sc-inline">"New question"
+            <label class="sc-label sc-inline">{leptos_i18n::td_string!(loc, editor.new_question)}
                 <select id="sc-new-kind" class="sc-input" on:change=move |ev| new_kind.set(event_target_value(&ev))>
-                    <option value="single">"Single choice"</option>
-                    <option value="multiple">"Multiple choice"</option>
-                    <option value="truefalse">"True / false"</option>
-                    <option value="short">"Short text"</option>
-                    <option value="numeric">"Numeric"</option>
-                    <option value="ordering">"Ordering"</option>
-                    <option value="matching">"Matching"</option>
+                    <option value="single">{leptos_i18n::td_string!(loc, kind.single_choice)}</option>
+                    <option value="multiple">{leptos_i18n::td_string!(loc, kind.multiple_choice)}</option>
+                    <option value="truefalse">{leptos_i18n::td_string!(loc, kind.true_false)}</option>
+                    <option value="short">{leptos_i18n::td_string!(loc, kind.short_text)}</option>
+                    <option value="numeric">{leptos_i18n::td_string!(loc, kind.numeric)}</option>
+                    <option value="ordering">{leptos_i18n::td_string!(loc, kind.ordering)}</option>
+                    <option value="matching">{leptos_i18n::td_string!(loc, kind.matching)}</option>
                 </select>
             </label>
-            <button id="sc-add-question" data-path=format!("modules[{m}].quiz.questions") class="sc-button" on:click=add>"+ Question"</button>
+            <button id="sc-add-question" data-path=format!("modules[{m}].quiz.questions") class="sc-button" on:click=add>{leptos_i18n::td_string!(loc, editor.add_question)}</button>
             <button id="sc-delete-quiz" class="sc-button sc-button-danger" on:click=move |_| {
                 ctx.edit_structure(|c| if let Some(x) = c.modules.get_mut(m) { x.quiz = None });
                 ctx.sel.set(Sel::Module(m));
-                ctx.focus_after(vec!["sc-add-quiz".into()], "Quiz deleted.");
-            }>"Delete quiz"</button>
+                ctx.focus_after(vec!["sc-add-quiz".into()], leptos_i18n::td_string!(loc, editor.quiz_deleted));
+            }>{leptos_i18n::td_string!(loc, editor.delete_quiz)}</button>
         </div>
         <ImportPanel ctx m />
     }
@@ -159,6 +164,7 @@ pub(super) fn question(c: &CourseContent, m: usize, q: usize) -> Option<&Questio
 
 #[component]
 pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
+    let loc = ctx.loc;
     let kind = ctx
         .draft
         .with_untracked(|c| question(c, m, q).map(|x| x.kind.clone()));
@@ -168,7 +174,7 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
     let base = format!("sc-q{m}-{q}");
     // Where validation problems about this question point (`data-path`).
     let path = question_path(m, q);
-    let label = kind_label(&kind);
+    let label = kind_label(loc, &kind);
     let read = move |f: fn(&Question) -> String| {
         Signal::derive(move || {
             ctx.draft
@@ -178,11 +184,11 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
     let body = match kind {
         QuestionKind::SingleChoice { .. } | QuestionKind::MultipleChoice { .. } => view! { <ChoiceEditor ctx m q /> }.into_any(),
         QuestionKind::TrueFalse { .. } => view! {
-            <fieldset class="sc-fieldset"><legend>"Correct answer"</legend>
+            <fieldset class="sc-fieldset"><legend>{leptos_i18n::td_string!(loc, editor.correct_answer)}</legend>
                 <label class="sc-check"><input type="radio" name=format!("{base}-tf") prop:checked=move || ctx.draft.with(|c| matches!(question(c, m, q).map(|x| &x.kind), Some(QuestionKind::TrueFalse { answer: true })))
-                    on:change=move |_| ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.kind = QuestionKind::TrueFalse { answer: true } }) />"True"</label>
+                    on:change=move |_| ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.kind = QuestionKind::TrueFalse { answer: true } }) />{leptos_i18n::td_string!(loc, editor.answer_true)}</label>
                 <label class="sc-check"><input type="radio" name=format!("{base}-tf") prop:checked=move || ctx.draft.with(|c| matches!(question(c, m, q).map(|x| &x.kind), Some(QuestionKind::TrueFalse { answer: false })))
-                    on:change=move |_| ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.kind = QuestionKind::TrueFalse { answer: false } }) />"False"</label>
+                    on:change=move |_| ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.kind = QuestionKind::TrueFalse { answer: false } }) />{leptos_i18n::td_string!(loc, editor.answer_false)}</label>
             </fieldset>
         }.into_any(),
         QuestionKind::ShortText { .. } => view! { <ShortTextEditor ctx m q /> }.into_any(),
@@ -190,11 +196,11 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
             let num = move |pick: fn(f64, f64) -> f64| move || ctx.draft.with(|c| match question(c, m, q).map(|x| &x.kind) { Some(QuestionKind::Numeric { answer, tolerance }) => pick(*answer, *tolerance).to_string(), _ => String::new() });
             view! {
                 <div class="sc-grid">
-                    <label class="sc-label">"Correct answer"
+                    <label class="sc-label">{leptos_i18n::td_string!(loc, editor.correct_answer)}
                         <input class="sc-input" data-path=format!("{path}.answer") type="number" step="any" prop:value=num(|a, _| a)
                             on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { ctx.edit(|c| if let Some(QuestionKind::Numeric { answer, .. }) = question_mut(c, m, q).map(|x| &mut x.kind) { *answer = v }) } } />
                     </label>
-                    <label class="sc-label">"Tolerance (±)"
+                    <label class="sc-label">{leptos_i18n::td_string!(loc, editor.tolerance)}
                         <input class="sc-input" data-path=format!("{path}.tolerance") type="number" step="any" min="0" prop:value=num(|_, t| t)
                             on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { ctx.edit(|c| if let Some(QuestionKind::Numeric { tolerance, .. }) = question_mut(c, m, q).map(|x| &mut x.kind) { *tolerance = v }) } } />
                     </label>
@@ -214,35 +220,35 @@ pub(super) fn QuestionEditor(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
         })
     });
     view! {
-        <article class="sc-question-editor" aria-label=format!("Question {} ({label})", q + 1)>
+        <article class="sc-question-editor" aria-label={crate::locale::fill(leptos_i18n::td_string!(loc, editor.question_label), &[&(q + 1), &label])}>
             <header class="sc-row">
-                <h3 class="sc-h3 sc-q-title">{format!("Question {} · {label}", q + 1)}</h3>
-                <label class="sc-label sc-inline">"Points"
+                <h3 class="sc-h3 sc-q-title">{crate::locale::fill(leptos_i18n::td_string!(loc, editor.question_title), &[&(q + 1), &label])}</h3>
+                <label class="sc-label sc-inline">{leptos_i18n::td_string!(loc, editor.points)}
                     <input class="sc-input sc-narrow" data-path=format!("{path}.points") type="number" min="0" step="any"
                         prop:value=move || ctx.draft.with(|c| question(c, m, q).map(|x| x.points.to_string()).unwrap_or_default())
                         on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f64>() { ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.points = v }) } } />
                 </label>
-                <MoveButtons ctx label="question" prefix=format!("sc-q{m}") idx=q len=count
+                <MoveButtons ctx label={leptos_i18n::td_string!(loc, editor.item_question)} prefix=format!("sc-q{m}") idx=q len=count
                     on_move=Callback::new(move |(a, b): (usize, usize)| ctx.edit_structure(|c| if let Some(z) = c.modules.get_mut(m).and_then(|x| x.quiz.as_mut()) { z.questions.swap(a, b) })) />
-                <button class="sc-button sc-button-danger" aria-label=format!("Delete question {}", q + 1)
+                <button class="sc-button sc-button-danger" aria-label={crate::locale::fill(leptos_i18n::td_string!(loc, editor.delete_question), &[&(q + 1)])}
                     on:click=move |_| {
                         ctx.edit_structure(|c| if let Some(z) = c.modules.get_mut(m).and_then(|x| x.quiz.as_mut()) { if q < z.questions.len() { z.questions.remove(q); } });
-                        ctx.focus_after(after_delete(q, |i| format!("sc-q{m}-{i}-prompt"), "sc-add-question"), format!("Question {} deleted.", q + 1));
-                    }>"Delete"</button>
+                        ctx.focus_after(after_delete(q, |i| format!("sc-q{m}-{i}-prompt"), "sc-add-question"), crate::locale::fill(leptos_i18n::td_string!(loc, editor.question_deleted), &[&(q + 1)]));
+                    }>{leptos_i18n::td_string!(loc, editor.delete)}</button>
             </header>
             <QuestionFigures ctx m q />
-            <label class="sc-label">"Question (Markdown)"
+            <label class="sc-label">{leptos_i18n::td_string!(loc, editor.question_md)}
                 <textarea class="sc-input sc-textarea" rows="2" id=format!("{base}-prompt") data-path=format!("{path}.prompt_md")
                     prop:value=move || read(|x| x.prompt_md.clone()).get()
                     on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.prompt_md = v }) }></textarea>
             </label>
             {body}
             <div class="sc-grid">
-                <label class="sc-label">"Feedback when correct"
+                <label class="sc-label">{leptos_i18n::td_string!(loc, editor.feedback_correct)}
                     <input class="sc-input" prop:value=move || read(|x| x.feedback_correct_md.clone()).get()
                         on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.feedback_correct_md = v }) } />
                 </label>
-                <label class="sc-label">"Feedback when not correct"
+                <label class="sc-label">{leptos_i18n::td_string!(loc, editor.feedback_incorrect)}
                     <input class="sc-input" prop:value=move || read(|x| x.feedback_incorrect_md.clone()).get()
                         on:input=move |ev| { let v = event_target_value(&ev); ctx.edit(|c| if let Some(x) = question_mut(c, m, q) { x.feedback_incorrect_md = v }) } />
                 </label>
@@ -261,27 +267,35 @@ fn module_id(c: &CourseContent, m: usize) -> Option<String> {
 /// attempts, and what they mean for an edited question.
 #[component]
 fn QuizFiguresNote(ctx: Ctx, m: usize) -> impl IntoView {
+    let loc = ctx.loc;
     // The panel is rebuilt when modules are added, removed or moved.
     let module = ctx.draft.with_untracked(|c| module_id(c, m));
     let text = move || {
         ctx.analytics.with(|a| match a {
             Analytics::Unpublished => {
-                "How learners do on each question appears here once the course is published and they answer.".to_string()
+                leptos_i18n::td_string!(loc, editor.figures_unpublished).to_string()
             }
-            Analytics::Loading => "Loading how learners did on these questions…".to_string(),
-            Analytics::Failed(e) => format!("How learners did on these questions could not be loaded: {e}"),
+            Analytics::Loading => leptos_i18n::td_string!(loc, editor.figures_loading).to_string(),
+            Analytics::Failed(e) => {
+                crate::locale::fill(leptos_i18n::td_string!(loc, editor.figures_failed), &[e])
+            }
             Analytics::Ready { figures, .. } => {
-                match figures.quizzes.iter().find(|z| Some(&z.module_id) == module.as_ref()) {
-                    None => format!(
-                        "This quiz is not in version {} (the latest published), so learners have not answered it yet.",
-                        figures.version
+                match figures
+                    .quizzes
+                    .iter()
+                    .find(|z| Some(&z.module_id) == module.as_ref())
+                {
+                    None => crate::locale::fill(
+                        leptos_i18n::td_string!(loc, editor.figures_not_in_version),
+                        &[&figures.version],
                     ),
-                    Some(z) => format!(
-                        "Beside each question: how learners did in version {} (the latest published), over {} submitted attempt{}. \
-                         A question you edit is a new question to learners: its figures start again once you publish.",
-                        figures.version,
-                        z.attempts,
-                        if z.attempts == 1 { "" } else { "s" }
+                    Some(z) => crate::locale::fill(
+                        if z.attempts == 1 {
+                            leptos_i18n::td_string!(loc, editor.figures_note_one)
+                        } else {
+                            leptos_i18n::td_string!(loc, editor.figures_note)
+                        },
+                        &[&figures.version, &z.attempts],
                     ),
                 }
             }
@@ -291,48 +305,60 @@ fn QuizFiguresNote(ctx: Ctx, m: usize) -> impl IntoView {
 }
 
 /// A question's figures in the latest published version, in words.
-fn stats_line(s: &QuestionStats) -> String {
+fn stats_line(loc: Locale, s: &QuestionStats) -> String {
+    let lang = crate::locale::lang_of(loc);
     if s.attempts == 0 {
-        return "No attempts yet".to_string();
+        return leptos_i18n::td_string!(loc, editor.no_attempts).to_string();
     }
     let mut parts = Vec::new();
     if let Some(f) = s.facility {
-        parts.push(format!("Facility {:.0}%", f * 100.0));
+        parts.push(crate::locale::fill(
+            leptos_i18n::td_string!(loc, editor.facility),
+            &[&lang.percent(f * 100.0)],
+        ));
     }
     parts.push(match s.discrimination {
-        Some(d) => format!("discrimination {d:.2}"),
-        None => "discrimination needs 3 attempts".to_string(),
+        Some(d) => crate::locale::fill(
+            leptos_i18n::td_string!(loc, editor.discrimination),
+            &[&lang.fixed(d, 2)],
+        ),
+        None => leptos_i18n::td_string!(loc, editor.discrimination_needs).to_string(),
     });
-    parts.push(format!(
-        "{} attempt{} ({} answered)",
-        s.attempts,
-        if s.attempts == 1 { "" } else { "s" },
-        s.answered
+    parts.push(crate::locale::fill(
+        if s.attempts == 1 {
+            leptos_i18n::td_string!(loc, editor.attempt_answered_one)
+        } else {
+            leptos_i18n::td_string!(loc, editor.attempts_answered)
+        },
+        &[&s.attempts, &s.answered],
     ));
     parts.join(" · ")
 }
 
 /// What a flag means, for the author.
-fn flag_text(flag: &Flag, s: &QuestionStats) -> String {
+fn flag_text(loc: Locale, flag: &Flag, s: &QuestionStats) -> String {
     let option = |i: usize| {
         s.choices
             .as_ref()
             .and_then(|c| c.options.get(i))
             .map(|o| format!("\u{201c}{}\u{201d}", o.text))
-            .unwrap_or_else(|| format!("option {}", i + 1))
+            .unwrap_or_else(|| {
+                crate::locale::fill(leptos_i18n::td_string!(loc, editor.option_n), &[&(i + 1)])
+            })
     };
     match flag {
         Flag::NegativeDiscrimination => {
-            "Learners who do worse overall get this right more often than those who do well: check the key and the wording.".to_string()
+            leptos_i18n::td_string!(loc, editor.flag_negative).to_string()
         }
-        Flag::TooEasy => "Almost everyone gets this right, so it tells learners apart from nobody.".to_string(),
-        Flag::TooHard => "Very few get this right: check the question and its key.".to_string(),
-        Flag::UnchosenDistractor { option: i } => {
-            format!("Nobody chose the wrong answer {}: it distracts no one.", option(*i))
-        }
-        Flag::CorrectOptionRarelyChosen { option: i } => format!(
-            "The correct answer {} is rarely chosen while a wrong one is chosen more often: is the key right?",
-            option(*i)
+        Flag::TooEasy => leptos_i18n::td_string!(loc, editor.flag_too_easy).to_string(),
+        Flag::TooHard => leptos_i18n::td_string!(loc, editor.flag_too_hard).to_string(),
+        Flag::UnchosenDistractor { option: i } => crate::locale::fill(
+            leptos_i18n::td_string!(loc, editor.flag_unchosen),
+            &[&option(*i)],
+        ),
+        Flag::CorrectOptionRarelyChosen { option: i } => crate::locale::fill(
+            leptos_i18n::td_string!(loc, editor.flag_correct_rare),
+            &[&option(*i)],
         ),
     }
 }
@@ -342,6 +368,7 @@ fn flag_text(flag: &Flag, s: &QuestionStats) -> String {
 /// draft changed the question since.
 #[component]
 fn QuestionFigures(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
+    let loc = ctx.loc;
     let id = format!("sc-qa-{m}-{q}");
     move || {
         let id = id.clone();
@@ -365,7 +392,7 @@ fn QuestionFigures(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
             let Some(stats) = stats else {
                 return view! {
                     <p class="sc-qa-line sc-qa-new" id=id>
-                        {format!("New since version {version}: no figures yet.")}
+                        {crate::locale::fill(leptos_i18n::td_string!(loc, editor.new_since), &[&version])}
                     </p>
                 }
                 .into_any();
@@ -373,23 +400,23 @@ fn QuestionFigures(ctx: Ctx, m: usize, q: usize) -> impl IntoView {
             let edited = published
                 .get(&(module, draft.id.clone()))
                 .is_some_and(|p| *p != draft);
-            let flags: Vec<String> = stats.flags.iter().map(|f| flag_text(f, &stats)).collect();
+            let flags: Vec<String> = stats.flags.iter().map(|f| flag_text(loc, f, &stats)).collect();
             view! {
                 <div class="sc-qa" id=id>
                     <p class="sc-qa-line">
-                        <span class="sc-qa-version">{format!("Version {version}: ")}</span>
-                        {stats_line(&stats)}
+                        <span class="sc-qa-version">{crate::locale::fill(leptos_i18n::td_string!(loc, editor.version_prefix), &[&version])}</span>
+                        {stats_line(loc, &stats)}
                     </p>
                     {(!flags.is_empty()).then(|| view! {
-                        <ul class="sc-qa-flags" aria-label="Warnings about this question">
+                        <ul class="sc-qa-flags" aria-label={leptos_i18n::td_string!(loc, editor.warnings)}>
                             {flags.into_iter().map(|f| view! {
-                                <li class="sc-qa-flag"><strong>"Check: "</strong>{f}</li>
+                                <li class="sc-qa-flag"><strong>{leptos_i18n::td_string!(loc, editor.check_prefix)}</strong>{f}</li>
                             }).collect_view()}
                         </ul>
                     })}
                     {edited.then(|| view! {
                         <p class="sc-qa-edited">
-                            {format!("Edited since version {version}: learners will meet it as a new question, so these figures are for the published wording.")}
+                            {crate::locale::fill(leptos_i18n::td_string!(loc, editor.edited_since), &[&version])}
                         </p>
                     })}
                 </div>

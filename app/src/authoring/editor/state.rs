@@ -89,6 +89,8 @@ pub(super) struct Ctx {
     /// What the polite live region says after an item was added, moved or
     /// deleted (screen readers announce it; focus moves silently).
     pub(super) live: RwSignal<String>,
+    /// The page's language (Confluence's `loc`), for every text the panels show.
+    pub(super) loc: crate::locale::Locale,
 }
 
 /// How long typing must pause before the draft is saved.
@@ -135,6 +137,7 @@ impl Ctx {
             material: RwSignal::new(false),
             analytics: RwSignal::new(Analytics::Unpublished),
             live: RwSignal::new(String::new()),
+            loc: crate::locale::use_locale(),
         }
     }
 
@@ -185,7 +188,7 @@ impl Ctx {
             };
             let state = loaded
                 .await
-                .unwrap_or_else(|e| Analytics::Failed(e.to_string()));
+                .unwrap_or_else(|e| Analytics::Failed(e.text(self.loc)));
             // The editor may be gone (closed) by the time the answer arrives.
             self.analytics.try_set(state);
             ap::resize();
@@ -253,7 +256,7 @@ impl Ctx {
                     self.save.set(SaveState::Offline);
                     self.schedule_save(RETRY_AFTER);
                 }
-                Err(e) => self.save.set(SaveState::Failed(e.to_string())),
+                Err(e) => self.save.set(SaveState::Failed(e.text(self.loc))),
             }
         });
     }

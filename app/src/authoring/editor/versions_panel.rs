@@ -8,6 +8,8 @@ use crate::authoring::api;
 
 #[component]
 pub(super) fn VersionsPanel(ctx: Ctx) -> impl IntoView {
+    let loc = ctx.loc;
+    let lang = crate::locale::use_lang();
     let restoring = RwSignal::new(None::<i64>);
     let restore = move |v: i64| {
         let Some(id) = ctx.course_id.get_untracked() else {
@@ -23,28 +25,31 @@ pub(super) fn VersionsPanel(ctx: Ctx) -> impl IntoView {
                         ctx.sel.set(Sel::Versions);
                         ctx.say(
                             true,
-                            format!("Version {v} is the draft again. Publish to make it live."),
+                            crate::locale::fill(
+                                leptos_i18n::td_string!(loc, editor.version_restored),
+                                &[&v],
+                            ),
                         );
                     }
-                    Err(e) => ctx.say(false, e.to_string()),
+                    Err(e) => ctx.say(false, e.text(loc)),
                 },
-                Err(e) => ctx.say(false, e.to_string()),
+                Err(e) => ctx.say(false, e.text(loc)),
             }
             restoring.try_set(None);
             ctx.busy.try_set(false);
         });
     };
     view! {
-        <h2 class="sc-h2">"Versions"</h2>
-        <p class="sc-muted">"Publishing creates a version that never changes. Learners take the latest; attempts on older versions keep them."</p>
+        <h2 class="sc-h2">{leptos_i18n::td_string!(loc, editor.versions)}</h2>
+        <p class="sc-muted">{leptos_i18n::td_string!(loc, editor.versions_help)}</p>
         {move || {
             let vs = ctx.versions.get();
             if vs.is_empty() {
-                return view! { <p class="sc-empty">"Not published yet."</p> }.into_any();
+                return view! { <p class="sc-empty">{leptos_i18n::td_string!(loc, editor.not_published)}</p> }.into_any();
             }
             view! {
                 <table class="sc-table" id="sc-versions">
-                    <thead><tr><th>"Version"</th><th>"Title"</th><th>"Published"</th><th>"Re-certify"</th><th></th></tr></thead>
+                    <thead><tr><th>{leptos_i18n::td_string!(loc, editor.version)}</th><th>{leptos_i18n::td_string!(loc, editor.title)}</th><th>{leptos_i18n::td_string!(loc, editor.published)}</th><th>{leptos_i18n::td_string!(loc, editor.recertify)}</th><th></th></tr></thead>
                     <tbody>
                         {vs.into_iter().map(|v| {
                             let n = v.version;
@@ -52,11 +57,11 @@ pub(super) fn VersionsPanel(ctx: Ctx) -> impl IntoView {
                                 <tr>
                                     <td>{format!("v{n}")}</td>
                                     <td>{v.title}</td>
-                                    <td><time>{crate::pages::format_epoch(v.published_at)}</time></td>
-                                    <td>{if v.material { "yes" } else { "—" }}</td>
+                                    <td><time>{lang.date_time(v.published_at)}</time></td>
+                                    <td>{if v.material { leptos_i18n::td_string!(loc, common.yes) } else { "—" }}</td>
                                     <td><button class="sc-button sc-button-subtle" disabled=move || ctx.busy.get() on:click=move |_| restore(n)
                                         aria-busy=move || (restoring.get() == Some(n)).then_some("true")>
-                                        {move || if restoring.get() == Some(n) { "Restoring…" } else { "Restore as draft" }}
+                                        {move || if restoring.get() == Some(n) { leptos_i18n::td_string!(loc, editor.restoring) } else { leptos_i18n::td_string!(loc, editor.restore) }}
                                     </button></td>
                                 </tr>
                             }

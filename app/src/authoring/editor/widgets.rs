@@ -10,42 +10,46 @@ use super::state::{Ctx, SaveState, Sel};
 use crate::{
     ap,
     authoring::api,
-    course::validate::{in_authors_words, place_of, Place, Problem},
+    authoring::problems::in_authors_words,
+    course::validate::{place_of, Place, Problem},
 };
 
 #[component]
 pub(super) fn SaveBadge(ctx: Ctx) -> impl IntoView {
+    let loc = ctx.loc;
     view! {
         <span id="sc-save-state" class="sc-save-state" role="status" aria-live="polite">
             {move || match ctx.save.get() {
-                SaveState::Saved if ctx.course_id.get().is_none() => "Not saved yet".to_string(),
-                SaveState::Saved => "All changes saved".to_string(),
-                SaveState::Dirty => "Unsaved changes".to_string(),
-                SaveState::Saving => "Saving…".to_string(),
-                SaveState::Offline => "Offline — will retry".to_string(),
-                SaveState::Failed(m) => format!("Not saved: {m}"),
+                SaveState::Saved if ctx.course_id.get().is_none() => leptos_i18n::td_string!(loc, editor.not_saved_yet).to_string(),
+                SaveState::Saved => leptos_i18n::td_string!(loc, editor.all_saved).to_string(),
+                SaveState::Dirty => leptos_i18n::td_string!(loc, editor.unsaved).to_string(),
+                SaveState::Saving => leptos_i18n::td_string!(loc, editor.saving).to_string(),
+                SaveState::Offline => leptos_i18n::td_string!(loc, editor.offline).to_string(),
+                SaveState::Failed(m) => crate::locale::fill(leptos_i18n::td_string!(loc, editor.not_saved), &[&m]),
             }}
         </span>
     }
 }
 
-/// What must be fixed before publishing, in the author's words
-/// ([`in_authors_words`], the wording the server's refusal uses too); each
+/// What must be fixed before publishing, in the author's words and the
+/// page's language ([`in_authors_words`], the wording the server's refusal
+/// uses too); each
 /// problem is a button that opens its item and focuses the field.
 #[component]
 pub(super) fn Problems(ctx: Ctx, problems: Memo<Vec<Problem>>) -> impl IntoView {
+    let loc = ctx.loc;
     view! {
         {move || {
             let list = problems.get();
             (!list.is_empty()).then(|| {
                 let items = ctx.draft.with(|c| {
                     list.iter()
-                        .map(|p| (p.path.clone(), in_authors_words(c, p)))
+                        .map(|p| (p.path.clone(), in_authors_words(loc, c, p)))
                         .collect::<Vec<_>>()
                 });
                 view! {
                     <section class="sc-problems" aria-labelledby="sc-problems-h" id="sc-problems">
-                        <h2 id="sc-problems-h" class="sc-h2">{format!("{} thing{} to fix before publishing", list.len(), if list.len() == 1 { "" } else { "s" })}</h2>
+                        <h2 id="sc-problems-h" class="sc-h2">{if list.len() == 1 { leptos_i18n::td_string!(loc, editor.problems_one).to_string() } else { crate::locale::fill(leptos_i18n::td_string!(loc, editor.problems_many), &[&list.len()]) }}</h2>
                         <ul>
                             {items.into_iter().map(|(path, words)| {
                                 let target = path.clone();
@@ -127,8 +131,9 @@ pub(super) fn MoveButtons(
     len: Signal<usize>,
     on_move: Callback<(usize, usize)>,
 ) -> impl IntoView {
-    let up_label = format!("Move {label} up");
-    let down_label = format!("Move {label} down");
+    let loc = ctx.loc;
+    let up_label = crate::locale::fill(leptos_i18n::td_string!(loc, editor.move_up), &[&label]);
+    let down_label = crate::locale::fill(leptos_i18n::td_string!(loc, editor.move_down), &[&label]);
     let go = {
         let prefix = prefix.clone();
         move |to: usize, dir: &str| {
@@ -140,7 +145,10 @@ pub(super) fn MoveButtons(
                     format!("{prefix}-{to}-{dir}"),
                     format!("{prefix}-{to}-{other}"),
                 ],
-                format!("The {label} is now {} of {n}.", to + 1),
+                crate::locale::fill(
+                    leptos_i18n::td_string!(loc, editor.moved),
+                    &[&label, &(to + 1), &n],
+                ),
             );
         }
     };
@@ -196,6 +204,7 @@ pub(super) fn MarkdownField(
     };
     Effect::new(move |_| refresh(read.get_untracked()));
     let preview_id = format!("{id}-preview");
+    let loc = crate::locale::use_locale();
     view! {
         <div class="sc-md">
             <label class="sc-label" for=id.clone()>{label}</label>
@@ -207,7 +216,7 @@ pub(super) fn MarkdownField(
                     prop:value=move || read.get()
                     on:input=move |ev| { let v = event_target_value(&ev); write.run(v.clone()); refresh(v) }
                 ></textarea>
-                <div class="sc-md-preview sc-lesson-body" id=preview_id role="region" aria-label="Preview" inner_html=move || preview.get()></div>
+                <div class="sc-md-preview sc-lesson-body" id=preview_id role="region" aria-label={leptos_i18n::td_string!(loc, editor.preview)} inner_html=move || preview.get()></div>
             </div>
         </div>
     }

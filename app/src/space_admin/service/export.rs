@@ -9,6 +9,12 @@
 //! "CSV Injection") get a leading `'`: names, answers and titles come from
 //! people, and an export must not become a way to run one of them.
 //!
+//! In German (the `Accept-Language` of the call, i.e. the admin tab's
+//! `loc`) a file is written as German spreadsheets read it: German
+//! headers and words, `;` between cells (the comma is the decimal sign),
+//! dates `30.11.2026 09:05:00` (UTC, as the headers say) and decimal
+//! commas; English files are as before.
+//!
 //! The first page is read before the answer starts, so a bad request is a
 //! clear 4xx, not a broken download; every export is written to the audit
 //! log.
@@ -28,6 +34,7 @@ use crate::{
     api::guards::SpaceAdmin,
     error::AppError,
     learning::service::correct_answer,
+    locale::{Lang, Locale},
     space_admin::api::{flag_text, ReasonFilter, ReportQuery},
 };
 
@@ -56,18 +63,91 @@ pub fn timestamp(ms: i64) -> String {
     )
 }
 
-fn opt_ts(ms: Option<i64>) -> String {
-    ms.map(timestamp).unwrap_or_default()
+/// How one download is written: its language's words, dates, numbers
+/// and cell separator (see the module docs). Taken from the call when the
+/// export starts, so the pages streamed later are written the same way.
+#[derive(Clone, Copy, Debug)]
+struct Style {
+    lang: Lang,
 }
 
-fn opt_num(x: Option<f64>) -> String {
-    x.map(|x| format!("{x:.1}")).unwrap_or_default()
+impl Style {
+    /// The style for the current server-function call.
+    fn of_request() -> Self {
+        Self {
+            lang: crate::locale::request_lang(),
+        }
+    }
+
+    fn loc(self) -> Locale {
+        crate::locale::locale_of(self.lang)
+    }
+
+    /// The cell separator: `,`, or `;` where the comma is the decimal sign.
+    fn delimiter(self) -> u8 {
+        match self.lang {
+            Lang::En => b',',
+            Lang::De => b';',
+        }
+    }
+
+    /// A moment (UTC): `2026-11-30T09:05:00Z` / `30.11.2026 09:05:00`.
+    fn ts(self, ms: i64) -> String {
+        match self.lang {
+            Lang::En => timestamp(ms),
+            Lang::De => {
+                let secs = ms.rem_euclid(DAY_MS) / 1000;
+                format!(
+                    "{} {:02}:{:02}:{:02}",
+                    self.lang.date(ms.div_euclid(1000)),
+                    secs / 3600,
+                    secs / 60 % 60,
+                    secs % 60
+                )
+            }
+        }
+    }
+
+    fn opt_ts(self, ms: Option<i64>) -> String {
+        ms.map(|ms| self.ts(ms)).unwrap_or_default()
+    }
+
+    /// A number with `decimals` decimals (kept, for a steady column):
+    /// `87.5` / `87,5`; no thousands grouping (spreadsheets read it).
+    fn num(self, x: f64, decimals: u8) -> String {
+        self.lang.fixed(x, decimals)
+    }
+
+    fn opt_num(self, x: Option<f64>) -> String {
+        x.map(|x| self.num(x, 1)).unwrap_or_default()
+    }
+
+    fn yes_no(self, yes: bool) -> String {
+        let loc = self.loc();
+        if yes {
+            leptos_i18n::td_string!(loc, csv.yes)
+        } else {
+            leptos_i18n::td_string!(loc, csv.no)
+        }
+        .to_owned()
+    }
+
+    /// Writes rows of cells as CSV text.
+    fn rows(self, rows: &[Vec<String>]) -> Result<String, AppError> {
+        write_rows(rows, self.delimiter())
+    }
+
+    /// The header row, with the byte-order mark in front.
+    fn header(self, cols: &[&str]) -> Result<String, AppError> {
+        header(cols, self.delimiter())
+    }
 }
 
 /// Writes rows of cells as CSV text.
-fn write_rows(rows: &[Vec<String>]) -> Result<String, AppError> {
+fn write_rows(rows: &[Vec<String>], delimiter: u8) -> Result<String, AppError> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
+        .delimiter(delimiter)
         .from_writer(Vec::new());
     for r in rows {
         w.write_record(r).map_err(|e| {
@@ -80,9 +160,9 @@ fn write_rows(rows: &[Vec<String>]) -> Result<String, AppError> {
 }
 
 /// The header row, with the byte-order mark in front.
-fn header(cols: &[&str]) -> Result<String, AppError> {
+fn header(cols: &[&str], delimiter: u8) -> Result<String, AppError> {
     let row: Vec<String> = cols.iter().map(|c| (*c).to_owned()).collect();
-    Ok(format!("\u{feff}{}", write_rows(&[row])?))
+    Ok(format!("\u{feff}{}", write_rows(&[row], delimiter)?))
 }
 
 /// A stream of `first`, then what `next` yields until it says `None`.
@@ -109,25 +189,28 @@ where
 // The learner table
 // ---------------------------------------------------------------------------
 
-const REPORT_COLUMNS: [&str; 17] = [
-    "Name",
-    "Account ID",
-    "Status",
-    "Overdue",
-    "Enrolled",
-    "Enrolled because",
-    "Due",
-    "Progress %",
-    "Lessons opened",
-    "Quizzes passed",
-    "Attempts",
-    "Best score %",
-    "Completed",
-    "Completed version",
-    "Certificate expires",
-    "Last activity",
-    "Late answers",
-];
+/// The learner table's columns.
+fn report_columns(loc: Locale) -> [&'static str; 17] {
+    [
+        leptos_i18n::td_string!(loc, csv.report.name),
+        leptos_i18n::td_string!(loc, csv.report.account_id),
+        leptos_i18n::td_string!(loc, csv.report.status),
+        leptos_i18n::td_string!(loc, csv.report.overdue),
+        leptos_i18n::td_string!(loc, csv.report.enrolled),
+        leptos_i18n::td_string!(loc, csv.report.enrolled_because),
+        leptos_i18n::td_string!(loc, csv.report.due),
+        leptos_i18n::td_string!(loc, csv.report.progress),
+        leptos_i18n::td_string!(loc, csv.report.lessons_opened),
+        leptos_i18n::td_string!(loc, csv.report.quizzes_passed),
+        leptos_i18n::td_string!(loc, csv.report.attempts),
+        leptos_i18n::td_string!(loc, csv.report.best_score),
+        leptos_i18n::td_string!(loc, csv.report.completed),
+        leptos_i18n::td_string!(loc, csv.report.completed_version),
+        leptos_i18n::td_string!(loc, csv.report.cert_expires),
+        leptos_i18n::td_string!(loc, csv.report.last_activity),
+        leptos_i18n::td_string!(loc, csv.report.late_answers),
+    ]
+}
 
 /// `space-admin/report-csv`: the learner table with the report's filters.
 pub async fn report_csv(
@@ -135,6 +218,7 @@ pub async fn report_csv(
     course_id: course::ids::CourseId,
     query: ReportQuery,
 ) -> Result<TextStream<AppError>, AppError> {
+    let style = Style::of_request();
     let row = course_in_space(&admin, &course_id).await?;
     let state = admin.state().clone();
     let tenant = admin.who().tenant.clone();
@@ -180,7 +264,7 @@ pub async fn report_csv(
         json!({ "what": "the learner table" }),
     )
     .await?;
-    let first = header(&REPORT_COLUMNS)?;
+    let first = style.header(&report_columns(style.loc()))?;
     let course = row.id.clone();
     Ok(paged(first, sq, move |mut sq| {
         let state = state.clone();
@@ -199,27 +283,27 @@ pub async fn report_csv(
                     vec![
                         text_cell(r.name.as_deref().unwrap_or("")),
                         text_cell(&r.account_id),
-                        r.state.label().to_owned(),
-                        if r.overdue { "yes" } else { "no" }.to_owned(),
-                        opt_ts(r.enrolled_at_ms),
+                        r.state.text(style.loc()).to_owned(),
+                        style.yes_no(r.overdue),
+                        style.opt_ts(r.enrolled_at_ms),
                         text_cell(&reasons_text(&r.reasons)),
-                        opt_ts(r.due_at_ms),
+                        style.opt_ts(r.due_at_ms),
                         r.progress_percent.to_string(),
                         r.lessons_opened.to_string(),
                         r.quizzes_passed.to_string(),
                         r.attempts.to_string(),
-                        opt_num(r.best_percent),
-                        opt_ts(r.completed_at_ms),
+                        style.opt_num(r.best_percent),
+                        style.opt_ts(r.completed_at_ms),
                         r.completed_version
                             .map(|v| v.to_string())
                             .unwrap_or_default(),
-                        opt_ts(r.expires_at_ms),
-                        opt_ts(r.last_activity_ms),
+                        style.opt_ts(r.expires_at_ms),
+                        style.opt_ts(r.last_activity_ms),
                         r.late_answers.to_string(),
                     ]
                 })
                 .collect();
-            Ok(Some((write_rows(&cells)?, sq)))
+            Ok(Some((style.rows(&cells)?, sq)))
         }
     }))
 }
@@ -228,34 +312,39 @@ pub async fn report_csv(
 // Attempts
 // ---------------------------------------------------------------------------
 
-const ATTEMPT_COLUMNS: [&str; 20] = [
-    "Attempt ID",
-    "Name",
-    "Account ID",
-    "Quiz",
-    "Attempt",
-    "Course version",
-    "Started",
-    "Submitted",
-    "Score",
-    "Max score",
-    "Percent",
-    "Passed",
-    "Question",
-    "Question text",
-    "Answer",
-    "Correct answer",
-    "Result",
-    "Points",
-    "Answered at",
-    "Late",
-];
+/// The attempts' columns.
+fn attempt_columns(loc: Locale) -> [&'static str; 20] {
+    [
+        leptos_i18n::td_string!(loc, csv.attempts.attempt_id),
+        leptos_i18n::td_string!(loc, csv.attempts.name),
+        leptos_i18n::td_string!(loc, csv.attempts.account_id),
+        leptos_i18n::td_string!(loc, csv.attempts.quiz),
+        leptos_i18n::td_string!(loc, csv.attempts.attempt),
+        leptos_i18n::td_string!(loc, csv.attempts.course_version),
+        leptos_i18n::td_string!(loc, csv.attempts.started),
+        leptos_i18n::td_string!(loc, csv.attempts.submitted),
+        leptos_i18n::td_string!(loc, csv.attempts.score),
+        leptos_i18n::td_string!(loc, csv.attempts.max_score),
+        leptos_i18n::td_string!(loc, csv.attempts.percent),
+        leptos_i18n::td_string!(loc, csv.attempts.passed),
+        leptos_i18n::td_string!(loc, csv.attempts.question),
+        leptos_i18n::td_string!(loc, csv.attempts.question_text),
+        leptos_i18n::td_string!(loc, csv.attempts.answer),
+        leptos_i18n::td_string!(loc, csv.attempts.correct_answer),
+        leptos_i18n::td_string!(loc, csv.attempts.result),
+        leptos_i18n::td_string!(loc, csv.attempts.points),
+        leptos_i18n::td_string!(loc, csv.attempts.answered_at),
+        leptos_i18n::td_string!(loc, csv.attempts.late),
+    ]
+}
 
 /// `space-admin/attempts-csv`: every submitted attempt, one row per question.
 pub async fn attempts_csv(
     admin: SpaceAdmin,
     course_id: course::ids::CourseId,
 ) -> Result<TextStream<AppError>, AppError> {
+    let style = Style::of_request();
+    let loc = style.loc();
     let row = course_in_space(&admin, &course_id).await?;
     let state = admin.state().clone();
     let tenant = admin.who().tenant.clone();
@@ -267,7 +356,7 @@ pub async fn attempts_csv(
         json!({ "what": "the attempts" }),
     )
     .await?;
-    let first = header(&ATTEMPT_COLUMNS)?;
+    let first = style.header(&attempt_columns(loc))?;
     let course = row.id.clone();
     Ok(paged(first, None::<String>, move |after| {
         let state = state.clone();
@@ -316,17 +405,12 @@ pub async fn attempts_csv(
                         text_cell(&module.title),
                         a.number.to_string(),
                         a.course_version.to_string(),
-                        timestamp(a.started_at_ms),
-                        opt_ts(a.submitted_at_ms),
-                        opt_num(a.score),
-                        opt_num(a.max_score),
-                        opt_num(a.percent),
-                        match a.passed {
-                            Some(true) => "yes",
-                            Some(false) => "no",
-                            None => "",
-                        }
-                        .to_owned(),
+                        style.ts(a.started_at_ms),
+                        style.opt_ts(a.submitted_at_ms),
+                        style.opt_num(a.score),
+                        style.opt_num(a.max_score),
+                        style.opt_num(a.percent),
+                        a.passed.map(|p| style.yes_no(p)).unwrap_or_default(),
                         (n + 1).to_string(),
                         text_cell(&super::analytics::prompt_text(&q.prompt_md)),
                         text_cell(
@@ -337,29 +421,32 @@ pub async fn attempts_csv(
                         ),
                         text_cell(&correct_answer(q).join("\n")),
                         match grade.correct {
-                            course::model::Correctness::Correct => "correct",
-                            course::model::Correctness::Partial => "partly correct",
+                            course::model::Correctness::Correct => {
+                                leptos_i18n::td_string!(loc, csv.correct)
+                            }
+                            course::model::Correctness::Partial => {
+                                leptos_i18n::td_string!(loc, csv.partly_correct)
+                            }
                             course::model::Correctness::Incorrect if given.is_none() => {
-                                "not answered"
+                                leptos_i18n::td_string!(loc, csv.not_answered)
                             }
-                            course::model::Correctness::Incorrect => "incorrect",
+                            course::model::Correctness::Incorrect => {
+                                leptos_i18n::td_string!(loc, csv.incorrect)
+                            }
                         }
                         .to_owned(),
-                        format!("{}", grade.score),
-                        opt_ts(given.map(|g| g.answered_at_ms)),
-                        match (given, a.deadline_ms) {
-                            (Some(g), Some(d))
-                                if g.received_at_ms > d + course::learning::timing::GRACE_MS =>
-                            {
-                                "yes"
-                            }
-                            _ => "no",
-                        }
-                        .to_owned(),
+                        match style.lang {
+                            // As before: Rust's shortest form (`1`, `0.5`).
+                            Lang::En => format!("{}", grade.score),
+                            Lang::De => format!("{}", grade.score).replace('.', ","),
+                        },
+                        style.opt_ts(given.map(|g| g.answered_at_ms)),
+                        style.yes_no(matches!((given, a.deadline_ms),
+                            (Some(g), Some(d)) if g.received_at_ms > d + course::learning::timing::GRACE_MS)),
                     ]);
                 }
             }
-            Ok(Some((write_rows(&cells)?, Some(last))))
+            Ok(Some((style.rows(&cells)?, Some(last))))
         }
     }))
 }
@@ -368,22 +455,25 @@ pub async fn attempts_csv(
 // Analytics
 // ---------------------------------------------------------------------------
 
-const ANALYTICS_COLUMNS: [&str; 14] = [
-    "Course version",
-    "Quiz",
-    "Question",
-    "Question text",
-    "Kind",
-    "Attempts",
-    "Answered",
-    "Facility %",
-    "Discrimination",
-    "Average seconds",
-    "Flags",
-    "Option",
-    "Correct option",
-    "Chosen",
-];
+/// The analytics' columns.
+fn analytics_columns(loc: Locale) -> [&'static str; 14] {
+    [
+        leptos_i18n::td_string!(loc, csv.analytics.course_version),
+        leptos_i18n::td_string!(loc, csv.analytics.quiz),
+        leptos_i18n::td_string!(loc, csv.analytics.question),
+        leptos_i18n::td_string!(loc, csv.analytics.question_text),
+        leptos_i18n::td_string!(loc, csv.analytics.kind),
+        leptos_i18n::td_string!(loc, csv.analytics.attempts),
+        leptos_i18n::td_string!(loc, csv.analytics.answered),
+        leptos_i18n::td_string!(loc, csv.analytics.facility),
+        leptos_i18n::td_string!(loc, csv.analytics.discrimination),
+        leptos_i18n::td_string!(loc, csv.analytics.avg_seconds),
+        leptos_i18n::td_string!(loc, csv.analytics.flags),
+        leptos_i18n::td_string!(loc, csv.analytics.option),
+        leptos_i18n::td_string!(loc, csv.analytics.correct_option),
+        leptos_i18n::td_string!(loc, csv.analytics.chosen),
+    ]
+}
 
 /// `space-admin/analytics-csv`: a row per question, then a row per option.
 pub async fn analytics_csv(
@@ -391,6 +481,7 @@ pub async fn analytics_csv(
     course_id: course::ids::CourseId,
     version: Option<i64>,
 ) -> Result<TextStream<AppError>, AppError> {
+    let style = Style::of_request();
     let row = course_in_space(&admin, &course_id).await?;
     let a = course_analytics(admin.state(), &admin.who().tenant, &row, version).await?;
     record_by(
@@ -414,13 +505,19 @@ pub async fn analytics_csv(
                     s.attempts.to_string(),
                     s.answered.to_string(),
                     s.facility
-                        .map(|f| format!("{:.1}", f * 100.0))
+                        .map(|f| style.num(f * 100.0, 1))
                         .unwrap_or_default(),
                     s.discrimination
-                        .map(|d| format!("{d:.2}"))
+                        .map(|d| style.num(d, 2))
                         .unwrap_or_default(),
-                    opt_num(s.avg_seconds),
-                    text_cell(&s.flags.iter().map(flag_text).collect::<Vec<_>>().join("; ")),
+                    style.opt_num(s.avg_seconds),
+                    text_cell(
+                        &s.flags
+                            .iter()
+                            .map(|f| flag_text(style.loc(), f))
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
                     option,
                     correct,
                     chosen,
@@ -431,14 +528,18 @@ pub async fn analytics_csv(
                 for o in &c.options {
                     cells.push(base(
                         text_cell(&o.text),
-                        if o.correct { "yes" } else { "no" }.to_owned(),
+                        style.yes_no(o.correct),
                         o.chosen.to_string(),
                     ));
                 }
             }
         }
     }
-    let body = format!("{}{}", header(&ANALYTICS_COLUMNS)?, write_rows(&cells)?);
+    let body = format!(
+        "{}{}",
+        style.header(&analytics_columns(style.loc()))?,
+        style.rows(&cells)?
+    );
     Ok(TextStream::new(stream::once(async move { Ok(body) })))
 }
 
@@ -446,18 +547,23 @@ pub async fn analytics_csv(
 // The audit log
 // ---------------------------------------------------------------------------
 
-const AUDIT_COLUMNS: [&str; 7] = [
-    "When",
-    "Who",
-    "Account ID",
-    "Action",
-    "Course",
-    "Course ID",
-    "What happened",
-];
+/// The audit log's columns.
+fn audit_columns(loc: Locale) -> [&'static str; 7] {
+    [
+        leptos_i18n::td_string!(loc, csv.audit.when),
+        leptos_i18n::td_string!(loc, csv.audit.who),
+        leptos_i18n::td_string!(loc, csv.audit.account_id),
+        leptos_i18n::td_string!(loc, csv.audit.action),
+        leptos_i18n::td_string!(loc, csv.audit.course),
+        leptos_i18n::td_string!(loc, csv.audit.course_id),
+        leptos_i18n::td_string!(loc, csv.audit.what_happened),
+    ]
+}
 
 /// `space-admin/audit-csv`: the space's whole audit log, newest first.
 pub async fn audit_csv(admin: SpaceAdmin) -> Result<TextStream<AppError>, AppError> {
+    let style = Style::of_request();
+    let loc = style.loc();
     record_by(
         &admin,
         None,
@@ -465,7 +571,7 @@ pub async fn audit_csv(admin: SpaceAdmin) -> Result<TextStream<AppError>, AppErr
         json!({ "what": "the audit log" }),
     )
     .await?;
-    let first = header(&AUDIT_COLUMNS)?;
+    let first = style.header(&audit_columns(loc))?;
     Ok(paged(first, Some(None::<i64>), move |before| {
         let admin = admin.clone();
         async move {
@@ -480,9 +586,9 @@ pub async fn audit_csv(admin: SpaceAdmin) -> Result<TextStream<AppError>, AppErr
                 .iter()
                 .map(|r| {
                     vec![
-                        timestamp(r.at_ms),
+                        style.ts(r.at_ms),
                         text_cell(r.actor_name.as_deref().unwrap_or(if r.actor_id.is_none() {
-                            "Smart Courses (automatic)"
+                            leptos_i18n::td_string!(loc, csv.automatic)
                         } else {
                             ""
                         })),
@@ -494,7 +600,7 @@ pub async fn audit_csv(admin: SpaceAdmin) -> Result<TextStream<AppError>, AppErr
                     ]
                 })
                 .collect();
-            Ok(Some((write_rows(&cells)?, next.map(Some))))
+            Ok(Some((style.rows(&cells)?, next.map(Some))))
         }
     }))
 }
@@ -519,14 +625,44 @@ mod tests {
     }
 
     #[test]
+    fn german_files_are_written_for_german_spreadsheets() {
+        let de = Style { lang: Lang::De };
+        assert_eq!(de.ts(1_796_036_700_000), "30.11.2026 11:05:00");
+        assert_eq!(de.num(87.45, 1), "87,5");
+        assert_eq!(de.opt_num(Some(2.0)), "2,0");
+        assert_eq!(de.yes_no(true), "ja");
+        assert_eq!(report_columns(de.loc())[4], "Eingeschrieben (UTC)");
+        let body = format!(
+            "{}{}",
+            de.header(&["Name", "Prozent"]).unwrap(),
+            de.rows(&[vec!["Müller; Anna".into(), de.num(87.5, 1)]])
+                .unwrap()
+        );
+        let body = body.strip_prefix('\u{feff}').unwrap();
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .from_reader(body.as_bytes());
+        let rec = r.records().next().unwrap().unwrap();
+        assert_eq!(&rec[0], "Müller; Anna");
+        assert_eq!(&rec[1], "87,5");
+        let en = Style { lang: Lang::En };
+        assert_eq!(en.ts(1_796_036_700_000), "2026-11-30T11:05:00Z");
+        assert_eq!(en.num(87.45, 1), "87.5");
+        assert_eq!(report_columns(en.loc())[4], "Enrolled");
+    }
+
+    #[test]
     fn csv_round_trips_quotes_newlines_and_formulas() {
         let body = format!(
             "{}{}",
-            header(&["a", "b"]).unwrap(),
-            write_rows(&[vec![
-                text_cell("=HYPERLINK(\"x\")"),
-                "two\nlines, \"q\"".into()
-            ]])
+            header(&["a", "b"], b',').unwrap(),
+            write_rows(
+                &[vec![
+                    text_cell("=HYPERLINK(\"x\")"),
+                    "two\nlines, \"q\"".into()
+                ]],
+                b','
+            )
             .unwrap()
         );
         let body = body.strip_prefix('\u{feff}').unwrap();

@@ -13,6 +13,7 @@ use crate::space_admin::api::{self, flag_text, CourseAnalytics, QuestionAnalytic
 
 #[component]
 pub(super) fn Analytics(ctx: CourseCtx) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let version = RwSignal::new(None::<i64>);
     let data = RwSignal::new(None::<Result<CourseAnalytics, String>>);
     let notice = RwSignal::new(None::<Notice>);
@@ -39,13 +40,13 @@ pub(super) fn Analytics(ctx: CourseCtx) -> impl IntoView {
                     let current = a.version;
                     view! {
                         <label class="sc-admin-inline-label">
-                            "Course version"
+                            {leptos_i18n::td_string!(loc, analytics.course_version)}
                             <select class="sc-input" id="sc-analytics-version"
                                 prop:value=current.to_string()
                                 on:change=move |ev| version.set(event_target_value(&ev).parse().ok())>
                                 {a.versions.iter().enumerate().map(|(i, v)| view! {
                                     <option value=v.to_string()>
-                                        {if i == 0 { format!("Version {v} (latest)") } else { format!("Version {v}") }}
+                                        {crate::locale::fill(if i == 0 { leptos_i18n::td_string!(loc, analytics.version_latest) } else { leptos_i18n::td_string!(loc, analytics.version) }, &[v])}
                                     </option>
                                 }).collect_view()}
                             </select>
@@ -54,7 +55,7 @@ pub(super) fn Analytics(ctx: CourseCtx) -> impl IntoView {
                 })}
                 <CsvButton
                     id="sc-analytics-csv"
-                    label="Download analytics (CSV)"
+                    label={leptos_i18n::td_string!(loc, analytics.download)}
                     fetch=move || {
                         let v = version.get_untracked();
                         async move { api::analytics_csv(ctx.course_id()?, v).await }
@@ -69,7 +70,7 @@ pub(super) fn Analytics(ctx: CourseCtx) -> impl IntoView {
             </div>
             <NoticeArea id="sc-analytics-status" notice />
             {move || match data.get() {
-                None => view! { <p class="sc-muted" role="status">"Loading the analytics…"</p> }.into_any(),
+                None => view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, analytics.loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(a)) => view! { <Figures a /> }.into_any(),
             }}
@@ -79,14 +80,15 @@ pub(super) fn Analytics(ctx: CourseCtx) -> impl IntoView {
 
 #[component]
 fn Figures(a: CourseAnalytics) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     view! {
         <p class="sc-muted sc-admin-help">
-            {format!("Figures for version {} as of {}. ", a.version, format::when(a.computed_at_ms))}
-            <strong>"Facility"</strong>" is the share of the marks learners earned (high: easy). "
-            <strong>"Discrimination"</strong>" compares the top third of learners with the bottom third (near 0 or negative: the question does not tell them apart)."
+            {crate::locale::fill(leptos_i18n::td_string!(loc, analytics.figures_for), &[&a.version, &format::when(a.computed_at_ms)])}
+            <strong>{leptos_i18n::td_string!(loc, analytics.facility)}</strong>{leptos_i18n::td_string!(loc, analytics.facility_help)}
+            <strong>{leptos_i18n::td_string!(loc, analytics.discrimination)}</strong>{leptos_i18n::td_string!(loc, analytics.discrimination_help)}
         </p>
         {if a.quizzes.is_empty() {
-            view! { <p class="sc-empty" id="sc-analytics-empty">"This version has no quiz."</p> }.into_any()
+            view! { <p class="sc-empty" id="sc-analytics-empty">{leptos_i18n::td_string!(loc, analytics.no_quiz)}</p> }.into_any()
         } else {
             a.quizzes.into_iter().map(|q| view! { <Quiz q /> }).collect_view().into_any()
         }}
@@ -95,29 +97,30 @@ fn Figures(a: CourseAnalytics) -> impl IntoView {
 
 #[component]
 fn Quiz(q: QuizAnalytics) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let heading = format!("sc-analytics-{}", q.module_id);
     let labelled_by = heading.clone();
     view! {
         <section class="sc-admin-quiz" data-quiz=q.module_id.clone() aria-labelledby=labelled_by>
             <h3 class="sc-h3" id=heading>{q.module_title.clone()}</h3>
             <p class="sc-muted">{match q.attempts {
-                0 => "No submitted attempts yet: the figures appear once learners submit.".to_owned(),
-                1 => "1 submitted attempt analysed.".to_owned(),
-                n => format!("{n} submitted attempts analysed."),
+                0 => leptos_i18n::td_string!(loc, analytics.no_attempts).to_owned(),
+                1 => leptos_i18n::td_string!(loc, analytics.one_attempt).to_owned(),
+                n => crate::locale::fill(leptos_i18n::td_string!(loc, analytics.n_attempts), &[&n]),
             }}</p>
-            <div class="sc-admin-scroll" role="region" aria-label=format!("Questions of {}", q.module_title) tabindex="0">
+            <div class="sc-admin-scroll" role="region" aria-label=crate::locale::fill(leptos_i18n::td_string!(loc, analytics.questions_of), &[&q.module_title]) tabindex="0">
                 <table class="sc-table sc-admin-table sc-admin-analytics">
-                    <caption class="sc-visually-hidden">{format!("Questions of {}", q.module_title)}</caption>
+                    <caption class="sc-visually-hidden">{crate::locale::fill(leptos_i18n::td_string!(loc, analytics.questions_of), &[&q.module_title])}</caption>
                     <thead>
                         <tr>
                             <th scope="col" class="sc-admin-num">"#"</th>
-                            <th scope="col">"Question"</th>
-                            <th scope="col">"Kind"</th>
-                            <th scope="col" class="sc-admin-num">"Facility"</th>
-                            <th scope="col" class="sc-admin-num">"Discrimination"</th>
-                            <th scope="col" class="sc-admin-num">"Average time"</th>
-                            <th scope="col">"Answers chosen"</th>
-                            <th scope="col">"Flags"</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, analytics.question)}</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, analytics.kind)}</th>
+                            <th scope="col" class="sc-admin-num">{leptos_i18n::td_string!(loc, analytics.facility)}</th>
+                            <th scope="col" class="sc-admin-num">{leptos_i18n::td_string!(loc, analytics.discrimination)}</th>
+                            <th scope="col" class="sc-admin-num">{leptos_i18n::td_string!(loc, analytics.average_time)}</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, analytics.answers_chosen)}</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, analytics.flags)}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -131,6 +134,8 @@ fn Quiz(q: QuizAnalytics) -> impl IntoView {
 
 #[component]
 fn Question(n: usize, question: QuestionAnalytics) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let s = question.stats;
     let answered = s.answered;
     view! {
@@ -138,12 +143,12 @@ fn Question(n: usize, question: QuestionAnalytics) -> impl IntoView {
             <td class="sc-admin-num">{n}</td>
             <th scope="row">
                 {question.prompt.clone()}
-                <span class="sc-admin-sub">{format!("{answered} of {} answered", s.attempts)}</span>
+                <span class="sc-admin-sub">{crate::locale::fill(leptos_i18n::td_string!(loc, analytics.answered_of), &[&answered, &s.attempts])}</span>
             </th>
             <td class="sc-admin-nowrap">{format::kind_label(&question.kind).to_owned()}</td>
             <td class="sc-admin-num">{s.facility.map(|f| format::percent(f * 100.0)).unwrap_or_else(|| "—".into())}</td>
-            <td class="sc-admin-num">{s.discrimination.map(|d| format!("{d:.2}")).unwrap_or_else(|| "—".into())}</td>
-            <td class="sc-admin-num">{s.avg_seconds.map(|x| format!("{x:.0} s")).unwrap_or_else(|| "—".into())}</td>
+            <td class="sc-admin-num">{s.discrimination.map(|d| lang.fixed(d, 2)).unwrap_or_else(|| "—".into())}</td>
+            <td class="sc-admin-num">{s.avg_seconds.map(|x| crate::locale::fill(leptos_i18n::td_string!(loc, analytics.seconds), &[&lang.decimal(x.round(), 0)])).unwrap_or_else(|| "—".into())}</td>
             <td>
                 {match s.choices {
                     None => view! { <span class="sc-muted">"—"</span> }.into_any(),
@@ -158,16 +163,16 @@ fn Question(n: usize, question: QuestionAnalytics) -> impl IntoView {
                                             <span class="sc-admin-option-text">
                                                 {o.text.clone()}
                                                 {o.correct.then(|| view! {
-                                                    <span class="sc-admin-correct"><span aria-hidden="true">" ✓"</span><span class="sc-visually-hidden">" (correct)"</span></span>
+                                                    <span class="sc-admin-correct"><span aria-hidden="true">" ✓"</span><span class="sc-visually-hidden">{leptos_i18n::td_string!(loc, analytics.correct)}</span></span>
                                                 })}
                                             </span>
                                             <span class="sc-admin-bar" aria-hidden="true"><span style=format!("width: {width:.0}%")></span></span>
-                                            <span class="sc-admin-count">{format!("{} chosen", o.chosen)}</span>
+                                            <span class="sc-admin-count">{crate::locale::fill(leptos_i18n::td_string!(loc, analytics.chosen), &[&o.chosen])}</span>
                                         </li>
                                     }
                                 }).collect_view()}
                                 {(c.unrecognised > 0).then(|| view! {
-                                    <li class="sc-muted">{format!("{} answers matched no option", c.unrecognised)}</li>
+                                    <li class="sc-muted">{crate::locale::fill(leptos_i18n::td_string!(loc, analytics.unmatched), &[&c.unrecognised])}</li>
                                 })}
                             </ul>
                         }.into_any()
@@ -176,12 +181,12 @@ fn Question(n: usize, question: QuestionAnalytics) -> impl IntoView {
             </td>
             <td>
                 {if s.flags.is_empty() {
-                    view! { <span class="sc-muted">"None"</span> }.into_any()
+                    view! { <span class="sc-muted">{leptos_i18n::td_string!(loc, analytics.none)}</span> }.into_any()
                 } else {
                     view! {
                         <ul class="sc-admin-flags">
                             {s.flags.iter().map(|f| view! {
-                                <li><span class="sc-status sc-status-warn"><span aria-hidden="true">"⚠ "</span>{flag_text(f)}</span></li>
+                                <li><span class="sc-status sc-status-warn"><span aria-hidden="true">"⚠ "</span>{flag_text(loc, f)}</span></li>
                             }).collect_view()}
                         </ul>
                     }.into_any()

@@ -16,12 +16,15 @@ fn who(r: &AuditRow) -> String {
     match (&r.actor_name, &r.actor_id) {
         (Some(name), _) => name.clone(),
         (None, Some(id)) => id.clone(),
-        (None, None) => "Smart Courses (automatic)".into(),
+        (None, None) => {
+            leptos_i18n::td_string!(crate::locale::use_locale(), audit.automatic).into()
+        }
     }
 }
 
 #[component]
 pub(super) fn AuditLog(course: Option<CourseCtx>) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let entries = RwSignal::new(Vec::<AuditRow>::new());
     let next = RwSignal::new(None::<i64>);
     let state = RwSignal::new(None::<Result<(), String>>);
@@ -43,8 +46,11 @@ pub(super) fn AuditLog(course: Option<CourseCtx>) -> impl IntoView {
                     if before.is_some() {
                         entries.update(|e| e.extend(page.entries));
                         notice.set(Some(Notice::ok(match n {
-                            1 => "Loaded 1 older entry.".to_owned(),
-                            n => format!("Loaded {n} older entries."),
+                            1 => leptos_i18n::td_string!(loc, audit.loaded_one).to_owned(),
+                            n => crate::locale::fill(
+                                leptos_i18n::td_string!(loc, audit.loaded_many),
+                                &[&n],
+                            ),
                         })));
                     } else {
                         entries.set(page.entries);
@@ -75,14 +81,14 @@ pub(super) fn AuditLog(course: Option<CourseCtx>) -> impl IntoView {
             <div class="sc-admin-toolbar">
                 <p class="sc-muted">
                     {if course.is_some() {
-                        "Changes to this course's enrolments, due dates, group rules and access, and every export, newest first."
+                        leptos_i18n::td_string!(loc, audit.course_intro)
                     } else {
-                        "Changes to enrolments, due dates, group rules and access in this space, and every export, newest first."
+                        leptos_i18n::td_string!(loc, audit.space_intro)
                     }}
                 </p>
                 <CsvButton
                     id="sc-audit-csv"
-                    label=if course.is_some() { "Download audit log of the space (CSV)" } else { "Download audit log (CSV)" }
+                    label=if course.is_some() { leptos_i18n::td_string!(loc, audit.download_space) } else { leptos_i18n::td_string!(loc, audit.download) }
                     fetch=move || async move { api::audit_csv().await }
                     file_name=|| dated("smart courses", "audit-log")
                     notice
@@ -90,21 +96,21 @@ pub(super) fn AuditLog(course: Option<CourseCtx>) -> impl IntoView {
             </div>
             <NoticeArea id="sc-audit-status" notice />
             {move || match state.get() {
-                None => view! { <p class="sc-muted" role="status">"Loading the audit log…"</p> }.into_any(),
+                None => view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, audit.loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(())) if entries.with(Vec::is_empty) => view! {
-                    <p class="sc-empty" id="sc-audit-empty">"Nothing has been recorded yet."</p>
+                    <p class="sc-empty" id="sc-audit-empty">{leptos_i18n::td_string!(loc, audit.empty)}</p>
                 }.into_any(),
                 Some(Ok(())) => view! {
                     <div class="sc-admin-scroll" role="region" aria-labelledby="sc-audit-caption" tabindex="0">
                         <table class="sc-table sc-admin-table" id="sc-audit-rows">
-                            <caption id="sc-audit-caption" class="sc-visually-hidden">"Audit log, newest first"</caption>
+                            <caption id="sc-audit-caption" class="sc-visually-hidden">{leptos_i18n::td_string!(loc, audit.caption)}</caption>
                             <thead>
                                 <tr>
-                                    <th scope="col">"When"</th>
-                                    <th scope="col">"Who"</th>
-                                    <th scope="col">"Course"</th>
-                                    <th scope="col">"What happened"</th>
+                                    <th scope="col">{leptos_i18n::td_string!(loc, audit.when)}</th>
+                                    <th scope="col">{leptos_i18n::td_string!(loc, audit.who)}</th>
+                                    <th scope="col">{leptos_i18n::td_string!(loc, audit.course)}</th>
+                                    <th scope="col">{leptos_i18n::td_string!(loc, audit.what)}</th>
                                 </tr>
                             </thead>
                             <tbody>
@@ -126,7 +132,7 @@ pub(super) fn AuditLog(course: Option<CourseCtx>) -> impl IntoView {
                     disabled=move || more_busy.get()
                     aria-busy=move || more_busy.get().then_some("true")
                     on:click=move |_| { more_busy.set(true); load(Some(before)); }>
-                    {move || if more_busy.get() { "Loading…" } else { "Load older entries" }}
+                    {move || if more_busy.get() { leptos_i18n::td_string!(loc, common.loading) } else { leptos_i18n::td_string!(loc, audit.load_older) }}
                 </button>
             })}
         </div>

@@ -84,6 +84,7 @@ where
     F: Fn() -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Result<TextStream<AppError>, AppError>> + 'static,
 {
+    let loc = crate::locale::use_locale();
     let busy = RwSignal::new(false);
     let click = move |_| {
         if busy.get_untracked() {
@@ -100,7 +101,10 @@ where
             .and_then(|text| save(&name, &text));
             busy.try_set(false);
             notice.try_set(Some(match outcome {
-                Ok(()) => Notice::ok(format!("Downloaded {name}.")),
+                Ok(()) => Notice::ok(crate::locale::fill(
+                    leptos_i18n::td_string!(loc, download.downloaded),
+                    &[&name],
+                )),
                 Err(e) => Notice::error(e),
             }));
         });
@@ -115,7 +119,7 @@ where
             on:click=click
         >
             <span aria-hidden="true" class="sc-admin-download-icon">"⤓ "</span>
-            {move || if busy.get() { "Preparing…" } else { label }}
+            {move || if busy.get() { leptos_i18n::td_string!(loc, download.preparing) } else { label }}
         </button>
     }
 }

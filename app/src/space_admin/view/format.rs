@@ -7,8 +7,6 @@
 //! may ask the browser's `Intl`; the server build falls back to UTC text
 //! (`crate::pages::format_epoch`) so the module compiles on both sides.
 
-use course::model::AccessMode;
-
 use crate::space_admin::api::{DueRule, EnrolmentReasons, LearnerState};
 
 /// One day in milliseconds.
@@ -27,11 +25,12 @@ mod browser {
         o
     }
 
-    /// `Intl.DateTimeFormat([], options).format(date)`: no locales given
-    /// means the viewer's own.
+    /// `Intl.DateTimeFormat([<the page's language>], options).format(date)`:
+    /// the page's language (Confluence's `loc`), the viewer's time zone.
     pub(super) fn local(ms: i64, pairs: &[(&str, &str)]) -> String {
         let date = Date::new(&JsValue::from_f64(ms as f64));
-        DateTimeFormat::new(&Array::new(), &options(pairs))
+        let lang = crate::locale::page_lang().tag();
+        DateTimeFormat::new(&Array::of1(&JsValue::from_str(lang)), &options(pairs))
             .format()
             .call1(&JsValue::NULL, &date)
             .ok()
@@ -188,31 +187,33 @@ fn utc_end_of_day(s: &str) -> Option<i64> {
     Some(days_from_civil(y, m, d) * DAY_MS + DAY_MS - 1)
 }
 
-/// "1 person", "3 people".
-pub(crate) fn people(n: u32) -> String {
-    if n == 1 {
-        "1 person".into()
-    } else {
-        format!("{n} people")
-    }
+/// The page's locale, for the words below.
+fn loc() -> crate::locale::Locale {
+    crate::locale::locale_of(crate::locale::page_lang())
 }
 
-/// A short name for the access mode (tables; the header uses the long label).
-pub(crate) fn access_short(a: AccessMode) -> &'static str {
-    match a {
-        AccessMode::Open => "Open",
-        AccessMode::EnrolledOnly => "Enrolled only",
-        AccessMode::SelfEnrol => "Self-enrol",
+/// "1 person", "3 people".
+pub(crate) fn people(n: u32) -> String {
+    let loc = loc();
+    if n == 1 {
+        leptos_i18n::td_string!(loc, format.one_person).into()
+    } else {
+        crate::locale::fill(leptos_i18n::td_string!(loc, format.n_people), &[&n])
     }
 }
 
 /// A group rule's due date in words.
 pub(crate) fn due_rule_text(due: DueRule) -> String {
+    let loc = loc();
     match due {
-        DueRule::None => "No due date".into(),
-        DueRule::At(ms) => format!("Due by {}", day(ms)),
-        DueRule::DaysAfter(1) => "Due 1 day after enrolment".into(),
-        DueRule::DaysAfter(n) => format!("Due {n} days after enrolment"),
+        DueRule::None => leptos_i18n::td_string!(loc, format.no_due).into(),
+        DueRule::At(ms) => {
+            crate::locale::fill(leptos_i18n::td_string!(loc, format.due_by), &[&day(ms)])
+        }
+        DueRule::DaysAfter(1) => leptos_i18n::td_string!(loc, format.due_one_day).into(),
+        DueRule::DaysAfter(n) => {
+            crate::locale::fill(leptos_i18n::td_string!(loc, format.due_days), &[&n])
+        }
     }
 }
 
@@ -228,14 +229,19 @@ pub(crate) fn due_rule_phrase(due: DueRule) -> String {
 
 /// Why someone is enrolled, in short words ("admin", "self", "group x").
 pub(crate) fn reasons(r: &EnrolmentReasons) -> Vec<String> {
+    let loc = loc();
     let mut out = Vec::new();
     if r.direct {
-        out.push("Enrolled by an admin".to_owned());
+        out.push(leptos_i18n::td_string!(loc, report.by_admin).to_owned());
     }
     if r.self_enrolled {
-        out.push("Self-enrolled".to_owned());
+        out.push(leptos_i18n::td_string!(loc, report.self_enrolled).to_owned());
     }
-    out.extend(r.groups.iter().map(|g| format!("Group {g}")));
+    out.extend(
+        r.groups
+            .iter()
+            .map(|g| crate::locale::fill(leptos_i18n::td_string!(loc, report.group), &[g])),
+    );
     out
 }
 
@@ -251,30 +257,27 @@ pub(crate) fn state_class(s: LearnerState) -> &'static str {
 
 /// A question kind's code (`QuestionKind::name`) as the editor labels it.
 pub(crate) fn kind_label(code: &str) -> &str {
+    let loc = loc();
     match code {
-        "single_choice" => "Single choice",
-        "multiple_choice" => "Multiple choice",
-        "true_false" => "True / false",
-        "short_text" => "Short text",
-        "numeric" => "Numeric",
-        "ordering" => "Ordering",
-        "matching" => "Matching",
+        "single_choice" => leptos_i18n::td_string!(loc, kind.single_choice),
+        "multiple_choice" => leptos_i18n::td_string!(loc, kind.multiple_choice),
+        "true_false" => leptos_i18n::td_string!(loc, kind.true_false),
+        "short_text" => leptos_i18n::td_string!(loc, kind.short_text),
+        "numeric" => leptos_i18n::td_string!(loc, kind.numeric),
+        "ordering" => leptos_i18n::td_string!(loc, kind.ordering),
+        "matching" => leptos_i18n::td_string!(loc, kind.matching),
         other => other,
     }
 }
 
-/// A percentage without decimals ("87%").
+/// A percentage without decimals ("87%", German "87 %").
 pub(crate) fn percent(p: f64) -> String {
-    format!("{p:.0}%")
+    crate::locale::page_lang().percent(p)
 }
 
-/// A score: whole numbers without decimals, else one ("2", "1.5").
+/// A score: whole numbers without decimals, else one ("2", "1.5", German "1,5").
 pub(crate) fn points(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.1}")
-    }
+    crate::locale::page_lang().decimal(x, 1)
 }
 
 /// A file name for a download: the course's title made safe, what it is,

@@ -14,6 +14,7 @@ pub(super) fn LearnerDetailView(
     account: String,
     close: Callback<()>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let detail = RwSignal::new(None::<Result<LearnerDetail, String>>);
     let who = StoredValue::new(account);
     Effect::new(move |_| {
@@ -40,11 +41,11 @@ pub(super) fn LearnerDetailView(
     view! {
         <section class="sc-admin-detail" id="sc-learner-detail" aria-labelledby="sc-learner-title">
             <button type="button" class="sc-link sc-admin-back" id="sc-learner-back" on:click=move |_| close.run(())>
-                <span aria-hidden="true">"← "</span>"All learners"
+                <span aria-hidden="true">"← "</span>{leptos_i18n::td_string!(loc, detail.all_learners)}
             </button>
             <h3 class="sc-h2" id="sc-learner-title" tabindex="-1">{title}</h3>
             {move || match detail.get() {
-                None => view! { <p class="sc-muted" role="status">"Loading the learner's attempts…"</p> }.into_any(),
+                None => view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, detail.loading)}</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="sc-banner sc-banner-error" role="alert">{e}</p> }.into_any(),
                 Some(Ok(d)) => view! { <Standing d /> }.into_any(),
             }}
@@ -54,60 +55,62 @@ pub(super) fn LearnerDetailView(
 
 #[component]
 fn Standing(d: LearnerDetail) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let row = d.row;
     let reasons = format::reasons(&row.reasons);
     let lessons = d.course.lessons_total;
     let quizzes = d.course.quizzes_total;
     view! {
         <dl class="sc-facts sc-admin-facts" id="sc-learner-facts">
-            <dt>"E-mail"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.email)}</dt>
             <dd>{match d.email {
                 Some(e) => {
                     let href = format!("mailto:{e}");
                     view! { <a href=href>{e}</a> }.into_any()
                 }
-                None => view! { <span class="sc-muted">"Not shared by Confluence"</span> }.into_any(),
+                None => view! { <span class="sc-muted">{leptos_i18n::td_string!(loc, detail.not_shared)}</span> }.into_any(),
             }}</dd>
-            <dt>"Account ID"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.account_id)}</dt>
             <dd>{row.account_id.clone()}</dd>
-            <dt>"Status"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.status)}</dt>
             <dd>
-                <span class=format::state_class(row.state)>{row.state.label()}</span>
-                {row.overdue.then(|| view! { <span class="sc-status sc-admin-overdue">"Overdue"</span> })}
+                <span class=format::state_class(row.state)>{row.state.text(loc)}</span>
+                {row.overdue.then(|| view! { <span class="sc-status sc-admin-overdue">{leptos_i18n::td_string!(loc, report.overdue)}</span> })}
             </dd>
-            <dt>"Enrolled because"</dt>
-            <dd>{if reasons.is_empty() { "Not enrolled (open course)".to_owned() } else { reasons.join("; ") }}</dd>
-            <dt>"Enrolled"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.enrolled_because)}</dt>
+            <dd>{if reasons.is_empty() { leptos_i18n::td_string!(loc, detail.not_enrolled_open).to_owned() } else { reasons.join("; ") }}</dd>
+            <dt>{leptos_i18n::td_string!(loc, detail.enrolled)}</dt>
             <dd>{format::opt_when(row.enrolled_at_ms)}</dd>
-            <dt>"Due"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.due)}</dt>
             <dd>{format::opt_day(row.due_at_ms)}</dd>
-            <dt>"Progress"</dt>
-            <dd>{format!(
-                "{}% — {} of {lessons} lessons opened, {} of {quizzes} quizzes passed",
-                row.progress_percent, row.lessons_opened, row.quizzes_passed
+            <dt>{leptos_i18n::td_string!(loc, detail.progress)}</dt>
+            <dd>{crate::locale::fill(
+                leptos_i18n::td_string!(loc, detail.progress_text),
+                &[&lang.percent(f64::from(row.progress_percent)), &row.lessons_opened, &lessons, &row.quizzes_passed, &quizzes],
             )}</dd>
-            <dt>"Best score"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.best_score)}</dt>
             <dd>{row.best_percent.map(format::percent).unwrap_or_else(|| "—".into())}</dd>
-            <dt>"Completed"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.completed)}</dt>
             <dd>{match (row.completed_at_ms, row.completed_version) {
-                (Some(at), Some(v)) => format!("{} (version {v})", format::when(at)),
+                (Some(at), Some(v)) => crate::locale::fill(leptos_i18n::td_string!(loc, detail.completed_version), &[&format::when(at), &v]),
                 (Some(at), None) => format::when(at),
                 _ => "—".into(),
             }}</dd>
-            <dt>"Certificate expires"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.cert_expires)}</dt>
             <dd>{match (row.completed_at_ms, row.expires_at_ms) {
                 (None, _) => "—".to_string(),
-                (Some(_), None) => "Never".to_string(),
+                (Some(_), None) => leptos_i18n::td_string!(loc, detail.never).to_string(),
                 (Some(_), Some(e)) => format::day(e),
             }}</dd>
-            <dt>"Last activity"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.last_activity)}</dt>
             <dd>{format::opt_when(row.last_activity_ms)}</dd>
-            <dt>"Late answers counted"</dt>
+            <dt>{leptos_i18n::td_string!(loc, detail.late_counted)}</dt>
             <dd>{row.late_answers}</dd>
         </dl>
-        <h4 class="sc-h3">{format!("Attempts ({})", d.attempts.len())}</h4>
+        <h4 class="sc-h3">{crate::locale::fill(leptos_i18n::td_string!(loc, detail.attempts), &[&d.attempts.len()])}</h4>
         {if d.attempts.is_empty() {
-            view! { <p class="sc-empty" id="sc-learner-no-attempts">"No quiz attempts yet."</p> }.into_any()
+            view! { <p class="sc-empty" id="sc-learner-no-attempts">{leptos_i18n::td_string!(loc, detail.no_attempts)}</p> }.into_any()
         } else {
             d.attempts.into_iter().map(|a| view! { <Attempt a /> }).collect_view().into_any()
         }}
@@ -116,41 +119,47 @@ fn Standing(d: LearnerDetail) -> impl IntoView {
 
 #[component]
 fn Attempt(a: AttemptDetail) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let heading = format!("sc-attempt-{}", a.attempt_id);
     let labelled_by = heading.clone();
-    let caption = format!("Answers of {} attempt {}", a.module_title, a.number);
+    let caption = crate::locale::fill(
+        leptos_i18n::td_string!(loc, detail.answers_of),
+        &[&a.module_title, &a.number],
+    );
     let outcome = match a.passed {
-        Some(true) => view! { <span class="sc-status sc-status-ok">"Passed"</span> }.into_any(),
+        Some(true) => view! { <span class="sc-status sc-status-ok">{leptos_i18n::td_string!(loc, detail.passed)}</span> }.into_any(),
         Some(false) => {
-            view! { <span class="sc-status sc-status-warn">"Not passed"</span> }.into_any()
+            view! { <span class="sc-status sc-status-warn">{leptos_i18n::td_string!(loc, detail.not_passed)}</span> }.into_any()
         }
-        None => view! { <span class="sc-status">"Not submitted"</span> }.into_any(),
+        None => view! { <span class="sc-status">{leptos_i18n::td_string!(loc, detail.not_submitted)}</span> }.into_any(),
     };
     let score = match (a.score, a.max_score) {
-        (Some(s), Some(m)) => format!(
-            "Score {} of {}{}",
-            format::points(s),
-            format::points(m),
-            a.percent
-                .map(|p| format!(" ({})", format::percent(p)))
-                .unwrap_or_default()
+        (Some(s), Some(m)) => crate::locale::fill(
+            leptos_i18n::td_string!(loc, detail.score),
+            &[
+                &format::points(s),
+                &format::points(m),
+                &a.percent
+                    .map(|p| format!(" ({})", format::percent(p)))
+                    .unwrap_or_default(),
+            ],
         ),
-        _ => "Not graded yet".into(),
+        _ => leptos_i18n::td_string!(loc, detail.not_graded_yet).into(),
     };
     view! {
         <section class="sc-admin-attempt" data-attempt=a.attempt_id.clone() aria-labelledby=labelled_by>
             <h5 class="sc-admin-attempt-title" id=heading>
-                {format!("{} — attempt {}", a.module_title, a.number)}
+                {crate::locale::fill(leptos_i18n::td_string!(loc, detail.attempt_title), &[&a.module_title, &a.number])}
                 " " {outcome}
-                {(!a.current_cycle).then(|| view! { <span class="sc-status">"Earlier cycle"</span> })}
+                {(!a.current_cycle).then(|| view! { <span class="sc-status">{leptos_i18n::td_string!(loc, detail.earlier_cycle)}</span> })}
             </h5>
             <p class="sc-admin-meta">
                 <span class="sc-admin-score">{score}</span>
-                <span>{format!("Course version {}", a.course_version)}</span>
-                <span>{format!("Started {}", format::when(a.started_at_ms))}</span>
+                <span>{crate::locale::fill(leptos_i18n::td_string!(loc, detail.course_version), &[&a.course_version])}</span>
+                <span>{crate::locale::fill(leptos_i18n::td_string!(loc, detail.started), &[&format::when(a.started_at_ms)])}</span>
                 <span>{match a.submitted_at_ms {
-                    Some(at) => format!("Submitted {}", format::when(at)),
-                    None => "Not submitted".into(),
+                    Some(at) => crate::locale::fill(leptos_i18n::td_string!(loc, detail.submitted), &[&format::when(at)]),
+                    None => leptos_i18n::td_string!(loc, detail.not_submitted).into(),
                 }}</span>
             </p>
             <div class="sc-admin-scroll" role="region" aria-label=caption.clone() tabindex="0">
@@ -159,12 +168,12 @@ fn Attempt(a: AttemptDetail) -> impl IntoView {
                     <thead>
                         <tr>
                             <th scope="col" class="sc-admin-num">"#"</th>
-                            <th scope="col">"Question"</th>
-                            <th scope="col">"Answer given"</th>
-                            <th scope="col">"Correct answer"</th>
-                            <th scope="col">"Result"</th>
-                            <th scope="col" class="sc-admin-num">"Points"</th>
-                            <th scope="col">"Late"</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, detail.question)}</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, detail.answer_given)}</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, detail.correct_answer)}</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, detail.result)}</th>
+                            <th scope="col" class="sc-admin-num">{leptos_i18n::td_string!(loc, detail.points)}</th>
+                            <th scope="col">{leptos_i18n::td_string!(loc, detail.late)}</th>
                         </tr>
                     </thead>
                     <tbody>
@@ -177,8 +186,9 @@ fn Attempt(a: AttemptDetail) -> impl IntoView {
 }
 
 fn lines(v: Vec<String>) -> AnyView {
+    let loc = crate::locale::use_locale();
     match v.len() {
-        0 => view! { <span class="sc-muted">"Not answered"</span> }.into_any(),
+        0 => view! { <span class="sc-muted">{leptos_i18n::td_string!(loc, detail.not_answered)}</span> }.into_any(),
         1 => view! { <span>{v.into_iter().next()}</span> }.into_any(),
         _ => view! {
             <ol class="sc-admin-lines">{v.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ol>
@@ -189,19 +199,20 @@ fn lines(v: Vec<String>) -> AnyView {
 
 #[component]
 fn Answer(n: usize, ans: AnswerDetail) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let answered = !ans.answer.is_empty();
     let result = match (ans.correct, answered) {
-        (_, false) => view! { <span class="sc-status">"Not answered"</span> }.into_any(),
+        (_, false) => view! { <span class="sc-status">{leptos_i18n::td_string!(loc, detail.not_answered)}</span> }.into_any(),
         (Some(Correctness::Correct), _) => {
-            view! { <span class="sc-status sc-status-ok">"Correct"</span> }.into_any()
+            view! { <span class="sc-status sc-status-ok">{leptos_i18n::td_string!(loc, detail.correct)}</span> }.into_any()
         }
         (Some(Correctness::Partial), _) => {
-            view! { <span class="sc-status sc-status-warn">"Partly correct"</span> }.into_any()
+            view! { <span class="sc-status sc-status-warn">{leptos_i18n::td_string!(loc, detail.partly_correct)}</span> }.into_any()
         }
         (Some(Correctness::Incorrect), _) => {
-            view! { <span class="sc-status sc-admin-wrong">"Incorrect"</span> }.into_any()
+            view! { <span class="sc-status sc-admin-wrong">{leptos_i18n::td_string!(loc, detail.incorrect)}</span> }.into_any()
         }
-        (None, _) => view! { <span class="sc-status">"Not graded"</span> }.into_any(),
+        (None, _) => view! { <span class="sc-status">{leptos_i18n::td_string!(loc, detail.not_graded)}</span> }.into_any(),
     };
     view! {
         <tr data-question=ans.question_id.clone()>
@@ -210,9 +221,9 @@ fn Answer(n: usize, ans: AnswerDetail) -> impl IntoView {
             <td>{lines(ans.answer)}</td>
             <td>{lines(ans.correct_answer)}</td>
             <td>{result}</td>
-            <td class="sc-admin-num">{format!("{} of {}", format::points(ans.score), format::points(ans.max))}</td>
+            <td class="sc-admin-num">{crate::locale::fill(leptos_i18n::td_string!(loc, detail.points_of), &[&format::points(ans.score), &format::points(ans.max)])}</td>
             <td>{if ans.late {
-                view! { <span class="sc-status sc-status-warn" title=ans.answered_at_ms.map(format::when).unwrap_or_default()>"Late, counted"</span> }.into_any()
+                view! { <span class="sc-status sc-status-warn" title=ans.answered_at_ms.map(format::when).unwrap_or_default()>{leptos_i18n::td_string!(loc, detail.late_counted_tag)}</span> }.into_any()
             } else {
                 view! { <span class="sc-muted">"—"</span> }.into_any()
             }}</td>

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use super::{format, resize_soon};
+use super::resize_soon;
 use crate::space_admin::api::{SpaceCourseRow, SpaceOverview};
 
 #[component]
@@ -14,6 +14,7 @@ pub(super) fn Overview(
     page: RwSignal<u32>,
     open_course: Callback<SpaceCourseRow>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let data = move || overview.get().and_then(Result::ok);
     view! {
         {move || data().map(|o| {
@@ -22,8 +23,8 @@ pub(super) fn Overview(
                 {(!failures.is_empty()).then(|| view! {
                     <div class="sc-banner sc-banner-warn" id="sc-admin-sync-failures" role="note">
                         <p>
-                            <strong>"Some group rules could not be synced. "</strong>
-                            "Confluence could not list their members just now, so their enrolments are as of the last sync: "
+                            <strong>{leptos_i18n::td_string!(loc, admin.sync_failed)}</strong>
+                            {leptos_i18n::td_string!(loc, admin.sync_failed_detail)}
                             {failures.join(", ")}
                             "."
                         </p>
@@ -32,7 +33,7 @@ pub(super) fn Overview(
                 {if o.courses.is_empty() {
                     view! {
                         <p class="sc-empty" id="sc-admin-empty">
-                            "No courses in this space yet. Insert the Smart Course macro on a page to create one."
+                            {leptos_i18n::td_string!(loc, admin.no_courses)}
                         </p>
                     }.into_any()
                 } else {
@@ -49,6 +50,8 @@ fn CourseTable(
     page: RwSignal<u32>,
     open_course: Callback<SpaceCourseRow>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let first = o.page * o.page_size + 1;
     let last = first + o.courses.len() as u32 - 1;
     let has_next = last < o.total;
@@ -62,26 +65,26 @@ fn CourseTable(
         <div class="sc-admin-scroll" role="region" aria-labelledby="sc-admin-courses-caption" tabindex="0">
             <table class="sc-table sc-admin-table" id="sc-admin-courses">
                 <caption id="sc-admin-courses-caption" class="sc-admin-caption">
-                    {format!("Courses in this space ({})", o.total)}
+                    {crate::locale::fill(leptos_i18n::td_string!(loc, admin.courses_caption), &[&lang.integer(i64::from(o.total))])}
                 </caption>
                 <thead>
                     <tr>
-                        <th scope="col">"Course"</th>
-                        <th scope="col">"Access"</th>
-                        <th scope="col">"Version"</th>
-                        <th scope="col" class="sc-admin-num">"Enrolled"</th>
-                        <th scope="col" class="sc-admin-num">"In progress"</th>
-                        <th scope="col" class="sc-admin-num">"Completed"</th>
-                        <th scope="col" class="sc-admin-num">"Overdue"</th>
-                        <th scope="col"><span class="sc-visually-hidden">"Report"</span></th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, admin.course)}</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, admin.access)}</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, admin.version)}</th>
+                        <th scope="col" class="sc-admin-num">{leptos_i18n::td_string!(loc, admin.enrolled)}</th>
+                        <th scope="col" class="sc-admin-num">{leptos_i18n::td_string!(loc, admin.in_progress)}</th>
+                        <th scope="col" class="sc-admin-num">{leptos_i18n::td_string!(loc, admin.completed)}</th>
+                        <th scope="col" class="sc-admin-num">{leptos_i18n::td_string!(loc, admin.overdue)}</th>
+                        <th scope="col"><span class="sc-visually-hidden">{leptos_i18n::td_string!(loc, admin.report)}</span></th>
                     </tr>
                 </thead>
                 <tbody>
                     {o.courses.into_iter().map(|c| {
                         let label = if c.course_title == c.title {
-                            format!("Learner report for {}", c.title)
+                            crate::locale::fill(leptos_i18n::td_string!(loc, admin.report_for), &[&c.title])
                         } else {
-                            format!("Learner report for {} (on page {})", c.course_title, c.title)
+                            crate::locale::fill(leptos_i18n::td_string!(loc, admin.report_for_on_page), &[&c.course_title, &c.title])
                         };
                         let sub = (c.course_title != c.title).then(|| c.course_title.clone());
                         let overdue = c.overdue;
@@ -97,17 +100,17 @@ fn CourseTable(
                                     }}
                                     {sub.map(|s| view! { <span class="sc-admin-sub">{s}</span> })}
                                 </th>
-                                <td>{format::access_short(c.access)}</td>
+                                <td>{crate::authoring::editor::access_label(loc, c.access)}</td>
                                 <td>{match c.latest_version {
                                     Some(v) => view! { <span>{format!("v{v}")}</span> }.into_any(),
-                                    None => view! { <span class="sc-status">"Draft"</span> }.into_any(),
+                                    None => view! { <span class="sc-status">{leptos_i18n::td_string!(loc, admin.draft)}</span> }.into_any(),
                                 }}</td>
-                                <td class="sc-admin-num">{c.enrolled}</td>
-                                <td class="sc-admin-num">{c.in_progress}</td>
-                                <td class="sc-admin-num">{c.completed}</td>
+                                <td class="sc-admin-num">{lang.integer(i64::from(c.enrolled))}</td>
+                                <td class="sc-admin-num">{lang.integer(i64::from(c.in_progress))}</td>
+                                <td class="sc-admin-num">{lang.integer(i64::from(c.completed))}</td>
                                 <td class="sc-admin-num">
                                     {if overdue > 0 {
-                                        view! { <span class="sc-status sc-status-warn">{overdue}</span> }.into_any()
+                                        view! { <span class="sc-status sc-status-warn">{lang.integer(i64::from(overdue))}</span> }.into_any()
                                     } else {
                                         view! { <span>"0"</span> }.into_any()
                                     }}
@@ -120,7 +123,7 @@ fn CourseTable(
                                         aria-label=label
                                         on:click=move |_| open_course.run(row.clone())
                                     >
-                                        "Report"
+                                        {leptos_i18n::td_string!(loc, admin.report)}
                                     </button>
                                 </td>
                             </tr>
@@ -130,12 +133,12 @@ fn CourseTable(
             </table>
         </div>
         {(has_prev || has_next).then(|| view! {
-            <nav class="sc-admin-pager" aria-label="Pages of courses">
-                <span class="sc-admin-range">{format!("Courses {first}–{last} of {}", o.total)}</span>
+            <nav class="sc-admin-pager" aria-label={leptos_i18n::td_string!(loc, admin.pages_of_courses)}>
+                <span class="sc-admin-range">{crate::locale::fill(leptos_i18n::td_string!(loc, admin.courses_range), &[&first, &last, &o.total])}</span>
                 <button type="button" class="sc-button sc-button-subtle" disabled=!has_prev
-                    on:click=move |_| go(current.saturating_sub(1))>"Previous"</button>
+                    on:click=move |_| go(current.saturating_sub(1))>{leptos_i18n::td_string!(loc, admin.previous)}</button>
                 <button type="button" class="sc-button sc-button-subtle" disabled=!has_next
-                    on:click=move |_| go(current + 1)>"Next"</button>
+                    on:click=move |_| go(current + 1)>{leptos_i18n::td_string!(loc, admin.next)}</button>
             </nav>
         })}
     }

@@ -29,6 +29,7 @@ const PAGE_SIZES: [u32; 4] = [25, 50, 100, MAX_PAGE_SIZE];
 
 #[component]
 pub(super) fn Learners(ctx: CourseCtx) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let detail = RwSignal::new(None::<String>);
     let selected = RwSignal::new(BTreeSet::<String>::new());
     let notice = RwSignal::new(None::<Notice>);
@@ -59,19 +60,19 @@ pub(super) fn Learners(ctx: CourseCtx) -> impl IntoView {
     view! {
         <div hidden=move || detail.get().is_some()>
             {move || match ctx.report.get() {
-                None => view! { <p class="sc-muted" role="status">"Loading the report…"</p> }.into_any(),
+                None => view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, report.loading)}</p> }.into_any(),
                 Some(Err(e)) => view! {
                     <p class="sc-banner sc-banner-error" id="sc-report-error" role="alert">{e}</p>
                 }.into_any(),
                 Some(Ok(r)) => view! { <Summary r /> }.into_any(),
             }}
             <div class="sc-admin-box-head sc-admin-learners-head">
-                <h3 class="sc-h3" id="sc-learners-title">"Learners"</h3>
+                <h3 class="sc-h3" id="sc-learners-title">{leptos_i18n::td_string!(loc, report.learners)}</h3>
                 <button type="button" class="sc-button sc-button-subtle" id="sc-report-refresh"
                     disabled=move || ctx.loading.get()
                     aria-busy=move || ctx.loading.get().then_some("true")
                     on:click=move |_| ctx.reload()>
-                    {move || if ctx.loading.get() { "Refreshing…" } else { "Refresh" }}
+                    {move || if ctx.loading.get() { leptos_i18n::td_string!(loc, report.refreshing) } else { leptos_i18n::td_string!(loc, report.refresh) }}
                 </button>
             </div>
             <Filters ctx />
@@ -85,7 +86,7 @@ pub(super) fn Learners(ctx: CourseCtx) -> impl IntoView {
             <div class="sc-admin-downloads">
                 <CsvButton
                     id="sc-report-csv"
-                    label="Download learner table (CSV)"
+                    label={leptos_i18n::td_string!(loc, report.download_learners)}
                     fetch=move || {
                         let q = ctx.query.get_untracked();
                         async move { api::report_csv(ctx.course_id()?, q).await }
@@ -95,12 +96,12 @@ pub(super) fn Learners(ctx: CourseCtx) -> impl IntoView {
                 />
                 <CsvButton
                     id="sc-attempts-csv"
-                    label="Download attempts (CSV)"
+                    label={leptos_i18n::td_string!(loc, report.download_attempts)}
                     fetch=move || async move { api::attempts_csv(ctx.course_id()?).await }
                     file_name=move || dated(&ctx.title(), "attempts")
                     notice
                 />
-                <span class="sc-muted">"The learner table downloads with the filters above, every page."</span>
+                <span class="sc-muted">{leptos_i18n::td_string!(loc, report.download_note)}</span>
             </div>
         </div>
         {move || detail.get().map(|account| view! {
@@ -120,38 +121,75 @@ fn learner_button_id(account: &str) -> String {
 /// Counts and charts.
 #[component]
 fn Summary(r: CourseReport) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let c = r.counts;
     let tiles: [(&str, &str, u32, bool); 8] = [
-        ("Learners", "learners", c.learners, false),
-        ("Enrolled", "enrolled", c.enrolled, false),
-        ("Not started", "not-started", c.not_started, false),
-        ("In progress", "in-progress", c.in_progress, false),
-        ("Completed", "completed", c.completed, false),
-        ("Overdue", "overdue", c.overdue, c.overdue > 0),
         (
-            "Re-certification due",
+            leptos_i18n::td_string!(loc, report.tile_learners),
+            "learners",
+            c.learners,
+            false,
+        ),
+        (
+            leptos_i18n::td_string!(loc, report.tile_enrolled),
+            "enrolled",
+            c.enrolled,
+            false,
+        ),
+        (
+            LearnerState::NotStarted.text(loc),
+            "not-started",
+            c.not_started,
+            false,
+        ),
+        (
+            LearnerState::InProgress.text(loc),
+            "in-progress",
+            c.in_progress,
+            false,
+        ),
+        (
+            LearnerState::Completed.text(loc),
+            "completed",
+            c.completed,
+            false,
+        ),
+        (
+            leptos_i18n::td_string!(loc, report.overdue),
+            "overdue",
+            c.overdue,
+            c.overdue > 0,
+        ),
+        (
+            LearnerState::RecertificationDue.text(loc),
             "recertification-due",
             c.recertification_due,
             c.recertification_due > 0,
         ),
-        ("Certificate expired", "expired", c.expired, c.expired > 0),
+        (
+            LearnerState::Expired.text(loc),
+            "expired",
+            c.expired,
+            c.expired > 0,
+        ),
     ];
     view! {
         <dl class="sc-admin-totals" id="sc-report-totals">
             {tiles.into_iter().map(|(label, key, n, warn)| view! {
                 <div class="sc-admin-total" class:sc-admin-total-warn=warn>
                     <dt>{label}</dt>
-                    <dd data-total=key>{n}</dd>
+                    <dd data-total=key>{lang.integer(i64::from(n))}</dd>
                 </div>
             }).collect_view()}
         </dl>
         <div class="sc-admin-charts">
             <figure class="sc-admin-chart">
-                <figcaption>"Completions over time"</figcaption>
+                <figcaption>{leptos_i18n::td_string!(loc, report.completions_chart)}</figcaption>
                 <div id="sc-chart-completion" inner_html=r.completion_chart_svg></div>
             </figure>
             <figure class="sc-admin-chart">
-                <figcaption>"Learners by status"</figcaption>
+                <figcaption>{leptos_i18n::td_string!(loc, report.status_chart)}</figcaption>
                 <div id="sc-chart-status" inner_html=r.status_chart_svg></div>
             </figure>
         </div>
@@ -193,6 +231,7 @@ fn sort_code(s: ReportSort) -> String {
 /// Status, overdue, reason, name search, sort and direction.
 #[component]
 fn Filters(ctx: CourseCtx) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let q = ctx.query;
     let search = RwSignal::new(q.get_untracked().search);
     let groups = Memo::new(move |_| {
@@ -213,7 +252,7 @@ fn Filters(ctx: CourseCtx) -> impl IntoView {
         <form
             class="sc-admin-filters"
             role="search"
-            aria-label="Filter and sort learners"
+            aria-label={leptos_i18n::td_string!(loc, report.filter_label)}
             on:submit=move |ev| {
                 ev.prevent_default();
                 let text = search.get_untracked().trim().to_owned();
@@ -221,49 +260,49 @@ fn Filters(ctx: CourseCtx) -> impl IntoView {
             }
         >
             <label class="sc-label">
-                "Status"
+                {leptos_i18n::td_string!(loc, report.status)}
                 <select class="sc-input" id="sc-filter-state"
                     prop:value=move || q.with(|q| q.state.map(|s| s.code()).unwrap_or_default().to_owned())
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
                         change(&|q| q.state = LearnerState::from_code(&v));
                     }>
-                    <option value="">"Any status"</option>
+                    <option value="">{leptos_i18n::td_string!(loc, report.any_status)}</option>
                     {LearnerState::ALL.iter().map(|s| view! {
-                        <option value=s.code()>{s.label()}</option>
+                        <option value=s.code()>{s.text(loc)}</option>
                     }).collect_view()}
                 </select>
             </label>
             <label class="sc-label">
-                "Enrolment"
+                {leptos_i18n::td_string!(loc, report.enrolment)}
                 <select class="sc-input" id="sc-filter-reason"
                     prop:value=move || { groups.track(); q.with(|q| reason_code(q.reason.as_ref())) }
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
                         change(&|q| q.reason = reason_from(&v));
                     }>
-                    <option value="">"Everyone"</option>
-                    <option value="enrolled">"Enrolled (any reason)"</option>
-                    <option value="direct">"Enrolled by an admin"</option>
-                    <option value="self">"Self-enrolled"</option>
+                    <option value="">{leptos_i18n::td_string!(loc, report.everyone)}</option>
+                    <option value="enrolled">{leptos_i18n::td_string!(loc, report.enrolled_any)}</option>
+                    <option value="direct">{leptos_i18n::td_string!(loc, report.by_admin)}</option>
+                    <option value="self">{leptos_i18n::td_string!(loc, report.self_enrolled)}</option>
                     {move || groups.get().into_iter().map(|g| view! {
-                        <option value=format!("group:{g}")>{format!("Group {g}")}</option>
+                        <option value=format!("group:{g}")>{crate::locale::fill(leptos_i18n::td_string!(loc, report.group), &[&g])}</option>
                     }).collect_view()}
-                    <option value="not-enrolled">"Not enrolled (open course)"</option>
+                    <option value="not-enrolled">{leptos_i18n::td_string!(loc, report.not_enrolled_open)}</option>
                 </select>
             </label>
             <label class="sc-label sc-admin-grow">
-                "Name"
+                {leptos_i18n::td_string!(loc, report.name)}
                 <span class="sc-admin-search">
                     <input class="sc-input" type="search" id="sc-filter-search" autocomplete="off"
-                        placeholder="Part of a name"
+                        placeholder={leptos_i18n::td_string!(loc, report.part_of_name)}
                         prop:value=move || search.get()
                         on:input=move |ev| search.set(event_target_value(&ev)) />
-                    <button type="submit" class="sc-button sc-button-subtle" id="sc-filter-search-go">"Search"</button>
+                    <button type="submit" class="sc-button sc-button-subtle" id="sc-filter-search-go">{leptos_i18n::td_string!(loc, report.search)}</button>
                 </span>
             </label>
             <label class="sc-label">
-                "Sort by"
+                {leptos_i18n::td_string!(loc, report.sort_by)}
                 <select class="sc-input" id="sc-sort"
                     prop:value=move || q.with(|q| sort_code(q.sort))
                     on:change=move |ev| {
@@ -271,20 +310,20 @@ fn Filters(ctx: CourseCtx) -> impl IntoView {
                         change(&|q| q.sort = ReportSort::ALL.get(i).copied().unwrap_or_default());
                     }>
                     {ReportSort::ALL.iter().enumerate().map(|(i, s)| view! {
-                        <option value=i.to_string()>{s.label()}</option>
+                        <option value=i.to_string()>{s.text(loc)}</option>
                     }).collect_view()}
                 </select>
             </label>
             <label class="sc-label">
-                "Order"
+                {leptos_i18n::td_string!(loc, report.order)}
                 <select class="sc-input" id="sc-sort-dir"
                     prop:value=move || if q.with(|q| q.descending) { "desc" } else { "asc" }
                     on:change=move |ev| {
                         let desc = event_target_value(&ev) == "desc";
                         change(&|q| q.descending = desc);
                     }>
-                    <option value="asc">"Ascending"</option>
-                    <option value="desc">"Descending"</option>
+                    <option value="asc">{leptos_i18n::td_string!(loc, report.ascending)}</option>
+                    <option value="desc">{leptos_i18n::td_string!(loc, report.descending)}</option>
                 </select>
             </label>
             <label class="sc-check sc-admin-check">
@@ -294,7 +333,7 @@ fn Filters(ctx: CourseCtx) -> impl IntoView {
                         let on = event_target_checked(&ev);
                         change(&|q| q.overdue_only = on);
                     } />
-                "Overdue only"
+                {leptos_i18n::td_string!(loc, report.overdue_only)}
             </label>
             {move || {
                 let active = q.with(|q| q.state.is_some() || q.overdue_only || q.reason.is_some() || !q.search.is_empty());
@@ -307,10 +346,10 @@ fn Filters(ctx: CourseCtx) -> impl IntoView {
                             q.reason = None;
                             q.search.clear();
                         });
-                    }>"Clear filters"</button>
+                    }>{leptos_i18n::td_string!(loc, report.clear_filters)}</button>
                 })
             }}
-            {move || ctx.loading.get().then(|| view! { <span class="sc-muted sc-admin-busy">"Updating…"</span> })}
+            {move || ctx.loading.get().then(|| view! { <span class="sc-muted sc-admin-busy">{leptos_i18n::td_string!(loc, report.updating)}</span> })}
         </form>
     }
 }
@@ -322,6 +361,7 @@ fn BulkBar(
     selected: RwSignal<BTreeSet<String>>,
     notice: RwSignal<Option<Notice>>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let due = RwSignal::new(String::new());
     let confirming = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -344,35 +384,43 @@ fn BulkBar(
                 match what {
                     Bulk::Unenrol => {
                         let o = api::unenrol(id, ids).await?;
-                        let mut text = format!("Unenrolled {}.", format::people(o.removed));
+                        let mut text = crate::locale::fill(
+                            leptos_i18n::td_string!(loc, report.unenrolled),
+                            &[&format::people(o.removed)],
+                        );
                         if !o.kept_by_group.is_empty() {
                             let names: Vec<String> =
                                 o.kept_by_group.iter().map(|a| ctx.name_of(a)).collect();
-                            text.push_str(&format!(
-                                " {} {} enrolled through a group rule: {}.",
-                                format::people(names.len() as u32),
-                                if names.len() == 1 { "stays" } else { "stay" },
-                                names.join(", ")
+                            let sentence = if names.len() == 1 {
+                                leptos_i18n::td_string!(loc, report.stays_by_group)
+                            } else {
+                                leptos_i18n::td_string!(loc, report.stay_by_group)
+                            };
+                            text.push_str(&crate::locale::fill(
+                                sentence,
+                                &[&format::people(names.len() as u32), &names.join(", ")],
                             ));
                         }
                         Ok(text)
                     }
                     Bulk::SetDue => {
                         let Some(at) = due_ms else {
-                            return Err(AppError::invalid("Choose a due date first."));
+                            return Err(AppError::invalid(leptos_i18n::td_string!(
+                                loc,
+                                report.choose_due_first
+                            )));
                         };
                         let changed = api::set_due(id, ids, Some(at)).await?;
-                        Ok(format!(
-                            "Due date set to {} for {}.",
-                            format::day(at),
-                            format::people(changed)
+                        Ok(crate::locale::fill(
+                            leptos_i18n::td_string!(loc, report.due_set),
+                            &[&format::day(at), &format::people(changed)],
                         ))
                     }
                     Bulk::ClearDue => {
                         let changed = api::set_due(id, ids, None).await?;
-                        Ok(format!(
-                            "Due date cleared for {} (group rules' due dates apply again).",
-                            format::people(changed)
+                        Ok(crate::locale::fill(
+                            leptos_i18n::td_string!(loc, report.due_cleared),
+                            &[&format::people(changed)],
                         ))
                     }
                 }
@@ -391,8 +439,8 @@ fn BulkBar(
         <div class="sc-admin-bulk" role="group" aria-labelledby="sc-bulk-count">
             <span id="sc-bulk-count" class="sc-admin-bulk-count">
                 {move || match count() {
-                    0 => "Bulk actions: select learners in the table".to_owned(),
-                    n => format!("{n} selected"),
+                    0 => leptos_i18n::td_string!(loc, report.bulk_hint).to_owned(),
+                    n => crate::locale::fill(leptos_i18n::td_string!(loc, report.selected), &[&n]),
                 }}
             </span>
             <button type="button" class="sc-button sc-button-subtle" id="sc-bulk-unenrol"
@@ -401,18 +449,18 @@ fn BulkBar(
                     confirming.set(true);
                     focus_soon("sc-bulk-unenrol-confirm".into());
                     resize_soon();
-                }>"Unenrol…"</button>
+                }>{leptos_i18n::td_string!(loc, report.unenrol_dots)}</button>
             <span class="sc-admin-bulk-due">
-                <label for="sc-bulk-due">"Due date"</label>
+                <label for="sc-bulk-due">{leptos_i18n::td_string!(loc, report.due_date)}</label>
                 <input type="date" class="sc-input" id="sc-bulk-due"
                     prop:value=move || due.get()
                     on:input=move |ev| due.set(event_target_value(&ev)) />
                 <button type="button" class="sc-button sc-button-subtle" id="sc-bulk-set-due"
                     disabled=move || count() == 0 || busy.get() || format::due_from_input(&due.get()).is_none()
-                    on:click=move |_| run(Bulk::SetDue)>"Set due date"</button>
+                    on:click=move |_| run(Bulk::SetDue)>{leptos_i18n::td_string!(loc, report.set_due)}</button>
                 <button type="button" class="sc-button sc-button-subtle" id="sc-bulk-clear-due"
                     disabled=move || count() == 0 || busy.get()
-                    on:click=move |_| run(Bulk::ClearDue)>"Clear due date"</button>
+                    on:click=move |_| run(Bulk::ClearDue)>{leptos_i18n::td_string!(loc, report.clear_due)}</button>
             </span>
         </div>
         {move || (confirming.get() && count() > 0).then(|| {
@@ -420,15 +468,15 @@ fn BulkBar(
             view! {
                 <div class="sc-banner sc-banner-warn sc-admin-confirm" role="group" aria-labelledby="sc-bulk-unenrol-question">
                     <p id="sc-bulk-unenrol-question">
-                        {format!("Unenrol {}? ", format::people(n))}
-                        "Their progress and attempts are kept. People a group rule covers stay enrolled."
+                        {crate::locale::fill(leptos_i18n::td_string!(loc, report.unenrol_question), &[&format::people(n)])}
+                        {leptos_i18n::td_string!(loc, report.unenrol_kept)}
                     </p>
                     <button type="button" class="sc-button sc-admin-danger" id="sc-bulk-unenrol-confirm"
-                        on:click=move |_| run(Bulk::Unenrol)>{format!("Unenrol {}", format::people(n))}</button>
+                        on:click=move |_| run(Bulk::Unenrol)>{crate::locale::fill(leptos_i18n::td_string!(loc, report.unenrol_n), &[&format::people(n)])}</button>
                     <button type="button" class="sc-button sc-button-subtle" on:click=move |_| {
                         confirming.set(false);
                         focus_soon("sc-bulk-unenrol".into());
-                    }>"Cancel"</button>
+                    }>{leptos_i18n::td_string!(loc, report.cancel)}</button>
                 </div>
             }
         })}
@@ -449,14 +497,15 @@ fn Table(
     selected: RwSignal<BTreeSet<String>>,
     open_detail: Callback<String>,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     if r.rows.is_empty() {
         let filtered = r.total == 0 && r.counts.learners > 0;
         return view! {
             <p class="sc-empty" id="sc-report-empty">
                 {if filtered {
-                    "No learner matches these filters."
+                    leptos_i18n::td_string!(loc, report.no_match)
                 } else {
-                    "No learners yet: enrol people or groups, or wait for someone to open the course."
+                    leptos_i18n::td_string!(loc, report.no_learners)
                 }}
             </p>
         }
@@ -475,11 +524,11 @@ fn Table(
     view! {
         <div class="sc-admin-scroll" role="region" aria-labelledby="sc-report-caption" tabindex="0">
             <table class="sc-table sc-admin-table" id="sc-report-rows">
-                <caption id="sc-report-caption" class="sc-visually-hidden">"Learners and their progress"</caption>
+                <caption id="sc-report-caption" class="sc-visually-hidden">{leptos_i18n::td_string!(loc, report.caption)}</caption>
                 <thead>
                     <tr>
                         <th scope="col" class="sc-admin-select">
-                            <input type="checkbox" id="sc-select-all" aria-label="Select all learners on this page"
+                            <input type="checkbox" id="sc-select-all" aria-label={leptos_i18n::td_string!(loc, report.select_all)}
                                 prop:checked=all_checked
                                 prop:indeterminate=some_checked
                                 on:change=move |ev| {
@@ -489,14 +538,14 @@ fn Table(
                                     }));
                                 } />
                         </th>
-                        <th scope="col">"Learner"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col">"Enrolled because"</th>
-                        <th scope="col">"Due"</th>
-                        <th scope="col">"Progress"</th>
-                        <th scope="col">"Best score"</th>
-                        <th scope="col">"Completed"</th>
-                        <th scope="col">"Last activity"</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, report.learner)}</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, report.status)}</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, report.enrolled_because)}</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, report.due)}</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, report.progress)}</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, report.best_score)}</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, report.completed)}</th>
+                        <th scope="col">{leptos_i18n::td_string!(loc, report.last_activity)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -518,6 +567,8 @@ fn Row(
     lessons_total: u32,
     quizzes_total: u32,
 ) -> impl IntoView {
+    let loc = crate::locale::use_locale();
+    let lang = crate::locale::use_lang();
     let account = row.account_id.clone();
     let name = row.name.clone().unwrap_or_else(|| row.account_id.clone());
     let checked = {
@@ -544,40 +595,43 @@ fn Row(
     let reasons = format::reasons(&row.reasons);
     let p = row.progress_percent.min(100);
     let attempts = match row.attempts {
-        0 => "No attempts".to_owned(),
-        1 => "1 attempt".to_owned(),
-        n => format!("{n} attempts"),
+        0 => leptos_i18n::td_string!(loc, report.no_attempts).to_owned(),
+        1 => leptos_i18n::td_string!(loc, report.one_attempt).to_owned(),
+        n => crate::locale::fill(leptos_i18n::td_string!(loc, report.n_attempts), &[&n]),
     };
     let expiry = match (row.completed_at_ms, row.expires_at_ms) {
         (None, _) => None,
-        (Some(_), None) => Some("Certificate never expires".to_owned()),
-        (Some(_), Some(e)) => Some(format!("Certificate expires {}", format::day(e))),
+        (Some(_), None) => Some(leptos_i18n::td_string!(loc, report.never_expires).to_owned()),
+        (Some(_), Some(e)) => Some(crate::locale::fill(
+            leptos_i18n::td_string!(loc, report.expires),
+            &[&format::day(e)],
+        )),
     };
     view! {
         <tr data-account=account.clone() class:sc-admin-row-overdue=row.overdue>
             <td class="sc-admin-select">
-                <input type="checkbox" aria-label=format!("Select {name}") prop:checked=checked on:change=toggle />
+                <input type="checkbox" aria-label=crate::locale::fill(leptos_i18n::td_string!(loc, report.select_name), &[&name]) prop:checked=checked on:change=toggle />
             </td>
             <th scope="row" class="sc-admin-nowrap">
                 <button type="button" class="sc-link sc-admin-learner" id=learner_button_id(&account) on:click=open>
                     {name.clone()}
                 </button>
-                {row.name.is_none().then(|| view! { <span class="sc-admin-sub">"Name not shared by Confluence"</span> })}
+                {row.name.is_none().then(|| view! { <span class="sc-admin-sub">{leptos_i18n::td_string!(loc, report.name_not_shared)}</span> })}
             </th>
             <td>
                 <span class="sc-admin-lozenges">
-                    <span class=format::state_class(row.state)>{row.state.label()}</span>
-                    {row.overdue.then(|| view! { <span class="sc-status sc-admin-overdue">"Overdue"</span> })}
+                    <span class=format::state_class(row.state)>{row.state.text(loc)}</span>
+                    {row.overdue.then(|| view! { <span class="sc-status sc-admin-overdue">{leptos_i18n::td_string!(loc, report.overdue)}</span> })}
                     {(row.late_answers > 0).then(|| view! {
-                        <span class="sc-status sc-status-warn" title="Answers kept offline by the learner's browser that arrived after the time limit and were counted">
-                            {if row.late_answers == 1 { "1 late answer".to_owned() } else { format!("{} late answers", row.late_answers) }}
+                        <span class="sc-status sc-status-warn" title={leptos_i18n::td_string!(loc, report.late_title)}>
+                            {if row.late_answers == 1 { leptos_i18n::td_string!(loc, report.one_late).to_owned() } else { crate::locale::fill(leptos_i18n::td_string!(loc, report.n_late), &[&row.late_answers]) }}
                         </span>
                     })}
                 </span>
             </td>
             <td>
                 {if reasons.is_empty() {
-                    view! { <span class="sc-muted">"Not enrolled"</span> }.into_any()
+                    view! { <span class="sc-muted">{leptos_i18n::td_string!(loc, report.not_enrolled)}</span> }.into_any()
                 } else {
                     view! {
                         <ul class="sc-admin-reasons">
@@ -589,14 +643,14 @@ fn Row(
             <td class="sc-admin-nowrap">{format::opt_day(row.due_at_ms)}</td>
             <td>
                 <div class="sc-admin-progress">
-                    <div class="sc-progress" role="progressbar" aria-label=format!("Progress of {name}")
+                    <div class="sc-progress" role="progressbar" aria-label=crate::locale::fill(leptos_i18n::td_string!(loc, report.progress_of), &[&name])
                         aria-valuemin="0" aria-valuemax="100" aria-valuenow=p.to_string()>
                         <div class="sc-progress-bar" style=format!("width: {p}%")></div>
                     </div>
-                    <span>{format!("{p}%")}</span>
+                    <span>{lang.percent(f64::from(p))}</span>
                 </div>
                 <span class="sc-admin-sub sc-admin-nowrap">
-                    {format!("Lessons {} of {lessons_total} · quizzes {} of {quizzes_total}", row.lessons_opened, row.quizzes_passed)}
+                    {crate::locale::fill(leptos_i18n::td_string!(loc, report.lessons_quizzes), &[&row.lessons_opened, &lessons_total, &row.quizzes_passed, &quizzes_total])}
                 </span>
             </td>
             <td class="sc-admin-nowrap">
@@ -605,7 +659,7 @@ fn Row(
             </td>
             <td class="sc-admin-nowrap">
                 {format::opt_day(row.completed_at_ms)}
-                {row.completed_version.map(|v| view! { <span class="sc-admin-sub">{format!("On version {v}")}</span> })}
+                {row.completed_version.map(|v| view! { <span class="sc-admin-sub">{crate::locale::fill(leptos_i18n::td_string!(loc, report.on_version), &[&v])}</span> })}
                 {expiry.map(|e| view! { <span class="sc-admin-sub">{e}</span> })}
             </td>
             <td class="sc-admin-nowrap">
@@ -619,6 +673,7 @@ fn Row(
 /// Previous / next, "Rows X–Y of Z", rows per page.
 #[component]
 fn Pager(ctx: CourseCtx) -> impl IntoView {
+    let loc = crate::locale::use_locale();
     let q = ctx.query;
     let numbers = move || {
         ctx.report.with(|r| {
@@ -634,14 +689,14 @@ fn Pager(ctx: CourseCtx) -> impl IntoView {
             let has_prev = page > 0;
             let has_next = last < total;
             view! {
-                <nav class="sc-admin-pager" aria-label="Pages of learners">
-                    <span class="sc-admin-range" id="sc-report-range">{format!("Rows {first}–{last} of {total}")}</span>
+                <nav class="sc-admin-pager" aria-label={leptos_i18n::td_string!(loc, report.pages)}>
+                    <span class="sc-admin-range" id="sc-report-range">{crate::locale::fill(leptos_i18n::td_string!(loc, report.rows), &[&first, &last, &total])}</span>
                     <button type="button" class="sc-button sc-button-subtle" id="sc-report-prev" disabled=!has_prev
-                        on:click=move |_| q.update(|q| q.page = q.page.saturating_sub(1))>"Previous"</button>
+                        on:click=move |_| q.update(|q| q.page = q.page.saturating_sub(1))>{leptos_i18n::td_string!(loc, report.previous)}</button>
                     <button type="button" class="sc-button sc-button-subtle" id="sc-report-next" disabled=!has_next
-                        on:click=move |_| q.update(|q| q.page += 1)>"Next"</button>
+                        on:click=move |_| q.update(|q| q.page += 1)>{leptos_i18n::td_string!(loc, report.next)}</button>
                     <label class="sc-admin-inline-label">
-                        "Rows per page"
+                        {leptos_i18n::td_string!(loc, report.rows_per_page)}
                         <select class="sc-input" id="sc-page-size"
                             prop:value=move || q.with(|q| q.page_size.to_string())
                             on:change=move |ev| {

@@ -53,6 +53,7 @@ window.AJS.$ = window.AJS.$ || window.jQuery;
     mounted: {},            // module -> {gen, slot, options}: iframes currently wanted
     gen: 0,                 // bumps on every mount/unmount, to drop stale async results
     installed: null,
+    locale: 'en-US',        // the user's locale: every iframe URL's `loc` (see "Language")
   };
 
   const $ = window.jQuery;
@@ -316,8 +317,8 @@ window.AJS.$ = window.AJS.$ || window.jQuery;
       },
       getLocale(callback) {
         const entry = begin('user.getLocale', callback);
-        entry.ok('en-US');
-        callback('en-US');
+        entry.ok(state.locale);
+        callback(state.locale);
       },
     });
 
@@ -563,7 +564,7 @@ window.AJS.$ = window.AJS.$ || window.jQuery;
     delete slot.dataset.established;
     slotMessage(slot, 'loading', 'Loading Smart Courses…');
 
-    const body = { module, user: state.user };
+    const body = { module, user: state.user, locale: state.locale };
     if (module !== 'spaceTools') body.macroParams = state.macroParams;
     let url;
     try {
@@ -961,7 +962,7 @@ window.AJS.$ = window.AJS.$ || window.jQuery;
     host.registerContentResolver.resolveByExtension((extension) => {
       const d = $.Deferred();
       const module = moduleOfKey(extension.key);
-      const body = { module, user: state.user };
+      const body = { module, user: state.user, locale: state.locale };
       if (module !== 'spaceTools') body.macroParams = state.macroParams;
       log('sim.contentResolver', module);
       api('POST', '/sim/iframe-url', body).then(
@@ -1025,8 +1026,38 @@ window.AJS.$ = window.AJS.$ || window.jQuery;
   applyTheme(initialTheme());
   if (byId('sim-theme')) byId('sim-theme').addEventListener('change', (e) => setTheme(e.target.value));
 
+  // ---------------------------------------------------------------------------
+  // Language, as Confluence does it: the user's locale (profile → Language) goes
+  // into every iframe URL as `loc` (signed with the rest of the URL) and answers
+  // AP.user.getLocale(). Initial locale: ?loc=de-DE, else the last one chosen in
+  // this tab, else en-US. Changing it reloads the app's iframes, as a Confluence
+  // page reload would.
+  // ---------------------------------------------------------------------------
+
+  const LOCALES = ['en-US', 'de-DE'];
+
+  function initialLocale() {
+    const wanted = new URLSearchParams(location.search).get('loc');
+    const stored = (() => { try { return sessionStorage.getItem('sim-locale'); } catch (_) { return null; } })();
+    return [wanted, stored].find((l) => LOCALES.includes(l)) || 'en-US';
+  }
+
+  function setLocale(locale) {
+    if (!LOCALES.includes(locale) || state.locale === locale) return;
+    try { sessionStorage.setItem('sim-locale', locale); } catch (_) { /* private mode */ }
+    state.locale = locale;
+    log('sim.locale', undefined, short(locale));
+    remountAll();
+  }
+
+  state.locale = initialLocale();
+  if (byId('sim-locale')) {
+    byId('sim-locale').value = state.locale;
+    byId('sim-locale').addEventListener('change', (e) => setLocale(e.target.value));
+  }
+
   // Debug handle for people and tests (read-only use, please).
-  window.simHost = { state, log, showFlag, remountAll, openEditor, closeEditor, setTheme };
+  window.simHost = { state, log, showFlag, remountAll, openEditor, closeEditor, setTheme, setLocale };
 
   if (document.readyState === 'loading') {
     // connect-host.js is the next script; it has run by DOMContentLoaded.

@@ -246,6 +246,43 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
+    /// [`Self::call_fn`] from a page in another language: the browser's
+    /// client sends the page's `loc` as `Accept-Language`.
+    pub(crate) async fn call_fn_in(
+        &self,
+        language: &str,
+        name: &str,
+        token: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/{name}")))
+            .form(form)
+            .header("Authorization", format!("JWT {token}"))
+            .header("Accept-Language", language)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// [`Self::call_fn_json`] from a page in another language.
+    pub(crate) async fn call_fn_json_in(
+        &self,
+        language: &str,
+        name: &str,
+        token: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(&format!("/api/{name}")))
+            .json(body)
+            .header("Authorization", format!("JWT {token}"))
+            .header("Accept-Language", language)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Calls a server function whose input encoding is JSON.
     pub(crate) async fn call_fn_json(
         &self,
