@@ -5,8 +5,12 @@
 //! We store account ids only, never names or email addresses: names are
 //! looked up when a certificate or a report is shown, and kept in memory for
 //! [`NAME_TTL`] per (tenant, account) so a report of many learners does not
-//! ask Confluence again on every refresh. Failures are not cached, and a
-//! name Confluence cannot give is `None` (the caller shows the account id).
+//! ask Confluence again on every refresh. A user Confluence says it has no
+//! name for (404 or 403: deleted, or not visible to the app) is remembered
+//! as such for [`NO_NAME_TTL`] — without that, every report listing such a
+//! learner asked Confluence again, one call per learner per report. Other
+//! failures (Confluence down, a 5xx) are not cached. A name Confluence
+//! cannot give is `None` (the caller shows the account id).
 
 use std::{collections::HashMap, time::Duration};
 
@@ -15,39 +19,66 @@ use futures::{stream, StreamExt};
 use serde::Deserialize;
 
 use crate::{
-    host_client::{HostClient, Principal},
+    host_client::{HostClient, HostError, Principal},
     ConnectState, TenantKey,
 };
 
 /// How long a looked-up name is reused.
 pub const NAME_TTL: Duration = Duration::from_secs(600);
+/// How long "Confluence has no name for this user" is reused.
+pub const NO_NAME_TTL: Duration = Duration::from_secs(120);
 /// Bytes of names kept (about 150 bytes each: some 50 000 names).
 const NAME_CACHE_BYTES: usize = 8 << 20;
 /// Concurrent lookups for one report.
 const LOOKUPS_IN_FLIGHT: usize = 8;
 
-/// Recently looked-up display names per (tenant, account id).
+/// Recently looked-up display names per (tenant, account id), and the
+/// accounts Confluence had no name for.
 #[derive(Clone, Debug)]
-pub struct NameCache(Cache<(String, String), String>);
+pub struct NameCache {
+    names: Cache<(String, String), String>,
+    unnamed: Cache<(String, String), ()>,
+}
 
 impl Default for NameCache {
     fn default() -> Self {
-        Self(Cache::new("names", NAME_CACHE_BYTES, NAME_TTL))
+        Self {
+            names: Cache::new("names", NAME_CACHE_BYTES, NAME_TTL),
+            unnamed: Cache::new("unnamed-users", NAME_CACHE_BYTES / 8, NO_NAME_TTL),
+        }
     }
 }
 
+fn key(tenant: &TenantKey, account: &str) -> (String, String) {
+    (tenant.as_str().to_owned(), account.to_owned())
+}
+
 impl NameCache {
-    fn get(&self, tenant: &TenantKey, account: &str) -> Option<String> {
-        self.0
-            .get(&(tenant.as_str().to_owned(), account.to_owned()))
+    /// `Some(None)`: Confluence recently had no name for this user.
+    fn get(&self, tenant: &TenantKey, account: &str) -> Option<Option<String>> {
+        let k = key(tenant, account);
+        match self.names.get(&k) {
+            Some(n) => Some(Some(n)),
+            None => self.unnamed.get(&k).map(|()| None),
+        }
     }
 
     fn put(&self, tenant: &TenantKey, account: &str, name: &str) {
-        self.0.insert(
-            (tenant.as_str().to_owned(), account.to_owned()),
-            name.to_owned(),
-        );
+        self.names.insert(key(tenant, account), name.to_owned());
     }
+
+    fn put_unnamed(&self, tenant: &TenantKey, account: &str) {
+        self.unnamed.insert(key(tenant, account), ());
+    }
+}
+
+/// What one lookup found.
+enum Looked {
+    Name(String),
+    /// Confluence answered: there is no name to show.
+    NoName,
+    /// Confluence could not answer now.
+    Failed,
 }
 
 #[derive(Deserialize)]
@@ -59,7 +90,7 @@ struct UserJson {
     public_name: Option<String>,
 }
 
-async fn lookup(client: &HostClient, account: &str) -> Option<String> {
+async fn lookup(client: &HostClient, account: &str) -> Looked {
     let encoded: String = url::form_urlencoded::byte_serialize(account.as_bytes()).collect();
     match client
         .get_json::<UserJson>(
@@ -72,10 +103,12 @@ async fn lookup(client: &HostClient, account: &str) -> Option<String> {
             .display_name
             .or(u.public_name)
             .map(|n| n.trim().to_owned())
-            .filter(|n| !n.is_empty()),
+            .filter(|n| !n.is_empty())
+            .map_or(Looked::NoName, Looked::Name),
+        Err(HostError::Status(404 | 403)) => Looked::NoName,
         Err(e) => {
             tracing::warn!(error = %e, "Confluence did not give a user's name");
-            None
+            Looked::Failed
         }
     }
 }
@@ -91,9 +124,10 @@ pub async fn display_names(
     let mut missing = Vec::new();
     for a in accounts {
         match state.names.get(tenant, a) {
-            Some(n) => {
+            Some(Some(n)) => {
                 names.insert(a.clone(), n);
             }
+            Some(None) => {}
             None => missing.push(a.clone()),
         }
     }
@@ -108,7 +142,7 @@ pub async fn display_names(
         }
     };
     let client = &client;
-    let found: Vec<(String, Option<String>)> = stream::iter(missing)
+    let found: Vec<(String, Looked)> = stream::iter(missing)
         .map(|a| async move {
             let name = lookup(client, &a).await;
             (a, name)
@@ -116,10 +150,14 @@ pub async fn display_names(
         .buffer_unordered(LOOKUPS_IN_FLIGHT)
         .collect()
         .await;
-    for (a, name) in found {
-        if let Some(n) = name {
-            state.names.put(tenant, &a, &n);
-            names.insert(a, n);
+    for (a, looked) in found {
+        match looked {
+            Looked::Name(n) => {
+                state.names.put(tenant, &a, &n);
+                names.insert(a, n);
+            }
+            Looked::NoName => state.names.put_unnamed(tenant, &a),
+            Looked::Failed => {}
         }
     }
     names

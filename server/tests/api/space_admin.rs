@@ -877,3 +877,34 @@ async fn every_order_and_filter_pages_the_same_by_index_as_in_one_query() {
         "{counts:?}"
     );
 }
+
+/// A learner Confluence has no user for (deleted, or not visible to the
+/// app: 404) is looked up once, not on every report: the report shows the
+/// account id, and the next reports answer without asking again; learners
+/// Confluence knows keep their names.
+#[tokio::test]
+async fn a_learner_without_a_name_is_not_looked_up_on_every_report() {
+    let site = Site::new().await;
+    let gone = "557058:deleted-user";
+    site.fake.allow_read_only(gone, PAGE);
+    let id = site.publish(&course_json(2, json!({}))).await;
+    site.take(LEA, &id, &[true, true]).await;
+    site.take(gone, &id, &[true, false]).await;
+
+    let before = site.fake.user_lookups();
+    let first = site.report(&id, ReportQuery::default()).await;
+    assert_eq!(row(&first, gone).name, None, "no name to show");
+    assert_eq!(row(&first, LEA).name.as_deref(), Some("Lea Learner"));
+    let asked = site.fake.user_lookups() - before;
+    assert!(asked >= 1, "the first report asks Confluence");
+    for _ in 0..3 {
+        let again = site.report(&id, ReportQuery::default()).await;
+        assert_eq!(row(&again, gone).name, None);
+        assert_eq!(row(&again, LEA).name.as_deref(), Some("Lea Learner"));
+    }
+    assert_eq!(
+        site.fake.user_lookups() - before,
+        asked,
+        "later reports do not ask about either learner again"
+    );
+}
