@@ -54,12 +54,12 @@ fn key(tenant: &TenantKey, account: &str) -> (String, String) {
 }
 
 impl NameCache {
-    /// `Some(None)`: Confluence recently had no name for this user.
-    fn get(&self, tenant: &TenantKey, account: &str) -> Option<Option<String>> {
+    /// What was looked up recently: a name, or [`Looked::NoName`].
+    fn get(&self, tenant: &TenantKey, account: &str) -> Option<Looked> {
         let k = key(tenant, account);
         match self.names.get(&k) {
-            Some(n) => Some(Some(n)),
-            None => self.unnamed.get(&k).map(|()| None),
+            Some(n) => Some(Looked::Name(n)),
+            None => self.unnamed.get(&k).map(|()| Looked::NoName),
         }
     }
 
@@ -124,10 +124,10 @@ pub async fn display_names(
     let mut missing = Vec::new();
     for a in accounts {
         match state.names.get(tenant, a) {
-            Some(Some(n)) => {
+            Some(Looked::Name(n)) => {
                 names.insert(a.clone(), n);
             }
-            Some(None) => {}
+            Some(_) => {}
             None => missing.push(a.clone()),
         }
     }
