@@ -36,7 +36,9 @@ use std::{
 };
 
 use app::space_admin::api::ReportQuery;
-use bench_support::{auth, confluence, course_content, env_or, install, rss_kib, Bench, SECRET};
+use bench_support::{
+    auth, confluence, course_content, env_or, install, rss_kib, start_attempt, Bench, SECRET,
+};
 use serde_json::{json, Value};
 
 const CLIENTS: usize = 32;
@@ -103,45 +105,6 @@ enum Body {
     Json(Value),
 }
 
-/// Starts (or resumes) an attempt; its id and all ten answers.
-async fn start(
-    http: &reqwest::Client,
-    base: &str,
-    learner: &str,
-    course_id: &str,
-    right: bool,
-) -> anyhow::Result<(String, Vec<Value>)> {
-    let view = post(
-        http,
-        base,
-        learner,
-        "learning/start-attempt",
-        Body::Form(vec![
-            ("course_id", course_id.into()),
-            ("module_id", "m0".into()),
-            ("client_token", uuid::Uuid::new_v4().to_string()),
-        ]),
-    )
-    .await?;
-    let now = view["server_now_ms"].as_i64().unwrap_or_default();
-    let answers: Vec<Value> = view["questions"]
-        .as_array()
-        .map(|qs| {
-            qs.iter()
-                .map(|q| {
-                    let opt = &q["question"]["kind"]["options"][usize::from(!right)]["id"];
-                    json!([q["question"]["id"], {"type": "choice", "value": [opt]}, now])
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    anyhow::ensure!(answers.len() == 10, "attempt view without 10 questions");
-    Ok((
-        view["attempt_id"].as_str().unwrap_or_default().to_owned(),
-        answers,
-    ))
-}
-
 /// One request (or two) of a learner that only this client acts for (two
 /// clients submitting and saving the same attempt at once would be a
 /// conflict, answered 409 as it should).
@@ -192,7 +155,7 @@ async fn one(
             .await?;
         }
         2 => {
-            let (attempt, answers) = start(http, base, learner, &course, true).await?;
+            let (attempt, answers) = start_attempt(http, base, learner, &course, true).await?;
             let a = &answers[rng.below(answers.len())];
             post(
                 http,
@@ -205,7 +168,8 @@ async fn one(
             .await?;
         }
         3 => {
-            let (attempt, answers) = start(http, base, learner, &course, rng.below(2) == 0).await?;
+            let (attempt, answers) =
+                start_attempt(http, base, learner, &course, rng.below(2) == 0).await?;
             let r = post(
                 http,
                 base,

@@ -29,7 +29,9 @@ mod bench_support;
 
 use std::time::Instant;
 
-use bench_support::{course_content, env_or, percentiles_ms, permission_checks, rss_kib, Bench};
+use bench_support::{
+    course_content, env_or, percentiles_ms, permission_checks, rss_kib, start_attempt, Bench,
+};
 use serde_json::{json, Value};
 
 const CLIENTS: usize = 64;
@@ -85,39 +87,13 @@ async fn main() -> anyhow::Result<()> {
         setups.push(tokio::spawn(async move {
             let mut learners = Vec::with_capacity(auths.len());
             for (i, auth) in auths.into_iter().enumerate() {
-                let view: Value = http
-                    .post(format!("{base}/api/learning/start-attempt"))
-                    .header("Authorization", &auth)
-                    .form(&[
-                        ("course_id", course_id.as_str()),
-                        ("module_id", "m0"),
-                        ("client_token", &uuid::Uuid::new_v4().to_string()),
-                    ])
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .json()
-                    .await?;
-                // Every other learner answers with the first option (the
-                // right one: options are not shuffled), the others with the
-                // second: half pass (and complete the quiz), half fail.
-                let now = view["server_now_ms"].as_i64().unwrap_or_default();
-                let answers: Vec<Value> = view["questions"]
-                    .as_array()
-                    .map(|qs| {
-                        qs.iter()
-                            .map(|q| {
-                                let qid = q["question"]["id"].clone();
-                                let opt = q["question"]["kind"]["options"][i % 2]["id"].clone();
-                                json!([qid, {"type": "choice", "value": [opt]}, now])
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                anyhow::ensure!(answers.len() == 10, "attempt view without 10 questions");
+                // Every other learner answers right: half pass (and
+                // complete the quiz), half fail.
+                let (attempt_id, answers) =
+                    start_attempt(&http, &base, &auth, &course_id, i % 2 == 0).await?;
                 learners.push(Learner {
                     auth,
-                    attempt_id: view["attempt_id"].as_str().unwrap_or_default().into(),
+                    attempt_id,
                     answers: Value::Array(answers),
                 });
             }

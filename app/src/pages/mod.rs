@@ -56,19 +56,11 @@ pub fn query_param(name: &str) -> Option<String> {
 }
 
 /// `YYYY-MM-DD HH:MM UTC` for seconds since the Unix epoch (no date crate in
-/// the browser bundle; Howard Hinnant's civil-from-days algorithm).
+/// the browser bundle; the day from [`course::locale::civil_from_days`]).
 pub fn format_epoch(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = course::locale::civil_from_days(days);
     format!(
         "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
         rem / 3600,

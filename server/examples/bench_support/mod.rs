@@ -328,3 +328,46 @@ pub(crate) fn percentiles_ms(samples: &mut [u64]) -> (f64, f64) {
     };
     (at(0.50), at(0.99))
 }
+
+/// Starts (or resumes) `auth`'s attempt at module `m0` of the bench course
+/// through `learning/start-attempt`: the attempt id and its ten answers,
+/// each the right option (the first: options are not shuffled) or, with
+/// `right = false`, the second.
+pub(crate) async fn start_attempt(
+    http: &reqwest::Client,
+    base: &str,
+    auth: &str,
+    course_id: &str,
+    right: bool,
+) -> anyhow::Result<(String, Vec<Value>)> {
+    let view: Value = http
+        .post(format!("{base}/api/learning/start-attempt"))
+        .header("Authorization", auth)
+        .form(&[
+            ("course_id", course_id),
+            ("module_id", "m0"),
+            ("client_token", &uuid::Uuid::new_v4().to_string()),
+        ])
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let now = view["server_now_ms"].as_i64().unwrap_or_default();
+    let answers: Vec<Value> = view["questions"]
+        .as_array()
+        .map(|qs| {
+            qs.iter()
+                .map(|q| {
+                    let opt = &q["question"]["kind"]["options"][usize::from(!right)]["id"];
+                    json!([q["question"]["id"], {"type": "choice", "value": [opt]}, now])
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    anyhow::ensure!(answers.len() == 10, "attempt view without 10 questions");
+    Ok((
+        view["attempt_id"].as_str().unwrap_or_default().to_owned(),
+        answers,
+    ))
+}

@@ -111,17 +111,9 @@ pub(crate) fn opt_day(ms: Option<i64>) -> String {
     ms.map(day).unwrap_or_else(|| "—".into())
 }
 
-/// `YYYY-MM-DD` of a moment, in UTC (Howard Hinnant's civil-from-days).
+/// `YYYY-MM-DD` of a moment, in UTC ([`course::locale::civil_from_days`]).
 pub(crate) fn iso_day(ms: i64) -> String {
-    let z = ms.div_euclid(DAY_MS) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = course::locale::civil_from_days(ms.div_euclid(DAY_MS));
     format!("{y:04}-{m:02}-{d:02}")
 }
 
