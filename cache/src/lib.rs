@@ -17,15 +17,70 @@
 //!   [`Cache::insert_if_current`]; if anything was invalidated meanwhile the
 //!   (possibly stale) value is not stored. Without this, a read that started
 //!   before an uninstall and finished after it would put the old row back.
+//!
+//! And the caches of one process share **one memory budget**
+//! ([`PROCESS_BUDGET_BYTES`]): every cache counts its budget into a
+//! process-wide register while it lives ([`live_budgets`]), the server logs
+//! the sum at start, and a test of the server (`server/tests/memory_budget.rs`)
+//! fails when the caches of one running app together could hold more than
+//! the process budget. A byte bound per cache alone would let ten caches of
+//! 8 MiB each outgrow the server's memory target.
 
 use std::{
+    collections::BTreeMap,
     hash::Hash,
     sync::{
         atomic::{AtomicU64, Ordering},
-        Arc,
+        Arc, Mutex,
     },
     time::{Duration, Instant},
 };
+
+/// What all caches of one server process may hold together, bytes. The
+/// server's memory target is an RSS of 64 MiB under a mixed load (README
+/// "Measured"); about 25 MiB of it are the runtime, the database's page
+/// cache and the buffers of requests in flight, so the caches get half.
+pub const PROCESS_BUDGET_BYTES: u64 = 32 << 20;
+
+/// The budgets of the caches alive now, by registration number.
+static REGISTER: Mutex<BTreeMap<u64, (&'static str, u64)>> = Mutex::new(BTreeMap::new());
+static NEXT_REGISTRATION: AtomicU64 = AtomicU64::new(0);
+
+/// A cache's place in the register, given up when its last clone drops.
+struct Registration(u64);
+
+impl Registration {
+    fn new(name: &'static str, max_bytes: u64) -> Self {
+        let id = NEXT_REGISTRATION.fetch_add(1, Ordering::Relaxed);
+        register().insert(id, (name, max_bytes));
+        Self(id)
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        register().remove(&self.0);
+    }
+}
+
+/// The register, even after a panic elsewhere held its lock (it only holds
+/// plain numbers, which a panic cannot leave half-written).
+fn register() -> std::sync::MutexGuard<'static, BTreeMap<u64, (&'static str, u64)>> {
+    REGISTER
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Name and byte budget of every cache alive in this process, in the order
+/// they were made.
+pub fn live_budgets() -> Vec<(&'static str, u64)> {
+    register().values().copied().collect()
+}
+
+/// What the caches alive in this process may hold together, bytes.
+pub fn live_budget_bytes() -> u64 {
+    register().values().map(|(_, bytes)| bytes).sum()
+}
 
 /// An estimate of the bytes an entry keeps alive (heap plus inline size).
 /// It only has to be proportionate: it decides what a byte budget means.
@@ -130,6 +185,7 @@ pub struct Cache<K, V> {
     ttl: Duration,
     max_bytes: u64,
     generation: Arc<AtomicU64>,
+    _registration: Arc<Registration>,
 }
 
 impl<K, V> Clone for Cache<K, V> {
@@ -140,6 +196,7 @@ impl<K, V> Clone for Cache<K, V> {
             ttl: self.ttl,
             max_bytes: self.max_bytes,
             generation: self.generation.clone(),
+            _registration: self._registration.clone(),
         }
     }
 }
@@ -184,6 +241,7 @@ where
             ttl,
             max_bytes,
             generation: Arc::new(AtomicU64::new(0)),
+            _registration: Arc::new(Registration::new(name, max_bytes)),
         }
     }
 
@@ -298,6 +356,31 @@ mod tests {
 
     fn cache(max: usize, ttl_secs: u64) -> Cache<String, String> {
         Cache::new("test", max, Duration::from_secs(ttl_secs))
+    }
+
+    /// How many caches of this name are in the register, and their budget.
+    fn registered(name: &str) -> (usize, u64) {
+        live_budgets()
+            .into_iter()
+            .filter(|(n, _)| *n == name)
+            .fold((0, 0), |(count, sum), (_, bytes)| (count + 1, sum + bytes))
+    }
+
+    #[test]
+    fn a_cache_counts_its_budget_while_any_clone_lives() {
+        // Other tests make caches at the same time: count only this name.
+        let name = "register-test";
+        assert_eq!(registered(name), (0, 0));
+        let a: Cache<String, String> = Cache::new(name, 3 << 20, Duration::MAX);
+        let b: Cache<String, String> = Cache::new(name, 1 << 20, Duration::MAX);
+        assert_eq!(registered(name), (2, 4 << 20));
+        let a2 = a.clone();
+        drop(a);
+        assert_eq!(registered(name), (2, 4 << 20), "a clone still lives");
+        drop(a2);
+        assert_eq!(registered(name), (1, 1 << 20));
+        drop(b);
+        assert_eq!(registered(name), (0, 0));
     }
 
     #[test]

@@ -51,7 +51,7 @@ const MAX_SPACE_KEY_LEN: usize = 255;
 const MAX_CONTENT_ID_LEN: usize = 20;
 
 /// Bytes of decisions kept (one is about 200 bytes: ~40 000 decisions).
-const AUTHZ_CACHE_BYTES: usize = 8 << 20;
+const AUTHZ_CACHE_BYTES: usize = 2 << 20;
 
 /// Why a permission question could not be answered. Never shown to users.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

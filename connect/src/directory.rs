@@ -80,7 +80,7 @@ const EMAIL_CHUNK: usize = 40;
 /// Concurrent bulk e-mail requests for one call.
 const EMAIL_CHUNKS_IN_FLIGHT: usize = 4;
 /// Bytes of addresses kept (about 150 bytes each: some 50 000 addresses).
-const EMAIL_CACHE_BYTES: usize = 8 << 20;
+const EMAIL_CACHE_BYTES: usize = 1 << 20;
 /// Longest account id accepted (the same bound as the host client's).
 const MAX_ACCOUNT_ID_LEN: usize = 128;
 /// Longest group id accepted (Confluence's are UUIDs).

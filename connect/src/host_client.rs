@@ -61,7 +61,7 @@ pub const DEFAULT_USER_SCOPES: &[&str] = &["READ", "ACT_AS_USER"];
 const MAX_RESPONSE_BYTES: usize = 2 * 1024 * 1024;
 
 /// Bytes of access tokens kept (a token is one to two kilobytes).
-const TOKEN_CACHE_BYTES: usize = 8 << 20;
+const TOKEN_CACHE_BYTES: usize = 1 << 20;
 
 /// No access token is kept longer than this, whatever its `expires_in`
 /// (Atlassian's are valid for 15 minutes).
@@ -190,7 +190,7 @@ impl Default for HostTokenCache {
     fn default() -> Self {
         Self(
             Cache::new("host-tokens", TOKEN_CACHE_BYTES, TOKEN_CACHE_MAX_TTL),
-            Cache::new("oauth-warnings", 1 << 20, Duration::from_secs(24 * 3600)),
+            Cache::new("oauth-warnings", 128 << 10, Duration::from_secs(24 * 3600)),
         )
     }
 }

@@ -33,7 +33,7 @@ impl Weigh for InstallKey {
 
 /// Bytes of install keys kept (a key is under a kilobyte; Atlassian uses a
 /// handful at a time).
-const INSTALL_KEY_CACHE_BYTES: usize = 1 << 20;
+const INSTALL_KEY_CACHE_BYTES: usize = 256 << 10;
 
 /// How long a `kid` the key server could not give stays refused without
 /// asking again: anyone can post a token with any well-formed `kid`, and

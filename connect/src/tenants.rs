@@ -155,10 +155,10 @@ pub trait TenantStore: Send + Sync + 'static {
 pub const TENANT_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// Bytes of tenant rows kept (a row is a few hundred bytes).
-const TENANT_CACHE_BYTES: usize = 4 << 20;
+const TENANT_CACHE_BYTES: usize = 1 << 20;
 
 /// Bytes of remembered unknown client keys.
-const UNKNOWN_CACHE_BYTES: usize = 1 << 20;
+const UNKNOWN_CACHE_BYTES: usize = 256 << 10;
 
 /// The tenant directory: the store plus the verification cache, and a brief
 /// memory of client keys the store does not know (a token naming an

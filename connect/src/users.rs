@@ -28,7 +28,7 @@ pub const NAME_TTL: Duration = Duration::from_secs(600);
 /// How long "Confluence has no name for this user" is reused.
 pub const NO_NAME_TTL: Duration = Duration::from_secs(120);
 /// Bytes of names kept (about 150 bytes each: some 50 000 names).
-const NAME_CACHE_BYTES: usize = 8 << 20;
+const NAME_CACHE_BYTES: usize = 2 << 20;
 /// Concurrent lookups for one report.
 const LOOKUPS_IN_FLIGHT: usize = 8;
 

@@ -291,6 +291,18 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             std::time::Duration::from_secs(u64::from(config.personal_data_report_hours) * 3600)
         }),
     );
+    // Every cache is bounded by bytes; together they share one budget
+    // (`cache::PROCESS_BUDGET_BYTES`, held by server/tests/memory_budget.rs).
+    let cache_budget = cache::live_budget_bytes();
+    if cache_budget > cache::PROCESS_BUDGET_BYTES {
+        tracing::warn!(
+            cache_budget_mib = cache_budget >> 20,
+            process_budget_mib = cache::PROCESS_BUDGET_BYTES >> 20,
+            "the caches' byte budgets add up to more than the process budget"
+        );
+    } else {
+        tracing::info!(cache_budget_mib = cache_budget >> 20, "caches bounded");
+    }
     tracing::info!(
         %addr,
         base_url = %config.base_url,

@@ -39,7 +39,7 @@ use crate::{
 
 const SHARDS: usize = 64;
 /// Bytes for all shards together.
-const MAX_BYTES: usize = 16 * 1024 * 1024;
+const MAX_BYTES: usize = 5 << 20;
 /// A safety net only: entries are cleared by writes, not by age.
 const TTL: Duration = Duration::from_secs(300);
 
@@ -148,8 +148,8 @@ impl std::fmt::Debug for CourseRows {
 impl CourseRows {
     pub(crate) fn new() -> Self {
         Self {
-            cache: Cache::new("course-rows", 32 * 1024 * 1024, TTL),
-            versions: Cache::new("course-versions", 4 * 1024 * 1024, TTL),
+            cache: Cache::new("course-rows", 5 << 20, TTL),
+            versions: Cache::new("course-versions", 1 << 20, TTL),
         }
     }
 

@@ -597,7 +597,8 @@ impl Summary {
 /// database may have written standings or enrolments since (this process's
 /// own writes drop it at once).
 pub const SUMMARY_TTL: Duration = Duration::from_secs(10);
-const SUMMARY_CACHE_BYTES: usize = 8 << 20;
+const SUMMARY_CACHE_BYTES: usize = 2 << 20;
+const RULES_CACHE_BYTES: usize = 512 << 10;
 
 /// Summaries and group rules (with their member counts) per (tenant,
 /// course), dropped by every write of a standing, an enrolment or a group
@@ -613,7 +614,7 @@ impl Default for ReportCache {
     fn default() -> Self {
         Self {
             summaries: Cache::new("report-summaries", SUMMARY_CACHE_BYTES, SUMMARY_TTL),
-            rules: Cache::new("report-group-rules", SUMMARY_CACHE_BYTES, SUMMARY_TTL),
+            rules: Cache::new("report-group-rules", RULES_CACHE_BYTES, SUMMARY_TTL),
         }
     }
 }

@@ -60,12 +60,12 @@ pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 pub const MAX_SUBMITTED_ANSWERS: usize = 1_000;
 
 /// Bytes of parsed and rendered published versions kept.
-const VERSION_CACHE_BYTES: usize = 32 << 20;
+const VERSION_CACHE_BYTES: usize = 6 << 20;
 
 /// Bytes of cycle starts kept (an entry is about 150 bytes).
-const CYCLE_CACHE_BYTES: usize = 1 << 20;
+const CYCLE_CACHE_BYTES: usize = 256 << 10;
 /// Courses recently looked through for records without a standing.
-const BACKFILLED_CACHE_BYTES: usize = 1 << 20;
+const BACKFILLED_CACHE_BYTES: usize = 256 << 10;
 
 /// Rendered feedback texts kept per version (combinations of option and
 /// question feedback); beyond this they are rendered every time.

@@ -40,7 +40,7 @@ const READ_PAGE: i64 = 5_000;
 pub const FRESH_FOR: Duration = Duration::from_secs(30);
 /// How long an unused result is kept.
 const KEEP_FOR: Duration = Duration::from_secs(3_600);
-const CACHE_BYTES: usize = 16 << 20;
+const CACHE_BYTES: usize = 1 << 20;
 /// Characters of a prompt shown as the question's name.
 const PROMPT_CHARS: usize = 120;
 

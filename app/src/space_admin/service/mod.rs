@@ -48,7 +48,7 @@ use crate::{
 
 /// How long a page's title and link are reused.
 const PAGE_TTL: Duration = Duration::from_secs(300);
-const PAGE_CACHE_BYTES: usize = 4 << 20;
+const PAGE_CACHE_BYTES: usize = 1 << 20;
 
 /// The space admin's caches (page titles; analytics, see [`analytics`]).
 #[derive(Clone, Debug)]
