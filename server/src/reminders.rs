@@ -183,7 +183,7 @@ async fn course_text(
         .await
         .remove(&row.page_id);
     Ok(ReminderText {
-        course_title: row.title,
+        course_title: row.title.clone(),
         page_url: page.and_then(|p| p.url),
         learner_name: String::new(),
     })

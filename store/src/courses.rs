@@ -242,16 +242,25 @@ impl Db {
     }
 
     /// One course of this tenant.
-    pub async fn course(&self, tenant: &TenantKey, id: &str) -> StoreResult<Option<CourseRow>> {
+    pub async fn course(
+        &self,
+        tenant: &TenantKey,
+        id: &str,
+    ) -> StoreResult<Option<std::sync::Arc<CourseRow>>> {
+        // Shared, not copied: the row holds the whole draft, and the
+        // learner's and the editor's hot reads only look at it.
         let Some(cache) = &self.course_rows else {
-            return self.course_from_db(tenant, id).await;
+            return Ok(self.course_from_db(tenant, id).await?.map(Into::into));
         };
         match cache.get(tenant.as_str(), id) {
-            Ok(row) => Ok(Some(row.as_ref().clone())),
+            Ok(row) => Ok(Some(row)),
             Err(seen) => {
-                let row = self.course_from_db(tenant, id).await?;
+                let row = self
+                    .course_from_db(tenant, id)
+                    .await?
+                    .map(std::sync::Arc::new);
                 if let Some(row) = &row {
-                    cache.put(tenant.as_str(), std::sync::Arc::new(row.clone()), seen);
+                    cache.put(tenant.as_str(), row.clone(), seen);
                 }
                 Ok(row)
             }

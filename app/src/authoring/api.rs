@@ -198,7 +198,7 @@ mod ssr {
         ))
     }
 
-    async fn load(caller: &Caller, id: &CourseId) -> Result<CourseRow, AppError> {
+    async fn load(caller: &Caller, id: &CourseId) -> Result<std::sync::Arc<CourseRow>, AppError> {
         caller
             .state
             .db

@@ -426,7 +426,7 @@ impl LearningService {
 
     /// The course of this site; when it belongs to another page (the page
     /// was copied), the learner must be able to view that page too.
-    async fn course_row(&self, l: &Learner, course_id: &str) -> Result<CourseRow, AppError> {
+    async fn course_row(&self, l: &Learner, course_id: &str) -> Result<Arc<CourseRow>, AppError> {
         let row = self
             .db
             .course(&l.who().tenant, course_id)
@@ -959,7 +959,7 @@ impl LearningService {
         &self,
         l: &Learner,
         attempt_id: &AttemptId,
-    ) -> Result<(Attempt, Arc<Rendered>, CourseRow, Published), AppError> {
+    ) -> Result<(Attempt, Arc<Rendered>, Arc<CourseRow>, Published), AppError> {
         let tenant = &l.who().tenant;
         let a = self
             .db

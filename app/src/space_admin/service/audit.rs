@@ -82,7 +82,7 @@ pub(crate) async fn page(
     let mut titles: HashMap<String, Option<String>> = HashMap::new();
     for id in rows.iter().filter_map(|r| r.course_id.as_ref()) {
         if !titles.contains_key(id) {
-            let title = state.db.course(tenant, id).await?.map(|c| c.title);
+            let title = state.db.course(tenant, id).await?.map(|c| c.title.clone());
             titles.insert(id.clone(), title);
         }
     }

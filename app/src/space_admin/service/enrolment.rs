@@ -497,7 +497,7 @@ pub async fn sync_space(admin: &SpaceAdmin) -> Result<Vec<String>, AppError> {
                     .await
                     .ok()
                     .flatten()
-                    .map_or(course, |c| c.title);
+                    .map_or(course, |c| c.title.clone());
                 failed.push(format!("{title}: {group}"));
             }
         }
@@ -533,7 +533,7 @@ pub async fn sync_tenant(state: &AppState, tenant: &TenantKey) -> (usize, usize)
                 .await
                 .ok()
                 .flatten()
-                .map(|c| c.space_key);
+                .map(|c| c.space_key.clone());
             spaces.insert(course.clone(), space);
         }
         let Some(Some(space)) = spaces.get(&course) else {

@@ -106,7 +106,7 @@ impl SpaceAdminService {
 pub(crate) async fn course_in_space(
     admin: &SpaceAdmin,
     course_id: &str,
-) -> Result<CourseRow, AppError> {
+) -> Result<std::sync::Arc<CourseRow>, AppError> {
     let state = admin.state();
     let tenant = &admin.who().tenant;
     let row = state
