@@ -289,6 +289,12 @@ async fn main() -> anyhow::Result<()> {
     let author_lua = lua(&dir, "author.lua", &form, &author)?;
 
     let rss_before = rss_kib();
+    // Progress on stderr, with the pid, so `perf record -p` can attach to
+    // one phase (README "Measured").
+    eprintln!(
+        "bench_reads: pid {}; {secs} s ceiling, then {secs} s learning/course, then {secs} s authoring/open",
+        std::process::id()
+    );
     let ceil = measure(
         format!("http://{ceiling}/api/learning/course"),
         learner_lua.clone(),
