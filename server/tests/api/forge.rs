@@ -742,7 +742,12 @@ fn matrix(good: &Value, acme_secret: &str) -> Vec<(&'static str, &'static str, F
     let hs_public = {
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(FORGE_KID.into());
-        encode(&h, good, &EncodingKey::from_secret(public_pem.as_bytes()).unwrap()).unwrap()
+        encode(
+            &h,
+            good,
+            &EncodingKey::from_secret(public_pem.as_bytes()).unwrap(),
+        )
+        .unwrap()
     };
     let unsigned = {
         use base64::Engine as _;
@@ -1000,7 +1005,11 @@ async fn the_forge_trust_matrix_is_refused_with_401_on_the_lifecycle_and_writes_
             tokio::time::sleep(std::time::Duration::from_millis(210)).await;
             let resp = app.forge_lifecycle(path, Some(&authorization), &body).await;
             assert_eq!(resp.status(), 401, "{case} on {path} {body}");
-            assert_eq!(resp.text().await.unwrap(), "Unauthorized", "{case}: bare 401");
+            assert_eq!(
+                resp.text().await.unwrap(),
+                "Unauthorized",
+                "{case}: bare 401"
+            );
         }
         assert!(
             failures(&app, reason).await >= counted + 2,
