@@ -904,6 +904,93 @@ async fn every_server_function_works_for_the_site_that_owns_the_course() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// The same control through Forge Remote: every function, called with a
+/// FIT of the site's installation (and Ada's Forge tokens), does what it
+/// does for her context JWT — one implementation behind both transports —
+/// and every call it makes to Confluence goes through Forge's gateway with
+/// those tokens (no Connect-signed call, no ACT_AS_USER grant).
+#[tokio::test]
+async fn every_server_function_works_through_forge_for_the_site_that_owns_the_course() {
+    // Arrange: as above, through Connect (the site's Connect install names
+    // its Forge installation).
+    let fake = FakeConfluence::start().await;
+    let app = spawn_forge_app_with_confluence(&fake).await;
+    let site = ForgeSite::on(&fake, 0xa3);
+    app.install_on_with_installation(&fake, SITE_A, SECRET_A, &site.installation)
+        .await;
+    fake.allow_edit(ADA_ON_A, PAGE);
+    fake.make_space_admin(ADA_ON_A, "DEV");
+    fake.add_to_group(GROUP, LEO_ON_A);
+    fake.add_user(LEO_ON_A, "Leo");
+    let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
+    let mut arranged = Vec::new();
+    for f in TABLE {
+        let mut content = valid_course("Owned");
+        if f.progress == Progress::SelfEnrolCourse {
+            content["settings"]["access"] = json!("self_enrol");
+        }
+        let course = create_and_publish(&app, &ada, &content).await;
+        let attempt = match f.progress {
+            Progress::None | Progress::SelfEnrolCourse => uuid::Uuid::new_v4().to_string(),
+            Progress::AttemptStarted => start_attempt(&app, &ada, &course).await,
+            Progress::Completed => complete_course(&app, &ada, &course).await,
+            Progress::GroupRule => {
+                let (status, body) = fn_reply(
+                    app.call_fn_json(
+                        "space-admin/enrol-group",
+                        Some(&ada),
+                        &json!({"course_id": course, "group": GROUP, "due": "None"}),
+                    )
+                    .await,
+                )
+                .await;
+                assert_eq!(status, 200, "{body}");
+                uuid::Uuid::new_v4().to_string()
+            }
+        };
+        arranged.push((course, attempt));
+    }
+    let tokens = site.tokens(&fake, SITE_A, ADA_ON_A);
+    fake.clear_log();
+
+    // Act
+    let mut answers = Vec::new();
+    for (f, (course, attempt)) in TABLE.iter().zip(&arranged) {
+        let ids = Ids { course, attempt };
+        let fit = site.fit(Some(ADA_ON_A), PAGE, "DEV");
+        answers.push((f.path, forge_call(&app, f, &fit, &tokens, &ids).await));
+    }
+
+    // Assert
+    let failures: Vec<String> = answers
+        .iter()
+        .filter(|(_, (status, _))| *status != 200)
+        .map(|(path, (status, body))| format!("{path}: {status} {body}"))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let system = format!("Bearer {}", tokens.system.as_deref().unwrap());
+    let user = format!("Bearer {}", tokens.user.as_deref().unwrap());
+    let gateway = format!("/ex/confluence/{}/wiki/", site.cloud_id);
+    let requests = fake.requests();
+    assert!(
+        !requests.is_empty(),
+        "the functions asked Confluence nothing?"
+    );
+    let not_forge: Vec<String> = requests
+        .iter()
+        .filter(|r| {
+            let auth = r.authorization.as_deref().unwrap_or("");
+            !(r.path.starts_with(&gateway) && (auth == system || auth == user))
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        not_forge.is_empty(),
+        "calls for a Forge caller not made through Forge with its tokens: {not_forge:?}"
+    );
+    assert_eq!(fake.refused(), 0);
+}
+
 /// Creates `content` as a course on [`PAGE`] and publishes it as version 1
 /// (the draft stays at revision 1).
 async fn create_and_publish(app: &TestApp, token: &str, content: &Value) -> String {
