@@ -1044,3 +1044,31 @@ async fn the_forge_trust_matrix_is_refused_with_401_on_the_lifecycle_and_writes_
         connect::TenantState::Uninstalled
     );
 }
+
+#[tokio::test]
+async fn without_forge_app_id_a_fit_on_a_server_function_meets_the_connect_verifier_only() {
+    let fake = FakeConfluence::start().await;
+    let app = spawn_app_with_confluence(&fake).await;
+    let site = ForgeSite::on(&fake, 0x10);
+    app.install_on_with_installation(&fake, "acme", SECRET_ACME, &site.installation)
+        .await;
+    let resp = app
+        .forge_call_fn(
+            "whoami",
+            &format!("Bearer {}", site.fit(Some(ADA), PAGE, SPACE)),
+            &site.tokens(&fake, "acme", ADA),
+            ForgeBody::Form(&[]),
+        )
+        .await;
+    assert_eq!(resp.status(), 401);
+    assert!(fake.requests().is_empty());
+    // The site's context JWT still works: nothing else changed.
+    let connect = app
+        .call_fn(
+            "whoami",
+            Some(&context_token("acme", SECRET_ACME, ADA, PAGE)),
+            &[],
+        )
+        .await;
+    assert_eq!(connect.status(), 200);
+}
