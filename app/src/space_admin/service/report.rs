@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use connect::TenantKey;
 use course::{
     charts::{self, ChartLabels, DayCount, Segment, SegmentKind},
     grading,
@@ -60,9 +59,10 @@ pub async fn report(
     let (accounts, search_note) = if search.is_empty() {
         (None, None)
     } else {
-        let found = connect::directory::search_users(&state.connect, tenant, search, SEARCH_LIMIT)
-            .await
-            .map_err(super::enrolment::directory_error)?;
+        let found =
+            connect::directory::search_users(&state.connect, admin.who(), search, SEARCH_LIMIT)
+                .await
+                .map_err(super::enrolment::directory_error)?;
         let note = format!(
             "Confluence found {} {} named like \u{201c}{search}\u{201d}{}.",
             found.len(),
@@ -97,7 +97,7 @@ pub async fn report(
     };
     let page = state.db.report_page(tenant, &row.id, &sq).await?;
     let counts = state.db.report_counts(tenant, &row.id, now).await?;
-    let rows = learner_rows(state, tenant, &row.id, page.rows).await?;
+    let rows = learner_rows(state, admin.who().into(), &row.id, page.rows).await?;
     let groups = state
         .db
         .report_group_rules(tenant, &row.id)
@@ -237,12 +237,13 @@ fn store_sort(s: ReportSort) -> rs::ReportSort {
 /// rules that cover each learner, late answers counted.
 pub(crate) async fn learner_rows(
     state: &AppState,
-    tenant: &TenantKey,
+    access: connect::host_client::HostAccess<'_>,
     course_id: &str,
     rows: Vec<rs::ReportRow>,
 ) -> Result<Vec<LearnerRow>, AppError> {
+    let tenant = access.tenant;
     let accounts: Vec<String> = rows.iter().map(|r| r.account_id.clone()).collect();
-    let names = connect::users::display_names(&state.connect, tenant, &accounts).await;
+    let names = connect::users::display_names(&state.connect, access, &accounts).await;
     let mut groups: BTreeMap<String, Vec<String>> =
         state.db.groups_of(tenant, course_id, &accounts).await?;
     let late: HashMap<String, i64> = state
@@ -301,14 +302,14 @@ pub async fn learner(
     else {
         return Err(AppError::NotFound);
     };
-    let learner_row = learner_rows(state, tenant, &row.id, vec![found])
+    let learner_row = learner_rows(state, admin.who().into(), &row.id, vec![found])
         .await?
         .pop()
         .ok_or(AppError::Internal)?;
     // E-mail only where Confluence shares it; a failure just leaves it out.
     let email = match connect::directory::emails(
         &state.connect,
-        tenant,
+        admin.who(),
         std::slice::from_ref(&learner_row.account_id),
     )
     .await
