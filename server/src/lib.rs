@@ -47,7 +47,7 @@ use app::{
     learning::service::LearningService,
     shell,
     space_admin::service::SpaceAdminService,
-    state::AppState,
+    state::{AppParts, AppState},
     Module,
 };
 use connect::{ConnectState, Tenants};
@@ -115,7 +115,7 @@ pub async fn build_state_with_clock(
             tenants.invalidate(client_key)
         });
     }
-    Ok(AppState {
+    Ok(AppState::new(AppParts {
         leptos_options,
         assets: Arc::new(manifest.site_assets(&settings.ap_script_url)),
         learning: LearningService::new(db.clone(), clock),
@@ -138,7 +138,7 @@ pub async fn build_state_with_clock(
         db,
         connect: ConnectState::new(connect_settings, http, tenants),
         settings: Arc::new(settings),
-    })
+    }))
 }
 
 /// The whole HTTP surface. See README "Routes".
