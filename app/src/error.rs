@@ -127,9 +127,7 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
                 AppError::Invalid(malformed(&m))
             }
-            ServerFnErrorErr::MissingArg(name) => {
-                AppError::Invalid(format!("Missing field: {name}"))
-            }
+            ServerFnErrorErr::MissingArg(name) => AppError::Invalid(missing_field(&name)),
             _ => AppError::Internal,
         }
     }
@@ -143,7 +141,40 @@ use course::ids::VALIDATION_MARK;
 fn malformed(detail: &str) -> String {
     match detail.split(VALIDATION_MARK).nth(1) {
         Some(ours) if !ours.is_empty() => ours.to_string(),
-        _ => "The request was malformed.".to_string(),
+        _ => words::malformed(),
+    }
+}
+
+/// The text for a call without one of its arguments.
+fn missing_field(name: &str) -> String {
+    words::missing_field(name)
+}
+
+/// The framework's refusals: in the language of the call on the server;
+/// in the browser (where they do not arise from our calls) the English
+/// texts, so the bundles carry no more words.
+#[cfg(feature = "ssr")]
+mod words {
+    use crate::locale::{fill, request_locale};
+    use leptos_i18n::td_string;
+
+    pub(super) fn malformed() -> String {
+        td_string!(request_locale(), guard.malformed).into()
+    }
+
+    pub(super) fn missing_field(name: &str) -> String {
+        fill(td_string!(request_locale(), guard.missing_field), &[&name])
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+mod words {
+    pub(super) fn malformed() -> String {
+        "The request was malformed.".into()
+    }
+
+    pub(super) fn missing_field(name: &str) -> String {
+        format!("Missing field: {name}")
     }
 }
 
@@ -157,12 +188,8 @@ impl From<course::ids::InvalidId> for AppError {
 #[cfg(feature = "ssr")]
 mod from_layers {
     use super::AppError;
-
-    /// What a site without an OAuth client id is told (503).
-    pub(super) const NO_OAUTH_CLIENT: &str =
-        "Smart Courses cannot check space permissions on this \
-        site: its installation did not provide an OAuth client, which acting as a user needs. \
-        A site administrator can fix this by reinstalling the app.";
+    use crate::locale::request_locale;
+    use leptos_i18n::td_string;
 
     impl From<store::StoreError> for AppError {
         /// Not found → 404; a concurrent change → 409; anything else is
@@ -170,9 +197,9 @@ mod from_layers {
         fn from(e: store::StoreError) -> Self {
             match e {
                 store::StoreError::NotFound => AppError::NotFound,
-                store::StoreError::Conflict => AppError::Conflict(
-                    "That changed at the same time somewhere else. Reload and try again.".into(),
-                ),
+                store::StoreError::Conflict => {
+                    AppError::Conflict(td_string!(request_locale(), guard.changed_meanwhile).into())
+                }
                 other => {
                     tracing::error!(error = %other, "store error");
                     AppError::Internal
@@ -188,15 +215,17 @@ mod from_layers {
             use connect::authz::AuthzError;
             match e {
                 AuthzError::InvalidContentId => {
-                    AppError::Invalid("That page id is not valid.".into())
+                    AppError::Invalid(td_string!(request_locale(), guard.bad_page_id).into())
                 }
                 AuthzError::InvalidSpaceKey => {
-                    AppError::Invalid("That space key is not valid.".into())
+                    AppError::Invalid(td_string!(request_locale(), guard.bad_space_key).into())
                 }
                 // The site's install carried no OAuth client id: nothing that
                 // acts as a user can work there until it is reinstalled.
                 AuthzError::Host(connect::host_client::HostError::NoOAuthClient) => {
-                    AppError::Unavailable(NO_OAUTH_CLIENT.into())
+                    AppError::Unavailable(
+                        td_string!(request_locale(), guard.no_oauth_client).into(),
+                    )
                 }
                 AuthzError::Host(e) => {
                     tracing::error!(error = %e, "permission check failed; denying");

@@ -33,7 +33,7 @@ use super::{
 use crate::{
     api::guards::SpaceAdmin,
     error::AppError,
-    learning::service::correct_answer,
+    learning::service::{correct_answer, response_lines},
     locale::{Lang, Locale},
     space_admin::api::{flag_text, ReasonFilter, ReportQuery},
 };
@@ -416,10 +416,10 @@ pub async fn attempts_csv(
                         text_cell(
                             &response
                                 .as_ref()
-                                .map(|r| course::grading::response_lines(q, r).join("\n"))
+                                .map(|r| response_lines(style.lang, q, r).join("\n"))
                                 .unwrap_or_default(),
                         ),
-                        text_cell(&correct_answer(q).join("\n")),
+                        text_cell(&correct_answer(style.lang, q).join("\n")),
                         match grade.correct {
                             course::model::Correctness::Correct => {
                                 leptos_i18n::td_string!(loc, csv.correct)

@@ -18,10 +18,13 @@ use course::{
 use store::{enrolments::DAY_MS, reports as rs};
 
 use super::{count, course_in_space, enrolment::group_row, header};
+use leptos_i18n::td_string;
+
 use crate::{
     api::guards::SpaceAdmin,
     error::AppError,
-    learning::service::correct_answer,
+    learning::service::{correct_answer, response_lines},
+    locale::{fill, request_locale},
     space_admin::api::{
         AnswerDetail, AttemptDetail, CourseReport, EnrolmentReasons, LearnerDetail, LearnerRow,
         LearnerState, ReasonFilter, ReportCounts, ReportQuery, ReportSort, MAX_PAGE_SIZE,
@@ -41,14 +44,16 @@ pub async fn report(
     q: &ReportQuery,
 ) -> Result<CourseReport, AppError> {
     if q.page_size == 0 || q.page_size > MAX_PAGE_SIZE {
-        return Err(AppError::invalid(format!(
-            "A report page shows 1 to {MAX_PAGE_SIZE} learners."
+        return Err(AppError::invalid(fill(
+            td_string!(request_locale(), admin_srv.report_page_size),
+            &[&MAX_PAGE_SIZE],
         )));
     }
     let search = q.search.trim();
     if search.chars().count() > MAX_SEARCH_CHARS {
-        return Err(AppError::invalid(format!(
-            "Search for at most {MAX_SEARCH_CHARS} characters of a name."
+        return Err(AppError::invalid(fill(
+            td_string!(request_locale(), admin_srv.search_name_max),
+            &[&MAX_SEARCH_CHARS],
         )));
     }
     let row = course_in_space(admin, course_id).await?;
@@ -63,16 +68,12 @@ pub async fn report(
         let found = connect::directory::search_users(&state.connect, tenant, search, SEARCH_LIMIT)
             .await
             .map_err(super::enrolment::directory_error)?;
-        let note = format!(
-            "Confluence found {} {} named like \u{201c}{search}\u{201d}{}.",
-            found.len(),
-            if found.len() == 1 { "person" } else { "people" },
-            if found.len() >= SEARCH_LIMIT {
-                " (the first ones only: type more of the name)"
-            } else {
-                ""
-            }
-        );
+        let loc = request_locale();
+        let note = match found.len() {
+            1 => fill(td_string!(loc, admin_srv.found_one), &[&search]),
+            n if n >= SEARCH_LIMIT => fill(td_string!(loc, admin_srv.found_first), &[&n, &search]),
+            n => fill(td_string!(loc, admin_srv.found_many), &[&n, &search]),
+        };
         (
             Some(found.into_iter().map(|u| u.account_id).collect::<Vec<_>>()),
             Some(note),
@@ -319,6 +320,8 @@ pub async fn learner(
             None
         }
     };
+    // The answers' own words (true/false, decimal signs) in the admin's language.
+    let lang = crate::locale::request_lang();
     let mut attempts = Vec::new();
     for a in state
         .db
@@ -366,9 +369,9 @@ pub async fn learner(
                     prompt_html: rendered.prompt_html(q),
                     answer: response
                         .as_ref()
-                        .map(|r| grading::response_lines(q, r))
+                        .map(|r| response_lines(lang, q, r))
                         .unwrap_or_default(),
-                    correct_answer: correct_answer(q),
+                    correct_answer: correct_answer(lang, q),
                     correct: submitted.then_some(grade.correct),
                     score: if submitted { grade.score } else { 0.0 },
                     max: grade.max,
