@@ -578,7 +578,7 @@ pub async fn audit_csv(admin: SpaceAdmin) -> Result<TextStream<AppError>, AppErr
             let Some(before) = before else {
                 return Ok(None);
             };
-            let (rows, next) = audit_page(&admin, None, before).await?;
+            let (rows, next) = audit_page(&admin, None, before, style.lang).await?;
             if rows.is_empty() {
                 return Ok(None);
             }

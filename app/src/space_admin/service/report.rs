@@ -478,7 +478,10 @@ mod tests {
             5,
             &labels,
         );
-        assert!(svg.contains(">Kursabschlüsse im Zeitverlauf</title>"), "{svg}");
+        assert!(
+            svg.contains(">Kursabschlüsse im Zeitverlauf</title>"),
+            "{svg}"
+        );
         assert!(svg.contains("30.11.2025"), "{svg}");
     }
 }
