@@ -755,6 +755,43 @@ async fn a_csv_download_from_a_german_page_is_written_for_german_spreadsheets() 
         "dd.mm.yyyy hh:mm:ss, not {:?}",
         &rows[0][12]
     );
+
+    // The attempts, downloaded from the German page: true/false answers in
+    // German words; the English download keeps "True".
+    let german = calls::text(
+        site.app
+            .call_fn_in(
+                "de-DE",
+                "space-admin/attempts-csv",
+                &sam,
+                &[("course_id", id.as_str())],
+            )
+            .await,
+    )
+    .await
+    .unwrap();
+    let german = german
+        .strip_prefix('\u{feff}')
+        .unwrap_or(&german)
+        .to_owned();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(german.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let answer = headers
+        .iter()
+        .position(|h| h == "Antwort")
+        .expect("an answer column");
+    let correct = headers
+        .iter()
+        .position(|h| h == "Richtige Antwort")
+        .expect("a correct-answer column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((&rows[0][answer], &rows[0][correct]), ("Wahr", "Wahr"));
+    let english = site.app.attempts_csv(&sam, &id).await.unwrap();
+    assert!(english.contains("True"), "{english}");
+    assert!(!english.contains("Wahr"), "{english}");
 }
 
 #[tokio::test]
