@@ -140,7 +140,7 @@ use course::ids::VALIDATION_MARK;
 /// texts describe our types, not the user's mistake).
 fn malformed(detail: &str) -> String {
     match detail.split(VALIDATION_MARK).nth(1) {
-        Some(ours) if !ours.is_empty() => ours.to_string(),
+        Some(ours) if !ours.is_empty() => words::id_refusal(ours),
         _ => words::malformed(),
     }
 }
@@ -165,6 +165,25 @@ mod words {
     pub(super) fn missing_field(name: &str) -> String {
         fill(td_string!(request_locale(), guard.missing_field), &[&name])
     }
+
+    /// An id type's refusal (`course::ids`, English) in the call's language;
+    /// another text as it is.
+    pub(super) fn id_refusal(message: &str) -> String {
+        use course::ids::*;
+        let loc = request_locale();
+        let words = match message {
+            m if m == CourseId::INVALID => td_string!(loc, guard.id_course),
+            m if m == AttemptId::INVALID => td_string!(loc, guard.id_attempt),
+            m if m == ClientToken::INVALID => td_string!(loc, guard.id_client_token),
+            m if m == ModuleId::INVALID => td_string!(loc, guard.id_quiz),
+            m if m == LessonId::INVALID => td_string!(loc, guard.id_lesson),
+            m if m == QuestionId::INVALID => td_string!(loc, guard.id_question),
+            m if m == AccountId::INVALID => td_string!(loc, guard.id_account),
+            m if m == GroupName::INVALID => td_string!(loc, guard.id_group),
+            other => other,
+        };
+        words.to_owned()
+    }
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -176,12 +195,16 @@ mod words {
     pub(super) fn missing_field(name: &str) -> String {
         format!("Missing field: {name}")
     }
+
+    pub(super) fn id_refusal(message: &str) -> String {
+        message.to_owned()
+    }
 }
 
 impl From<course::ids::InvalidId> for AppError {
     /// A text that is not a valid id → 400 with the id type's message.
     fn from(e: course::ids::InvalidId) -> Self {
-        AppError::Invalid(e.message().to_string())
+        AppError::Invalid(words::id_refusal(e.message()))
     }
 }
 
@@ -244,6 +267,20 @@ mod tests {
     fn our_validation_messages_pass_and_serde_texts_do_not() {
         let ours = format!("course_id: {VALIDATION_MARK}That is not a course id.{VALIDATION_MARK}");
         assert_eq!(malformed(&ours), "That is not a course id.");
+        // Every id type's refusal reads the same in English (no request).
+        use course::ids::*;
+        for m in [
+            CourseId::INVALID,
+            AttemptId::INVALID,
+            ClientToken::INVALID,
+            ModuleId::INVALID,
+            LessonId::INVALID,
+            QuestionId::INVALID,
+            AccountId::INVALID,
+            GroupName::INVALID,
+        ] {
+            assert_eq!(words::id_refusal(m), m);
+        }
         assert_eq!(
             malformed("invalid type: string \"x\", expected i64"),
             "The request was malformed."
