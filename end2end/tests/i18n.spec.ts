@@ -12,7 +12,13 @@ import { AXE_CSP_NOISE, expectAccessible, FRAMES } from './a11y';
 import { expect, test, HYDRATED } from './fixtures';
 import { AUTHOR, FIRE_SAFETY, LEARNER, publishCourse, SPACE_ADMIN } from './courses';
 
-test.use({ expectedErrors: AXE_CSP_NOISE });
+// The admin test provokes one refusal on purpose (a search too long), to
+// read the server's words in German.
+// (One pattern: Playwright reads a two-element array option as [value, options].)
+const REFUSED_SEARCH = /400 \(Bad Request\).*\/api\/space-admin\/search-users/;
+test.use({
+  expectedErrors: [new RegExp([...AXE_CSP_NOISE, REFUSED_SEARCH].map((re) => `(?:${re.source})`).join('|'))],
+});
 
 /** The simulated page as `user`, in German; `view` is `#page` or `#space-tools`. */
 async function openInGerman(page: Page, user: string, view = '#page'): Promise<void> {
@@ -156,7 +162,8 @@ test('the space tools tab speaks German, with German dates and numbers', async (
   );
   await expect(tab.locator('#sc-enrol-submit')).toHaveText('Einschreiben');
   await expect(tab.locator('#sc-sync-groups')).toHaveText('Gruppen jetzt abgleichen');
-  await expect(tab.getByRole('radiogroup', { name: 'Gefundene Gruppen' })).toBeAttached();
+  await expect(tab.locator('#sc-group-results')).toHaveAttribute('aria-label', 'Gefundene Gruppen');
+  await expect(tab.locator('#sc-user-results')).toHaveAttribute('aria-label', 'Gefundene Personen');
   await expect(tab.locator('#sc-group-due-days')).toHaveAttribute('aria-label', 'Tage nach der Einschreibung');
   // A name too long for Confluence's search: the server says why, in German.
   await tab.locator('#sc-user-search').fill('x'.repeat(101));
