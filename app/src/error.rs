@@ -127,9 +127,7 @@ impl FromServerFnError for AppError {
             ServerFnErrorErr::Args(m) | ServerFnErrorErr::Deserialization(m) => {
                 AppError::Invalid(malformed(&m))
             }
-            ServerFnErrorErr::MissingArg(name) => {
-                AppError::Invalid(format!("Missing field: {name}"))
-            }
+            ServerFnErrorErr::MissingArg(name) => AppError::Invalid(missing_field(&name)),
             _ => AppError::Internal,
         }
     }
@@ -142,27 +140,79 @@ use course::ids::VALIDATION_MARK;
 /// texts describe our types, not the user's mistake).
 fn malformed(detail: &str) -> String {
     match detail.split(VALIDATION_MARK).nth(1) {
-        Some(ours) if !ours.is_empty() => ours.to_string(),
-        _ => "The request was malformed.".to_string(),
+        Some(ours) if !ours.is_empty() => words::id_refusal(ours),
+        _ => words::malformed(),
+    }
+}
+
+/// The text for a call without one of its arguments.
+fn missing_field(name: &str) -> String {
+    words::missing_field(name)
+}
+
+/// The framework's refusals: in the language of the call on the server;
+/// in the browser (where they do not arise from our calls) the English
+/// texts, so the bundles carry no more words.
+#[cfg(feature = "ssr")]
+mod words {
+    use crate::locale::{fill, request_locale};
+    use leptos_i18n::td_string;
+
+    pub(super) fn malformed() -> String {
+        td_string!(request_locale(), guard.malformed).into()
+    }
+
+    pub(super) fn missing_field(name: &str) -> String {
+        fill(td_string!(request_locale(), guard.missing_field), &[&name])
+    }
+
+    /// An id type's refusal (`course::ids`, English) in the call's language;
+    /// another text as it is.
+    pub(super) fn id_refusal(message: &str) -> String {
+        use course::ids::*;
+        let loc = request_locale();
+        let words = match message {
+            m if m == CourseId::INVALID => td_string!(loc, guard.id_course),
+            m if m == AttemptId::INVALID => td_string!(loc, guard.id_attempt),
+            m if m == ClientToken::INVALID => td_string!(loc, guard.id_client_token),
+            m if m == ModuleId::INVALID => td_string!(loc, guard.id_quiz),
+            m if m == LessonId::INVALID => td_string!(loc, guard.id_lesson),
+            m if m == QuestionId::INVALID => td_string!(loc, guard.id_question),
+            m if m == AccountId::INVALID => td_string!(loc, guard.id_account),
+            m if m == GroupName::INVALID => td_string!(loc, guard.id_group),
+            other => other,
+        };
+        words.to_owned()
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+mod words {
+    pub(super) fn malformed() -> String {
+        "The request was malformed.".into()
+    }
+
+    pub(super) fn missing_field(name: &str) -> String {
+        format!("Missing field: {name}")
+    }
+
+    pub(super) fn id_refusal(message: &str) -> String {
+        message.to_owned()
     }
 }
 
 impl From<course::ids::InvalidId> for AppError {
     /// A text that is not a valid id → 400 with the id type's message.
     fn from(e: course::ids::InvalidId) -> Self {
-        AppError::Invalid(e.message().to_string())
+        AppError::Invalid(words::id_refusal(e.message()))
     }
 }
 
 #[cfg(feature = "ssr")]
 mod from_layers {
     use super::AppError;
-
-    /// What a site without an OAuth client id is told (503).
-    pub(super) const NO_OAUTH_CLIENT: &str =
-        "Smart Courses cannot check space permissions on this \
-        site: its installation did not provide an OAuth client, which acting as a user needs. \
-        A site administrator can fix this by reinstalling the app.";
+    use crate::locale::request_locale;
+    use leptos_i18n::td_string;
 
     impl From<store::StoreError> for AppError {
         /// Not found → 404; a concurrent change → 409; anything else is
@@ -170,9 +220,9 @@ mod from_layers {
         fn from(e: store::StoreError) -> Self {
             match e {
                 store::StoreError::NotFound => AppError::NotFound,
-                store::StoreError::Conflict => AppError::Conflict(
-                    "That changed at the same time somewhere else. Reload and try again.".into(),
-                ),
+                store::StoreError::Conflict => {
+                    AppError::Conflict(td_string!(request_locale(), guard.changed_meanwhile).into())
+                }
                 other => {
                     tracing::error!(error = %other, "store error");
                     AppError::Internal
@@ -188,15 +238,17 @@ mod from_layers {
             use connect::authz::AuthzError;
             match e {
                 AuthzError::InvalidContentId => {
-                    AppError::Invalid("That page id is not valid.".into())
+                    AppError::Invalid(td_string!(request_locale(), guard.bad_page_id).into())
                 }
                 AuthzError::InvalidSpaceKey => {
-                    AppError::Invalid("That space key is not valid.".into())
+                    AppError::Invalid(td_string!(request_locale(), guard.bad_space_key).into())
                 }
                 // The site's install carried no OAuth client id: nothing that
                 // acts as a user can work there until it is reinstalled.
                 AuthzError::Host(connect::host_client::HostError::NoOAuthClient) => {
-                    AppError::Unavailable(NO_OAUTH_CLIENT.into())
+                    AppError::Unavailable(
+                        td_string!(request_locale(), guard.no_oauth_client).into(),
+                    )
                 }
                 AuthzError::Host(e) => {
                     tracing::error!(error = %e, "permission check failed; denying");
@@ -215,6 +267,20 @@ mod tests {
     fn our_validation_messages_pass_and_serde_texts_do_not() {
         let ours = format!("course_id: {VALIDATION_MARK}That is not a course id.{VALIDATION_MARK}");
         assert_eq!(malformed(&ours), "That is not a course id.");
+        // Every id type's refusal reads the same in English (no request).
+        use course::ids::*;
+        for m in [
+            CourseId::INVALID,
+            AttemptId::INVALID,
+            ClientToken::INVALID,
+            ModuleId::INVALID,
+            LessonId::INVALID,
+            QuestionId::INVALID,
+            AccountId::INVALID,
+            GroupName::INVALID,
+        ] {
+            assert_eq!(words::id_refusal(m), m);
+        }
         assert_eq!(
             malformed("invalid type: string \"x\", expected i64"),
             "The request was malformed."

@@ -74,8 +74,10 @@ pub fn parse_aiken_seeded(text: &str, id_seed: u64) -> ImportReport {
     // After a problem inside a question: skip to its ANSWER line or a blank line.
     let mut skipping = false;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut problem = |line: usize, message: String| {
-        report.problems.push(ImportProblem { line, message });
+    let mut problem = |line: usize, code: &str, args: Vec<String>, message: String| {
+        report
+            .problems
+            .push(ImportProblem::new(line, code, args, message));
     };
     let mut finished: Vec<(usize, Question)> = Vec::new();
 
@@ -99,12 +101,19 @@ pub fn parse_aiken_seeded(text: &str, id_seed: u64) -> ImportReport {
         }
         if let Some(answer) = answer_line(line) {
             let Some(p) = pending.take() else {
-                problem(n, "'ANSWER:' without a question before it.".into());
+                problem(
+                    n,
+                    "aiken_answer_first",
+                    vec![],
+                    "'ANSWER:' without a question before it.".into(),
+                );
                 continue;
             };
             if p.options.is_empty() {
                 problem(
                     p.start_line,
+                    "aiken_no_options",
+                    vec![],
                     "The question has no options (lines like 'A. text').".into(),
                 );
                 continue;
@@ -117,14 +126,21 @@ pub fn parse_aiken_seeded(text: &str, id_seed: u64) -> ImportReport {
             };
             let Some(correct) = letter.and_then(|l| p.options.iter().position(|(x, _)| *x == l))
             else {
-                problem(
-                    n,
-                    if answer.is_empty() {
-                        "'ANSWER:' needs the letter of the right option.".to_string()
-                    } else {
-                        format!("'ANSWER: {answer}' does not name one of the options ({letters}).")
-                    },
-                );
+                if answer.is_empty() {
+                    problem(
+                        n,
+                        "aiken_answer_empty",
+                        vec![],
+                        "'ANSWER:' needs the letter of the right option.".to_string(),
+                    );
+                } else {
+                    problem(
+                        n,
+                        "aiken_answer_unknown",
+                        vec![answer.to_owned(), letters.clone()],
+                        format!("'ANSWER: {answer}' does not name one of the options ({letters})."),
+                    );
+                }
                 continue;
             };
             let options = p
@@ -155,6 +171,8 @@ pub fn parse_aiken_seeded(text: &str, id_seed: u64) -> ImportReport {
             let Some(p) = pending.as_mut() else {
                 problem(
                     n,
+                    "aiken_option_first",
+                    vec![letter.to_string()],
                     format!("Option {letter} comes before any question text."),
                 );
                 skipping = true;
@@ -165,13 +183,23 @@ pub fn parse_aiken_seeded(text: &str, id_seed: u64) -> ImportReport {
                 p.blank_after_options = false;
             }
             if p.options.iter().any(|(l, _)| *l == letter) {
-                problem(n, format!("Option letter {letter} is used twice."));
+                problem(
+                    n,
+                    "aiken_letter_twice",
+                    vec![letter.to_string()],
+                    format!("Option letter {letter} is used twice."),
+                );
                 pending = None;
                 skipping = true;
                 continue;
             }
             if option.is_empty() {
-                problem(n, format!("Option {letter} has no text."));
+                problem(
+                    n,
+                    "aiken_option_empty",
+                    vec![letter.to_string()],
+                    format!("Option {letter} has no text."),
+                );
                 pending = None;
                 skipping = true;
                 continue;
@@ -192,7 +220,12 @@ pub fn parse_aiken_seeded(text: &str, id_seed: u64) -> ImportReport {
             Some(p) if p.options.is_empty() => p.text.push(line.to_string()),
             Some(p) if p.blank_after_options => {
                 // The previous question ended without ANSWER; this starts the next.
-                problem(p.start_line, "The question has no 'ANSWER:' line.".into());
+                problem(
+                    p.start_line,
+                    "aiken_no_answer",
+                    vec![],
+                    "The question has no 'ANSWER:' line.".into(),
+                );
                 pending = Some(Pending {
                     start_line: n,
                     text: vec![line.to_string()],
@@ -203,6 +236,8 @@ pub fn parse_aiken_seeded(text: &str, id_seed: u64) -> ImportReport {
             Some(_) => {
                 problem(
                     n,
+                    "aiken_expected_option",
+                    vec![],
                     "Expected an option like 'C. text' or the 'ANSWER: X' line.".into(),
                 );
                 pending = None;
@@ -211,7 +246,12 @@ pub fn parse_aiken_seeded(text: &str, id_seed: u64) -> ImportReport {
         }
     }
     if let Some(p) = pending {
-        problem(p.start_line, "The question has no 'ANSWER:' line.".into());
+        problem(
+            p.start_line,
+            "aiken_no_answer",
+            vec![],
+            "The question has no 'ANSWER:' line.".into(),
+        );
     }
 
     for (line, question) in finished {
@@ -219,12 +259,11 @@ pub fn parse_aiken_seeded(text: &str, id_seed: u64) -> ImportReport {
         if problems.is_empty() {
             report.questions.push(question);
         } else {
-            report
-                .problems
-                .extend(problems.into_iter().map(|p| ImportProblem {
-                    line,
-                    message: p.message,
-                }));
+            report.problems.extend(
+                problems
+                    .into_iter()
+                    .map(|p| ImportProblem::from_validation(line, p)),
+            );
         }
     }
     report.problems.sort_by_key(|p| p.line);

@@ -191,6 +191,9 @@ pub struct ChartLabels {
     pub percent: String,
     /// Shown (and described) when no learner has a status.
     pub status_empty: String,
+    /// The language days are written in (axis ticks and descriptions):
+    /// `2026-11-30` in English, `30.11.2026` in German.
+    pub lang: crate::locale::Lang,
 }
 
 impl ChartLabels {
@@ -217,6 +220,20 @@ impl ChartLabels {
             status_entry: "{label} {count} ({percent})".into(),
             percent: "{percent} %".into(),
             status_empty: "No learners enrolled yet.".into(),
+            lang: crate::locale::Lang::En,
+        }
+    }
+
+    /// A day as this chart writes it (see [`Self::lang`]).
+    pub fn day(&self, day: i64) -> String {
+        let iso = format_day(day);
+        match self.lang {
+            crate::locale::Lang::En => iso,
+            // Reordered from the ISO text, which is exact for every day.
+            crate::locale::Lang::De => match iso.rsplitn(3, '-').collect::<Vec<_>>()[..] {
+                [d, m, y] => format!("{d}.{m}.{y}"),
+                _ => iso,
+            },
         }
     }
 }
@@ -366,7 +383,7 @@ pub fn completion_over_time(points: &[DayCount], total: u32, labels: &ChartLabel
             num(y1),
             num(y1 + 4.0),
             num(y1 + 18.0),
-            format_day(day)
+            labels.day(day)
         );
     }
     out.push_str("</g>");
@@ -588,11 +605,11 @@ fn completion_description(series: &[DayCount], total: u32, labels: &ChartLabels)
     let (Some(first), Some(last)) = (series.first(), series.last()) else {
         return labels.empty.clone();
     };
-    let date = format_day(last.day);
+    let date = labels.day(last.day);
     let completed = last.completed.to_string();
     let lead = fill(
         &labels.completion_lead,
-        &[("from", &format_day(first.day)), ("to", &date)],
+        &[("from", &labels.day(first.day)), ("to", &date)],
     );
     let summary = if total > 0 {
         fill(
@@ -1009,6 +1026,11 @@ mod tests {
         assert_eq!(format_day(11_016), "2000-02-29");
         assert_eq!(format_day(NOV_30), "2026-11-30");
         assert_eq!(format_day(NOV_30 + 32), "2027-01-01");
+        let mut german = ChartLabels::english("x");
+        german.lang = crate::locale::Lang::De;
+        assert_eq!(german.day(NOV_30), "30.11.2026");
+        assert_eq!(german.day(-1), "31.12.1969");
+        assert_eq!(ChartLabels::english("x").day(NOV_30), "2026-11-30");
         // No overflow at the ends of the range.
         assert!(format_day(i64::MAX).ends_with(|c: char| c.is_ascii_digit()));
         assert!(format_day(i64::MIN).starts_with('-'));

@@ -85,12 +85,11 @@ pub fn parse_gift_seeded(text: &str, id_seed: u64) -> ImportReport {
                     report.questions.push(question);
                 } else {
                     let line = block[0].0;
-                    report
-                        .problems
-                        .extend(problems.into_iter().map(|p| ImportProblem {
-                            line,
-                            message: p.message,
-                        }));
+                    report.problems.extend(
+                        problems
+                            .into_iter()
+                            .map(|p| ImportProblem::from_validation(line, p)),
+                    );
                 }
             }
             Err(problems) => report.problems.extend(problems),
@@ -223,11 +222,15 @@ fn skip_ws(cs: &[C], mut i: usize) -> usize {
     i
 }
 
-fn problem(line: usize, message: impl Into<String>) -> ImportProblem {
-    ImportProblem {
-        line,
-        message: message.into(),
-    }
+/// A problem at `line`: its code and values (for the app's words in other
+/// languages) and its English message.
+fn problem(
+    line: usize,
+    code: &str,
+    args: Vec<String>,
+    message: impl Into<String>,
+) -> ImportProblem {
+    ImportProblem::new(line, code, args, message)
 }
 
 /// An answer inside `{ }`: `=` or `~`, an optional `%weight%`, the text, an
@@ -248,6 +251,8 @@ fn split_answers<'a>(cs: &'a [C], problems: &mut Vec<ImportProblem>) -> Vec<Answ
     if !is_blank(&cs[..first]) {
         problems.push(problem(
             line_of(&cs[..first], 0),
+            "gift_text_before",
+            vec![],
             "Unexpected text before the first answer; each answer starts with '=' (right) or \
              '~' (wrong). Escape a literal '=' or '~' as '\\=' or '\\~'.",
         ));
@@ -266,6 +271,8 @@ fn split_answers<'a>(cs: &'a [C], problems: &mut Vec<ImportProblem>) -> Vec<Answ
                         Ok(w) if w.is_finite() && (-100.0..=100.0).contains(&w) => weight = Some(w),
                         _ => problems.push(problem(
                             line,
+                            "gift_bad_weight",
+                            vec![raw.clone()],
                             format!(
                                 "Invalid answer weight '%{raw}%': use a percentage between \
                                  -100 and 100."
@@ -277,6 +284,8 @@ fn split_answers<'a>(cs: &'a [C], problems: &mut Vec<ImportProblem>) -> Vec<Answ
                 None => {
                     problems.push(problem(
                         line,
+                        "gift_weight_unclosed",
+                        vec![],
                         "The answer weight is missing its closing '%'.",
                     ));
                 }
@@ -309,6 +318,8 @@ fn parse_block(cs: &[C], ids: &mut IdGen) -> Result<Question, Vec<ImportProblem>
             None => {
                 return Err(vec![problem(
                     first_line,
+                    "gift_title_unclosed",
+                    vec![],
                     "The question title is not closed: write it as ::title::.",
                 )])
             }
@@ -319,6 +330,8 @@ fn parse_block(cs: &[C], ids: &mut IdGen) -> Result<Question, Vec<ImportProblem>
     let Some(open) = find(cs, start, '{') else {
         return Err(vec![problem(
             first_line,
+            "gift_no_block",
+            vec![],
             "No answer block: a question needs its answers in { }. Descriptions without a \
              question are not supported.",
         )]);
@@ -327,12 +340,16 @@ fn parse_block(cs: &[C], ids: &mut IdGen) -> Result<Question, Vec<ImportProblem>
     let Some(close) = find(cs, open + 1, '}') else {
         return Err(vec![problem(
             brace_line,
+            "gift_block_unclosed",
+            vec![],
             "The answer block is not closed: add '}' after the answers.",
         )]);
     };
     if let Some(inner) = find(cs, open + 1, '{').filter(|&i| i < close) {
         return Err(vec![problem(
             cs[inner].line,
+            "gift_brace_inside",
+            vec![],
             "Unexpected '{' inside the answers: write '\\{' for a literal brace, or close the \
              previous block.",
         )]);
@@ -341,11 +358,15 @@ fn parse_block(cs: &[C], ids: &mut IdGen) -> Result<Question, Vec<ImportProblem>
     if let Some(again) = find(after, 0, '{') {
         problems.push(problem(
             after[again].line,
+            "gift_two_blocks",
+            vec![],
             "Only one answer block per question is supported (embedded answers are not).",
         ));
     } else if !is_blank(after) {
         problems.push(problem(
             brace_line,
+            "gift_missing_word",
+            vec![],
             "Missing-word questions (text after the answer block) are not supported: move the \
              answers to the end of the question.",
         ));
@@ -365,6 +386,8 @@ fn parse_block(cs: &[C], ids: &mut IdGen) -> Result<Question, Vec<ImportProblem>
     if prompt.is_empty() {
         problems.push(problem(
             first_line,
+            "gift_no_text",
+            vec![],
             "The question has no text before its answers.",
         ));
     }
@@ -380,6 +403,8 @@ fn parse_block(cs: &[C], ids: &mut IdGen) -> Result<Question, Vec<ImportProblem>
     let kind_and_feedback = if is_blank(inner) {
         problems.push(problem(
             brace_line,
+            "gift_essay",
+            vec![],
             "Essay questions ('{}') are not supported: they need manual grading.",
         ));
         None
@@ -398,7 +423,12 @@ fn parse_block(cs: &[C], ids: &mut IdGen) -> Result<Question, Vec<ImportProblem>
         return Err(problems);
     }
     let Some((kind, mut right, mut wrong)) = kind_and_feedback else {
-        return Err(vec![problem(first_line, "The question could not be read.")]);
+        return Err(vec![problem(
+            first_line,
+            "gift_unreadable",
+            vec![],
+            "The question could not be read.",
+        )]);
     };
     for fb in [&mut right, &mut wrong] {
         if !general.is_empty() {
@@ -450,10 +480,19 @@ fn parse_number(raw: &str) -> Option<f64> {
     raw.trim().parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
+/// Why a numeric answer cannot be read: code, value, English message.
+type NumericProblem = (&'static str, String, String);
+
 /// `3.14:0.01`, `1..5` or `42` → (answer, tolerance).
-fn numeric_spec(raw: &str) -> Result<(f64, f64), String> {
+fn numeric_spec(raw: &str) -> Result<(f64, f64), NumericProblem> {
     let bad = || {
-        format!("Invalid numeric answer '{raw}': write a number, 'number:tolerance' or 'min..max'.")
+        (
+            "gift_numeric_bad",
+            raw.to_owned(),
+            format!(
+                "Invalid numeric answer '{raw}': write a number, 'number:tolerance' or 'min..max'."
+            ),
+        )
     };
     if let Some((lo, hi)) = raw.split_once("..") {
         let (lo, hi) = (
@@ -461,8 +500,10 @@ fn numeric_spec(raw: &str) -> Result<(f64, f64), String> {
             parse_number(hi).ok_or_else(bad)?,
         );
         if hi < lo {
-            return Err(format!(
-                "Invalid numeric range '{raw}': the minimum is above the maximum."
+            return Err((
+                "gift_numeric_range",
+                raw.to_owned(),
+                format!("Invalid numeric range '{raw}': the minimum is above the maximum."),
             ));
         }
         Ok(((lo + hi) / 2.0, (hi - lo) / 2.0))
@@ -470,8 +511,10 @@ fn numeric_spec(raw: &str) -> Result<(f64, f64), String> {
         let answer = parse_number(answer).ok_or_else(bad)?;
         let tolerance = parse_number(tolerance).ok_or_else(bad)?;
         if tolerance < 0.0 {
-            return Err(format!(
-                "Invalid numeric answer '{raw}': the tolerance cannot be negative."
+            return Err((
+                "gift_numeric_tolerance",
+                raw.to_owned(),
+                format!("Invalid numeric answer '{raw}': the tolerance cannot be negative."),
             ));
         }
         Ok((answer, tolerance))
@@ -486,6 +529,8 @@ fn numeric(inner: &[C], brace_line: usize, problems: &mut Vec<ImportProblem>) ->
     if is_blank(rest) {
         problems.push(problem(
             brace_line,
+            "gift_numeric_missing",
+            vec![],
             "The numeric answer is missing after '#'.",
         ));
         return None;
@@ -498,11 +543,15 @@ fn numeric(inner: &[C], brace_line: usize, problems: &mut Vec<ImportProblem>) ->
             if a.marker == '~' {
                 problems.push(problem(
                     a.line,
+                    "gift_numeric_tilde",
+                    vec![],
                     "Numeric answers start with '='; '~' is not allowed here.",
                 ));
             } else if a.weight.is_some_and(|w| (w - 100.0).abs() > 1e-9) || chosen.is_some() {
                 problems.push(problem(
                     a.line,
+                    "gift_numeric_partial",
+                    vec![],
                     "Only one fully right numeric answer is supported; partial-credit numeric \
                      answers are not.",
                 ));
@@ -528,8 +577,8 @@ fn numeric(inner: &[C], brace_line: usize, problems: &mut Vec<ImportProblem>) ->
             feedback,
             String::new(),
         )),
-        Err(message) => {
-            problems.push(problem(line, message));
+        Err((code, raw, message)) => {
+            problems.push(problem(line, code, vec![raw], message));
             None
         }
     }
@@ -542,6 +591,8 @@ fn matching(inner: &[C], ids: &mut IdGen, problems: &mut Vec<ImportProblem>) -> 
         if a.marker == '~' {
             problems.push(problem(
                 a.line,
+                "gift_match_tilde",
+                vec![],
                 "Matching pairs start with '='; '~' is not allowed in a matching question.",
             ));
             continue;
@@ -549,6 +600,8 @@ fn matching(inner: &[C], ids: &mut IdGen, problems: &mut Vec<ImportProblem>) -> 
         let Some(arrow) = find_str(a.body, 0, "->") else {
             problems.push(problem(
                 a.line,
+                "gift_match_arrow",
+                vec![],
                 "This matching pair has no '->' between the prompt and its answer.",
             ));
             continue;
@@ -558,6 +611,8 @@ fn matching(inner: &[C], ids: &mut IdGen, problems: &mut Vec<ImportProblem>) -> 
         if prompt.is_empty() {
             problems.push(problem(
                 a.line,
+                "gift_match_distractor",
+                vec![],
                 "Matching answers without a prompt (distractors) are not supported.",
             ));
             continue;
@@ -585,127 +640,145 @@ fn choice_or_short(
     let answers = split_answers(inner, problems);
     if answers.is_empty() {
         if problems.len() == before {
-            problems.push(problem(brace_line, "The answer block has no answers."));
+            problems.push(problem(
+                brace_line,
+                "gift_no_answers",
+                vec![],
+                "The answer block has no answers.",
+            ));
         }
         return None;
     }
     let has_wrong = answers.iter().any(|a| a.marker == '~');
-    let kind = if !has_wrong {
-        // Short answer: every '=' is an accepted answer.
-        let mut accepted = Vec::new();
-        let mut feedback = String::new();
-        for a in &answers {
-            if a.weight.is_some_and(|w| (w - 100.0).abs() > 1e-9) {
-                problems.push(problem(
-                    a.line,
+    let kind =
+        if !has_wrong {
+            // Short answer: every '=' is an accepted answer.
+            let mut accepted = Vec::new();
+            let mut feedback = String::new();
+            for a in &answers {
+                if a.weight.is_some_and(|w| (w - 100.0).abs() > 1e-9) {
+                    problems.push(problem(
+                    a.line, "gift_short_partial", vec![],
                     "Partial-credit short answers ('=%50%…') are not supported; every accepted \
                      answer is fully right.",
                 ));
+                }
+                if feedback.is_empty() {
+                    feedback.clone_from(&a.feedback);
+                }
+                accepted.push(TextAnswer {
+                    text: text(a.body),
+                    mode: TextMatch::CaseInsensitive,
+                });
             }
-            if feedback.is_empty() {
-                feedback.clone_from(&a.feedback);
-            }
-            accepted.push(TextAnswer {
-                text: text(a.body),
-                mode: TextMatch::CaseInsensitive,
-            });
-        }
-        return (problems.len() == before).then_some((
-            QuestionKind::ShortText { accepted },
-            feedback,
-            String::new(),
-        ));
-    } else {
-        let rights: Vec<&Answer<'_>> = answers.iter().filter(|a| a.marker == '=').collect();
-        let options: Vec<ChoiceOption>;
-        if !rights.is_empty() {
-            for extra in rights.iter().skip(1) {
-                problems.push(problem(
-                    extra.line,
-                    "Only one '=' answer is allowed next to '~' answers; for several right \
+            return (problems.len() == before).then_some((
+                QuestionKind::ShortText { accepted },
+                feedback,
+                String::new(),
+            ));
+        } else {
+            let rights: Vec<&Answer<'_>> = answers.iter().filter(|a| a.marker == '=').collect();
+            let options: Vec<ChoiceOption>;
+            if !rights.is_empty() {
+                for extra in rights.iter().skip(1) {
+                    problems.push(problem(
+                        extra.line,
+                        "gift_one_right",
+                        vec![],
+                        "Only one '=' answer is allowed next to '~' answers; for several right \
                      answers give every answer a weight, e.g. ~%50%.",
-                ));
-            }
-            for a in &answers {
-                match (a.marker, a.weight) {
-                    ('=', Some(w)) if (w - 100.0).abs() > 1e-9 => problems.push(problem(
-                        a.line,
-                        "The right answer of a single-answer question must be worth 100%.",
-                    )),
-                    ('~', Some(w)) if w != 0.0 => problems.push(problem(
-                        a.line,
-                        format!(
-                            "Partial credit on a wrong answer ('~%{w}%') is not supported in \
+                    ));
+                }
+                for a in &answers {
+                    match (a.marker, a.weight) {
+                        ('=', Some(w)) if (w - 100.0).abs() > 1e-9 => problems.push(problem(
+                            a.line,
+                            "gift_right_100",
+                            vec![],
+                            "The right answer of a single-answer question must be worth 100%.",
+                        )),
+                        ('~', Some(w)) if w != 0.0 => problems.push(problem(
+                            a.line,
+                            "gift_wrong_partial",
+                            vec![w.to_string()],
+                            format!(
+                                "Partial credit on a wrong answer ('~%{w}%') is not supported in \
                              a single-answer question; use weights on every answer for a \
                              multiple-answer question."
-                        ),
-                    )),
-                    _ => {}
+                            ),
+                        )),
+                        _ => {}
+                    }
                 }
-            }
-            options = answers
-                .iter()
-                .map(|a| ChoiceOption {
-                    id: ids.next_id(),
-                    text: text(a.body),
-                    correct: a.marker == '=',
-                    feedback: a.feedback.clone(),
-                })
-                .collect();
-            QuestionKind::SingleChoice { options }
-        } else {
-            // Multiple answers: positive weight = right.
-            let positive: Vec<f64> = answers
-                .iter()
-                .filter_map(|a| a.weight.filter(|w| *w > 0.0))
-                .collect();
-            let negative = answers.iter().any(|a| a.weight.is_some_and(|w| w < 0.0));
-            if positive.is_empty() {
-                problems.push(problem(
-                    brace_line,
-                    "No right answer: mark it with '=' or, for several right answers, give \
-                     them positive weights like ~%50%.",
-                ));
+                options = answers
+                    .iter()
+                    .map(|a| ChoiceOption {
+                        id: ids.next_id(),
+                        text: text(a.body),
+                        correct: a.marker == '=',
+                        feedback: a.feedback.clone(),
+                    })
+                    .collect();
+                QuestionKind::SingleChoice { options }
             } else {
-                let max = positive.iter().copied().fold(f64::MIN, f64::max);
-                let min = positive.iter().copied().fold(f64::MAX, f64::min);
-                let sum: f64 = positive.iter().sum();
-                if max - min > 1.0 {
-                    let list = positive
-                        .iter()
-                        .map(|w| format!("{w}%"))
-                        .collect::<Vec<_>>()
-                        .join(", ");
+                // Multiple answers: positive weight = right.
+                let positive: Vec<f64> = answers
+                    .iter()
+                    .filter_map(|a| a.weight.filter(|w| *w > 0.0))
+                    .collect();
+                let negative = answers.iter().any(|a| a.weight.is_some_and(|w| w < 0.0));
+                if positive.is_empty() {
                     problems.push(problem(
                         brace_line,
-                        format!(
-                            "The right answers have different weights ({list}); Smart Courses \
+                        "gift_no_right",
+                        vec![],
+                        "No right answer: mark it with '=' or, for several right answers, give \
+                     them positive weights like ~%50%.",
+                    ));
+                } else {
+                    let max = positive.iter().copied().fold(f64::MIN, f64::max);
+                    let min = positive.iter().copied().fold(f64::MAX, f64::min);
+                    let sum: f64 = positive.iter().sum();
+                    if max - min > 1.0 {
+                        let list = positive
+                            .iter()
+                            .map(|w| format!("{w}%"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        problems.push(problem(
+                            brace_line,
+                            "gift_weights_differ",
+                            vec![list.clone()],
+                            format!(
+                                "The right answers have different weights ({list}); Smart Courses \
                              splits the marks equally between right answers."
-                        ),
-                    ));
-                } else if (sum - 100.0).abs() > 1.0 {
-                    problems.push(problem(
-                        brace_line,
-                        format!("The positive weights add up to {sum}%, not 100%."),
-                    ));
+                            ),
+                        ));
+                    } else if (sum - 100.0).abs() > 1.0 {
+                        problems.push(problem(
+                            brace_line,
+                            "gift_weights_sum",
+                            vec![sum.to_string()],
+                            format!("The positive weights add up to {sum}%, not 100%."),
+                        ));
+                    }
+                }
+                options = answers
+                    .iter()
+                    .map(|a| ChoiceOption {
+                        id: ids.next_id(),
+                        text: text(a.body),
+                        correct: a.weight.is_some_and(|w| w > 0.0),
+                        feedback: a.feedback.clone(),
+                    })
+                    .collect();
+                QuestionKind::MultipleChoice {
+                    options,
+                    partial_credit: true,
+                    negative_marking: negative,
                 }
             }
-            options = answers
-                .iter()
-                .map(|a| ChoiceOption {
-                    id: ids.next_id(),
-                    text: text(a.body),
-                    correct: a.weight.is_some_and(|w| w > 0.0),
-                    feedback: a.feedback.clone(),
-                })
-                .collect();
-            QuestionKind::MultipleChoice {
-                options,
-                partial_credit: true,
-                negative_marking: negative,
-            }
-        }
-    };
+        };
     (problems.len() == before).then_some((kind, String::new(), String::new()))
 }
 

@@ -365,7 +365,39 @@ pub fn passes(percent: f64, pass_mark_percent: u8) -> bool {
 pub struct ImportProblem {
     /// 1-based line in the imported text.
     pub line: usize,
+    /// What is wrong, in English (the server words it again in the
+    /// caller's language before answering: `app::authoring::import_words`).
     pub message: String,
+    /// Which problem it is (`gift_no_answers`; a `course::validate` code
+    /// for a question that was read but is invalid), for the words in
+    /// other languages. Not sent: the server words the message, so the
+    /// editor's bundle decodes no codes.
+    #[serde(skip)]
+    pub code: String,
+    /// The values the message names, in order (`{0}`, `{1}`…).
+    #[serde(skip)]
+    pub args: Vec<String>,
+}
+
+impl ImportProblem {
+    pub fn new(line: usize, code: &str, args: Vec<String>, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            message: message.into(),
+            code: code.to_owned(),
+            args,
+        }
+    }
+
+    /// A validation problem of an imported question, at `line`.
+    pub fn from_validation(line: usize, p: crate::validate::Problem) -> Self {
+        Self {
+            line,
+            message: p.message,
+            code: p.code,
+            args: p.args,
+        }
+    }
 }
 
 /// The result of parsing an import file without storing anything (a dry run).

@@ -12,6 +12,15 @@
 //! Confluence does not share gets none (and nothing is claimed for them).
 //! Dates further back than [`LOOK_BACK`] are left alone, so turning
 //! reminders on does not mail everyone about last year.
+//!
+//! **Language**: reminders are written in English. The job runs outside any
+//! request, and the only place a learner's language exists is Confluence's
+//! `loc` on the page they have open (the app keeps no locale cookie or
+//! profile), and what the job reads about a user from Confluence (names,
+//! e-mail addresses) does not include it. Remembering each learner's last `loc` would need a new per-person
+//! record (with its place in backups and erasure), which is not worth a
+//! guess that is stale the day the learner switches language; English is
+//! the one language every site's mail can assume (README "Languages").
 
 use std::collections::{HashMap, HashSet};
 

@@ -13,12 +13,15 @@
 //! [`Learner`] has a logged-in user who may view the macro's page; an
 //! [`Editor`] may edit it; a [`SpaceAdmin`] administers the space the tab is
 //! open in. The tenant inside every guard comes from the verified token only.
+//! Refusals are worded in the language of the call (`request_locale`).
 
 use axum::http::request::Parts;
 use connect::{auth::ContextJwt, authz, authz::AuthzError, forge, Verified};
 use leptos::prelude::use_context;
 
-use crate::{error::AppError, state::AppState};
+use leptos_i18n::td_string;
+
+use crate::{error::AppError, locale::request_locale, state::AppState};
 
 /// Allowed → `Ok`; denied → 403; Confluence could not answer → 500 (fail
 /// closed), a malformed id → 400 (see `From<AuthzError>`).
@@ -118,7 +121,7 @@ impl Learner {
         let Some(account) = caller.who.account_id.clone().filter(|a| !a.is_empty()) else {
             return Err(AppError::Unauthorized);
         };
-        let page = caller.page("Open the course from a Confluence page.")?;
+        let page = caller.page(td_string!(request_locale(), guard.open_course_from_page))?;
         caller.require_view(&page).await?;
         Ok(Self {
             caller,
@@ -172,7 +175,10 @@ impl Editor {
 pub fn page_and_space(caller: &Caller) -> Result<(String, String), AppError> {
     match (&caller.who.content_id, &caller.who.space_key) {
         (Some(c), Some(s)) => Ok((c.clone(), s.clone())),
-        _ => Err(AppError::invalid("Open the editor from a Confluence page.")),
+        _ => Err(AppError::invalid(td_string!(
+            request_locale(),
+            guard.open_editor_from_page
+        ))),
     }
 }
 
@@ -189,7 +195,10 @@ impl SpaceAdmin {
     pub async fn verify() -> Result<Self, AppError> {
         let caller = Caller::verify().await?;
         let Some(space_key) = caller.who.space_key.clone() else {
-            return Err(AppError::invalid("Open this from a space's settings."));
+            return Err(AppError::invalid(td_string!(
+                request_locale(),
+                guard.open_from_space
+            )));
         };
         require(authz::is_space_admin(&caller.state.connect, &caller.who, &space_key).await)?;
         Ok(Self { caller, space_key })

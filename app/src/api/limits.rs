@@ -68,25 +68,66 @@ impl RateLimits {
         if let Err(not_until) = self.tenant.check_key(&tenant) {
             return Err(limited(
                 not_until.wait_time_from(now).as_secs_f64(),
-                "this site",
+                Whom::Site,
             ));
         }
         if let Some(account) = &who.account_id {
             if let Err(not_until) = self.user.check_key(&(tenant, account.clone())) {
-                return Err(limited(not_until.wait_time_from(now).as_secs_f64(), "you"));
+                return Err(limited(
+                    not_until.wait_time_from(now).as_secs_f64(),
+                    Whom::User,
+                ));
             }
         }
         Ok(())
     }
 }
 
-fn limited(wait_secs: f64, whom: &str) -> AppError {
+/// Whose bucket ran dry.
+#[derive(Clone, Copy, Debug)]
+enum Whom {
+    Site,
+    User,
+}
+
+/// A 429 that says how long to wait, in the language of the call.
+fn limited(wait_secs: f64, whom: Whom) -> AppError {
     let retry_after_secs = wait_secs.ceil().max(1.0) as u32;
-    tracing::debug!(retry_after_secs, whom, "server function rate-limited");
+    tracing::debug!(retry_after_secs, ?whom, "server function rate-limited");
+    let loc = crate::locale::request_locale();
+    let template = match whom {
+        Whom::Site => leptos_i18n::td_string!(loc, guard.rate_site),
+        Whom::User => leptos_i18n::td_string!(loc, guard.rate_you),
+    };
     AppError::RateLimited {
         retry_after_secs,
-        message: format!(
-            "Too many requests from {whom} right now. Please wait {retry_after_secs} s and try again."
-        ),
+        message: crate::locale::fill(template, &[&retry_after_secs]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Outside a request the words are English (the API tests hold them).
+    #[test]
+    fn a_limit_says_whose_and_how_long() {
+        match limited(0.2, Whom::User) {
+            AppError::RateLimited {
+                retry_after_secs,
+                message,
+            } => {
+                assert_eq!(retry_after_secs, 1);
+                assert_eq!(
+                    message,
+                    "Too many requests from you right now. Please wait 1 s and try again."
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            limited(2.5, Whom::Site).to_string(),
+            "Too many requests from this site right now. Please wait 3 s and try again."
+        );
     }
 }

@@ -666,10 +666,14 @@ mod ssr {
                 server.import_too_large_512
             )));
         }
-        Ok(match format {
+        let mut report = match format {
             ImportFormat::Gift => course::gift::parse_gift(&text),
             ImportFormat::Aiken => course::aiken::parse_aiken(&text),
-        })
+        };
+        // The problems in the language of the call (the editor shows them as
+        // they come).
+        crate::authoring::import_words::word_all(request_locale(), &mut report.problems);
+        Ok(report)
     }
 
     pub(super) async fn export(course_id: CourseId) -> Result<String, AppError> {

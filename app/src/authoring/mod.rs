@@ -11,4 +11,6 @@
 
 pub mod api;
 pub mod editor;
+#[cfg(feature = "ssr")]
+pub mod import_words;
 pub mod problems;

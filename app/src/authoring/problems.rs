@@ -104,6 +104,14 @@ pub fn message(loc: Locale, content: &CourseContent, problem: &Problem) -> Strin
         return problem.message.clone();
     };
     let mut args: Vec<String> = problem.args.clone();
+    // A regex error only comes from the server's full check (the browser's
+    // check accepts every pattern), so only the server words it again.
+    #[cfg(feature = "ssr")]
+    if problem.code == "accepted_regex" {
+        if let Some(e) = args.get_mut(1) {
+            *e = super::import_words::regex_error(loc, e);
+        }
+    }
     if problem.code.ends_with("_id_dup") {
         if let Some(first) = args.get_mut(1) {
             *first = first_user(loc, content, first);

@@ -11,7 +11,7 @@ use std::fmt::Debug;
 
 use app::{
     authoring::api::{EditorState, ImportFormat, Outline, OutlineModule},
-    course::model::{CourseContent, QuestionKind, Response},
+    course::model::{CourseContent, ImportReport, QuestionKind, Response},
     error::AppError,
 };
 use serde::de::DeserializeOwned;
@@ -673,6 +673,74 @@ async fn gift_import_reports_a_bad_question_by_line_number_and_writes_nothing() 
         "an import is a dry run: nothing written"
     );
     assert_eq!(site.counts().await, (1, 0));
+}
+
+#[tokio::test]
+async fn import_problems_are_worded_in_the_language_of_the_page() {
+    // Arrange: an essay question (GIFT) and an answer naming no option (Aiken).
+    let site = Site::new().await;
+    let ada = token(ADA, PAGE);
+    let import_in = |language: &'static str, format: &'static str, text: &'static str| {
+        let (site, ada) = (&site, &ada);
+        async move {
+            read::<ImportReport>(
+                &fn_reply(
+                    site.app
+                        .call_fn_in(
+                            language,
+                            "authoring/import-questions",
+                            ada,
+                            &[("format", format), ("text", text)],
+                        )
+                        .await,
+                )
+                .await,
+            )
+            .expect("an import report")
+        }
+    };
+    let gift = "::Q1:: Write an essay. {}\n";
+    let aiken = "What is 2+2?\nA. 3\nB. 4\nANSWER: Z\n";
+
+    // Act
+    let gift_de = import_in("de-DE", "Gift", gift).await;
+    let gift_en = import_in("en-US", "Gift", gift).await;
+    let aiken_de = import_in("de-AT", "Aiken", aiken).await;
+    let aiken_en = import_in("en", "Aiken", aiken).await;
+
+    // Assert: the same problems at the same lines, in the page's language.
+    let texts = |r: &ImportReport| -> Vec<(usize, String)> {
+        r.problems
+            .iter()
+            .map(|p| (p.line, p.message.clone()))
+            .collect()
+    };
+    assert_eq!(
+        texts(&gift_de),
+        [(
+            1,
+            "Freitextfragen ('{}') werden nicht unterstützt: Sie müssen von Hand bewertet werden."
+                .to_owned()
+        )]
+    );
+    assert_eq!(
+        texts(&gift_en),
+        [(
+            1,
+            "Essay questions ('{}') are not supported: they need manual grading.".to_owned()
+        )]
+    );
+    assert_eq!(
+        texts(&aiken_de),
+        [(4, "'ANSWER: Z' nennt keine der Optionen (AB).".to_owned())]
+    );
+    assert_eq!(
+        texts(&aiken_en),
+        [(
+            4,
+            "'ANSWER: Z' does not name one of the options (AB).".to_owned()
+        )]
+    );
 }
 
 #[tokio::test]

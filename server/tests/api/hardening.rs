@@ -392,6 +392,11 @@ async fn server_functions_are_rate_limited_per_user_and_per_site_with_retry_afte
     let sam = site.app.whoami(&token(SAM)).await;
     let sam_again = site.app.whoami(&token(SAM)).await;
     let raw = site.app.call_fn("whoami", Some(&token(AUTHOR)), &[]).await;
+    // The same refusal, read from a German page.
+    let raw_de = site
+        .app
+        .call_fn_in("de-DE", "whoami", &token(AUTHOR), &[])
+        .await;
 
     // Assert
     assert!(lea[..3].iter().all(Result::is_ok), "{lea:?}");
@@ -412,6 +417,21 @@ async fn server_functions_are_rate_limited_per_user_and_per_site_with_retry_afte
         .parse()
         .unwrap();
     assert!(retry >= 1);
+    // Worded for the page's language; English unchanged.
+    let (_, body) = fn_reply(raw).await;
+    let english = body["RateLimited"]["message"].as_str().unwrap_or_default();
+    assert_eq!(
+        english,
+        format!("Too many requests from this site right now. Please wait {retry} s and try again.")
+    );
+    let (status, body) = fn_reply(raw_de).await;
+    assert_eq!(status, 429);
+    let german = body["RateLimited"]["message"].as_str().unwrap_or_default();
+    assert!(
+        german.starts_with("Gerade kommen zu viele Anfragen von dieser Site. Bitte warte ")
+            && german.ends_with(" s und versuche es noch einmal."),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    calls::{Refused, Reply},
+    calls::{self, Refused, Reply},
     *,
 };
 
@@ -1100,6 +1100,56 @@ async fn learning_an_open_attempt_is_resumed_with_the_same_shuffled_order_and_sa
         })
         .collect();
     assert_ne!(presentation(&first), authored);
+}
+
+#[tokio::test]
+async fn learning_refusals_are_worded_in_the_language_of_the_page() {
+    // Arrange: Lea used her one attempt.
+    let site = Site::new().await;
+    let id = site
+        .publish(&true_false_course(1, json!({"attempt_limit": 1})))
+        .await;
+    let view = site.start_ok(LEA, &id).await;
+    site.submit(LEA, &view.attempt_id, &[("t1", r_bool(true), site.now())])
+        .await
+        .expect("the attempt is graded");
+    let start_in = |language: &'static str| {
+        let (site, id) = (&site, &id);
+        async move {
+            let token = uuid::Uuid::new_v4().to_string();
+            calls::typed::<AttemptView>(
+                site.app
+                    .call_fn_in(
+                        language,
+                        "learning/start-attempt",
+                        &token_for(LEA),
+                        &[
+                            ("course_id", id.as_str()),
+                            ("module_id", "m1"),
+                            ("client_token", token.as_str()),
+                        ],
+                    )
+                    .await,
+            )
+            .await
+        }
+    };
+
+    // Act: a new attempt from a German page, an English one, and a page in
+    // a language the app does not speak.
+    let de = start_in("de-DE").await;
+    let en = start_in("en-GB").await;
+    let fr = start_in("fr-FR").await;
+
+    // Assert: the same refusal (409), in the page's language; English
+    // unchanged and the fallback.
+    assert_eq!(
+        de,
+        Err(conflict("Du hast deinen einen Versuch verbraucht."))
+    );
+    assert_eq!(en, Err(conflict("You have used your one attempt.")));
+    assert_eq!(fr, en);
+    assert_eq!(site.count("SELECT COUNT(*) FROM attempts").await, 1);
 }
 
 #[tokio::test]

@@ -92,6 +92,10 @@ async fn one_mail_per_due_date_none_after_completion_and_certificate_expiry_remi
     let sam = token(SAM);
     let due = app.now_ms() + 2 * DAY_MS;
     app.enrol(&sam, &id, &[LEA, NOA], Some(due)).await.unwrap();
+    // Lea uses Confluence in German; the job knows no learner's language
+    // (README "Languages"), so her reminders are in English.
+    let (status, _) = fn_reply(app.call_fn_in("de-DE", "whoami", &token(LEA), &[]).await).await;
+    assert_eq!(status, 200);
 
     // Act + Assert: the first run sends "due soon" to Lea only.
     let run = send_reminders_once(&app.state, &settings).await;
@@ -100,6 +104,10 @@ async fn one_mail_per_due_date_none_after_completion_and_certificate_expiry_remi
     assert_eq!(mails[0].to, vec!["lea@example.com".to_owned()]);
     let subject = mails[0].subject().unwrap_or_default();
     assert!(subject.contains("Fire safety"), "{subject}");
+    assert!(
+        subject.starts_with("Reminder: \"Fire safety\" is due on "),
+        "{subject}"
+    );
     assert!(
         mails[0].text().unwrap_or_default().contains("/pages/4001"),
         "a link to the page"

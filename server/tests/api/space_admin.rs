@@ -12,7 +12,10 @@ use app::{
 use serde_json::{json, Value};
 use testkit::{Stub, User};
 
-use crate::helpers::{calls::Refused, *};
+use crate::helpers::{
+    calls::{self, Refused, Reply},
+    *,
+};
 
 const SITE: &str = "site-a";
 const SECRET: &str = "site-a-shared-secret-0123456789";
@@ -590,6 +593,112 @@ async fn the_audit_log_records_changes_and_the_database_refuses_to_change_it() {
     assert_eq!(site.app.count("SELECT COUNT(*) FROM audit_log").await, 2);
 }
 
+/// The 400's text of a refusal (panics on anything else).
+fn invalid_text<T: std::fmt::Debug>(reply: Reply<T>) -> String {
+    match reply {
+        Err(Refused {
+            status: 400,
+            error: AppError::Invalid(m),
+        }) => m,
+        other => panic!("expected a 400 Invalid, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_admin_services_and_guards_answer_in_the_language_of_the_page() {
+    // Arrange: a published course; Sam administers its space.
+    let site = Site::new().await;
+    let id = site.publish(&course_json(1, json!({}))).await;
+    let sam = token(SAM);
+    let enrol_nobody = |language: &'static str| {
+        let (site, sam, id) = (&site, &sam, &id);
+        async move {
+            calls::typed::<Value>(
+                site.app
+                    .call_fn_json_in(
+                        language,
+                        "space-admin/enrol",
+                        sam,
+                        &json!({ "course_id": id, "account_ids": [], "due_at_ms": null }),
+                    )
+                    .await,
+            )
+            .await
+        }
+    };
+    let long_search = ReportQuery {
+        search: "x".repeat(101),
+        ..ReportQuery::default()
+    };
+    let search_in = |language: &'static str| {
+        let (site, sam, id, query) = (&site, &sam, &id, &long_search);
+        async move {
+            calls::typed::<Value>(
+                site.app
+                    .call_fn_json_in(
+                        language,
+                        "space-admin/course-report",
+                        sam,
+                        &json!({ "course_id": id, "query": query }),
+                    )
+                    .await,
+            )
+            .await
+        }
+    };
+    // A token from outside any space (the admin guard needs one).
+    let mut claims = context_claims_on(SITE, SAM, PAGE, "DEV");
+    claims["context"]["confluence"]
+        .as_object_mut()
+        .unwrap()
+        .remove("space");
+    let spaceless = hs_token(jsonwebtoken::Algorithm::HS256, SECRET, &claims);
+    let overview_in = |language: &'static str| {
+        let (site, spaceless) = (&site, &spaceless);
+        async move {
+            calls::typed::<Value>(
+                site.app
+                    .call_fn_in(
+                        language,
+                        "space-admin/overview",
+                        spaceless,
+                        &[("page", "0")],
+                    )
+                    .await,
+            )
+            .await
+        }
+    };
+
+    // Act + Assert: the enrolment service, the report service and the
+    // admin guard, each from a German page and an English one.
+    assert_eq!(
+        invalid_text(enrol_nobody("de-DE").await),
+        "Wähle mindestens eine Person aus."
+    );
+    assert_eq!(
+        invalid_text(enrol_nobody("en-US").await),
+        "Choose at least one person."
+    );
+    assert_eq!(
+        invalid_text(search_in("de-AT").await),
+        "Suche nach höchstens 100 Zeichen eines Namens."
+    );
+    assert_eq!(
+        invalid_text(search_in("en").await),
+        "Search for at most 100 characters of a name."
+    );
+    assert_eq!(
+        invalid_text(overview_in("de-DE").await),
+        "Öffne dies in den Einstellungen eines Bereichs."
+    );
+    assert_eq!(
+        invalid_text(overview_in("en-US").await),
+        "Open this from a space's settings."
+    );
+    assert_eq!(site.app.count("SELECT COUNT(*) FROM enrolments").await, 0);
+}
+
 #[tokio::test]
 async fn a_csv_download_from_a_german_page_is_written_for_german_spreadsheets() {
     // Arrange: Leo passed the course.
@@ -646,6 +755,43 @@ async fn a_csv_download_from_a_german_page_is_written_for_german_spreadsheets() 
         "dd.mm.yyyy hh:mm:ss, not {:?}",
         &rows[0][12]
     );
+
+    // The attempts, downloaded from the German page: true/false answers in
+    // German words; the English download keeps "True".
+    let german = calls::text(
+        site.app
+            .call_fn_in(
+                "de-DE",
+                "space-admin/attempts-csv",
+                &sam,
+                &[("course_id", id.as_str())],
+            )
+            .await,
+    )
+    .await
+    .unwrap();
+    let german = german
+        .strip_prefix('\u{feff}')
+        .unwrap_or(&german)
+        .to_owned();
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(german.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let answer = headers
+        .iter()
+        .position(|h| h == "Antwort")
+        .expect("an answer column");
+    let correct = headers
+        .iter()
+        .position(|h| h == "Richtige Antwort")
+        .expect("a correct-answer column");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((&rows[0][answer], &rows[0][correct]), ("Wahr", "Wahr"));
+    let english = site.app.attempts_csv(&sam, &id).await.unwrap();
+    assert!(english.contains("True"), "{english}");
+    assert!(!english.contains("Wahr"), "{english}");
 }
 
 #[tokio::test]

@@ -147,3 +147,56 @@ async fn support_reads_only_under_an_active_grant_and_every_read_is_audited() {
     assert_eq!(grants.len(), 2);
     assert!(grants.iter().all(|g| !g.active));
 }
+
+#[tokio::test]
+async fn a_refused_grant_is_explained_in_the_language_of_the_page() {
+    // Arrange: Sam administers DEV.
+    let fake = FakeConfluence::start().await;
+    let app = spawn_app_with_confluence(&fake).await;
+    app.install_on(&fake, SITE, SECRET).await;
+    fake.make_space_admin(SAM, "DEV");
+    let grant_in = |language: &'static str, hours: &'static str, reason: &'static str| {
+        let app = &app;
+        async move {
+            fn_reply(
+                app.call_fn_in(
+                    language,
+                    "space-admin/support-grant",
+                    &token(SAM),
+                    &[("hours", hours), ("reason", reason)],
+                )
+                .await,
+            )
+            .await
+        }
+    };
+
+    // Act
+    let de_hours = grant_in("de-DE", "0", "Fall 1").await;
+    let en_hours = grant_in("en-US", "0", "Case 1").await;
+    let de_reason = grant_in("de-CH", "1", "   ").await;
+
+    // Assert: 400s, worded for the page; nothing granted.
+    assert_eq!(
+        de_hours,
+        (
+            400,
+            json!({"Invalid": "Der Support-Zugriff dauert 1 bis 168 Stunden."})
+        )
+    );
+    assert_eq!(
+        en_hours,
+        (
+            400,
+            json!({"Invalid": "Support access lasts 1 to 168 hours."})
+        )
+    );
+    assert_eq!(
+        de_reason,
+        (
+            400,
+            json!({"Invalid": "Nenne den Grund (den Supportfall), in höchstens 500 Zeichen."})
+        )
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM support_grants").await, 0);
+}

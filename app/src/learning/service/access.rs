@@ -15,13 +15,6 @@ use store::enrolments::Enrolment;
 use super::{LearningService, Published};
 use crate::{api::guards::Learner, error::AppError};
 
-/// What a learner not enrolled in an *enrolled only* course is told.
-pub(crate) const ASK_YOUR_SPACE_ADMIN: &str =
-    "This course is for enrolled learners. Ask a space admin of this space to enrol you.";
-
-/// What a learner not yet enrolled in a *self-enrol* course is told.
-pub(crate) const ENROL_FIRST: &str = "Enrol in this course to start it.";
-
 /// A learner's access to a course.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -43,9 +36,9 @@ impl Access {
     pub fn refusal(&self) -> Option<AppError> {
         match self {
             Access::NotEnrolled(AccessMode::SelfEnrol) => {
-                Some(AppError::NotEnrolled(ENROL_FIRST.into()))
+                Some(AppError::NotEnrolled(super::words::enrol_first()))
             }
-            Access::NotEnrolled(_) => Some(AppError::NotEnrolled(ASK_YOUR_SPACE_ADMIN.into())),
+            Access::NotEnrolled(_) => Some(AppError::NotEnrolled(super::words::ask_space_admin())),
             _ => None,
         }
     }

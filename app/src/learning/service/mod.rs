@@ -47,11 +47,12 @@ use store::{
 
 mod access;
 mod standing;
+pub(crate) mod words;
 
 pub use access::Access;
 
 use super::api::*;
-use crate::{api::guards::Learner, error::AppError};
+use crate::{api::guards::Learner, error::AppError, locale::Lang};
 
 /// Largest stored response (its JSON), bytes.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -70,11 +71,6 @@ const BACKFILLED_CACHE_BYTES: usize = 256 << 10;
 /// Rendered feedback texts kept per version (combinations of option and
 /// question feedback); beyond this they are rendered every time.
 const FEEDBACK_MEMO_MAX: usize = 512;
-
-const ALREADY_SUBMITTED: &str = "This attempt has already been submitted.";
-const ALREADY_ANSWERED: &str =
-    "You already answered this question; with immediate feedback your first answer counts.";
-const NOT_IN_ATTEMPT: &str = "This question is not part of this attempt.";
 
 /// (tenant, course, version).
 type VersionKey = (String, String, i64);
@@ -224,18 +220,20 @@ fn quiz_of<'a>(content: &'a CourseContent, module_id: &str) -> Option<&'a Quiz> 
         .and_then(|m| m.quiz.as_ref())
 }
 
-fn refused(r: Refusal) -> AppError {
+/// A refusal as the learner reads it (in the caller's language).
+fn refused(r: Refusal, a: &Attempt) -> AppError {
+    let text = words::refusal_text(&r, a);
     match r {
-        Refusal::Invalid(m) => AppError::Invalid(m),
-        Refusal::Conflict(m) => AppError::Conflict(m),
+        Refusal::Invalid(_) => AppError::Invalid(text),
+        Refusal::Conflict(_) => AppError::Conflict(text),
     }
 }
 
 fn response_json(r: &Response) -> Result<String, Refusal> {
-    let json = serde_json::to_string(r)
-        .map_err(|_| Refusal::Invalid("This answer cannot be read.".into()))?;
+    let json =
+        serde_json::to_string(r).map_err(|_| Refusal::Invalid(words::answer_unreadable()))?;
     if json.len() > MAX_RESPONSE_BYTES {
-        return Err(Refusal::Invalid("This answer is too long.".into()));
+        return Err(Refusal::Invalid(words::answer_too_long()));
     }
     Ok(json)
 }
@@ -296,8 +294,39 @@ fn checkpoint_time(a: &Attempt, given: Option<&str>) -> Option<i64> {
     checkpoint::verify(a.checkpoint_key.as_deref()?, &a.id, given?)
 }
 
-/// The correct answer of a question as lines of plain text.
-pub(crate) fn correct_answer(q: &Question) -> Vec<String> {
+/// "True" / "False" in `lang` (the learner's buttons' words).
+pub(crate) fn truth(lang: Lang, b: bool) -> String {
+    let loc = crate::locale::locale_of(lang);
+    if b {
+        leptos_i18n::td_string!(loc, learner.answer_true)
+    } else {
+        leptos_i18n::td_string!(loc, learner.answer_false)
+    }
+    .to_owned()
+}
+
+/// A number as a learner typed it, with `lang`'s decimal sign (no
+/// rounding, no grouping: the answer as given).
+fn plain_number(lang: Lang, x: f64) -> String {
+    match lang {
+        Lang::En => x.to_string(),
+        Lang::De => x.to_string().replace('.', ","),
+    }
+}
+
+/// A learner's response as lines of plain text in `lang`
+/// ([`course::grading::response_lines`], whose words are English, with
+/// true/false and numbers in `lang`).
+pub(crate) fn response_lines(lang: Lang, q: &Question, r: &Response) -> Vec<String> {
+    match r {
+        Response::Bool(b) => vec![truth(lang, *b)],
+        Response::Number(x) => vec![plain_number(lang, *x)],
+        _ => grading::response_lines(q, r),
+    }
+}
+
+/// The correct answer of a question as lines of plain text, in `lang`.
+pub(crate) fn correct_answer(lang: Lang, q: &Question) -> Vec<String> {
     match &q.kind {
         QuestionKind::SingleChoice { options } | QuestionKind::MultipleChoice { options, .. } => {
             options
@@ -306,19 +335,18 @@ pub(crate) fn correct_answer(q: &Question) -> Vec<String> {
                 .map(|o| o.text.clone())
                 .collect()
         }
-        QuestionKind::TrueFalse { answer } => {
-            vec![if *answer { "True" } else { "False" }.to_string()]
-        }
+        QuestionKind::TrueFalse { answer } => vec![truth(lang, *answer)],
         QuestionKind::ShortText { accepted } => accepted
             .iter()
             .filter(|t| t.mode != TextMatch::Regex)
             .map(|t| t.text.clone())
             .collect(),
         QuestionKind::Numeric { answer, tolerance } => {
+            let answer = plain_number(lang, *answer);
             if *tolerance > 0.0 {
-                vec![format!("{answer} (± {tolerance})")]
+                vec![format!("{answer} (± {})", plain_number(lang, *tolerance))]
             } else {
-                vec![answer.to_string()]
+                vec![answer]
             }
         }
         QuestionKind::Ordering { items } => items
@@ -705,13 +733,9 @@ impl LearningService {
         let tenant = &l.who().tenant;
         let p = self.published(tenant, &row).await?;
         match p.rendered.content.settings.access {
-            AccessMode::Open => {
-                return Err(AppError::invalid(
-                    "This course is open to everyone who can view the page: there is nothing to enrol in.",
-                ))
-            }
+            AccessMode::Open => return Err(AppError::invalid(words::open_nothing_to_enrol())),
             AccessMode::EnrolledOnly => {
-                return Err(AppError::NotEnrolled(access::ASK_YOUR_SPACE_ADMIN.into()))
+                return Err(AppError::NotEnrolled(words::ask_space_admin()))
             }
             AccessMode::SelfEnrol => {}
         }
@@ -820,9 +844,7 @@ impl LearningService {
                 .await?
             {
                 if a.course_id != course_id.as_str() || a.module_id != module_id.as_str() {
-                    return Err(AppError::conflict(
-                        "This attempt token was already used for another quiz.",
-                    ));
+                    return Err(AppError::conflict(words::token_other_quiz()));
                 }
                 return self.view_of(tenant, &a).await;
             }
@@ -843,7 +865,7 @@ impl LearningService {
             let cycle: Vec<&Attempt> = in_cycle(&attempts, p.cycle_start).collect();
             let settings = &p.rendered.content.settings;
             let number = cycle::next_attempt_number(cycle.iter().copied(), settings.attempt_limit)
-                .map_err(|limit| AppError::Conflict(limit.message()))?;
+                .map_err(|limit| AppError::Conflict(words::limit_reached(limit)))?;
             let id = uuid::Uuid::new_v4().to_string();
             let deadline = settings.time_limit_secs.map(|s| now + i64::from(s) * 1000);
             let created = self
@@ -882,9 +904,7 @@ impl LearningService {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(AppError::conflict(
-            "The quiz was started in another window at the same time. Reload to continue there.",
-        ))
+        Err(AppError::conflict(words::started_elsewhere()))
     }
 
     fn question_grade(r: &Rendered, q: &Question, resp: &Response) -> QuestionGrade {
@@ -990,14 +1010,14 @@ impl LearningService {
             .questions
             .iter()
             .find(|q| q.id == question_id.as_str())
-            .ok_or_else(|| AppError::invalid(NOT_IN_ATTEMPT))?;
+            .ok_or_else(|| AppError::invalid(words::not_in_attempt()))?;
         if a.submitted_at_ms.is_some() {
-            return Err(AppError::conflict(ALREADY_SUBMITTED));
+            return Err(AppError::conflict(words::already_submitted()));
         }
-        let json = response_json(response).map_err(refused)?;
+        let json = response_json(response).map_err(|r| refused(r, &a))?;
         let now = self.now_ms();
         let accepted = check_answer_time(&a, answered_at_ms, now, checkpoint_time(&a, checkpoint))
-            .map_err(refused)?;
+            .map_err(|r| refused(r, &a))?;
         let at = accepted.answered_at_ms;
         if accepted.late {
             tracing::info!(attempt = %a.id, question = %question.id, "late answer from the offline journal accepted");
@@ -1021,10 +1041,10 @@ impl LearningService {
         let (applied, stored) = match written {
             AnswerWrite::Stored(row) => (true, row),
             AnswerWrite::Kept(_) if merge == Merge::FirstWins => {
-                return Err(AppError::conflict(ALREADY_ANSWERED))
+                return Err(AppError::conflict(words::already_answered()))
             }
             AnswerWrite::Kept(row) => (false, row),
-            AnswerWrite::Closed => return Err(AppError::conflict(ALREADY_SUBMITTED)),
+            AnswerWrite::Closed => return Err(AppError::conflict(words::already_submitted())),
         };
         let grade = if r.content.settings.feedback_mode == FeedbackMode::Immediate {
             serde_json::from_str::<Response>(&stored.response_json)
@@ -1119,7 +1139,7 @@ impl LearningService {
                     max: g.max,
                     correct: g.correct,
                     feedback_html: g.feedback_md.as_deref().map(|md| r.feedback(md)),
-                    correct_answer: correct_answer(q),
+                    correct_answer: correct_answer(crate::locale::request_lang(), q),
                 })
                 .collect()
         };
@@ -1252,7 +1272,7 @@ impl LearningService {
         checkpoint: Option<&str>,
     ) -> Result<AttemptResult, AppError> {
         if answers.len() > MAX_SUBMITTED_ANSWERS {
-            return Err(AppError::invalid("Too many answers in one submit."));
+            return Err(AppError::invalid(words::too_many_answers()));
         }
         let (a, r, row, p) = self.my_attempt(l, attempt_id).await?;
         let quiz = r
@@ -1271,7 +1291,7 @@ impl LearningService {
         let mut checked: Vec<(String, String, i64)> = Vec::with_capacity(answers.len());
         for (question_id, response, answered_at) in answers {
             let outcome = if !quiz.questions.iter().any(|q| q.id == question_id.as_str()) {
-                Err(Refusal::Invalid(NOT_IN_ATTEMPT.into()))
+                Err(Refusal::Invalid(words::not_in_attempt()))
             } else {
                 response_json(&response).and_then(|json| {
                     check_answer_time(&a, answered_at, now, issued)
@@ -1281,7 +1301,7 @@ impl LearningService {
             match outcome {
                 Err(refusal) => rejected.push(RejectedAnswer {
                     question_id: question_id.into_string(),
-                    reason: refusal.message().to_string(),
+                    reason: words::refusal_text(&refusal, &a),
                 }),
                 Ok((json, at)) => checked.push((question_id.into_string(), json, at)),
             }
@@ -1323,7 +1343,7 @@ impl LearningService {
                 if merge == Merge::FirstWins {
                     rejected.extend(kept.into_iter().map(|question_id| RejectedAnswer {
                         question_id,
-                        reason: ALREADY_ANSWERED.into(),
+                        reason: words::already_answered(),
                     }));
                 }
                 let complete = match settled {

@@ -5,12 +5,15 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use course::model::AccessMode;
+use leptos_i18n::td_string;
 use serde_json::Value;
 
 use super::course_in_space;
 use crate::{
     api::guards::SpaceAdmin,
     error::AppError,
+    locale::{fill, lang_of, locale_of, request_lang, Lang, Locale},
     space_admin::api::{AuditPage, AuditRow},
 };
 
@@ -46,18 +49,20 @@ pub async fn audit(
     if let Some(id) = course_id {
         course_in_space(admin, id).await?;
     }
-    let (entries, next_before) = page(admin, course_id.map(|c| c.as_ref()), before).await?;
+    let (entries, next_before) =
+        page(admin, course_id.map(|c| c.as_ref()), before, request_lang()).await?;
     Ok(AuditPage {
         entries,
         next_before,
     })
 }
 
-/// A page of entries in words, and where the next starts.
+/// A page of entries in words (in `lang`), and where the next starts.
 pub(crate) async fn page(
     admin: &SpaceAdmin,
     course_id: Option<&str>,
     before: Option<i64>,
+    lang: Lang,
 ) -> Result<(Vec<AuditRow>, Option<i64>), AppError> {
     let state = admin.state();
     let tenant = &admin.who().tenant;
@@ -90,7 +95,7 @@ pub(crate) async fn page(
         .into_iter()
         .zip(details)
         .map(|(r, d)| AuditRow {
-            summary: summary(&r.action, &d, &names),
+            summary: summary(locale_of(lang), &r.action, &d, &names),
             actor_name: r.actor.as_ref().and_then(|a| names.get(a).cloned()),
             course_title: r
                 .course_id
@@ -117,8 +122,8 @@ fn accounts_in(d: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// "Ada Lovelace, Alan Turing and 3 others".
-fn people(d: &Value, names: &HashMap<String, String>) -> String {
+/// "Ada Lovelace, Alan Turing and 3 others", in `loc`.
+fn people(loc: Locale, d: &Value, names: &HashMap<String, String>) -> String {
     let accounts = accounts_in(d);
     let shown: Vec<String> = accounts
         .iter()
@@ -127,98 +132,166 @@ fn people(d: &Value, names: &HashMap<String, String>) -> String {
         .collect();
     let rest = accounts.len().saturating_sub(shown.len());
     match (shown.len(), rest) {
-        (0, _) => "nobody".to_owned(),
+        (0, _) => td_string!(loc, audit_say.nobody).to_owned(),
         (_, 0) if shown.len() == 1 => shown[0].clone(),
         (_, 0) => {
             let (last, first) = shown.split_last().unwrap_or((&shown[0], &[]));
-            format!("{} and {last}", first.join(", "))
+            fill(td_string!(loc, audit_say.and), &[&first.join(", "), last])
         }
-        (_, r) => format!(
-            "{} and {r} other{}",
-            shown.join(", "),
-            if r == 1 { "" } else { "s" }
+        (_, 1) => fill(
+            td_string!(loc, audit_say.and_one_other),
+            &[&shown.join(", ")],
+        ),
+        (_, r) => fill(
+            td_string!(loc, audit_say.and_others),
+            &[&shown.join(", "), &r],
         ),
     }
 }
 
-fn date(ms: Option<i64>) -> String {
+/// A day in `loc`: `2026-11-30` in English (as the log always wrote it),
+/// `30.11.2026` in German.
+fn date(loc: Locale, ms: Option<i64>) -> String {
     match ms {
-        Some(ms) => course::charts::format_day(ms.div_euclid(store::enrolments::DAY_MS)),
-        None => "none".to_owned(),
-    }
-}
-
-fn due_rule(d: &Value) -> String {
-    if let Some(at) = d.get("due_at_ms").and_then(Value::as_i64) {
-        format!("due {}", date(Some(at)))
-    } else if let Some(days) = d.get("due_days").and_then(Value::as_i64) {
-        format!("due {days} days after enrolment")
-    } else {
-        "no due date".to_owned()
-    }
-}
-
-/// What an entry says, in a sentence.
-pub(crate) fn summary(action: &str, d: &Value, names: &HashMap<String, String>) -> String {
-    let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
-    let n = |k: &str| d.get(k).and_then(Value::as_i64).unwrap_or(0);
-    match action {
-        action::ENROL => format!("Enrolled {} ({}).", people(d, names), due_rule(d)),
-        action::SELF_ENROL => "Enrolled themselves.".to_owned(),
-        action::UNENROL => format!("Unenrolled {}.", people(d, names)),
-        action::DUE_DATE => format!(
-            "Set the due date of {} to {}.",
-            people(d, names),
-            match d.get("due_at_ms").and_then(Value::as_i64) {
-                Some(at) => date(Some(at)),
-                None => "the group rules' date".to_owned(),
-            }
-        ),
-        action::GROUP_RULE_ADD => format!(
-            "Enrolled group {} ({}; {} members).",
-            s("group"),
-            due_rule(d),
-            n("members")
-        ),
-        action::GROUP_RULE_CHANGE => {
-            format!("Changed group {} to {}.", s("group"), due_rule(d))
+        Some(ms) => {
+            let mut labels = course::charts::ChartLabels::english("");
+            labels.lang = lang_of(loc);
+            labels.day(ms.div_euclid(store::enrolments::DAY_MS))
         }
-        action::GROUP_RULE_REMOVE => format!(
-            "Removed group {} ({} learners unenrolled).",
-            s("group"),
-            n("removed")
+        None => td_string!(loc, audit_say.none).to_owned(),
+    }
+}
+
+fn due_rule(loc: Locale, d: &Value) -> String {
+    if let Some(at) = d.get("due_at_ms").and_then(Value::as_i64) {
+        fill(td_string!(loc, audit_say.due_at), &[&date(loc, Some(at))])
+    } else if let Some(days) = d.get("due_days").and_then(Value::as_i64) {
+        fill(td_string!(loc, audit_say.due_days), &[&days])
+    } else {
+        td_string!(loc, audit_say.no_due).to_owned()
+    }
+}
+
+/// A value the log stored in English words (what was exported or read,
+/// why data was erased, an access mode's name) in `loc`; any other value
+/// (a reason an admin typed, a name) as stored.
+fn stored_words(loc: Locale, text: &str) -> String {
+    let fixed = match text {
+        "the learner table" => Some(td_string!(loc, audit_say.what_learners)),
+        "the attempts" => Some(td_string!(loc, audit_say.what_attempts)),
+        "the audit log" => Some(td_string!(loc, audit_say.what_audit)),
+        "the space's courses" => Some(td_string!(loc, audit_say.what_courses)),
+        "the space's audit log" => Some(td_string!(loc, audit_say.what_space_audit)),
+        "account closed" => Some(td_string!(loc, audit_say.reason_closed)),
+        "data subject request" => Some(td_string!(loc, audit_say.reason_request)),
+        _ => None,
+    };
+    if let Some(words) = fixed {
+        return words.to_owned();
+    }
+    if let Some(version) = text
+        .strip_prefix("the analytics of version ")
+        .filter(|v| v.parse::<i64>().is_ok())
+    {
+        return fill(td_string!(loc, audit_say.what_analytics), &[&version]);
+    }
+    for mode in [
+        AccessMode::Open,
+        AccessMode::EnrolledOnly,
+        AccessMode::SelfEnrol,
+    ] {
+        if text == mode.label() {
+            return match mode {
+                AccessMode::Open => td_string!(loc, access.open_long),
+                AccessMode::EnrolledOnly => td_string!(loc, access.enrolled_only_long),
+                AccessMode::SelfEnrol => td_string!(loc, access.self_enrol_long),
+            }
+            .to_owned();
+        }
+    }
+    text.to_owned()
+}
+
+/// What an entry says, in a sentence in `loc`. The log stores what
+/// happened as data (action and detail); the sentence is written when it
+/// is read, so the same entry reads in each admin's language.
+pub(crate) fn summary(
+    loc: Locale,
+    action: &str,
+    d: &Value,
+    names: &HashMap<String, String>,
+) -> String {
+    let s = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("?").to_owned();
+    let said = |k: &str| stored_words(loc, &s(k));
+    let n = |k: &str| d.get(k).and_then(Value::as_i64).unwrap_or(0);
+    let text = match action {
+        action::ENROL => fill(
+            td_string!(loc, audit_say.enrol),
+            &[&people(loc, d, names), &due_rule(loc, d)],
         ),
-        action::GROUP_SYNC => format!(
-            "Group {} synced from Confluence: {} joined, {} left.",
-            s("group"),
-            n("added"),
-            n("removed")
+        action::SELF_ENROL => td_string!(loc, audit_say.self_enrol).to_owned(),
+        action::UNENROL => fill(
+            td_string!(loc, audit_say.unenrol),
+            &[&people(loc, d, names)],
         ),
-        action::ACCESS_MODE => format!(
-            "Changed who may take the course from \u{201c}{}\u{201d} to \u{201c}{}\u{201d} (version {}).",
-            s("from"),
-            s("to"),
-            n("version")
+        action::DUE_DATE => fill(
+            td_string!(loc, audit_say.due_date),
+            &[
+                &people(loc, d, names),
+                &match d.get("due_at_ms").and_then(Value::as_i64) {
+                    Some(at) => date(loc, Some(at)),
+                    None => td_string!(loc, audit_say.group_rules_date).to_owned(),
+                },
+            ],
         ),
-        action::EXPORT => format!("Exported {} as CSV.", s("what")),
-        action::SUPPORT_GRANT => format!(
-            "Granted Smart Courses support access to this space until {} ({}).",
-            date(d.get("expires_at_ms").and_then(Value::as_i64)),
-            s("reason")
+        action::GROUP_RULE_ADD => fill(
+            td_string!(loc, audit_say.group_add),
+            &[&s("group"), &due_rule(loc, d), &n("members")],
         ),
-        action::SUPPORT_REVOKE => "Ended Smart Courses support access to this space.".to_owned(),
-        action::SUPPORT_ACCESS => format!(
-            "Smart Courses support ({}) read {} under the access granted on {}.",
-            s("operator"),
-            s("what"),
-            date(d.get("granted_at_ms").and_then(Value::as_i64))
+        action::GROUP_RULE_CHANGE => fill(
+            td_string!(loc, audit_say.group_change),
+            &[&s("group"), &due_rule(loc, d)],
         ),
-        action::ERASURE => format!(
-            "Erased a person's learning data ({}; {} records deleted).",
-            s("reason"),
-            n("deleted")
+        action::GROUP_RULE_REMOVE => fill(
+            td_string!(loc, audit_say.group_remove),
+            &[&s("group"), &n("removed")],
+        ),
+        action::GROUP_SYNC => fill(
+            td_string!(loc, audit_say.group_sync),
+            &[&s("group"), &n("added"), &n("removed")],
+        ),
+        action::ACCESS_MODE => fill(
+            td_string!(loc, audit_say.access_mode),
+            &[&said("from"), &said("to"), &n("version")],
+        ),
+        action::EXPORT => fill(td_string!(loc, audit_say.export), &[&said("what")]),
+        action::SUPPORT_GRANT => fill(
+            td_string!(loc, audit_say.support_grant),
+            &[
+                &date(loc, d.get("expires_at_ms").and_then(Value::as_i64)),
+                &s("reason"),
+            ],
+        ),
+        action::SUPPORT_REVOKE => td_string!(loc, audit_say.support_revoke).to_owned(),
+        action::SUPPORT_ACCESS => fill(
+            td_string!(loc, audit_say.support_access),
+            &[
+                &s("operator"),
+                &said("what"),
+                &date(loc, d.get("granted_at_ms").and_then(Value::as_i64)),
+            ],
+        ),
+        action::ERASURE => fill(
+            td_string!(loc, audit_say.erasure),
+            &[&said("reason"), &n("deleted")],
         ),
         other => format!("{other}."),
+    };
+    // A sentence starts with a capital ("Die Lernendentabelle als CSV …").
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
     }
 }
 
@@ -232,6 +305,7 @@ mod tests {
         let names: HashMap<String, String> = [("a1".to_owned(), "Ada".to_owned())].into();
         assert_eq!(
             summary(
+                Locale::en,
                 action::ENROL,
                 &json!({"accounts": ["a1", "b2"], "due_at_ms": 0}),
                 &names
@@ -240,6 +314,7 @@ mod tests {
         );
         assert_eq!(
             summary(
+                Locale::en,
                 action::UNENROL,
                 &json!({"accounts": ["a1", "b", "c", "d", "e"]}),
                 &names
@@ -248,6 +323,7 @@ mod tests {
         );
         assert_eq!(
             summary(
+                Locale::en,
                 action::GROUP_RULE_ADD,
                 &json!({"group": "eng", "due_days": 14, "members": 3}),
                 &names
@@ -255,8 +331,84 @@ mod tests {
             "Enrolled group eng (due 14 days after enrolment; 3 members)."
         );
         assert_eq!(
-            summary(action::DUE_DATE, &json!({"accounts": ["a1"]}), &names),
+            summary(
+                Locale::en,
+                action::DUE_DATE,
+                &json!({"accounts": ["a1"]}),
+                &names
+            ),
             "Set the due date of Ada to the group rules' date."
+        );
+        assert_eq!(
+            summary(
+                Locale::en,
+                action::EXPORT,
+                &json!({"what": "the analytics of version 3"}),
+                &names
+            ),
+            "Exported the analytics of version 3 as CSV."
+        );
+        assert_eq!(
+            summary(
+                Locale::en,
+                action::ACCESS_MODE,
+                &json!({"from": AccessMode::Open.label(), "to": AccessMode::SelfEnrol.label(), "version": 2}),
+                &names
+            ),
+            format!(
+                "Changed who may take the course from \u{201c}{}\u{201d} to \u{201c}{}\u{201d} (version 2).",
+                AccessMode::Open.label(),
+                AccessMode::SelfEnrol.label()
+            )
+        );
+        assert_eq!(
+            summary(
+                Locale::en,
+                action::UNENROL,
+                &json!({"accounts": ["a1", "b", "c", "d"]}),
+                &names
+            ),
+            "Unenrolled Ada, b, c and 1 other."
+        );
+    }
+
+    /// The same entries, read by a German admin: German sentences from the
+    /// stored data, German days; what an admin typed stays as typed.
+    #[test]
+    fn german_admins_read_the_log_in_german() {
+        let names: HashMap<String, String> = [("a1".to_owned(), "Ada".to_owned())].into();
+        let de = |action: &str, d: Value| summary(Locale::de, action, &d, &names);
+        assert_eq!(
+            de(
+                action::ENROL,
+                json!({"accounts": ["a1", "b2"], "due_at_ms": 0})
+            ),
+            "Ada und b2 eingeschrieben (fällig am 01.01.1970)."
+        );
+        assert_eq!(
+            de(action::EXPORT, json!({"what": "the learner table"})),
+            "Die Lernendentabelle als CSV exportiert."
+        );
+        assert_eq!(
+            de(
+                action::ACCESS_MODE,
+                json!({"from": AccessMode::Open.label(), "to": AccessMode::EnrolledOnly.label(), "version": 4})
+            ),
+            "Geändert, wer den Kurs belegen darf: von \u{201e}Offen für alle, die die Seite sehen können\u{201c} zu \u{201e}Nur eingeschriebene Lernende\u{201c} (Version 4)."
+        );
+        assert_eq!(
+            de(
+                action::SUPPORT_GRANT,
+                json!({"expires_at_ms": 86_400_000, "reason": "Case 4711"})
+            ),
+            "Dem Support von Smart Courses Zugriff auf diesen Bereich bis 02.01.1970 gewährt (Case 4711)."
+        );
+        assert_eq!(
+            de(
+                action::ERASURE,
+                json!({"reason": "account closed", "deleted": 3})
+            ),
+            "Lerndaten einer Person gelöscht (Konto geschlossen; 3 Datensätze gelöscht)."
         );
     }
 }

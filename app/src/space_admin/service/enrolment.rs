@@ -24,9 +24,12 @@ use serde_json::json;
 use store::enrolments as es;
 
 use super::{audit::action, count, course_in_space, record, record_by};
+use leptos_i18n::td_string;
+
 use crate::{
     api::guards::SpaceAdmin,
     error::AppError,
+    locale::{fill, request_locale},
     space_admin::api::{
         DueRule, EnrolOutcome, GroupRuleRow, SyncOutcome, UnenrolOutcome, UserHit, MAX_BULK,
     },
@@ -74,26 +77,67 @@ impl SyncGate {
 
 /// A directory failure as the admin reads it: their input was refused
 /// (400), or Confluence could not answer (503).
+/// The texts are in the caller's language (`crate::locale::request_lang`).
 pub(crate) fn directory_error(e: directory::DirectoryError) -> AppError {
+    let loc = request_locale();
     match e {
-        directory::DirectoryError::Invalid(m) => AppError::Invalid(m),
+        directory::DirectoryError::Invalid(m) => AppError::Invalid(directory_refusal(&m)),
         directory::DirectoryError::NoSuchGroup => {
-            AppError::invalid("Confluence has no group of that name.")
+            AppError::invalid(td_string!(loc, admin_srv.no_group))
         }
-        other => AppError::Unavailable(format!(
-            "Confluence could not answer just now ({other}). Try again."
-        )),
+        // The detail is the trust core's English diagnosis (no secrets).
+        other => AppError::Unavailable(fill(td_string!(loc, admin_srv.directory_down), &[&other])),
     }
+}
+
+/// The directory's refusal of an input (`connect::directory`, English) in
+/// the caller's language: its texts are recognised by their exact English
+/// (the input kinds it names are few and fixed); any other text stays.
+fn directory_refusal(m: &str) -> String {
+    let loc = request_locale();
+    let kinds = [
+        (
+            "name to search for",
+            directory::MAX_QUERY_CHARS,
+            td_string!(loc, admin_srv.dir_name),
+        ),
+        (
+            "group name to search for",
+            directory::MAX_QUERY_CHARS,
+            td_string!(loc, admin_srv.dir_group_search),
+        ),
+        (
+            "group name",
+            directory::MAX_GROUP_NAME_CHARS,
+            td_string!(loc, admin_srv.dir_group),
+        ),
+    ];
+    for (what, max, words) in kinds {
+        if m == format!("Type a {what}.") {
+            return fill(td_string!(loc, admin_srv.dir_type), &[&words]);
+        }
+        if m == format!("A {what} is at most {max} characters.") {
+            return fill(td_string!(loc, admin_srv.dir_max), &[&words, &max]);
+        }
+        if m == format!("A {what} cannot contain control characters.") {
+            return fill(td_string!(loc, admin_srv.dir_control), &[&words]);
+        }
+    }
+    m.to_owned()
 }
 
 fn query_text(query: &str) -> Result<&str, AppError> {
     let q = query.trim();
     if q.is_empty() {
-        return Err(AppError::invalid("Type part of a name to search for."));
+        return Err(AppError::invalid(td_string!(
+            request_locale(),
+            admin_srv.type_name
+        )));
     }
     if q.chars().count() > MAX_QUERY_CHARS {
-        return Err(AppError::invalid(format!(
-            "Search for at most {MAX_QUERY_CHARS} characters."
+        return Err(AppError::invalid(fill(
+            td_string!(request_locale(), admin_srv.search_max),
+            &[&MAX_QUERY_CHARS],
         )));
     }
     Ok(q)
@@ -101,11 +145,15 @@ fn query_text(query: &str) -> Result<&str, AppError> {
 
 fn check_bulk(n: usize) -> Result<(), AppError> {
     if n == 0 {
-        return Err(AppError::invalid("Choose at least one person."));
+        return Err(AppError::invalid(td_string!(
+            request_locale(),
+            admin_srv.choose_one
+        )));
     }
     if n > MAX_BULK {
-        return Err(AppError::invalid(format!(
-            "Change at most {MAX_BULK} people at once (the list is paged: repeat for the next page)."
+        return Err(AppError::invalid(fill(
+            td_string!(request_locale(), admin_srv.bulk_max),
+            &[&MAX_BULK],
         )));
     }
     Ok(())
@@ -113,9 +161,10 @@ fn check_bulk(n: usize) -> Result<(), AppError> {
 
 fn check_due_at(at: i64) -> Result<(), AppError> {
     if !DUE_RANGE_MS.contains(&at) {
-        return Err(AppError::invalid(
-            "That due date is not a date between the years 2000 and 2200.",
-        ));
+        return Err(AppError::invalid(td_string!(
+            request_locale(),
+            admin_srv.due_range
+        )));
     }
     Ok(())
 }
@@ -129,8 +178,9 @@ fn store_due(due: DueRule) -> Result<es::DueRule, AppError> {
         }
         DueRule::DaysAfter(d) => {
             if d == 0 || d > MAX_DUE_DAYS {
-                return Err(AppError::invalid(format!(
-                    "A due date is 1 to {MAX_DUE_DAYS} days after enrolment."
+                return Err(AppError::invalid(fill(
+                    td_string!(request_locale(), admin_srv.due_days_range),
+                    &[&MAX_DUE_DAYS],
                 )));
             }
             es::DueRule::DaysAfter(d)
@@ -307,8 +357,9 @@ pub async fn enrol_group(
     let members = directory::group_members(&state.connect, admin.who(), group)
         .await
         .map_err(|e| match e {
-            directory::DirectoryError::NoSuchGroup => AppError::invalid(format!(
-                "Confluence has no group named \u{201c}{group}\u{201d}."
+            directory::DirectoryError::NoSuchGroup => AppError::invalid(fill(
+                td_string!(request_locale(), admin_srv.no_group_named),
+                &[&group],
             )),
             other => directory_error(other),
         })?;

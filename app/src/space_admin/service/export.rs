@@ -33,7 +33,7 @@ use super::{
 use crate::{
     api::guards::SpaceAdmin,
     error::AppError,
-    learning::service::correct_answer,
+    learning::service::{correct_answer, response_lines},
     locale::{Lang, Locale},
     space_admin::api::{flag_text, ReasonFilter, ReportQuery},
 };
@@ -423,10 +423,10 @@ pub async fn attempts_csv(
                         text_cell(
                             &response
                                 .as_ref()
-                                .map(|r| course::grading::response_lines(q, r).join("\n"))
+                                .map(|r| response_lines(style.lang, q, r).join("\n"))
                                 .unwrap_or_default(),
                         ),
-                        text_cell(&correct_answer(q).join("\n")),
+                        text_cell(&correct_answer(style.lang, q).join("\n")),
                         match grade.correct {
                             course::model::Correctness::Correct => {
                                 leptos_i18n::td_string!(loc, csv.correct)
@@ -585,7 +585,7 @@ pub async fn audit_csv(admin: SpaceAdmin) -> Result<TextStream<AppError>, AppErr
             let Some(before) = before else {
                 return Ok(None);
             };
-            let (rows, next) = audit_page(&admin, None, before).await?;
+            let (rows, next) = audit_page(&admin, None, before, style.lang).await?;
             if rows.is_empty() {
                 return Ok(None);
             }

@@ -17,10 +17,13 @@ use course::{
 use store::{enrolments::DAY_MS, reports as rs};
 
 use super::{count, course_in_space, enrolment::group_row, header};
+use leptos_i18n::td_string;
+
 use crate::{
     api::guards::SpaceAdmin,
     error::AppError,
-    learning::service::correct_answer,
+    learning::service::{correct_answer, response_lines},
+    locale::{fill, request_locale},
     space_admin::api::{
         AnswerDetail, AttemptDetail, CourseReport, EnrolmentReasons, LearnerDetail, LearnerRow,
         LearnerState, ReasonFilter, ReportCounts, ReportQuery, ReportSort, MAX_PAGE_SIZE,
@@ -40,14 +43,16 @@ pub async fn report(
     q: &ReportQuery,
 ) -> Result<CourseReport, AppError> {
     if q.page_size == 0 || q.page_size > MAX_PAGE_SIZE {
-        return Err(AppError::invalid(format!(
-            "A report page shows 1 to {MAX_PAGE_SIZE} learners."
+        return Err(AppError::invalid(fill(
+            td_string!(request_locale(), admin_srv.report_page_size),
+            &[&MAX_PAGE_SIZE],
         )));
     }
     let search = q.search.trim();
     if search.chars().count() > MAX_SEARCH_CHARS {
-        return Err(AppError::invalid(format!(
-            "Search for at most {MAX_SEARCH_CHARS} characters of a name."
+        return Err(AppError::invalid(fill(
+            td_string!(request_locale(), admin_srv.search_name_max),
+            &[&MAX_SEARCH_CHARS],
         )));
     }
     let row = course_in_space(admin, course_id).await?;
@@ -63,16 +68,12 @@ pub async fn report(
             connect::directory::search_users(&state.connect, admin.who(), search, SEARCH_LIMIT)
                 .await
                 .map_err(super::enrolment::directory_error)?;
-        let note = format!(
-            "Confluence found {} {} named like \u{201c}{search}\u{201d}{}.",
-            found.len(),
-            if found.len() == 1 { "person" } else { "people" },
-            if found.len() >= SEARCH_LIMIT {
-                " (the first ones only: type more of the name)"
-            } else {
-                ""
-            }
-        );
+        let loc = request_locale();
+        let note = match found.len() {
+            1 => fill(td_string!(loc, admin_srv.found_one), &[&search]),
+            n if n >= SEARCH_LIMIT => fill(td_string!(loc, admin_srv.found_first), &[&n, &search]),
+            n => fill(td_string!(loc, admin_srv.found_many), &[&n, &search]),
+        };
         (
             Some(found.into_iter().map(|u| u.account_id).collect::<Vec<_>>()),
             Some(note),
@@ -136,12 +137,37 @@ fn completion_chart(per_day: &[(i64, i64)], c: &rs::ReportCounts, course_id: &st
             }
         })
         .collect();
-    let labels = ChartLabels::english(&format!("completion-{}", chart_id(course_id)));
+    let labels = chart_labels(&format!("completion-{}", chart_id(course_id)));
     charts::completion_over_time(&points, count(c.enrolled.max(c.learners)), &labels)
+}
+
+/// The charts' words in the language of the call (their titles and
+/// descriptions are what a screen reader says; the days too).
+fn chart_labels(id_prefix: &str) -> ChartLabels {
+    let loc = request_locale();
+    ChartLabels {
+        id_prefix: id_prefix.to_owned(),
+        completion_title: td_string!(loc, chart.completion_title).into(),
+        completion_lead: td_string!(loc, chart.completion_lead).into(),
+        completion_summary: td_string!(loc, chart.completion_summary).into(),
+        completion_summary_no_total: td_string!(loc, chart.completion_summary_no_total).into(),
+        completion_recent: td_string!(loc, chart.completion_recent).into(),
+        x_axis: td_string!(loc, chart.x_axis).into(),
+        y_axis: td_string!(loc, chart.y_axis).into(),
+        enrolled: td_string!(loc, chart.enrolled).into(),
+        empty: td_string!(loc, chart.empty).into(),
+        status_title: td_string!(loc, chart.status_title).into(),
+        status_lead: td_string!(loc, chart.status_lead).into(),
+        status_entry: td_string!(loc, chart.status_entry).into(),
+        percent: td_string!(loc, chart.percent).into(),
+        status_empty: td_string!(loc, chart.status_empty).into(),
+        lang: crate::locale::lang_of(loc),
+    }
 }
 
 /// The status chart: every learner in exactly one segment (overdue apart).
 fn status_chart(c: &rs::ReportCounts, course_id: &str) -> String {
+    let loc = request_locale();
     let seg = |kind: SegmentKind, label: &str, n: i64| Segment {
         label: label.to_owned(),
         count: count(n),
@@ -150,32 +176,36 @@ fn status_chart(c: &rs::ReportCounts, course_id: &str) -> String {
     let segments = [
         seg(
             SegmentKind::Completed,
-            LearnerState::Completed.label(),
+            LearnerState::Completed.text(loc),
             c.completed,
         ),
         seg(
             SegmentKind::InProgress,
-            LearnerState::InProgress.label(),
+            LearnerState::InProgress.text(loc),
             c.in_progress - c.overdue_in_progress,
         ),
         seg(
             SegmentKind::NotStarted,
-            LearnerState::NotStarted.label(),
+            LearnerState::NotStarted.text(loc),
             c.not_started - c.overdue_not_started,
         ),
-        seg(SegmentKind::Overdue, "Overdue", c.overdue),
+        seg(
+            SegmentKind::Overdue,
+            td_string!(loc, chart.overdue),
+            c.overdue,
+        ),
         seg(
             SegmentKind::RecertificationDue,
-            LearnerState::RecertificationDue.label(),
+            LearnerState::RecertificationDue.text(loc),
             c.recertification_due - c.overdue_recertification_due,
         ),
         seg(
             SegmentKind::Expired,
-            LearnerState::Expired.label(),
+            LearnerState::Expired.text(loc),
             c.expired,
         ),
     ];
-    let labels = ChartLabels::english(&format!("status-{}", chart_id(course_id)));
+    let labels = chart_labels(&format!("status-{}", chart_id(course_id)));
     charts::status_breakdown(&segments, &labels)
 }
 
@@ -320,6 +350,8 @@ pub async fn learner(
             None
         }
     };
+    // The answers' own words (true/false, decimal signs) in the admin's language.
+    let lang = crate::locale::request_lang();
     let mut attempts = Vec::new();
     for a in state
         .db
@@ -367,9 +399,9 @@ pub async fn learner(
                     prompt_html: rendered.prompt_html(q),
                     answer: response
                         .as_ref()
-                        .map(|r| grading::response_lines(q, r))
+                        .map(|r| response_lines(lang, q, r))
                         .unwrap_or_default(),
-                    correct_answer: correct_answer(q),
+                    correct_answer: correct_answer(lang, q),
                     correct: submitted.then_some(grade.correct),
                     score: if submitted { grade.score } else { 0.0 },
                     max: grade.max,
@@ -420,5 +452,37 @@ pub(crate) fn reasons_text(r: &EnrolmentReasons) -> String {
         "not enrolled".to_owned()
     } else {
         parts.join("; ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Outside a request (English) the charts' words are the domain's own.
+    #[test]
+    fn english_chart_labels_are_the_charts_own() {
+        assert_eq!(chart_labels("x"), ChartLabels::english("x"));
+    }
+
+    #[test]
+    fn german_charts_have_german_titles_and_days() {
+        let mut labels = ChartLabels::english("x");
+        let loc = crate::locale::Locale::de;
+        labels.completion_title = td_string!(loc, chart.completion_title).into();
+        labels.lang = crate::locale::Lang::De;
+        let svg = charts::completion_over_time(
+            &[DayCount {
+                day: 20_422,
+                completed: 3,
+            }],
+            5,
+            &labels,
+        );
+        assert!(
+            svg.contains(">Kursabschlüsse im Zeitverlauf</title>"),
+            "{svg}"
+        );
+        assert!(svg.contains("30.11.2025"), "{svg}");
     }
 }

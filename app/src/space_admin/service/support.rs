@@ -7,9 +7,12 @@
 use serde_json::json;
 
 use super::{audit::action, record_by};
+use leptos_i18n::td_string;
+
 use crate::{
     api::guards::SpaceAdmin,
     error::AppError,
+    locale::{fill, request_locale},
     space_admin::api::{SupportGrantRow, MAX_SUPPORT_HOURS},
 };
 
@@ -35,14 +38,16 @@ pub async fn grant(
     reason: &str,
 ) -> Result<SupportGrantRow, AppError> {
     if hours == 0 || hours > MAX_SUPPORT_HOURS {
-        return Err(AppError::invalid(format!(
-            "Support access lasts 1 to {MAX_SUPPORT_HOURS} hours."
+        return Err(AppError::invalid(fill(
+            td_string!(request_locale(), admin_srv.support_hours),
+            &[&MAX_SUPPORT_HOURS],
         )));
     }
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
-        return Err(AppError::invalid(format!(
-            "Say why (the support case), in at most {MAX_REASON_CHARS} characters."
+        return Err(AppError::invalid(fill(
+            td_string!(request_locale(), admin_srv.support_reason),
+            &[&MAX_REASON_CHARS],
         )));
     }
     let state = admin.state();

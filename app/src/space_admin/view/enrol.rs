@@ -8,9 +8,12 @@ use std::time::Duration;
 use course::ids::{AccountId, GroupName};
 use leptos::{prelude::*, task::spawn_local};
 
+use leptos_i18n::td_string;
+
 use super::{focus_soon, format, resize_soon, CourseCtx, Notice, NoticeArea};
 use crate::{
     error::AppError,
+    locale::{fill, use_locale},
     space_admin::api::{self, DueRule, GroupRuleRow, UserHit},
 };
 
@@ -79,6 +82,7 @@ pub(super) fn Enrolments(ctx: CourseCtx) -> impl IntoView {
 
 #[component]
 fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView {
+    let loc = use_locale();
     let text = RwSignal::new(String::new());
     let found = RwSignal::new(Found::<UserHit>::Idle);
     let picked = RwSignal::new(Vec::<UserHit>::new());
@@ -102,7 +106,7 @@ fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoVie
         let due_text = due.get_untracked();
         let due_ms = format::due_from_input(&due_text);
         if !due_text.is_empty() && due_ms.is_none() {
-            notice.set(Some(Notice::error("That due date is not a date.")));
+            notice.set(Some(Notice::error(td_string!(loc, enrol.bad_date))));
             return;
         }
         busy.set(true);
@@ -113,20 +117,17 @@ fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoVie
                     .map(|p| Ok(AccountId::parse(p.account_id.clone())?))
                     .collect::<Result<Vec<_>, AppError>>()?;
                 let o = api::enrol_users(ctx.course_id()?, ids, due_ms).await?;
-                let mut t = format!("Enrolled {}", format::people(o.added));
+                let mut t = fill(td_string!(loc, enrol.enrolled), &[&format::people(o.added)]);
                 if o.already > 0 {
-                    t.push_str(&format!(
-                        " ({} already enrolled{})",
-                        o.already,
-                        if due_ms.is_some() {
-                            ": their due date was updated"
-                        } else {
-                            ""
-                        }
-                    ));
+                    let words = if due_ms.is_some() {
+                        td_string!(loc, enrol.already_due)
+                    } else {
+                        td_string!(loc, enrol.already)
+                    };
+                    t.push_str(&fill(words, &[&o.already]));
                 }
                 if let Some(at) = due_ms {
-                    t.push_str(&format!(", due by {}", format::day(at)));
+                    t.push_str(&fill(td_string!(loc, enrol.due_by), &[&format::day(at)]));
                 }
                 t.push('.');
                 Ok(t)
@@ -143,8 +144,8 @@ fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoVie
     };
     view! {
         <section class="sc-admin-box" aria-labelledby="sc-enrol-people-title">
-            <h3 class="sc-h3" id="sc-enrol-people-title">"Enrol people"</h3>
-            <label class="sc-label" for="sc-user-search">"Find people by name"</label>
+            <h3 class="sc-h3" id="sc-enrol-people-title">{td_string!(loc, enrol.people_title)}</h3>
+            <label class="sc-label" for="sc-user-search">{td_string!(loc, enrol.find_people)}</label>
             <input class="sc-input sc-admin-wide" type="search" id="sc-user-search" autocomplete="off"
                 aria-describedby="sc-user-search-state" aria-controls="sc-user-results"
                 prop:value=move || text.get()
@@ -155,14 +156,14 @@ fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoVie
                 } />
             <p class="sc-muted sc-admin-search-state" id="sc-user-search-state" role="status">
                 {move || match found.get() {
-                    Found::Idle => "Type part of a name; pick one or more people.".to_owned(),
-                    Found::Searching => "Searching…".to_owned(),
-                    Found::Done(v) if v.is_empty() => "Nobody found by that name.".to_owned(),
-                    Found::Done(v) => format!("{} found.", format::people(v.len() as u32)),
+                    Found::Idle => td_string!(loc, enrol.people_idle).to_owned(),
+                    Found::Searching => td_string!(loc, enrol.searching).to_owned(),
+                    Found::Done(v) if v.is_empty() => td_string!(loc, enrol.nobody).to_owned(),
+                    Found::Done(v) => fill(td_string!(loc, enrol.found), &[&format::people(v.len() as u32)]),
                     Found::Failed(e) => e,
                 }}
             </p>
-            <ul class="sc-admin-picklist" id="sc-user-results" aria-label="People found">
+            <ul class="sc-admin-picklist" id="sc-user-results" aria-label=td_string!(loc, enrol.people_found)>
                 {move || match found.get() {
                     Found::Done(v) => v.into_iter().map(|hit| {
                         let id = hit.account_id.clone();
@@ -188,7 +189,7 @@ fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoVie
                 let p = picked.get();
                 (!p.is_empty()).then(|| view! {
                     <div class="sc-admin-chips-wrap">
-                        <p class="sc-admin-chips-label" id="sc-user-picked-label">"To enrol:"</p>
+                        <p class="sc-admin-chips-label" id="sc-user-picked-label">{td_string!(loc, enrol.to_enrol)}</p>
                         <ul class="sc-admin-chips" id="sc-user-picked" aria-labelledby="sc-user-picked-label">
                             {p.into_iter().map(|hit| {
                                 let h = hit.clone();
@@ -196,7 +197,7 @@ fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoVie
                                     <li class="sc-admin-chip">
                                         {hit.name.clone()}
                                         <button type="button" class="sc-admin-chip-remove"
-                                            aria-label=format!("Remove {}", hit.name)
+                                            aria-label=fill(td_string!(loc, enrol.remove_person), &[&hit.name])
                                             on:click=move |_| toggle(h.clone(), false)>"×"</button>
                                     </li>
                                 }
@@ -207,7 +208,7 @@ fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoVie
             }}
             <div class="sc-row">
                 <label class="sc-label sc-admin-compact">
-                    "Due date (optional)"
+                    {td_string!(loc, enrol.due_optional)}
                     <input type="date" class="sc-input" id="sc-enrol-due"
                         prop:value=move || due.get() on:input=move |ev| due.set(event_target_value(&ev)) />
                 </label>
@@ -217,8 +218,8 @@ fn EnrolPeople(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoVie
                 aria-busy=move || busy.get().then_some("true")
                 on:click=enrol>
                 {move || match picked.with(Vec::len) {
-                    0 => "Enrol".to_owned(),
-                    n => format!("Enrol {}", format::people(n as u32)),
+                    0 => td_string!(loc, enrol.enrol).to_owned(),
+                    n => fill(td_string!(loc, enrol.enrol_n), &[&format::people(n as u32)]),
                 }}
             </button>
         </section>
@@ -235,6 +236,7 @@ enum DueKind {
 
 #[component]
 fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView {
+    let loc = use_locale();
     let text = RwSignal::new(String::new());
     let found = RwSignal::new(Found::<String>::Idle);
     let picked = RwSignal::new(None::<String>);
@@ -248,10 +250,10 @@ fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
             DueKind::None => Ok(DueRule::None),
             DueKind::At => format::due_from_input(&due_date.get())
                 .map(DueRule::At)
-                .ok_or_else(|| "Choose the due date.".to_owned()),
+                .ok_or_else(|| td_string!(loc, enrol.choose_due).to_owned()),
             DueKind::DaysAfter => match due_days.get().trim().parse::<u32>() {
                 Ok(n @ 1..=3650) => Ok(DueRule::DaysAfter(n)),
-                _ => Err("Give a number of days from 1 to 3650.".to_owned()),
+                _ => Err(td_string!(loc, enrol.days_range).to_owned()),
             },
         }
     };
@@ -272,17 +274,18 @@ fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
                 let name = GroupName::parse(group.clone())?;
                 let o = api::enrol_group(ctx.course_id()?, name, due).await?;
                 let members = o.members.unwrap_or(o.added + o.already);
-                Ok(format!(
-                    "Enrolled group {group} ({}; {}): {} newly enrolled{}.",
-                    format::people(members),
-                    format::due_rule_phrase(due),
-                    o.added,
-                    if o.already > 0 {
-                        format!(", {} already enrolled", o.already)
-                    } else {
-                        String::new()
-                    }
-                ))
+                let (people, due) = (format::people(members), format::due_rule_phrase(due));
+                Ok(if o.already > 0 {
+                    fill(
+                        td_string!(loc, enrol.group_enrolled_already),
+                        &[&group, &people, &due, &o.added, &o.already],
+                    )
+                } else {
+                    fill(
+                        td_string!(loc, enrol.group_enrolled),
+                        &[&group, &people, &due, &o.added],
+                    )
+                })
             }
             .await;
             let ok = r.is_ok();
@@ -296,8 +299,8 @@ fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
     };
     view! {
         <section class="sc-admin-box" aria-labelledby="sc-enrol-group-title">
-            <h3 class="sc-h3" id="sc-enrol-group-title">"Enrol a group"</h3>
-            <label class="sc-label" for="sc-group-search">"Find a Confluence group"</label>
+            <h3 class="sc-h3" id="sc-enrol-group-title">{td_string!(loc, enrol.group_title)}</h3>
+            <label class="sc-label" for="sc-group-search">{td_string!(loc, enrol.find_group)}</label>
             <input class="sc-input sc-admin-wide" type="search" id="sc-group-search" autocomplete="off"
                 aria-describedby="sc-group-search-state" aria-controls="sc-group-results"
                 prop:value=move || text.get()
@@ -308,15 +311,15 @@ fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
                 } />
             <p class="sc-muted sc-admin-search-state" id="sc-group-search-state" role="status">
                 {move || match found.get() {
-                    Found::Idle => "Members are enrolled now; people who join the group later are enrolled at the next sync.".to_owned(),
-                    Found::Searching => "Searching…".to_owned(),
-                    Found::Done(v) if v.is_empty() => "No group found by that name.".to_owned(),
-                    Found::Done(v) if v.len() == 1 => "1 group found.".to_owned(),
-                    Found::Done(v) => format!("{} groups found.", v.len()),
+                    Found::Idle => td_string!(loc, enrol.group_idle).to_owned(),
+                    Found::Searching => td_string!(loc, enrol.searching).to_owned(),
+                    Found::Done(v) if v.is_empty() => td_string!(loc, enrol.no_group).to_owned(),
+                    Found::Done(v) if v.len() == 1 => td_string!(loc, enrol.one_group).to_owned(),
+                    Found::Done(v) => fill(td_string!(loc, enrol.n_groups), &[&v.len()]),
                     Found::Failed(e) => e,
                 }}
             </p>
-            <div role="radiogroup" aria-label="Groups found" id="sc-group-results" class="sc-admin-picklist">
+            <div role="radiogroup" aria-label=td_string!(loc, enrol.groups_found) id="sc-group-results" class="sc-admin-picklist">
                 {move || match found.get() {
                     Found::Done(v) => v.into_iter().map(|g| {
                         let on = {
@@ -336,21 +339,21 @@ fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
                 }}
             </div>
             <fieldset class="sc-fieldset sc-admin-due">
-                <legend>"Due date for the group's members"</legend>
+                <legend>{td_string!(loc, enrol.group_due)}</legend>
                 <label class="sc-check">
                     <input type="radio" name="sc-group-due" id="sc-group-due-none"
                         prop:checked=move || due_kind.get() == DueKind::None
                         on:change=move |_| due_kind.set(DueKind::None) />
-                    "No due date"
+                    {td_string!(loc, enrol.no_due)}
                 </label>
                 <span class="sc-admin-due-choice">
                     <label class="sc-check">
                         <input type="radio" name="sc-group-due" id="sc-group-due-at"
                             prop:checked=move || due_kind.get() == DueKind::At
                             on:change=move |_| due_kind.set(DueKind::At) />
-                        "By a date"
+                        {td_string!(loc, enrol.by_date)}
                     </label>
-                    <input type="date" class="sc-input" id="sc-group-due-date" aria-label="Due date"
+                    <input type="date" class="sc-input" id="sc-group-due-date" aria-label=td_string!(loc, enrol.due_date)
                         prop:value=move || due_date.get()
                         on:input=move |ev| { due_date.set(event_target_value(&ev)); due_kind.set(DueKind::At); } />
                 </span>
@@ -359,10 +362,10 @@ fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
                         <input type="radio" name="sc-group-due" id="sc-group-due-days-choice"
                             prop:checked=move || due_kind.get() == DueKind::DaysAfter
                             on:change=move |_| due_kind.set(DueKind::DaysAfter) />
-                        "Days after each person's enrolment"
+                        {td_string!(loc, enrol.days_after_each)}
                     </label>
                     <input type="number" class="sc-input sc-narrow" id="sc-group-due-days" min="1" max="3650"
-                        aria-label="Days after enrolment"
+                        aria-label=td_string!(loc, enrol.days_after)
                         prop:value=move || due_days.get()
                         on:input=move |ev| { due_days.set(event_target_value(&ev)); due_kind.set(DueKind::DaysAfter); } />
                 </span>
@@ -372,8 +375,8 @@ fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
                 aria-busy=move || busy.get().then_some("true")
                 on:click=enrol>
                 {move || match picked.get() {
-                    Some(g) => format!("Enrol group {g}"),
-                    None => "Enrol group".to_owned(),
+                    Some(g) => fill(td_string!(loc, enrol.enrol_group_named), &[&g]),
+                    None => td_string!(loc, enrol.enrol_group).to_owned(),
                 }}
             </button>
         </section>
@@ -382,6 +385,7 @@ fn EnrolGroup(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
 
 #[component]
 fn GroupRules(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView {
+    let loc = use_locale();
     let rules = Memo::new(move |_| {
         ctx.report.with(|r| {
             r.as_ref()
@@ -396,15 +400,14 @@ fn GroupRules(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
         spawn_local(async move {
             let r = async {
                 let o = api::sync_groups(ctx.course_id()?).await?;
-                let mut t = format!(
-                    "Groups synced: {} added, {} removed.",
-                    format::people(o.added),
-                    format::people(o.removed)
+                let mut t = fill(
+                    td_string!(loc, enrol.synced),
+                    &[&format::people(o.added), &format::people(o.removed)],
                 );
                 if !o.failed.is_empty() {
-                    t.push_str(&format!(
-                        " Confluence could not list {}; their enrolments are unchanged.",
-                        o.failed.join(", ")
+                    t.push_str(&fill(
+                        td_string!(loc, enrol.sync_failed),
+                        &[&o.failed.join(", ")],
                     ));
                 }
                 Ok(t)
@@ -419,10 +422,11 @@ fn GroupRules(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
         confirming.set(None);
         spawn_local(async move {
             let r = async {
-                let o = api::remove_group(ctx.course_id()?, GroupName::parse(group.clone())?).await?;
-                Ok(format!(
-                    "Removed group rule {group}: {} unenrolled (people another rule or an admin enrolled stay).",
-                    format::people(o.removed)
+                let o =
+                    api::remove_group(ctx.course_id()?, GroupName::parse(group.clone())?).await?;
+                Ok(fill(
+                    td_string!(loc, enrol.removed),
+                    &[&group, &format::people(o.removed)],
                 ))
             }
             .await;
@@ -434,28 +438,28 @@ fn GroupRules(ctx: CourseCtx, notice: RwSignal<Option<Notice>>) -> impl IntoView
     view! {
         <section class="sc-admin-box" aria-labelledby="sc-group-rules-title">
             <div class="sc-admin-box-head">
-                <h3 class="sc-h3" id="sc-group-rules-title">"Group rules"</h3>
+                <h3 class="sc-h3" id="sc-group-rules-title">{td_string!(loc, enrol.rules_title)}</h3>
                 <button type="button" class="sc-button sc-button-subtle" id="sc-sync-groups"
                     disabled=move || syncing.get() on:click=sync
                     aria-busy=move || syncing.get().then_some("true")>
-                    {move || if syncing.get() { "Syncing…" } else { "Sync groups now" }}
+                    {move || if syncing.get() { td_string!(loc, enrol.syncing) } else { td_string!(loc, enrol.sync_now) }}
                 </button>
             </div>
             {move || match rules.get() {
-                None => view! { <p class="sc-muted">"Loading…"</p> }.into_any(),
+                None => view! { <p class="sc-muted">{td_string!(loc, common.loading)}</p> }.into_any(),
                 Some(v) if v.is_empty() => view! {
-                    <p class="sc-empty" id="sc-group-rules-empty">"No group is enrolled in this course."</p>
+                    <p class="sc-empty" id="sc-group-rules-empty">{td_string!(loc, enrol.no_rules)}</p>
                 }.into_any(),
                 Some(v) => view! {
                     <table class="sc-table sc-admin-table" id="sc-group-rules">
-                        <caption class="sc-visually-hidden">"Groups enrolled in this course"</caption>
+                        <caption class="sc-visually-hidden">{td_string!(loc, enrol.rules_caption)}</caption>
                         <thead>
                             <tr>
-                                <th scope="col">"Group"</th>
-                                <th scope="col">"Due date"</th>
-                                <th scope="col" class="sc-admin-num">"Members enrolled"</th>
-                                <th scope="col">"Last synced"</th>
-                                <th scope="col"><span class="sc-visually-hidden">"Actions"</span></th>
+                                <th scope="col">{td_string!(loc, enrol.group)}</th>
+                                <th scope="col">{td_string!(loc, enrol.due_date)}</th>
+                                <th scope="col" class="sc-admin-num">{td_string!(loc, enrol.members)}</th>
+                                <th scope="col">{td_string!(loc, enrol.last_synced)}</th>
+                                <th scope="col"><span class="sc-visually-hidden">{td_string!(loc, enrol.actions)}</span></th>
                             </tr>
                         </thead>
                         <tbody>
@@ -474,33 +478,34 @@ fn RuleRow(
     confirming: RwSignal<Option<String>>,
     remove: impl Fn(String) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let loc = use_locale();
     let name = StoredValue::new(g.group.clone());
     let asking = move || confirming.with(|c| c.as_deref() == Some(name.get_value().as_str()));
     view! {
         <tr data-group=g.group.clone()>
             <th scope="row">{g.group.clone()}</th>
             <td>{format::due_rule_text(g.due)}</td>
-            <td class="sc-admin-num">{g.members}</td>
-            <td>{g.synced_at_ms.map(format::when).unwrap_or_else(|| "Not yet".into())}</td>
+            <td class="sc-admin-num">{crate::locale::use_lang().integer(i64::from(g.members))}</td>
+            <td>{g.synced_at_ms.map(format::when).unwrap_or_else(|| td_string!(loc, enrol.not_yet).into())}</td>
             <td class="sc-admin-actions">
                 {move || if asking() {
                     view! {
-                        <span class="sc-admin-confirm-inline" role="group" aria-label=format!("Remove group rule {}?", name.get_value())>
-                            <span>{format!("Remove {}?", name.get_value())}</span>
+                        <span class="sc-admin-confirm-inline" role="group" aria-label=fill(td_string!(loc, enrol.remove_rule_q), &[&name.get_value()])>
+                            <span>{fill(td_string!(loc, enrol.remove_q), &[&name.get_value()])}</span>
                             <button type="button" class="sc-button sc-admin-danger" id="sc-remove-group-confirm"
-                                on:click=move |_| remove(name.get_value())>"Remove"</button>
+                                on:click=move |_| remove(name.get_value())>{td_string!(loc, enrol.remove)}</button>
                             <button type="button" class="sc-button sc-button-subtle"
-                                on:click=move |_| confirming.set(None)>"Cancel"</button>
+                                on:click=move |_| confirming.set(None)>{td_string!(loc, enrol.cancel)}</button>
                         </span>
                     }.into_any()
                 } else {
                     view! {
                         <button type="button" class="sc-button sc-button-danger"
-                            aria-label=format!("Remove group rule {}", name.get_value())
+                            aria-label=fill(td_string!(loc, enrol.remove_rule), &[&name.get_value()])
                             on:click=move |_| {
                                 confirming.set(Some(name.get_value()));
                                 focus_soon("sc-remove-group-confirm".into());
-                            }>"Remove…"</button>
+                            }>{td_string!(loc, enrol.remove_dots)}</button>
                     }.into_any()
                 }}
             </td>

@@ -4,21 +4,30 @@
 //! below. Grants end by themselves, or at once with *End support access*.
 
 use leptos::{prelude::*, task::spawn_local};
+use leptos_i18n::td_string;
 
 use super::{format, message, resize_soon, Notice, NoticeArea};
-use crate::space_admin::api::{self, SupportGrantRow};
+use crate::{
+    locale::{fill, use_locale, Locale},
+    space_admin::api::{self, SupportGrantRow},
+};
 
 /// The durations offered (hours).
-const DURATIONS: [(u32, &str); 5] = [
-    (1, "1 hour"),
-    (4, "4 hours"),
-    (24, "1 day"),
-    (72, "3 days"),
-    (168, "7 days"),
-];
+const DURATIONS: [u32; 5] = [1, 4, 24, 72, 168];
+
+/// A duration as the admin picks it: whole days from a day on.
+fn duration_label(loc: Locale, hours: u32) -> String {
+    match hours {
+        1 => td_string!(loc, support.one_hour).into(),
+        24 => td_string!(loc, support.one_day).into(),
+        h if h % 24 == 0 => fill(td_string!(loc, support.n_days), &[&(h / 24)]),
+        h => fill(td_string!(loc, support.n_hours), &[&h]),
+    }
+}
 
 #[component]
 pub(super) fn SupportAccess() -> impl IntoView {
+    let loc = use_locale();
     let grants = RwSignal::new(Vec::<SupportGrantRow>::new());
     let hours = RwSignal::new(24u32);
     let reason = RwSignal::new(String::new());
@@ -42,9 +51,9 @@ pub(super) fn SupportAccess() -> impl IntoView {
             notice.set(Some(match r {
                 Ok(g) => {
                     reason.set(String::new());
-                    Notice::ok(format!(
-                        "Support access granted until {}.",
-                        format::when(g.expires_at_ms)
+                    Notice::ok(fill(
+                        td_string!(loc, support.granted),
+                        &[&format::when(g.expires_at_ms)],
                     ))
                 }
                 Err(e) => Notice::error(message(e)),
@@ -57,8 +66,8 @@ pub(super) fn SupportAccess() -> impl IntoView {
         busy.set(true);
         spawn_local(async move {
             notice.set(Some(match api::support_revoke().await {
-                Ok(0) => Notice::ok("No support access was in force."),
-                Ok(_) => Notice::ok("Support access ended."),
+                Ok(0) => Notice::ok(td_string!(loc, support.none_in_force)),
+                Ok(_) => Notice::ok(td_string!(loc, support.ended)),
                 Err(e) => Notice::error(message(e)),
             }));
             busy.set(false);
@@ -68,39 +77,39 @@ pub(super) fn SupportAccess() -> impl IntoView {
     let active = move || grants.with(|g| g.iter().find(|g| g.active).cloned());
     view! {
         <section id="sc-support" class="sc-admin-support" aria-labelledby="sc-support-title">
-            <h3 class="sc-h3" id="sc-support-title">"Support access"</h3>
+            <h3 class="sc-h3" id="sc-support-title">{td_string!(loc, support.title)}</h3>
             <p class="sc-muted">
-                "Smart Courses staff cannot see this space's courses, learners or results unless you let them, "
-                "for a limited time. Everything they read is recorded in the audit log below."
+                {td_string!(loc, support.intro_1)}
+                {td_string!(loc, support.intro_2)}
             </p>
             {move || match active() {
                 Some(g) => view! {
                     <p class="sc-banner sc-banner-info" id="sc-support-active">
-                        {format!("Support access is on until {} — {}", format::when(g.expires_at_ms), g.reason)}
+                        {fill(td_string!(loc, support.active), &[&format::when(g.expires_at_ms), &g.reason])}
                         " "
                         <button type="button" class="sc-button" id="sc-support-revoke"
-                            disabled=move || busy.get() on:click=revoke>"End support access"</button>
+                            disabled=move || busy.get() on:click=revoke>{td_string!(loc, support.end)}</button>
                     </p>
                 }.into_any(),
                 None => view! {
                     <form class="sc-admin-toolbar" id="sc-support-form" on:submit=grant>
                         <label>
-                            "For "
+                            {td_string!(loc, support.for_hours)}
                             <select id="sc-support-hours"
                                 on:change=move |ev| hours.set(event_target_value(&ev).parse().unwrap_or(24))>
-                                {DURATIONS.iter().map(|(h, label)| view! {
-                                    <option value=h.to_string() selected=*h == 24>{*label}</option>
+                                {DURATIONS.iter().map(|h| view! {
+                                    <option value=h.to_string() selected=*h == 24>{duration_label(loc, *h)}</option>
                                 }).collect_view()}
                             </select>
                         </label>
                         <label>
-                            "Reason (the support case) "
+                            {td_string!(loc, support.reason)}
                             <input type="text" id="sc-support-reason" required maxlength="500"
                                 prop:value=move || reason.get()
                                 on:input=move |ev| reason.set(event_target_value(&ev)) />
                         </label>
                         <button type="submit" class="sc-button sc-button-primary" id="sc-support-grant"
-                            disabled=move || busy.get()>"Grant support access"</button>
+                            disabled=move || busy.get()>{td_string!(loc, support.grant)}</button>
                     </form>
                 }.into_any(),
             }}
