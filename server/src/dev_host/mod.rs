@@ -16,6 +16,9 @@
 //!   space and groups — permission checks, users, groups, the ACT_AS_USER
 //!   token endpoint), verifying the app's JWTs and the tokens it issued.
 //!
+//! - its **Forge mode** (`/sim/forge`, `forge.rs`) hosts the Custom UI
+//!   build of the same pages with a host-side `@forge/bridge` and calls the
+//!   app with Forge Invocation Tokens from its own JWKS;
 //! - it seeds a **demo** course on its page with some learner activity,
 //!   through the app's real API, and restores it on *Reset demo*
 //!   (`demo.rs`).
@@ -24,6 +27,7 @@
 //! simulator's tokens like any tenant's.
 
 mod demo;
+mod forge;
 mod sim;
 mod site;
 
@@ -76,6 +80,14 @@ pub fn prepare(config: &mut Config) -> anyhow::Result<()> {
     }
     if config.oauth_token_url.is_none() {
         config.oauth_token_url = Some(format!("{sim}/oauth2/token").parse()?);
+    }
+    // Forge mode (`forge.rs`): the app trusts the simulator's FIT key and
+    // app id, unless a Forge app is configured explicitly.
+    if config.forge_app_id.is_none() {
+        config.forge_app_id = Some(forge::APP_ID.to_owned());
+        if config.forge_jwks_url.is_none() {
+            config.forge_jwks_url = Some(format!("{sim}/.well-known/jwks.json").parse()?);
+        }
     }
     config.frame_ancestors.push(sim.clone());
     config.tenant_hosts.push(format!(

@@ -85,7 +85,7 @@ pub(super) const PAGE_ID: &str = "98305";
 const PAGE_VERSION: u32 = 3;
 
 pub(super) struct Sim {
-    origin: String,
+    pub(super) origin: String,
     pub(super) app_base: String,
     app_base_path: String,
     app_key: String,
@@ -164,7 +164,7 @@ fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
 }
 
-fn user(account_id: &str) -> Option<&'static SimUser> {
+pub(super) fn user(account_id: &str) -> Option<&'static SimUser> {
     USERS.iter().find(|u| u.account_id == account_id)
 }
 
@@ -227,7 +227,8 @@ pub async fn start(
         demo: Mutex::new(DemoState::default()),
         demo_lock: tokio::sync::Mutex::new(()),
     });
-    let router = router(sim.clone());
+    let forge = Arc::new(super::forge::ForgeSim::new(sim.clone())?);
+    let router = router(sim.clone()).merge(super::forge::routes(forge));
     tracing::info!(url = %format!("{}/", sim.origin), "Confluence host simulator: open this URL");
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
@@ -318,6 +319,9 @@ async fn install_once(sim: &Sim, http: &reqwest::Client) -> anyhow::Result<()> {
         "description": "Simulated Confluence (dev-host)",
         "eventType": "installed",
         "oauthClientId": super::site::OAUTH_CLIENT_ID,
+        // Connect on Forge adds the Forge installation: the app maps the
+        // Forge mode's invocation tokens to this tenant through it.
+        "installationId": super::forge::INSTALLATION_ID,
     });
     let resp = http
         .post(format!("{}/installed", sim.app_base))
