@@ -24,8 +24,9 @@ use server_fn::{
     client::{browser::BrowserClient, Client},
     error::FromServerFnError,
     request::browser::BrowserRequest,
-    response::browser::BrowserResponse,
 };
+#[cfg(not(feature = "forge"))]
+use server_fn::response::browser::BrowserResponse;
 use std::future::Future;
 
 /// `#[server(client = ApClient)]` on every server function.
@@ -105,6 +106,7 @@ pub mod forge {
     /// What server_fn decodes: the remote's answer, already complete (the
     /// bridge hands over whole bodies, so streaming outputs arrive as one
     /// chunk).
+    #[derive(Debug)]
     pub struct InvokeResponse(RemoteResponse);
 
     fn request_error<E: FromServerFnError>(msg: impl std::fmt::Display) -> E {
@@ -160,11 +162,11 @@ pub mod forge {
 
     impl<E: FromServerFnError> ClientRes<E> for InvokeResponse {
         fn try_into_string(self) -> impl Future<Output = Result<String, E>> + Send {
-            std::future::ready(Ok(self.0.body))
+            async move { Ok(self.0.body) }
         }
 
         fn try_into_bytes(self) -> impl Future<Output = Result<Bytes, E>> + Send {
-            std::future::ready(Ok(Bytes::from(self.0.body)))
+            async move { Ok(Bytes::from(self.0.body)) }
         }
 
         fn try_into_stream(
