@@ -21,6 +21,7 @@ patterns=(
   'secret-[a-z]+-0123456789'                                 # …and their other shape
   '(test|bench|dev|old|new|k1):[A-Za-z0-9+/]{43}='           # a data key
   '[a-z]+://[^/ "@:]+:[^/ "@]+@'                             # a password in a URL
+  'forge-[0-9a-f]{48}'                                       # the fake's Forge OAuth tokens
 )
 found=0
 for p in "${patterns[@]}"; do

@@ -59,6 +59,11 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     /// The space admin's caches (page titles, analytics, group sync times).
     pub space_admin: SpaceAdminService,
+    /// The Forge Invocation Token verifier when Forge is configured
+    /// (`FORGE_APP_ID`): server functions then also accept `Bearer` FITs
+    /// (`api::guards`), and the `/forge/*` routes share this verifier (one
+    /// key cache). `None`: Connect tokens only.
+    pub forge: Option<connect::forge::ForgeVerifier>,
 }
 
 impl AppState {

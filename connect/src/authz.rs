@@ -180,7 +180,7 @@ async fn content_permission(
     if let Some(allowed) = state.authz.get(&key, Instant::now()) {
         return Ok(allowed);
     }
-    let client = HostClient::for_tenant(state, &caller.tenant).await?;
+    let client = HostClient::for_caller(state, caller).await?;
     let body = json!({
         "subject": {"type": "user", "identifier": account_id},
         "operation": operation,
@@ -256,7 +256,7 @@ pub async fn is_space_admin(
     if let Some(allowed) = state.authz.get(&key, Instant::now()) {
         return Ok(allowed);
     }
-    let client = HostClient::for_tenant(state, &caller.tenant).await?;
+    let client = HostClient::for_caller(state, caller).await?;
     let who = Principal::user(account_id);
     let allowed = space_admin_as_user(&client, who, space_key).await?;
     state.authz.put(key, allowed, Instant::now());
@@ -344,7 +344,7 @@ pub async fn page_space(
     if !content_id_is_valid(content_id) {
         return Err(AuthzError::InvalidContentId);
     }
-    let client = HostClient::for_tenant(state, &caller.tenant).await?;
+    let client = HostClient::for_caller(state, caller).await?;
     let resp = client
         .send(
             Principal::App,

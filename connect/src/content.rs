@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use crate::{
     authz::content_id_is_valid,
-    host_client::{HostClient, Principal},
-    ConnectState, TenantKey,
+    host_client::{HostAccess, HostClient, Principal},
+    ConnectState,
 };
 
 /// Concurrent page lookups for one list.
@@ -43,11 +43,12 @@ struct LinksJson {
 }
 
 /// Titles and links of `page_ids` (those Confluence does not give are missing).
-pub async fn page_summaries(
+pub async fn page_summaries<'a>(
     state: &ConnectState,
-    tenant: &TenantKey,
+    access: impl Into<HostAccess<'a>>,
     page_ids: &[String],
 ) -> HashMap<String, PageSummary> {
+    let access = access.into();
     let wanted: Vec<String> = page_ids
         .iter()
         .filter(|p| content_id_is_valid(p))
@@ -56,7 +57,7 @@ pub async fn page_summaries(
     if wanted.is_empty() {
         return HashMap::new();
     }
-    let client = match HostClient::for_tenant(state, tenant).await {
+    let client = match HostClient::for_access(state, access).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "cannot call Confluence for page titles");
@@ -64,7 +65,7 @@ pub async fn page_summaries(
         }
     };
     let client = &client;
-    let base = client.base_url().trim_end_matches('/').to_owned();
+    let base = client.site_url().trim_end_matches('/').to_owned();
     let base = &base;
     let found: Vec<Option<(String, PageSummary)>> = stream::iter(wanted)
         .map(|id| async move {

@@ -49,7 +49,7 @@ use futures::{stream, StreamExt};
 use serde::Deserialize;
 
 use crate::{
-    host_client::{HostClient, HostError, Principal},
+    host_client::{HostAccess, HostClient, HostError, Principal},
     ConnectState, TenantKey,
 };
 
@@ -146,7 +146,8 @@ impl From<HostError> for DirectoryError {
             | HostError::NoOAuthClient
             | HostError::NoUser
             | HostError::Signing
-            | HostError::Grant(_) => DirectoryError::NotAvailable,
+            | HostError::Grant(_)
+            | HostError::NoForgeToken => DirectoryError::NotAvailable,
         }
     }
 }
@@ -375,17 +376,19 @@ fn directory_user(u: UserJson) -> Option<DirectoryUser> {
 /// documentation), the users come without addresses rather than not at all.
 /// Implements
 /// <https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-search/#api-wiki-rest-api-search-user-get>.
-pub async fn search_users(
+pub async fn search_users<'a>(
     state: &ConnectState,
-    tenant: &TenantKey,
+    access: impl Into<HostAccess<'a>>,
     query: &str,
     limit: usize,
 ) -> Result<Vec<DirectoryUser>, DirectoryError> {
+    let access = access.into();
+    let tenant = access.tenant;
     let query = clean(query, "name to search for", MAX_QUERY_CHARS)?;
     let limit = limit.clamp(1, MAX_SEARCH_RESULTS);
     let cql = format!("user.fullname~{}", cql_string(&query));
     let path = format!("/rest/api/search/user?cql={}&limit={limit}", encode(&cql));
-    let client = HostClient::for_tenant(state, tenant)
+    let client = HostClient::for_access(state, access)
         .await
         .map_err(|e| failed(tenant, "user search", e))?;
     let page: SearchPage = client
@@ -428,15 +431,17 @@ pub async fn search_users(
 /// app), at most `limit` of them (clamped to 1..=[`MAX_SEARCH_RESULTS`]).
 /// Implements
 /// <https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-group/#api-wiki-rest-api-group-picker-get>.
-pub async fn search_groups(
+pub async fn search_groups<'a>(
     state: &ConnectState,
-    tenant: &TenantKey,
+    access: impl Into<HostAccess<'a>>,
     query: &str,
     limit: usize,
 ) -> Result<Vec<String>, DirectoryError> {
+    let access = access.into();
+    let tenant = access.tenant;
     let query = clean(query, "group name to search for", MAX_QUERY_CHARS)?;
     let limit = limit.clamp(1, MAX_SEARCH_RESULTS);
-    let client = HostClient::for_tenant(state, tenant)
+    let client = HostClient::for_access(state, access)
         .await
         .map_err(|e| failed(tenant, "group search", e))?;
     let page: GroupPage = client
@@ -514,13 +519,15 @@ async fn group_id(
 /// the rest. App (bot) accounts are left out.
 /// Implements
 /// <https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-group/#api-wiki-rest-api-group-groupid-membersbygroupid-get>.
-pub async fn group_members(
+pub async fn group_members<'a>(
     state: &ConnectState,
-    tenant: &TenantKey,
+    access: impl Into<HostAccess<'a>>,
     group: &str,
 ) -> Result<Vec<DirectoryUser>, DirectoryError> {
+    let access = access.into();
+    let tenant = access.tenant;
     let group = clean(group, "group name", MAX_GROUP_NAME_CHARS)?;
-    let client = HostClient::for_tenant(state, tenant)
+    let client = HostClient::for_access(state, access)
         .await
         .map_err(|e| failed(tenant, "group members", e))?;
     let id = group_id(&client, tenant, &group).await?;
@@ -572,11 +579,13 @@ pub async fn group_members(
 /// refuses this app e-mail addresses altogether.
 /// Implements
 /// <https://developer.atlassian.com/cloud/confluence/rest/v1/api-group-users/#api-wiki-rest-api-user-email-bulk-get>.
-pub async fn emails(
+pub async fn emails<'a>(
     state: &ConnectState,
-    tenant: &TenantKey,
+    access: impl Into<HostAccess<'a>>,
     account_ids: &[String],
 ) -> Result<HashMap<String, String>, DirectoryError> {
+    let access = access.into();
+    let tenant = access.tenant;
     if account_ids.len() > MAX_GROUP_MEMBERS {
         return Err(DirectoryError::Invalid(format!(
             "At most {MAX_GROUP_MEMBERS} people at a time."
@@ -586,7 +595,7 @@ pub async fn emails(
     if missing.is_empty() {
         return Ok(found);
     }
-    let client = HostClient::for_tenant(state, tenant)
+    let client = HostClient::for_access(state, access)
         .await
         .map_err(|e| failed(tenant, "e-mail lookup", e))?;
     found.extend(ask_emails(&client, state, tenant, &missing).await?);

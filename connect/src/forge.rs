@@ -29,7 +29,7 @@ use std::{
 };
 
 use axum::{
-    http::StatusCode,
+    http::{header::AUTHORIZATION, request::Parts, StatusCode},
     response::{IntoResponse, Response},
 };
 use base64::Engine as _;
@@ -44,7 +44,9 @@ use jsonwebtoken::{
 use serde::Deserialize;
 use url::Url;
 
-use crate::{install::kid_is_safe, TenantKey, TenantStoreError, Tenants};
+use secrecy::SecretString;
+
+use crate::{install::kid_is_safe, TenantKey, TenantStoreError, Tenants, Verified};
 
 /// The `iss` of every Forge Invocation Token.
 pub const FORGE_ISSUER: &str = "forge/invocation-token";
@@ -54,6 +56,15 @@ pub const APP_ARI_PREFIX: &str = "ari:cloud:ecosystem::app/";
 
 /// What `app.installationId` starts with.
 pub const INSTALLATION_ARI_PREFIX: &str = "ari:cloud:ecosystem::installation/";
+
+/// The header carrying the app's (system) token with a Forge invocation.
+pub const SYSTEM_TOKEN_HEADER: &str = "x-forge-oauth-system";
+
+/// The header carrying the invoking user's token with a Forge invocation.
+pub const USER_TOKEN_HEADER: &str = "x-forge-oauth-user";
+
+/// Longest Forge OAuth token accepted (they are JWTs of about 1–2 KiB).
+const MAX_FORGE_TOKEN_BYTES: usize = 16 * 1024;
 
 /// Forge's production JWKS (the default of [`ForgeSettings::jwks_url`]).
 pub const PROD_JWKS_URL: &str = "https://forge.cdn.prod.atlassian-dev.net/.well-known/jwks.json";
@@ -156,6 +167,8 @@ pub enum ForgeAuthError {
     UnknownInstallation,
     #[error("tenant is not active")]
     InactiveTenant,
+    #[error("a user invocation where only the app may call (lifecycle)")]
+    NotAppOnly,
     #[error("invalid token: {0}")]
     Invalid(String),
     #[error("store error")]
@@ -183,6 +196,7 @@ impl ForgeAuthError {
             Self::IsolatedCloud => "forge_isolated_cloud",
             Self::UnknownInstallation => "forge_unknown_installation",
             Self::InactiveTenant => "forge_inactive_tenant",
+            Self::NotAppOnly => "forge_not_app_only",
             Self::Invalid(_) => "forge_invalid",
             Self::Store => "forge_store",
         }
@@ -432,6 +446,26 @@ struct FitClaims {
     jti: Option<String>,
 }
 
+/// The checked claims of a Forge Invocation Token, before its installation
+/// is resolved to a tenant ([`ForgeVerifier::verify_claims`]). Only the
+/// Forge lifecycle uses this directly: an `installed` event names an
+/// installation no tenant knows yet.
+#[derive(Clone, Debug)]
+pub struct ForgeClaims {
+    /// `app.installationId` (`ari:cloud:ecosystem::installation/<uuid>`).
+    pub installation_id: String,
+    /// `app.apiBaseUrl`: where the `x-forge-oauth-*` tokens call Confluence.
+    pub api_base_url: String,
+    pub app_version: Option<String>,
+    pub environment: Option<ForgeEnvironment>,
+    pub module: Option<ForgeModule>,
+    /// UI context (absent for triggers and function calls).
+    pub context: Option<ForgeContext>,
+    /// The user's account id; absent for app-only invocations (triggers).
+    pub principal: Option<String>,
+    pub jti: Option<String>,
+}
+
 /// What a verified Forge Invocation Token tells us.
 #[derive(Clone, Debug)]
 pub struct ForgeVerified {
@@ -451,6 +485,74 @@ pub struct ForgeVerified {
     /// The user's account id; absent for app-only invocations (triggers).
     pub principal: Option<String>,
     pub jti: Option<String>,
+}
+
+impl ForgeVerified {
+    /// The caller as server functions see every caller: a [`Verified`] of
+    /// the same strength as a context JWT's. The account is `principal`,
+    /// the page and space come from the FIT's (signed) `context.extension`,
+    /// and Confluence is called through Forge with `tokens` — the
+    /// `x-forge-oauth-*` headers of this very request.
+    pub fn into_verified(self, tokens: ForgeTokens) -> Verified {
+        let extension = self.context.as_ref().and_then(|c| c.extension.as_ref());
+        let content_id = extension
+            .and_then(|e| e.content.as_ref())
+            .and_then(|c| c.id.clone())
+            .filter(|id| !id.is_empty());
+        let space_key = extension
+            .and_then(|e| e.space.as_ref())
+            .and_then(|s| s.key.clone())
+            .filter(|k| !k.is_empty());
+        Verified {
+            tenant: self.tenant,
+            tenant_base_url: self.tenant_base_url,
+            tenant_display_url: None,
+            account_id: self.principal.clone(),
+            content_id,
+            content_version: None,
+            space_key,
+            forge: Some(ForgeCall {
+                api_base_url: self.api_base_url,
+                principal: self.principal,
+                tokens,
+            }),
+        }
+    }
+}
+
+/// The OAuth tokens Forge sends with an invocation (`x-forge-oauth-system`
+/// with `appSystemToken`, `x-forge-oauth-user` with `appUserToken` and a
+/// user in session). They are bearer credentials for Confluence: wrapped
+/// so they never reach a log or `Debug`, kept only as long as the request
+/// that brought them (never stored or cached), and treated as opaque.
+#[derive(Clone, Default)]
+pub struct ForgeTokens {
+    /// Acts as the app (its bot user).
+    pub system: Option<SecretString>,
+    /// Acts as the invoking user.
+    pub user: Option<SecretString>,
+}
+
+impl std::fmt::Debug for ForgeTokens {
+    /// Which tokens came, never what they are.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForgeTokens")
+            .field("system", &self.system.is_some())
+            .field("user", &self.user.is_some())
+            .finish()
+    }
+}
+
+/// How a Forge caller's requests reach Confluence: `apiBaseUrl` of the
+/// verified FIT and the tokens of this request (see
+/// [`crate::host_client`]: Forge mode).
+#[derive(Clone, Debug)]
+pub struct ForgeCall {
+    /// `app.apiBaseUrl` (checked against the configured prefix).
+    pub api_base_url: String,
+    /// The FIT's `principal`: the only user the user token acts as.
+    pub principal: Option<String>,
+    pub tokens: ForgeTokens,
 }
 
 #[derive(Deserialize)]
@@ -489,6 +591,14 @@ impl ForgeVerifier {
         installations: &dyn ForgeInstallations,
         tenants: &Tenants,
     ) -> Result<ForgeVerified, ForgeAuthError> {
+        let claims = self.verify_claims(token).await?;
+        self.resolve(claims, installations, tenants).await
+    }
+
+    /// Verifies `token` (algorithm, key, signature, registered and typed
+    /// claims) without asking which tenant its installation belongs to.
+    /// For the Forge lifecycle only; everything else uses [`Self::verify`].
+    pub async fn verify_claims(&self, token: &str) -> Result<ForgeClaims, ForgeAuthError> {
         let settings = &*self.settings;
         // 1. Pin the algorithm by its text before anything else (so `none`
         //    and unknown names are refused by name, not as "malformed").
@@ -554,14 +664,32 @@ impl ForgeVerifier {
         {
             return Err(ForgeAuthError::BadApiBaseUrl);
         }
-        // 5. The installation's tenant, active, from the same directory
-        //    Connect tokens resolve through.
+        Ok(ForgeClaims {
+            installation_id,
+            api_base_url,
+            app_version: app.app_version,
+            environment: app.environment,
+            module: app.module,
+            context: claims.context,
+            principal: claims.principal.filter(|p| !p.is_empty()),
+            jti: claims.jti,
+        })
+    }
+
+    /// The installation's tenant, active, from the same directory Connect
+    /// tokens resolve through.
+    pub async fn resolve(
+        &self,
+        claims: ForgeClaims,
+        installations: &dyn ForgeInstallations,
+        tenants: &Tenants,
+    ) -> Result<ForgeVerified, ForgeAuthError> {
         let store_err = |e: TenantStoreError| {
             tracing::error!(error = %e, "tenant lookup failed during Forge verification");
             ForgeAuthError::Store
         };
         let client_key = installations
-            .client_key(&installation_id)
+            .client_key(&claims.installation_id)
             .await
             .map_err(store_err)?
             .ok_or(ForgeAuthError::UnknownInstallation)?;
@@ -578,18 +706,102 @@ impl ForgeVerifier {
             Some(_) => return Err(ForgeAuthError::InactiveTenant),
             None => return Err(ForgeAuthError::UnknownInstallation),
         };
+        // The row must still name this installation (a cached row could
+        // predate a reinstall that moved it).
+        if tenant.installation_id.as_deref() != Some(claims.installation_id.as_str()) {
+            return Err(ForgeAuthError::UnknownInstallation);
+        }
         Ok(ForgeVerified {
             tenant: TenantKey::verified(tenant.client_key),
             tenant_base_url: tenant.base_url,
-            installation_id,
-            api_base_url,
-            app_version: app.app_version,
-            environment: app.environment,
-            module: app.module,
+            installation_id: claims.installation_id,
+            api_base_url: claims.api_base_url,
+            app_version: claims.app_version,
+            environment: claims.environment,
+            module: claims.module,
             context: claims.context,
-            principal: claims.principal.filter(|p| !p.is_empty()),
+            principal: claims.principal,
             jti: claims.jti,
         })
+    }
+}
+
+/// Whether the request's (first) `Authorization` header uses the `Bearer`
+/// scheme: the one thing that decides which verifier a server function's
+/// caller meets (`Bearer` → the Forge verifier, anything else → Connect's
+/// context JWT). Never a fallback from one to the other.
+pub fn is_bearer(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim_start().split_once(' '))
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+}
+
+/// The token of `Authorization: Bearer <token>`: exactly one header, the
+/// `Bearer` scheme (any case, RFC 9110), exactly one token68. Anything else
+/// — no header, two headers, another scheme (Connect's `JWT`), two tokens —
+/// is `None`.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let mut values = parts.headers.get_all(AUTHORIZATION).iter();
+    let value = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    let value = value.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim_start();
+    (!token.is_empty() && token.bytes().all(is_token68)).then_some(token)
+}
+
+fn is_token68(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b)
+}
+
+/// The `x-forge-oauth-system` / `x-forge-oauth-user` tokens of a request,
+/// wrapped at once. Each may be absent; present twice, empty, oversized or
+/// not a token68 is malformed (the request is refused).
+pub fn tokens_from_parts(parts: &Parts) -> Result<ForgeTokens, ForgeAuthError> {
+    let one = |name: &'static str| -> Result<Option<SecretString>, ForgeAuthError> {
+        let mut values = parts.headers.get_all(name).iter();
+        let Some(value) = values.next() else {
+            return Ok(None);
+        };
+        let bad = || ForgeAuthError::Malformed(format!("{name} header"));
+        if values.next().is_some() {
+            return Err(bad());
+        }
+        let text = value.to_str().map_err(|_| bad())?.trim();
+        if text.is_empty() || text.len() > MAX_FORGE_TOKEN_BYTES || !text.bytes().all(is_token68) {
+            return Err(bad());
+        }
+        Ok(Some(SecretString::from(text.to_owned())))
+    };
+    Ok(ForgeTokens {
+        system: one(SYSTEM_TOKEN_HEADER)?,
+        user: one(USER_TOKEN_HEADER)?,
+    })
+}
+
+impl ForgeVerifier {
+    /// A server function's caller through Forge Remote: exactly one
+    /// `Bearer` FIT, verified and resolved to an active tenant, with the
+    /// request's Forge tokens for calls to Confluence. The same [`Verified`]
+    /// a context JWT gives (see [`ForgeVerified::into_verified`]).
+    pub async fn verify_request(
+        &self,
+        parts: &Parts,
+        installations: &dyn ForgeInstallations,
+        tenants: &Tenants,
+    ) -> Result<Verified, ForgeAuthError> {
+        let token = bearer_token(parts).ok_or(ForgeAuthError::Missing)?;
+        let tokens = tokens_from_parts(parts)?;
+        let verified = self.verify(token, installations, tenants).await?;
+        Ok(verified.into_verified(tokens))
     }
 }
 

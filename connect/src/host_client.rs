@@ -13,6 +13,16 @@
 //!   §3.2 and
 //!   <https://developer.atlassian.com/cloud/confluence/oauth-2-jwt-bearer-token-authorization-grant-type/>.
 //!
+//! - **Through Forge** (the caller came with a Forge Invocation Token): the
+//!   FIT's `app.apiBaseUrl` + `/wiki` instead of the site's URL, and
+//!   `Authorization: Bearer` with the `x-forge-oauth-system` token (as the
+//!   app) or the `x-forge-oauth-user` token (as the FIT's `principal`, the
+//!   only user it can act as). Those tokens belong to the one request that
+//!   brought them ([`ForgeCall`]): never cached here, never logged. See
+//!   forge-ready.md §3.3. [`HostClient::for_caller`] picks the mode from
+//!   the verified caller; [`HostAccess`] carries it into the lookups
+//!   (names, pages, people) that take a tenant.
+//!
 //! The tenant comes only from a [`TenantKey`] (a verified token); the product
 //! URL is the tenant's stored `baseUrl` joined with a path the *code* chooses,
 //! checked so it cannot leave that base. Redirects are never followed (the
@@ -33,7 +43,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use url::Url;
 
-use crate::{qsh, ConnectSettings, ConnectState, Tenant, TenantKey};
+use crate::{forge::ForgeCall, qsh, ConnectSettings, ConnectState, Tenant, TenantKey, Verified};
 
 /// Upper bound for one call to the product or the token endpoint.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -104,6 +114,11 @@ pub enum HostError {
     /// The answer was not the JSON we expected (or too large).
     #[error("unexpected response from the product")]
     Decode,
+    /// A Forge caller's request did not bring the token this call needs
+    /// (`x-forge-oauth-system` for the app, `x-forge-oauth-user` for the
+    /// FIT's principal), or asked to act as another user.
+    #[error("Forge sent no token for this call")]
+    NoForgeToken,
 }
 
 /// The kind of network failure, without `reqwest`'s text (which names URLs).
@@ -415,6 +430,41 @@ async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, HostError> 
     Ok(body)
 }
 
+/// Whom product calls are made for: the tenant of a verified token and,
+/// when that token was a Forge Invocation Token, how to reach Confluence
+/// through Forge. Lookups that take a tenant take `impl Into<HostAccess>`:
+/// a `&TenantKey` (background work: Connect credentials) or the request's
+/// `&Verified` (its transport).
+#[derive(Clone, Copy, Debug)]
+pub struct HostAccess<'a> {
+    pub tenant: &'a TenantKey,
+    pub forge: Option<&'a ForgeCall>,
+}
+
+impl<'a> From<&'a TenantKey> for HostAccess<'a> {
+    fn from(tenant: &'a TenantKey) -> Self {
+        Self {
+            tenant,
+            forge: None,
+        }
+    }
+}
+
+impl<'a> From<&'a Verified> for HostAccess<'a> {
+    fn from(who: &'a Verified) -> Self {
+        Self {
+            tenant: &who.tenant,
+            forge: who.forge.as_ref(),
+        }
+    }
+}
+
+/// Forge mode of a [`HostClient`]: the request's tokens (moved in, dropped
+/// with the client).
+struct ForgeMode {
+    call: ForgeCall,
+}
+
 /// A client for one tenant's product REST API.
 pub struct HostClient {
     http: reqwest::Client,
@@ -422,6 +472,9 @@ pub struct HostClient {
     tokens: HostTokenCache,
     tenant: Tenant,
     base: Url,
+    /// The site's own base URL (links shown to people), whatever `base` is.
+    site: String,
+    forge: Option<ForgeMode>,
 }
 
 impl fmt::Debug for HostClient {
@@ -429,6 +482,7 @@ impl fmt::Debug for HostClient {
         f.debug_struct("HostClient")
             .field("tenant", &self.tenant.client_key)
             .field("base", &self.base.as_str())
+            .field("forge", &self.forge.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -437,6 +491,22 @@ impl HostClient {
     /// A client for the tenant a verified token named. Refuses tenants that
     /// are uninstalled or disabled: a disabled app must stop acting.
     pub async fn for_tenant(state: &ConnectState, tenant: &TenantKey) -> Result<Self, HostError> {
+        Self::for_access(state, tenant.into()).await
+    }
+
+    /// A client for a verified caller, in the caller's transport: Connect
+    /// (app JWT / ACT_AS_USER) or Forge (the request's Forge tokens).
+    pub async fn for_caller(state: &ConnectState, who: &Verified) -> Result<Self, HostError> {
+        Self::for_access(state, who.into()).await
+    }
+
+    /// [`HostClient::for_tenant`] or [`HostClient::for_caller`], by what
+    /// `access` carries. The tenant must be active in both modes.
+    pub async fn for_access(
+        state: &ConnectState,
+        access: HostAccess<'_>,
+    ) -> Result<Self, HostError> {
+        let tenant = access.tenant;
         let record = state
             .tenants
             .fresh(tenant.as_str())
@@ -447,7 +517,14 @@ impl HostClient {
             })?
             .filter(|t| t.state.is_active())
             .ok_or(HostError::UnknownTenant)?;
-        let base = Url::parse(&record.base_url).map_err(|_| HostError::BadBaseUrl)?;
+        // Through Forge: Confluence behind Forge's API gateway
+        // (`{apiBaseUrl}/wiki/rest/...`). `apiBaseUrl` comes from the
+        // verified FIT and was checked against the configured prefix.
+        let base_text = match access.forge {
+            Some(call) => format!("{}/wiki", call.api_base_url.trim_end_matches('/')),
+            None => record.base_url.clone(),
+        };
+        let base = Url::parse(&base_text).map_err(|_| HostError::BadBaseUrl)?;
         if !matches!(base.scheme(), "https" | "http") || base.host_str().is_none() {
             return Err(HostError::BadBaseUrl);
         }
@@ -455,9 +532,16 @@ impl HostClient {
             http: state.http.clone(),
             settings: state.settings.clone(),
             tokens: state.host_tokens.clone(),
+            site: record.base_url.clone(),
             tenant: record,
             base,
+            forge: access.forge.map(|call| ForgeMode { call: call.clone() }),
         })
+    }
+
+    /// Whether calls go through Forge (the caller came with a FIT).
+    pub fn through_forge(&self) -> bool {
+        self.forge.is_some()
     }
 
     /// The tenant's client key.
@@ -477,12 +561,13 @@ impl HostClient {
         json_body: Option<&serde_json::Value>,
     ) -> Result<HostResponse, HostError> {
         let (url, relative) = join(&self.base, path_and_query)?;
-        let (authorization, token_key) = match who {
-            Principal::App => (
+        let (authorization, token_key) = match (&self.forge, who) {
+            (Some(forge), who) => (format!("Bearer {}", forge.token_for(who)?), None),
+            (None, Principal::App) => (
                 format!("JWT {}", self.app_jwt(&method, &relative, url.query())?),
                 None,
             ),
-            Principal::User { account_id, scopes } => {
+            (None, Principal::User { account_id, scopes }) => {
                 let (key, token) = self.user_token(account_id, scopes).await?;
                 (format!("Bearer {}", token.expose_secret()), Some(key))
             }
@@ -509,15 +594,22 @@ impl HostClient {
                 self.tokens.evict(key);
             }
             tracing::warn!(tenant = %self.tenant.client_key, %method, path = %relative,
-                "the product refused our credentials (401)");
+                forge = self.forge.is_some(), "the product refused our credentials (401)");
         }
         let body = read_capped(resp).await?;
         Ok(HostResponse { status, body })
     }
 
-    /// The site's product base URL (e.g. `https://acme.atlassian.net/wiki`).
+    /// Where calls go: the site's product base URL (e.g.
+    /// `https://acme.atlassian.net/wiki`), or Forge's API gateway for it.
     pub fn base_url(&self) -> &str {
         self.base.as_str()
+    }
+
+    /// The site's base URL as installed, for links shown to people (the
+    /// same in both modes).
+    pub fn site_url(&self) -> &str {
+        &self.site
     }
 
     /// `GET` JSON as `who`; any non-2xx status is an error.
@@ -659,6 +751,26 @@ impl HostClient {
             Instant::now(),
         );
         Ok((key, token))
+    }
+}
+
+impl ForgeMode {
+    /// The token for a call as `who`: the system token as the app; the user
+    /// token only as the FIT's principal (Forge gives no way to act as
+    /// anyone else). Scopes are the manifest's, not per call.
+    fn token_for(&self, who: Principal<'_>) -> Result<&str, HostError> {
+        let tokens = &self.call.tokens;
+        let token = match who {
+            Principal::App => tokens.system.as_ref(),
+            Principal::User { account_id, .. } => tokens
+                .user
+                .as_ref()
+                .filter(|_| self.call.principal.as_deref() == Some(account_id)),
+        };
+        token
+            .map(|t| t.expose_secret())
+            .filter(|t| !t.is_empty())
+            .ok_or(HostError::NoForgeToken)
     }
 }
 

@@ -174,5 +174,6 @@ pub async fn verify_hs256(
             .as_ref()
             .and_then(|c| c.space.as_ref())
             .and_then(|s| s.key.clone()),
+        forge: None,
     })
 }

@@ -82,6 +82,11 @@ pub struct Verified {
     pub content_version: Option<i64>,
     /// Confluence space key, when known.
     pub space_key: Option<String>,
+    /// Set when the caller came through Forge Remote (a verified Forge
+    /// Invocation Token): calls to Confluence made for this request then go
+    /// through Forge with the request's own tokens
+    /// ([`host_client::HostClient::for_caller`]). `None` for Connect tokens.
+    pub forge: Option<forge::ForgeCall>,
 }
 
 /// Why a token was refused. Only ever logged (at debug); the client always

@@ -19,7 +19,7 @@ use futures::{stream, StreamExt};
 use serde::Deserialize;
 
 use crate::{
-    host_client::{HostClient, HostError, Principal},
+    host_client::{HostAccess, HostClient, HostError, Principal},
     ConnectState, TenantKey,
 };
 
@@ -115,11 +115,13 @@ async fn lookup(client: &HostClient, account: &str) -> Looked {
 
 /// The display names Confluence gives for `accounts` (those it cannot give
 /// are missing from the map).
-pub async fn display_names(
+pub async fn display_names<'a>(
     state: &ConnectState,
-    tenant: &TenantKey,
+    access: impl Into<HostAccess<'a>>,
     accounts: &[String],
 ) -> HashMap<String, String> {
+    let access = access.into();
+    let tenant = access.tenant;
     let mut names = HashMap::new();
     let mut missing = Vec::new();
     for a in accounts {
@@ -134,7 +136,7 @@ pub async fn display_names(
     if missing.is_empty() {
         return names;
     }
-    let client = match HostClient::for_tenant(state, tenant).await {
+    let client = match HostClient::for_access(state, access).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "cannot call Confluence for users' names");
@@ -164,12 +166,13 @@ pub async fn display_names(
 }
 
 /// One user's display name (see [`display_names`]).
-pub async fn display_name(
+pub async fn display_name<'a>(
     state: &ConnectState,
-    tenant: &TenantKey,
+    access: impl Into<HostAccess<'a>>,
     account: &str,
 ) -> Option<String> {
-    display_names(state, tenant, &[account.to_owned()])
+    let access = access.into();
+    display_names(state, access, &[account.to_owned()])
         .await
         .remove(account)
 }

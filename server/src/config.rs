@@ -205,6 +205,14 @@ pub struct Config {
     #[arg(long, env = "FORGE_JWKS_URL")]
     pub forge_jwks_url: Option<Url>,
 
+    /// What a FIT's `app.apiBaseUrl` must start with: where calls to
+    /// Confluence for Forge callers go with the request's Forge tokens.
+    /// Default Atlassian's production API
+    /// (`https://api.atlassian.com/ex/confluence/`); another value only for
+    /// staging or tests, and only with FORGE_APP_ID.
+    #[arg(long, env = "FORGE_API_BASE_URL")]
+    pub forge_api_base_url: Option<Url>,
+
     /// Bind address of the offline Confluence host simulator (dev-host builds
     /// only): a second origin that embeds the app's pages in iframes.
     #[cfg(feature = "dev-host")]
@@ -307,8 +315,9 @@ impl Config {
     pub fn forge(&self) -> anyhow::Result<Option<connect::forge::ForgeSettings>> {
         let Some(app_id) = self.forge_app_id.as_deref().map(str::trim) else {
             anyhow::ensure!(
-                self.forge_jwks_url.is_none(),
-                "FORGE_JWKS_URL is set but FORGE_APP_ID is not: set both to serve Forge"
+                self.forge_jwks_url.is_none() && self.forge_api_base_url.is_none(),
+                "FORGE_JWKS_URL or FORGE_API_BASE_URL is set but FORGE_APP_ID is not: \
+                 set FORGE_APP_ID to serve Forge"
             );
             return Ok(None);
         };
@@ -330,7 +339,19 @@ impl Config {
             matches!(jwks_url.scheme(), "https" | "http") && jwks_url.host().is_some(),
             "FORGE_JWKS_URL must be an http(s) URL"
         );
-        Ok(Some(connect::forge::ForgeSettings::new(app_id, jwks_url)))
+        let mut settings = connect::forge::ForgeSettings::new(app_id, jwks_url);
+        if let Some(api) = &self.forge_api_base_url {
+            anyhow::ensure!(
+                matches!(api.scheme(), "https" | "http")
+                    && api.host().is_some()
+                    && api.query().is_none()
+                    && api.path().ends_with('/'),
+                "FORGE_API_BASE_URL must be an http(s) URL ending in `/` \
+                 (e.g. https://api.atlassian.com/ex/confluence/)"
+            );
+            settings.api_base_url_prefix = api.as_str().to_owned();
+        }
+        Ok(Some(settings))
     }
 
     /// The configuration with no flags given: environment variables, then

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use axum::{
     extract::{FromRef, FromRequestParts},
-    http::{header::AUTHORIZATION, request::Parts},
+    http::request::Parts,
     routing::post,
     Json, Router,
 };
@@ -46,25 +46,7 @@ impl std::fmt::Debug for ForgeState {
     }
 }
 
-/// The token of `Authorization: Bearer <token>`: exactly one header, the
-/// `Bearer` scheme (any case, RFC 9110), exactly one token68. Anything else
-/// — no header, two headers, another scheme (Connect's `JWT`), two tokens —
-/// is `None`.
-pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let mut values = parts.headers.get_all(AUTHORIZATION).iter();
-    let value = values.next()?;
-    if values.next().is_some() {
-        return None;
-    }
-    let value = value.to_str().ok()?.trim();
-    let (scheme, token) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let token = token.trim_start();
-    let token68 = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b);
-    (!token.is_empty() && token.bytes().all(token68)).then_some(token)
-}
+pub use connect::forge::bearer_token;
 
 /// A verified Forge invocation: the handler runs only if the FIT checked
 /// out and its installation belongs to an active tenant.
@@ -120,9 +102,237 @@ pub async fn whoami(ForgeInvocation(v): ForgeInvocation) -> Json<WhoAmI> {
     })
 }
 
-/// The Forge routes, with their own state.
+/// The Forge routes, with their own state. The lifecycle routes are
+/// rate-limited per address like Connect's (each unknown `kid` could
+/// otherwise cost a JWKS fetch).
 pub fn routes(state: ForgeState) -> Router {
+    let lifecycle = Router::new()
+        .route(LIFECYCLE_PATH, post(lifecycle))
+        .route(PRE_UNINSTALL_PATH, post(pre_uninstall))
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::new(crate::lifecycle::LifecycleLimiter::default()),
+            crate::lifecycle::limit,
+        ));
     Router::new()
         .route(INVOKE_PATH, post(whoami))
+        .merge(lifecycle)
         .with_state(state)
+}
+
+/// The path of the Forge lifecycle (`endpoint.remote-lifecycle.route.path`):
+/// the `trigger` on `avi:forge:installed:app` / `avi:forge:upgraded:app`
+/// (and `avi:forge:uninstalled:app`, should Forge send it), the event named
+/// by the body's `eventType`.
+pub const LIFECYCLE_PATH: &str = "/forge/lifecycle";
+
+/// The path of the `preUninstall` module
+/// (`endpoint.remote-pre-uninstall.route.path`). Its own path because the
+/// body Forge sends a remote for it is not documented (README open
+/// question 7): the path, not the body, says "uninstalled".
+pub const PRE_UNINSTALL_PATH: &str = "/forge/lifecycle/pre-uninstall";
+
+/// The Forge lifecycle events we act on.
+pub const EVENT_INSTALLED: &str = "avi:forge:installed:app";
+pub const EVENT_UPGRADED: &str = "avi:forge:upgraded:app";
+pub const EVENT_UNINSTALLED: &str = "avi:forge:uninstalled:app";
+
+/// Largest lifecycle body read (the events are a few hundred bytes).
+const MAX_LIFECYCLE_BODY: usize = 64 * 1024;
+
+/// Why a Forge lifecycle call failed after its token was verified.
+#[derive(Debug, thiserror::Error)]
+pub enum ForgeLifecycleError {
+    /// The FIT was refused: bare 401, reason logged and counted.
+    #[error("unauthorized")]
+    Unauthorized(#[from] ForgeAuthError),
+    /// 400 with this message; nothing was written.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 500; logged.
+    #[error("tenant store: {0}")]
+    Store(#[from] connect::TenantStoreError),
+}
+
+impl axum::response::IntoResponse for ForgeLifecycleError {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::StatusCode;
+        match self {
+            Self::Unauthorized(reason) => ForgeRejection(reason).into_response(),
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, message).into_response(),
+            Self::Store(e) => {
+                tracing::error!(error = %e, "Forge lifecycle: the tenant store failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "Internal error").into_response()
+            }
+        }
+    }
+}
+
+/// A verified **app-only** FIT (a trigger or `preUninstall`, never a user
+/// invocation) whose installation need not map to a tenant yet.
+async fn lifecycle_claims(
+    parts: &Parts,
+    state: &ForgeState,
+) -> Result<connect::forge::ForgeClaims, ForgeAuthError> {
+    let token = bearer_token(parts).ok_or(ForgeAuthError::Missing)?;
+    let claims = state.verifier.verify_claims(token).await?;
+    if claims.principal.is_some() {
+        return Err(ForgeAuthError::NotAppOnly);
+    }
+    Ok(claims)
+}
+
+/// The body as a JSON object, or a 400 saying why not.
+fn lifecycle_body(
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, ForgeLifecycleError> {
+    if body.len() > MAX_LIFECYCLE_BODY {
+        return Err(ForgeLifecycleError::BadRequest(
+            "The body is too large.".into(),
+        ));
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ForgeLifecycleError::BadRequest(
+            "The body must be a JSON object.".into(),
+        )),
+        Err(_) => Err(ForgeLifecycleError::BadRequest(
+            "The body is not valid JSON.".into(),
+        )),
+    }
+}
+
+/// `POST /forge/lifecycle`: a Forge lifecycle event for the installation of
+/// the (app-only) FIT. Installed / upgraded create or refresh its tenant,
+/// uninstalled retires it; see [`install_tenant`] and [`retire_tenant`].
+/// The FIT is checked first (401), then the body (400); idempotent.
+pub async fn lifecycle(
+    axum::extract::State(state): axum::extract::State<ForgeState>,
+    parts: Parts,
+    body: axum::body::Bytes,
+) -> Result<axum::http::StatusCode, ForgeLifecycleError> {
+    let claims = lifecycle_claims(&parts, &state).await?;
+    let body = lifecycle_body(&body)?;
+    let event = match body.get("eventType") {
+        Some(serde_json::Value::String(e)) => e.as_str(),
+        Some(_) => {
+            return Err(ForgeLifecycleError::BadRequest(
+                "eventType must be a string.".into(),
+            ))
+        }
+        None => {
+            return Err(ForgeLifecycleError::BadRequest(
+                "eventType is required.".into(),
+            ))
+        }
+    };
+    match event {
+        EVENT_INSTALLED => install_tenant(&state, &claims, true).await,
+        EVENT_UPGRADED => install_tenant(&state, &claims, false).await,
+        EVENT_UNINSTALLED => retire_tenant(&state, &claims).await,
+        _ => Err(ForgeLifecycleError::BadRequest(format!(
+            "eventType must be one of {EVENT_INSTALLED}, {EVENT_UPGRADED}, {EVENT_UNINSTALLED}."
+        ))),
+    }
+}
+
+/// `POST /forge/lifecycle/pre-uninstall`: the `preUninstall` module. The
+/// body must be a JSON object (its fields are not documented, so none is
+/// required); the installation is retired.
+pub async fn pre_uninstall(
+    axum::extract::State(state): axum::extract::State<ForgeState>,
+    parts: Parts,
+    body: axum::body::Bytes,
+) -> Result<axum::http::StatusCode, ForgeLifecycleError> {
+    let claims = lifecycle_claims(&parts, &state).await?;
+    lifecycle_body(&body)?;
+    retire_tenant(&state, &claims).await
+}
+
+/// Creates or refreshes the tenant of `claims.installation_id`:
+///
+/// - a tenant (Connect's, whose signed `/installed` carried this
+///   `installationId`, or an earlier Forge one) already names the
+///   installation: it is made `installed` again with everything it had
+///   (secret, URLs) — unless it was retired and the event is only an
+///   upgrade (`revive == false`): 401, nothing written;
+/// - none does: a **Forge-only tenant** is created. Its client key is the
+///   installation ARI itself (Atlassian's advice is to key remote data by
+///   `installationId`; a reinstall is a new installation, hence a new
+///   tenant, as it would be for Connect under a new client key); its base
+///   URL is `{apiBaseUrl}/wiki` from the verified FIT (the site's own URL
+///   is not in an app-only FIT); its shared secret is random and never
+///   leaves the server, so no Connect JWT can ever verify for it.
+async fn install_tenant(
+    state: &ForgeState,
+    claims: &connect::forge::ForgeClaims,
+    revive: bool,
+) -> Result<axum::http::StatusCode, ForgeLifecycleError> {
+    let installation = &claims.installation_id;
+    let existing = match state.installations.client_key(installation).await? {
+        Some(key) => state.tenants.fresh(&key).await?,
+        None => None,
+    };
+    let install = match existing {
+        Some(t) if !t.state.is_active() && !revive => {
+            return Err(ForgeAuthError::InactiveTenant.into());
+        }
+        Some(t) => connect::TenantInstall {
+            client_key: t.client_key,
+            shared_secret: t.shared_secret,
+            base_url: t.base_url,
+            display_url: t.display_url,
+            product_type: t.product_type,
+            oauth_client_id: t.oauth_client_id,
+            installation_id: Some(installation.clone()),
+        },
+        None => connect::TenantInstall {
+            client_key: installation.clone(),
+            shared_secret: unguessable_secret(),
+            base_url: format!("{}/wiki", claims.api_base_url.trim_end_matches('/')),
+            display_url: None,
+            product_type: Some("confluence".into()),
+            oauth_client_id: None,
+            installation_id: Some(installation.clone()),
+        },
+    };
+    state.tenants.install(&install).await?;
+    tracing::info!(client_key = %install.client_key, %installation, "tenant installed through Forge");
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// Retires the installation's tenant exactly as Connect's `/uninstalled`
+/// does (state `uninstalled`: its tokens stop working at once, data kept
+/// for the retention period). Already retired: 204 again (Forge retries);
+/// an installation no tenant names: 401.
+async fn retire_tenant(
+    state: &ForgeState,
+    claims: &connect::forge::ForgeClaims,
+) -> Result<axum::http::StatusCode, ForgeLifecycleError> {
+    let key = state
+        .installations
+        .client_key(&claims.installation_id)
+        .await?
+        .ok_or(ForgeAuthError::UnknownInstallation)?;
+    match state
+        .tenants
+        .set_state(&key, connect::TenantState::Uninstalled)
+        .await?
+    {
+        connect::StateChange::Missing => Err(ForgeAuthError::UnknownInstallation.into()),
+        _ => {
+            tracing::info!(client_key = %key, "tenant uninstalled through Forge");
+            Ok(axum::http::StatusCode::NO_CONTENT)
+        }
+    }
+}
+
+/// 244 random bits (two v4 UUIDs) as hex: a Forge-only tenant's shared
+/// secret, which nobody is ever told.
+fn unguessable_secret() -> secrecy::SecretString {
+    let text = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    secrecy::SecretString::from(text)
 }

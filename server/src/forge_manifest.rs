@@ -154,7 +154,7 @@ pub fn render() -> anyhow::Result<String> {
     line("        - avi:forge:upgraded:app");
     line("  preUninstall:");
     line("    - key: lifecycle-uninstalled");
-    line("      endpoint: remote-lifecycle");
+    line("      endpoint: remote-pre-uninstall");
     line("  endpoint:");
     line("    - key: remote-resolver");
     line(&format!("      remote: {REMOTE_KEY}"));
@@ -168,9 +168,21 @@ pub fn render() -> anyhow::Result<String> {
     line("    - key: remote-lifecycle");
     line(&format!("      remote: {REMOTE_KEY}"));
     line("      route:");
-    // One route for both events (the payload names the event); the Connect
-    // callbacks (`/installed`, `/uninstalled`) stay as they are.
-    line("        path: /forge/lifecycle");
+    // The trigger's events (the payload's `eventType` names the event); the
+    // Connect callbacks (`/installed`, `/uninstalled`) stay as they are.
+    line(&format!("        path: {}", crate::forge::LIFECYCLE_PATH));
+    line("      auth:");
+    line("        appSystemToken:");
+    line("          enabled: true");
+    // `preUninstall` on its own path: its body is not documented, so the
+    // path says which event it is.
+    line("    - key: remote-pre-uninstall");
+    line(&format!("      remote: {REMOTE_KEY}"));
+    line("      route:");
+    line(&format!(
+        "        path: {}",
+        crate::forge::PRE_UNINSTALL_PATH
+    ));
     line("      auth:");
     line("        appSystemToken:");
     line("          enabled: true");

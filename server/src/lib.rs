@@ -130,6 +130,11 @@ pub async fn build_state_with_clock(
             },
         )),
         space_admin: SpaceAdminService::default(),
+        // One verifier (one key cache) for the server functions and the
+        // `/forge/*` routes.
+        forge: config
+            .forge()?
+            .map(|settings| connect::forge::ForgeVerifier::new(settings, http.clone())),
         db,
         connect: ConnectState::new(connect_settings, http, tenants),
         settings: Arc::new(settings),
@@ -309,8 +314,8 @@ impl Application {
         let listener = TcpListener::bind(config.site_addr)
             .await
             .with_context(|| format!("could not bind {}", config.site_addr))?;
-        let forge = config.forge()?.map(|settings| forge::ForgeState {
-            verifier: connect::forge::ForgeVerifier::new(settings, state.connect.http.clone()),
+        let forge = state.forge.clone().map(|verifier| forge::ForgeState {
+            verifier,
             installations: Arc::new(state.db.clone()),
             tenants: state.connect.tenants.clone(),
         });

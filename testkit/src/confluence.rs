@@ -12,6 +12,12 @@
 //!   `POST /oauth2/token` for a JWT-bearer assertion it verified (`iss` =
 //!   the site's OAuth client, `sub` = the user, `tnt` = the site base URL,
 //!   `aud` = this fake's origin, signed with the site's secret);
+//! - `Authorization: Bearer …` under `/ex/confluence/<cloudId>/wiki/…`
+//!   (Forge's API gateway, [`FakeConfluence::forge_api_base_url`]) — a
+//!   Forge OAuth token this fake handed out for that cloud id
+//!   ([`FakeConfluence::issue_forge_system_token`] acts as the app of a
+//!   site, [`FakeConfluence::issue_forge_user_token`] as a user). Nothing
+//!   else is accepted there, and these tokens are refused under `/wiki`;
 //! - with [`FakeConfluence::accept_session_header`] only (the host
 //!   simulator): no `Authorization` but `X-Sim-User: <accountId>` — the
 //!   host page's `AP.request`, i.e. the logged-in user's browser session.
@@ -76,6 +82,8 @@ use serde_json::{json, Value};
 
 /// The sites' context path: a product base URL is `<origin>/wiki`.
 pub const SITE_PATH: &str = "/wiki";
+/// Where Forge's API gateway serves Confluence: `<origin>/ex/confluence/<cloudId>/wiki/…`.
+pub const FORGE_API_PATH: &str = "/ex/confluence/";
 /// The app key the fake expects as `iss` of app JWTs unless told otherwise.
 pub const DEFAULT_APP_KEY: &str = "smart-courses";
 /// The first space id handed out (Confluence ids are large integers).
@@ -198,8 +206,16 @@ struct IssuedToken {
     until: Instant,
 }
 
+/// A Forge OAuth token: whom it acts as, on which cloud id.
+#[derive(Clone, Debug)]
+struct ForgeGrant {
+    cloud_id: String,
+    caller: Caller,
+}
+
 #[derive(Debug, Default)]
 struct Table {
+    forge_tokens: HashMap<String, ForgeGrant>,
     sites: HashMap<String, Site>,
     users: BTreeMap<String, User>,
     /// (account id, content id, operation) → allowed.
@@ -301,6 +317,54 @@ impl FakeConfluence {
     /// The product base URL a site installs with (`<origin>/wiki`).
     pub fn base_url(&self) -> String {
         format!("{}{SITE_PATH}", self.inner.origin)
+    }
+
+    /// What a Forge Invocation Token's `app.apiBaseUrl` starts with when it
+    /// points here (the app's `FORGE_API_BASE_URL` in tests).
+    pub fn forge_api_prefix(&self) -> String {
+        format!("{}{FORGE_API_PATH}", self.inner.origin)
+    }
+
+    /// `app.apiBaseUrl` of `cloud_id` on this fake.
+    pub fn forge_api_base_url(&self, cloud_id: &str) -> String {
+        format!("{}{cloud_id}", self.forge_api_prefix())
+    }
+
+    /// A Forge system token (`x-forge-oauth-system`): acts as the app of
+    /// the site `client_key`, on `cloud_id` only.
+    pub fn issue_forge_system_token(&self, client_key: &str, cloud_id: &str) -> String {
+        self.issue_forge_token(
+            cloud_id,
+            Caller::App {
+                client_key: client_key.into(),
+            },
+        )
+    }
+
+    /// A Forge user token (`x-forge-oauth-user`): acts as `account_id`, on
+    /// `cloud_id` only.
+    pub fn issue_forge_user_token(&self, account_id: &str, cloud_id: &str) -> String {
+        self.issue_forge_token(
+            cloud_id,
+            Caller::User {
+                account_id: account_id.into(),
+            },
+        )
+    }
+
+    fn issue_forge_token(&self, cloud_id: &str, caller: Caller) -> String {
+        let mut bytes = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = format!("forge-{token}");
+        self.table().forge_tokens.insert(
+            token.clone(),
+            ForgeGrant {
+                cloud_id: cloud_id.into(),
+                caller,
+            },
+        );
+        token
     }
 
     /// The ACT_AS_USER token endpoint.
@@ -606,6 +670,22 @@ impl FakeConfluence {
             }
         }
         Err("no credentials".into())
+    }
+
+    /// Forge's API gateway: a Forge token of this cloud id, nothing else.
+    fn authenticate_forge(&self, cloud_id: &str, headers: &HeaderMap) -> Result<Caller, String> {
+        let value = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| "no credentials".to_owned())?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| "the gateway takes Bearer tokens only".to_owned())?;
+        match self.table().forge_tokens.get(token.trim()) {
+            Some(grant) if grant.cloud_id == cloud_id => Ok(grant.caller.clone()),
+            Some(_) => Err("a Forge token of another cloud".into()),
+            None => Err("unknown Forge token".into()),
+        }
     }
 
     fn verify_app_jwt(
@@ -1337,12 +1417,22 @@ async fn handle(State(fake): State<FakeConfluence>, req: Request<Body>) -> Respo
     if parts.method == Method::POST && path == "/oauth2/token" {
         return fake.grant_token(&body);
     }
-    let caller = match fake.authenticate(
-        parts.method.as_str(),
-        &path,
-        query.as_deref(),
-        &parts.headers,
-    ) {
+    // Forge's API gateway: `/ex/confluence/<cloudId>/wiki/…`.
+    let forge = path.strip_prefix(FORGE_API_PATH).and_then(|rest| {
+        let (cloud, after) = rest.split_once('/')?;
+        let after = after.strip_prefix("wiki")?;
+        (!cloud.is_empty() && after.starts_with('/')).then(|| (cloud.to_owned(), after.to_owned()))
+    });
+    let authenticated = match &forge {
+        Some((cloud, _)) => fake.authenticate_forge(cloud, &parts.headers),
+        None => fake.authenticate(
+            parts.method.as_str(),
+            &path,
+            query.as_deref(),
+            &parts.headers,
+        ),
+    };
+    let caller = match authenticated {
         Ok(c) => c,
         Err(reason) => {
             tracing::debug!(%reason, %path, "fake Confluence: call refused");
@@ -1359,8 +1449,12 @@ async fn handle(State(fake): State<FakeConfluence>, req: Request<Body>) -> Respo
         }
         return resp;
     }
-    let Some(rest) = path.strip_prefix(SITE_PATH) else {
-        return error(StatusCode::NOT_FOUND, "No such resource");
+    let rest = match &forge {
+        Some((_, rest)) => rest.as_str(),
+        None => match path.strip_prefix(SITE_PATH) {
+            Some(rest) => rest,
+            None => return error(StatusCode::NOT_FOUND, "No such resource"),
+        },
     };
     fake.product(&caller, &parts.method, rest, query.as_deref(), &body)
 }

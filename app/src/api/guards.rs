@@ -1,14 +1,21 @@
 //! Guards: what a server function knows about its caller, as types.
 //!
-//! Each guard is built from the **context JWT** of the current call (the
-//! only token server functions accept) and, where it says so, an answer
-//! from Confluence about the caller's permission. A function that holds a
+//! Each guard is built from the verified token of the current call and,
+//! where it says so, an answer from Confluence about the caller's
+//! permission. Two transports, one implementation: a **context JWT**
+//! (`Authorization: JWT`, our Connect iframes) or, when Forge is configured,
+//! a **Forge Invocation Token** (`Authorization: Bearer`, our Forge Custom
+//! UI through `invokeRemote`). The scheme decides which verifier runs;
+//! there is no fallback from one to the other. Both give the same
+//! [`Verified`]: tenant from the verified token (for Forge: the
+//! installation's active tenant), account (`sub` / `principal`), page and
+//! space (the token's context), and the rate limits apply alike. A function that holds a
 //! [`Learner`] has a logged-in user who may view the macro's page; an
 //! [`Editor`] may edit it; a [`SpaceAdmin`] administers the space the tab is
 //! open in. The tenant inside every guard comes from the verified token only.
 
 use axum::http::request::Parts;
-use connect::{auth::ContextJwt, authz, authz::AuthzError, Verified};
+use connect::{auth::ContextJwt, authz, authz::AuthzError, forge, Verified};
 use leptos::prelude::use_context;
 
 use crate::{error::AppError, state::AppState};
@@ -30,25 +37,36 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// Verifies the context JWT of the current call (a page JWT, a missing
-    /// or bad token → 401) and takes one request from the site's and the
-    /// user's rate limits (429 when over).
+    /// Verifies the token of the current call — a context JWT, or with
+    /// Forge configured a `Bearer` Forge Invocation Token (a page JWT, a
+    /// missing or bad token → 401) — and takes one request from the site's
+    /// and the user's rate limits (429 when over).
     pub async fn verify() -> Result<Self, AppError> {
         let state = AppState::current()?;
         let parts = use_context::<Parts>().ok_or_else(|| {
             tracing::error!("request parts missing from server-function context");
             AppError::Internal
         })?;
-        match ContextJwt::from_parts(&parts, &state.connect).await {
-            Ok(ContextJwt(who)) => {
-                state.limits.check(&who)?;
-                Ok(Self { state, who })
-            }
-            Err(reason) => {
-                reason.record();
-                Err(AppError::Unauthorized)
-            }
-        }
+        let who = match (&state.forge, forge::is_bearer(&parts)) {
+            (Some(verifier), true) => verifier
+                .verify_request(&parts, &state.db, &state.connect.tenants)
+                .await
+                .map_err(|reason| {
+                    reason.record();
+                    AppError::Unauthorized
+                })?,
+            // Without Forge a bearer token meets the Connect verifier,
+            // which refuses anything but `JWT` (reason "missing").
+            _ => match ContextJwt::from_parts(&parts, &state.connect).await {
+                Ok(ContextJwt(who)) => who,
+                Err(reason) => {
+                    reason.record();
+                    return Err(AppError::Unauthorized);
+                }
+            },
+        };
+        state.limits.check(&who)?;
+        Ok(Self { state, who })
     }
 
     /// The page the macro is on, from the token's context.

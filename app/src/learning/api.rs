@@ -501,7 +501,7 @@ pub async fn self_enrol(course_id: CourseId) -> Result<LearnerCourse, AppError> 
 #[server(name = CertificateFn, endpoint = "learning/certificate", client = ApClient)]
 pub async fn certificate(course_id: CourseId) -> Result<Certificate, AppError> {
     let l = Learner::verify().await?;
-    let name = connect::users::display_name(&l.state().connect, &l.who().tenant, &l.account);
+    let name = connect::users::display_name(&l.state().connect, l.who(), &l.account);
     l.state().learning.certificate(&l, &course_id, name).await
 }
 

@@ -78,7 +78,7 @@ pub(crate) async fn page(
         people.extend(accounts_in(d).into_iter().take(3));
     }
     let people: Vec<String> = people.into_iter().collect();
-    let names = connect::users::display_names(&state.connect, tenant, &people).await;
+    let names = connect::users::display_names(&state.connect, admin.who(), &people).await;
     let mut titles: HashMap<String, Option<String>> = HashMap::new();
     for id in rows.iter().filter_map(|r| r.course_id.as_ref()) {
         if !titles.contains_key(id) {

@@ -174,7 +174,7 @@ fn ids(accounts: &[course::ids::AccountId]) -> Vec<String> {
 pub async fn search_users(admin: &SpaceAdmin, query: &str) -> Result<Vec<UserHit>, AppError> {
     let q = query_text(query)?;
     let state = admin.state();
-    let found = directory::search_users(&state.connect, &admin.who().tenant, q, SEARCH_RESULTS)
+    let found = directory::search_users(&state.connect, admin.who(), q, SEARCH_RESULTS)
         .await
         .map_err(directory_error)?;
     Ok(found
@@ -191,7 +191,7 @@ pub async fn search_users(admin: &SpaceAdmin, query: &str) -> Result<Vec<UserHit
 pub async fn search_groups(admin: &SpaceAdmin, query: &str) -> Result<Vec<String>, AppError> {
     let q = query_text(query)?;
     let state = admin.state();
-    directory::search_groups(&state.connect, &admin.who().tenant, q, SEARCH_RESULTS)
+    directory::search_groups(&state.connect, admin.who(), q, SEARCH_RESULTS)
         .await
         .map_err(directory_error)
 }
@@ -304,7 +304,7 @@ pub async fn enrol_group(
     let group: &str = group.as_ref();
     // Read the members first: a group Confluence does not know is refused
     // before anything is written.
-    let members = directory::group_members(&state.connect, tenant, group)
+    let members = directory::group_members(&state.connect, admin.who(), group)
         .await
         .map_err(|e| match e {
             directory::DirectoryError::NoSuchGroup => AppError::invalid(format!(

@@ -60,9 +60,10 @@ pub async fn report(
     let (accounts, search_note) = if search.is_empty() {
         (None, None)
     } else {
-        let found = connect::directory::search_users(&state.connect, tenant, search, SEARCH_LIMIT)
-            .await
-            .map_err(super::enrolment::directory_error)?;
+        let found =
+            connect::directory::search_users(&state.connect, admin.who(), search, SEARCH_LIMIT)
+                .await
+                .map_err(super::enrolment::directory_error)?;
         let note = format!(
             "Confluence found {} {} named like \u{201c}{search}\u{201d}{}.",
             found.len(),
@@ -308,7 +309,7 @@ pub async fn learner(
     // E-mail only where Confluence shares it; a failure just leaves it out.
     let email = match connect::directory::emails(
         &state.connect,
-        tenant,
+        admin.who(),
         std::slice::from_ref(&learner_row.account_id),
     )
     .await

@@ -8,17 +8,20 @@
 //!   the tokens of this test app's audience;
 //! - [`calls`]: typed calls of every server function, returning the app's
 //!   own DTOs (raw JSON only where a test looks for leaks);
+//! - [`forge`]: Forge Remote (FITs, the loopback JWKS, Forge tokens);
 //! - [`db`]: straight to the test's database, to prove what was (not) written;
 //! - [`courses`]: course fixtures.
 
 pub(crate) mod calls;
 pub(crate) mod courses;
 pub(crate) mod db;
+pub(crate) mod forge;
 pub(crate) mod sites;
 pub(crate) mod test_app;
 
 pub(crate) use courses::*;
 pub(crate) use db::*;
+pub(crate) use forge::*;
 pub(crate) use sites::*;
 pub(crate) use test_app::*;
 pub(crate) use testkit::{
