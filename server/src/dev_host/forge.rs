@@ -25,9 +25,15 @@
 //!   [`INSTALLATION_ID`] (as Connect-on-Forge does), so the app maps a FIT's
 //!   `app.installationId` to the same tenant as the Connect pages.
 //!
-//! Not simulated: the app system/user OAuth tokens (`x-forge-oauth-*`),
-//! Forge's CDN, resizing, and whatever the real bridge does beyond the
-//! calls listed above.
+//! - With each call Forge sends the app's system token and the user's token
+//!   (`x-forge-oauth-system`, `-user`) for its API gateway
+//!   (`https://api.atlassian.com/ex/confluence/<cloudId>`). Here the
+//!   simulated site issues them and serves the gateway at
+//!   `/ex/confluence/<cloudId>/wiki/…` ([`api_prefix`], the app's
+//!   `FORGE_API_BASE_URL` in dev).
+//!
+//! Not simulated: Forge's CDN, resizing, token lifetimes, and whatever the
+//! real bridge does beyond the calls listed above.
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -73,6 +79,9 @@ const MODULES: [&str; 3] = ["learner", "editor", "admin"];
 
 pub(super) struct ForgeSim {
     sim: Arc<Sim>,
+    /// The simulated site: issues the Forge OAuth tokens its API gateway
+    /// accepts.
+    product: testkit::FakeConfluence,
     key: EncodingKey,
     jwks: JwkSet,
     http: reqwest::Client,
@@ -80,7 +89,7 @@ pub(super) struct ForgeSim {
 }
 
 impl ForgeSim {
-    pub(super) fn new(sim: Arc<Sim>) -> anyhow::Result<Self> {
+    pub(super) fn new(sim: Arc<Sim>, product: testkit::FakeConfluence) -> anyhow::Result<Self> {
         let key = EncodingKey::from_rsa_pem(FORGE_KEY_PEM.as_bytes())?;
         let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256)?;
         jwk.common.key_id = Some(FORGE_KID.to_owned());
@@ -88,6 +97,7 @@ impl ForgeSim {
         jwk.common.key_algorithm = Some(KeyAlgorithm::RS256);
         Ok(Self {
             sim,
+            product,
             key,
             jwks: JwkSet { keys: vec![jwk] },
             http: reqwest::Client::builder()
@@ -101,6 +111,23 @@ impl ForgeSim {
     fn fit(&self, account_id: &str, module: &str) -> anyhow::Result<String> {
         mint_fit(&self.key, &self.sim.origin, account_id, module)
     }
+
+    /// Forge's OAuth tokens for one call (`x-forge-oauth-system` as the
+    /// app, `x-forge-oauth-user` as the user), valid only at the simulated
+    /// site's API gateway for its cloud id.
+    fn oauth_tokens(&self, account_id: &str) -> (String, String) {
+        (
+            self.product
+                .issue_forge_system_token(super::sim::CLIENT_KEY, CLOUD_ID),
+            self.product.issue_forge_user_token(account_id, CLOUD_ID),
+        )
+    }
+}
+
+/// What the simulated FITs' `app.apiBaseUrl` starts with: the simulator's
+/// stand-in for `https://api.atlassian.com/ex/confluence/`.
+pub(super) fn api_prefix(sim_origin: &str) -> String {
+    format!("{sim_origin}{}", testkit::confluence::FORGE_API_PATH)
 }
 
 /// A Forge Invocation Token for a UI call by `account_id` from `module` on
@@ -108,7 +135,9 @@ impl ForgeSim {
 fn mint_fit(key: &EncodingKey, site_url: &str, account_id: &str, module: &str) -> anyhow::Result<String> {
     {
         let now = jsonwebtoken::get_current_timestamp();
-        let api_base_url = format!("https://api.atlassian.com/ex/confluence/{CLOUD_ID}");
+        // Forge's API gateway for this site: the simulator's (the app's
+        // FORGE_API_BASE_URL is `<simulator>/ex/confluence/` in dev).
+        let api_base_url = format!("{}{CLOUD_ID}", api_prefix(site_url));
         let (module_key, extension) = if module == "admin" {
             (
                 SPACE_SETTINGS_KEY,
@@ -370,12 +399,15 @@ async fn invoke(State(forge): State<Arc<ForgeSim>>, Json(req): Json<InvokeReq>) 
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
+    let (system_token, user_token) = forge.oauth_tokens(u.account_id);
     let trace: [u8; 16] = rand::random();
     let span: [u8; 8] = rand::random();
     let answer = call
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header("x-b3-traceid", hex(&trace))
         .header("x-b3-spanid", hex(&span))
+        .header("x-forge-oauth-system", system_token)
+        .header("x-forge-oauth-user", user_token)
         .send()
         .await;
     let answer = match answer {
@@ -473,10 +505,10 @@ mod tests {
             .claims;
         assert_eq!(c["app"]["id"], APP_ID);
         assert_eq!(c["app"]["installationId"], INSTALLATION_ID);
-        assert!(c["app"]["apiBaseUrl"]
-            .as_str()
-            .unwrap()
-            .starts_with(connect::forge::PROD_API_BASE_URL_PREFIX));
+        assert_eq!(
+            c["app"]["apiBaseUrl"],
+            format!("http://127.0.0.1:3101/ex/confluence/{CLOUD_ID}")
+        );
         assert_eq!(c["principal"], "557058:leo");
         assert_eq!(c["context"]["extension"]["type"], "macro");
         assert!(c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap() <= 30);

@@ -88,6 +88,9 @@ pub fn prepare(config: &mut Config) -> anyhow::Result<()> {
         if config.forge_jwks_url.is_none() {
             config.forge_jwks_url = Some(format!("{sim}/.well-known/jwks.json").parse()?);
         }
+        if config.forge_api_base_url.is_none() {
+            config.forge_api_base_url = Some(forge::api_prefix(&sim).parse()?);
+        }
     }
     config.frame_ancestors.push(sim.clone());
     config.tenant_hosts.push(format!(
@@ -175,6 +178,18 @@ mod tests {
     async fn the_simulator_points_the_app_at_itself() {
         let mut config = config();
         prepare(&mut config).unwrap();
+        // Forge mode: the simulator's app id, JWKS and API gateway.
+        assert_eq!(config.forge_app_id.as_deref(), Some(forge::APP_ID));
+        assert_eq!(
+            config.forge_jwks_url.as_ref().map(|u| u.as_str()),
+            Some("http://127.0.0.1:3998/.well-known/jwks.json")
+        );
+        assert_eq!(
+            config.forge_api_base_url.as_ref().map(|u| u.as_str()),
+            Some("http://127.0.0.1:3998/ex/confluence/")
+        );
+        let forge = config.forge().unwrap().expect("Forge settings");
+        assert_eq!(forge.app_id, forge::APP_ID);
         let application = crate::Application::build(&config).await.unwrap();
         let settings = application.state().settings.clone();
         let connect = application.state().connect.settings.clone();

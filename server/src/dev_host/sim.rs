@@ -227,8 +227,12 @@ pub async fn start(
         demo: Mutex::new(DemoState::default()),
         demo_lock: tokio::sync::Mutex::new(()),
     });
-    let forge = Arc::new(super::forge::ForgeSim::new(sim.clone())?);
-    let router = router(sim.clone()).merge(super::forge::routes(forge));
+    // The product REST API of the simulated site (the test kit's fake
+    // Confluence with the site's tables), also behind the Forge mode's API
+    // gateway (`/ex/confluence/<cloudId>/wiki/…`).
+    let product = super::site::simulated_site(&sim.origin, &sim.app_key, &sim.shared_secret);
+    let forge = Arc::new(super::forge::ForgeSim::new(sim.clone(), product.clone())?);
+    let router = router(sim.clone(), &product).merge(super::forge::routes(forge));
     tracing::info!(url = %format!("{}/", sim.origin), "Confluence host simulator: open this URL");
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
@@ -239,12 +243,10 @@ pub async fn start(
     Ok(server)
 }
 
-fn router(sim: Arc<Sim>) -> Router {
+fn router(sim: Arc<Sim>, product: &testkit::FakeConfluence) -> Router {
     let assets = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/dev_host/assets"));
     let acjs = sim.node_modules.join("atlassian-connect-js/dist");
-    // The product REST API of the simulated site (the test kit's fake
-    // Confluence with the site's tables) and its install-key server.
-    let product = super::site::simulated_site(&sim.origin, &sim.app_key, &sim.shared_secret);
+    // The install-key server.
     let keys = testkit::KeyServer::new(&[DEV_KEY]);
     Router::new()
         .route_service("/", ServeFile::new(assets.join("host.html")))
