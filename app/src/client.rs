@@ -20,13 +20,13 @@
 //! validation problem — is in the language of the page around it
 //! (`crate::locale::request_lang`).
 
+#[cfg(not(feature = "forge"))]
+use server_fn::response::browser::BrowserResponse;
 use server_fn::{
     client::{browser::BrowserClient, Client},
     error::FromServerFnError,
     request::browser::BrowserRequest,
 };
-#[cfg(not(feature = "forge"))]
-use server_fn::response::browser::BrowserResponse;
 use std::future::Future;
 
 /// `#[server(client = ApClient)]` on every server function.
@@ -116,9 +116,12 @@ pub mod forge {
     /// Reads server_fn's request back out of the `web_sys::Request` it built
     /// (path and query relative to the app, method, headers, text body) and
     /// sends it through the bridge.
-    pub(super) async fn send<E: FromServerFnError>(req: BrowserRequest) -> Result<InvokeResponse, E> {
+    pub(super) async fn send<E: FromServerFnError>(
+        req: BrowserRequest,
+    ) -> Result<InvokeResponse, E> {
         let req: web_sys::Request = req.into();
-        let url = web_sys::Url::new(&req.url()).map_err(|e| request_error::<E>(format!("{e:?}")))?;
+        let url =
+            web_sys::Url::new(&req.url()).map_err(|e| request_error::<E>(format!("{e:?}")))?;
         let path = format!("{}{}", url.pathname(), url.search());
         let mut headers = serde_json::Map::new();
         let entries = js_sys::try_iter(&req.headers())
@@ -140,7 +143,9 @@ pub mod forge {
         let body = match req.method().as_str() {
             "GET" | "HEAD" => String::new(),
             _ => {
-                let text = req.text().map_err(|e| request_error::<E>(format!("{e:?}")))?;
+                let text = req
+                    .text()
+                    .map_err(|e| request_error::<E>(format!("{e:?}")))?;
                 JsFuture::from(text)
                     .await
                     .map_err(|e| request_error::<E>(format!("{e:?}")))?

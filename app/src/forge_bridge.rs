@@ -134,7 +134,11 @@ impl RemoteResponse {
         if let Some(map) = v.get("headers").and_then(Value::as_object) {
             for (k, val) in map {
                 let text = match val {
-                    Value::Array(parts) => parts.iter().filter_map(scalar).collect::<Vec<_>>().join(","),
+                    Value::Array(parts) => parts
+                        .iter()
+                        .filter_map(scalar)
+                        .collect::<Vec<_>>()
+                        .join(","),
                     other => scalar(other).unwrap_or_default(),
                 };
                 headers.push((k.to_ascii_lowercase(), text));
@@ -145,7 +149,11 @@ impl RemoteResponse {
             Some(Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
         };
-        Ok(Self { status, headers, body })
+        Ok(Self {
+            status,
+            headers,
+            body,
+        })
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -352,7 +360,12 @@ mod tests {
 
     #[test]
     fn an_answer_without_a_valid_status_is_refused() {
-        for bad in [json!({}), json!({"status": "200"}), json!({"status": 42}), json!({"status": 70000})] {
+        for bad in [
+            json!({}),
+            json!({"status": "200"}),
+            json!({"status": 42}),
+            json!({"status": 70000}),
+        ] {
             assert!(RemoteResponse::from_bridge(&bad).is_err(), "{bad}");
         }
     }

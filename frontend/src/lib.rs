@@ -23,7 +23,11 @@ compile_error!("build one bundle at a time: enable exactly one of `learner`, `ed
 
 #[cfg(all(
     any(feature = "learner", feature = "editor", feature = "admin"),
-    any(feature = "forge-learner", feature = "forge-editor", feature = "forge-admin"),
+    any(
+        feature = "forge-learner",
+        feature = "forge-editor",
+        feature = "forge-admin"
+    ),
 ))]
 compile_error!("a bundle is either for Connect (`learner`, …) or for Forge (`forge-learner`, …)");
 
@@ -51,7 +55,11 @@ pub fn hydrate() {
 /// the module is loaded. Client-side rendering: the `hydrate` code paths of
 /// `app` (browser APIs, the server-function client) with Leptos mounting a
 /// fresh tree instead of adopting server-rendered HTML.
-#[cfg(any(feature = "forge-learner", feature = "forge-editor", feature = "forge-admin"))]
+#[cfg(any(
+    feature = "forge-learner",
+    feature = "forge-editor",
+    feature = "forge-admin"
+))]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn start() {
     use leptos::prelude::*;

@@ -110,7 +110,7 @@ pub fn render() -> anyhow::Result<String> {
         "# App: {name}. Set at deploy: FORGE_APP_ID (from `forge register`),"
     ));
     line("# APP_BASE_URL (the server's public base URL, as for Connect).");
-    line("# Custom UI resources under forge/static/ are placeholders until #15 item 3.");
+    line("# Custom UI resources under forge/static/: build them with scripts/build-forge.sh.");
     line("app:");
     line("  id: ${FORGE_APP_ID}");
     line("  runtime:");

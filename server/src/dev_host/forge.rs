@@ -132,7 +132,12 @@ pub(super) fn api_prefix(sim_origin: &str) -> String {
 
 /// A Forge Invocation Token for a UI call by `account_id` from `module` on
 /// the site at `site_url`, with the claims Forge documents (forge-ready.md §3).
-fn mint_fit(key: &EncodingKey, site_url: &str, account_id: &str, module: &str) -> anyhow::Result<String> {
+fn mint_fit(
+    key: &EncodingKey,
+    site_url: &str,
+    account_id: &str,
+    module: &str,
+) -> anyhow::Result<String> {
     {
         let now = jsonwebtoken::get_current_timestamp();
         // Forge's API gateway for this site: the simulator's (the app's
@@ -265,7 +270,11 @@ async fn resource(
     let body = if file == "index.html" {
         let html = String::from_utf8_lossy(&bytes);
         let Some(at) = html.find("<head>") else {
-            return (StatusCode::INTERNAL_SERVER_ERROR, "index.html has no <head>").into_response();
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "index.html has no <head>",
+            )
+                .into_response();
         };
         let at = at + "<head>".len();
         format!(
@@ -285,7 +294,8 @@ async fn resource(
     );
     let mut resp = ([(header::CONTENT_TYPE, content_type(&file))], body).into_response();
     if let Ok(v) = HeaderValue::from_str(&csp) {
-        resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
     }
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -436,9 +446,14 @@ async fn invoke(State(forge): State<Arc<ForgeSim>>, Json(req): Json<InvokeReq>) 
         .is_some_and(|v| v.starts_with("application/json"));
     let text = match answer.text().await {
         Ok(t) => t,
-        Err(_) => return (StatusCode::BAD_GATEWAY, "the remote's answer broke off").into_response(),
+        Err(_) => {
+            return (StatusCode::BAD_GATEWAY, "the remote's answer broke off").into_response()
+        }
     };
-    let body = match is_json.then(|| serde_json::from_str::<Value>(&text).ok()).flatten() {
+    let body = match is_json
+        .then(|| serde_json::from_str::<Value>(&text).ok())
+        .flatten()
+    {
         Some(parsed) => parsed,
         None => Value::String(text),
     };
@@ -495,7 +510,9 @@ mod tests {
         let token = mint_fit(&key, "http://127.0.0.1:3101", "557058:leo", "learner").unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.alg, Algorithm::RS256);
-        let found = set.find(header.kid.as_deref().unwrap()).expect("kid in the JWKS");
+        let found = set
+            .find(header.kid.as_deref().unwrap())
+            .expect("kid in the JWKS");
         let mut v = Validation::new(Algorithm::RS256);
         v.set_audience(&[APP_ID]);
         v.set_issuer(&[connect::forge::FORGE_ISSUER]);
@@ -518,7 +535,8 @@ mod tests {
             .claims;
         assert_eq!(c["context"]["extension"]["space"]["key"], SPACE_KEY);
         // Another key's token does not verify against the JWKS.
-        let other = EncodingKey::from_rsa_pem(testkit::keys::FIXTURE_B.private_pem.as_bytes()).unwrap();
+        let other =
+            EncodingKey::from_rsa_pem(testkit::keys::FIXTURE_B.private_pem.as_bytes()).unwrap();
         let forged = mint_fit(&other, "http://x", "557058:leo", "learner").unwrap();
         assert!(decode::<Value>(&forged, &DecodingKey::from_jwk(found).unwrap(), &v).is_err());
     }
