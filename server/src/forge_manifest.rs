@@ -204,6 +204,15 @@ pub fn render() -> anyhow::Result<String> {
     for s in &scopes {
         line(&format!("    - {s}"));
     }
+    // The Custom UI pages (scripts/build-forge.sh) are WASM: compiling it
+    // needs `unsafe-eval` in Forge's script CSP (the only source
+    // @forge/manifest allows for it), and Leptos sets `style` attributes,
+    // which need `unsafe-inline` for styles. Untested on a real site.
+    line("  content:");
+    line("    scripts:");
+    line("      - unsafe-eval");
+    line("    styles:");
+    line("      - unsafe-inline");
     line("  external:");
     line("    fetch:");
     line("      backend:");
