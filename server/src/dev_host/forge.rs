@@ -444,11 +444,8 @@ async fn invoke(State(forge): State<Arc<ForgeSim>>, Json(req): Json<InvokeReq>) 
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let text = match answer.text().await {
-        Ok(t) => t,
-        Err(_) => {
-            return (StatusCode::BAD_GATEWAY, "the remote's answer broke off").into_response()
-        }
+    let Ok(text) = answer.text().await else {
+        return (StatusCode::BAD_GATEWAY, "the remote's answer broke off").into_response();
     };
     let body = match is_json
         .then(|| serde_json::from_str::<Value>(&text).ok())
