@@ -100,7 +100,6 @@ pub mod forge {
         request::browser::BrowserRequest,
         response::ClientRes,
     };
-    use std::future::Future;
     use wasm_bindgen_futures::JsFuture;
 
     /// What server_fn decodes: the remote's answer, already complete (the
@@ -166,12 +165,12 @@ pub mod forge {
     }
 
     impl<E: FromServerFnError> ClientRes<E> for InvokeResponse {
-        fn try_into_string(self) -> impl Future<Output = Result<String, E>> + Send {
-            async move { Ok(self.0.body) }
+        async fn try_into_string(self) -> Result<String, E> {
+            Ok(self.0.body)
         }
 
-        fn try_into_bytes(self) -> impl Future<Output = Result<Bytes, E>> + Send {
-            async move { Ok(Bytes::from(self.0.body)) }
+        async fn try_into_bytes(self) -> Result<Bytes, E> {
+            Ok(Bytes::from(self.0.body))
         }
 
         fn try_into_stream(
