@@ -786,6 +786,37 @@ mod tests {
         }
     }
 
+    fn forge(system: Option<&str>, user: Option<&str>) -> ForgeMode {
+        ForgeMode {
+            call: ForgeCall {
+                api_base_url: "https://api.atlassian.com/ex/confluence/c1".into(),
+                principal: Some("ada".into()),
+                tokens: crate::forge::ForgeTokens {
+                    system: system.map(|t| SecretString::from(t.to_owned())),
+                    user: user.map(|t| SecretString::from(t.to_owned())),
+                },
+            },
+        }
+    }
+
+    #[test]
+    fn through_forge_the_app_uses_the_system_token_and_only_the_principal_the_user_token() {
+        let f = forge(Some("sys"), Some("usr"));
+        assert_eq!(f.token_for(Principal::App), Ok("sys"));
+        assert_eq!(f.token_for(Principal::user("ada")), Ok("usr"));
+        // Forge gives no token for anyone else: refused, not the app's.
+        assert_eq!(
+            f.token_for(Principal::user("leo")),
+            Err(HostError::NoForgeToken)
+        );
+        let none = forge(None, None);
+        assert_eq!(none.token_for(Principal::App), Err(HostError::NoForgeToken));
+        assert_eq!(
+            none.token_for(Principal::user("ada")),
+            Err(HostError::NoForgeToken)
+        );
+    }
+
     #[test]
     fn scopes_are_normalised_for_the_form_and_the_cache_key() {
         assert_eq!(

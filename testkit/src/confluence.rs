@@ -1618,6 +1618,60 @@ mod tests {
         assert_eq!(down.status(), 503);
     }
 
+    #[tokio::test]
+    async fn the_forge_gateway_takes_its_own_tokens_for_their_cloud_only() {
+        let fake = FakeConfluence::start().await;
+        fake.add_site(SITE, SECRET);
+        fake.add_user("u1", "Una");
+        fake.add_page("98305", "DEV", "Welcome");
+        fake.allow_read_only("u1", "98305");
+        let system = fake.issue_forge_system_token(SITE, "cloud-a");
+        let user = fake.issue_forge_user_token("u1", "cloud-a");
+        let http = reqwest::Client::new();
+        let at = |base: &str, path: &str, token: &str| {
+            http.get(format!("{base}{path}"))
+                .header("Authorization", token.to_owned())
+                .send()
+        };
+        let gateway = format!("{}/wiki", fake.forge_api_base_url("cloud-a"));
+        // The user token acts as the user; the system token as the app.
+        let me: Value = at(
+            &gateway,
+            "/rest/api/user/current",
+            &format!("Bearer {user}"),
+        )
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(me["displayName"], "Una");
+        let page = at(
+            &gateway,
+            "/rest/api/content/98305",
+            &format!("Bearer {system}"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(page.status(), 200);
+        // Another cloud's gateway, the site's own path, or an app JWT at
+        // the gateway: 401.
+        let other = format!("{}/wiki", fake.forge_api_base_url("cloud-b"));
+        let refused = [
+            (other.clone(), format!("Bearer {system}")),
+            (fake.base_url(), format!("Bearer {system}")),
+            (
+                gateway.clone(),
+                format!("JWT {}", app_jwt("GET", "/rest/api/content/98305", None)),
+            ),
+        ];
+        for (base, auth) in refused {
+            let resp = at(&base, "/rest/api/content/98305", &auth).await.unwrap();
+            assert_eq!(resp.status(), 401, "{base} {}", &auth[..4]);
+        }
+        assert_eq!(fake.refused(), 3);
+    }
+
     #[test]
     fn user_search_cql_is_read_strictly() {
         assert_eq!(parse_fullname_cql(r#"user.fullname~"Ada""#).unwrap(), "Ada");

@@ -529,3 +529,93 @@ fn refusals_are_a_bare_401() {
     let r = ForgeRejection(ForgeAuthError::WrongApp).into_response();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
+
+// ---- the request: scheme, Forge tokens, the caller server functions see ----
+
+fn parts(headers: &[(&str, &str)]) -> Parts {
+    let mut req = axum::http::Request::builder().uri("/api/whoami");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.body(()).unwrap().into_parts().0
+}
+
+#[test]
+fn the_scheme_alone_decides_which_verifier_runs() {
+    assert!(is_bearer(&parts(&[("authorization", "Bearer abc")])));
+    assert!(is_bearer(&parts(&[("authorization", "bearer abc")])));
+    assert!(!is_bearer(&parts(&[("authorization", "JWT abc")])));
+    assert!(!is_bearer(&parts(&[("authorization", "Bearerabc")])));
+    assert!(!is_bearer(&parts(&[])));
+}
+
+#[test]
+fn forge_tokens_are_read_once_each_and_never_shown() {
+    let t = tokens_from_parts(&parts(&[
+        (SYSTEM_TOKEN_HEADER, "sys.tok-1"),
+        (USER_TOKEN_HEADER, "usr.tok-2"),
+    ]))
+    .unwrap();
+    use secrecy::ExposeSecret;
+    assert_eq!(t.system.as_ref().unwrap().expose_secret(), "sys.tok-1");
+    assert_eq!(t.user.as_ref().unwrap().expose_secret(), "usr.tok-2");
+    let shown = format!("{t:?}");
+    assert!(
+        !shown.contains("tok-1") && !shown.contains("tok-2"),
+        "{shown}"
+    );
+
+    let none = tokens_from_parts(&parts(&[])).unwrap();
+    assert!(none.system.is_none() && none.user.is_none());
+
+    for bad in [
+        vec![(SYSTEM_TOKEN_HEADER, "a"), (SYSTEM_TOKEN_HEADER, "b")],
+        vec![(USER_TOKEN_HEADER, "")],
+        vec![(USER_TOKEN_HEADER, "two words")],
+    ] {
+        assert!(
+            matches!(
+                tokens_from_parts(&parts(&bad)),
+                Err(ForgeAuthError::Malformed(_))
+            ),
+            "{bad:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_verified_fit_becomes_the_same_verified_caller_a_context_jwt_gives() {
+    let fx = Fixture::new().await;
+    let token = sign(&ui_claims());
+    let req = parts(&[
+        ("authorization", &format!("Bearer {token}")),
+        (SYSTEM_TOKEN_HEADER, "sys-token"),
+        (USER_TOKEN_HEADER, "user-token"),
+    ]);
+    let who = fx
+        .verifier
+        .verify_request(&req, &fx.map, &fx.tenants)
+        .await
+        .expect("accepted");
+    assert_eq!(who.tenant.as_str(), CLIENT_KEY);
+    assert_eq!(who.account_id.as_deref(), Some("5b10ac8d82e05b22cc7d4ef5"));
+    assert_eq!(who.content_id.as_deref(), Some("98305"));
+    assert_eq!(who.space_key.as_deref(), Some("ENG"));
+    let call = who.forge.as_ref().expect("a Forge caller");
+    assert_eq!(
+        call.api_base_url,
+        "https://api.atlassian.com/ex/confluence/3f1c6e2a-cloud"
+    );
+    assert_eq!(call.principal.as_deref(), Some("5b10ac8d82e05b22cc7d4ef5"));
+    assert!(!format!("{who:?}").contains("sys-token"));
+
+    // A malformed token header refuses the whole request.
+    let req = parts(&[
+        ("authorization", &format!("Bearer {token}")),
+        (USER_TOKEN_HEADER, "a b"),
+    ]);
+    assert!(matches!(
+        fx.verifier.verify_request(&req, &fx.map, &fx.tenants).await,
+        Err(ForgeAuthError::Malformed(_))
+    ));
+}

@@ -670,6 +670,181 @@ async fn no_server_function_lets_one_site_reach_another_sites_course() {
     );
 }
 
+/// [`call`] through Forge Remote: `Authorization: Bearer <fit>` and the
+/// Forge tokens instead of a context JWT.
+async fn forge_call(
+    app: &TestApp,
+    f: &ServerFn,
+    fit: &str,
+    tokens: &ForgeTokens,
+    ids: &Ids<'_>,
+) -> (u16, Value) {
+    let name = f
+        .path
+        .strip_prefix("/api/")
+        .expect("server fns live under /api/");
+    let authorization = format!("Bearer {fit}");
+    let resp = match (f.args)(ids) {
+        Args::Form(pairs) => {
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.forge_call_fn(name, &authorization, tokens, ForgeBody::Form(&pairs))
+                .await
+        }
+        Args::Json(body) => {
+            app.forge_call_fn(name, &authorization, tokens, ForgeBody::Json(&body))
+                .await
+        }
+    };
+    fn_reply(resp).await
+}
+
+/// The Forge rows of the isolation table: the same table, every function,
+/// called through Forge Remote. Site A is a Connect tenant that also names
+/// its Forge installation; site B a Forge-only tenant created by the Forge
+/// lifecycle. A FIT of site B's installation — and, for attempts, one of
+/// Leo on site A — never reaches site A's course or Ada's attempt.
+#[tokio::test]
+async fn no_server_function_lets_one_forge_installation_reach_another_sites_course() {
+    // Arrange
+    let fake = FakeConfluence::start().await;
+    let app = spawn_forge_app_with_confluence(&fake).await;
+    let site_a = ForgeSite::on(&fake, 0xa1);
+    let site_b = ForgeSite::on(&fake, 0xb2);
+    app.install_on_with_installation(&fake, SITE_A, SECRET_A, &site_a.installation)
+        .await;
+    let installed = app
+        .forge_lifecycle(
+            "/forge/lifecycle",
+            Some(&format!("Bearer {}", site_b.fit(None, PAGE, "DEV"))),
+            &json!({"eventType": "avi:forge:installed:app"}).to_string(),
+        )
+        .await;
+    assert_eq!(installed.status(), 204);
+    let site_b_key = site_b.installation.as_str();
+    fake.allow_edit(ADA_ON_A, PAGE);
+    fake.allow_read_only(LEO_ON_A, PAGE);
+    fake.allow_edit(BOB_ON_B, PAGE);
+    fake.make_space_admin(BOB_ON_B, "DEV");
+    let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
+    let mut content = valid_course(&format!("{A_MARKER} course"));
+    content["modules"][0]["lessons"][1]["body_md"] = json!(format!("{A_MARKER} lesson"));
+    let a_course = create_and_publish(&app, &ada, &content).await;
+    let a_attempt = start_attempt(&app, &ada, &a_course).await;
+    let ids = Ids {
+        course: &a_course,
+        attempt: &a_attempt,
+    };
+    let before = app.stored_course(SITE_A, &a_course).await.unwrap();
+    let versions_before = app.stored_versions(SITE_A, &a_course).await;
+    let learning_before = app.learning_records(SITE_A).await;
+    assert_eq!(learning_before.len(), 1, "one attempt: {learning_before:?}");
+
+    // Act: Bob through site B's installation with site A's ids; for
+    // attempts also Leo through site A's, with Ada's.
+    let bob_tokens = site_b.tokens(&fake, site_b_key, BOB_ON_B);
+    let leo_tokens = site_a.tokens(&fake, SITE_A, LEO_ON_A);
+    let mut answers = Vec::new();
+    for f in TABLE {
+        // A FIT lives 25 s: a fresh one per call, as Forge mints them.
+        let bob = site_b.fit(Some(BOB_ON_B), PAGE, "DEV");
+        answers.push((
+            f,
+            "site B (Forge)",
+            forge_call(&app, f, &bob, &bob_tokens, &ids).await,
+        ));
+        if matches!(f.isolation, Isolation::AttemptId) {
+            let leo = site_a.fit(Some(LEO_ON_A), PAGE, "DEV");
+            answers.push((
+                f,
+                "another learner (Forge)",
+                forge_call(&app, f, &leo, &leo_tokens, &ids).await,
+            ));
+        }
+    }
+
+    // Assert
+    let mut failures = Vec::new();
+    for (f, who, (status, body)) in &answers {
+        if body.to_string().contains(A_MARKER) {
+            failures.push(format!(
+                "{} ({who}): site A's data in the answer: {body}",
+                f.path
+            ));
+        }
+        match f.isolation {
+            Isolation::CourseId | Isolation::AttemptId if *status != 404 => failures.push(format!(
+                "{} ({who}): expected 404, got {status} {body}",
+                f.path
+            )),
+            Isolation::NoCourseId(why) if *status != 200 => failures.push(format!(
+                "{} ({why}): site B's own call should work, got {status} {body}",
+                f.path
+            )),
+            _ => {}
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(app.learning_records(SITE_A).await, learning_before);
+    assert_eq!(
+        app.learning_records(site_b_key).await,
+        Vec::<String>::new(),
+        "site B got learning records from calls naming site A's course or attempt"
+    );
+    assert_eq!(
+        app.stored_course(SITE_A, &a_course).await.unwrap(),
+        before,
+        "site B changed site A's course"
+    );
+    assert_eq!(
+        app.stored_versions(SITE_A, &a_course).await,
+        versions_before
+    );
+    assert_eq!(app.course_and_version_counts(SITE_A).await, (1, 1));
+    assert_eq!(
+        app.course_and_version_counts(site_b_key).await,
+        (0, 0),
+        "site B got a copy or a version of site A's course"
+    );
+    // Bob was only ever checked with site B's system token, at site B's
+    // gateway URL; nothing for Forge callers went out Connect-signed.
+    let b_system = format!("Bearer {}", bob_tokens.system.as_deref().unwrap());
+    let b_user = format!("Bearer {}", bob_tokens.user.as_deref().unwrap());
+    for r in fake.requests() {
+        let auth = r.authorization.as_deref().unwrap_or("");
+        if auth == b_system || auth == b_user {
+            assert!(
+                r.path
+                    .starts_with(&format!("/ex/confluence/{}/wiki/", site_b.cloud_id)),
+                "site B's token went to {}",
+                r.path
+            );
+        }
+    }
+    let connect_signed_to_gateway: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/ex/confluence/"))
+        .filter(|r| {
+            !r.authorization
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("Bearer ")
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        connect_signed_to_gateway.is_empty(),
+        "calls for Forge callers that were not made with Forge tokens: {connect_signed_to_gateway:?}"
+    );
+    assert!(
+        fake.checks()
+            .iter()
+            .filter(|c| c.account_id == BOB_ON_B)
+            .all(|c| c.client_key.as_deref() == Some(site_b_key)),
+        "B's user was checked against site A"
+    );
+}
+
 #[tokio::test]
 async fn every_server_function_works_for_the_site_that_owns_the_course() {
     // Arrange: the control for the isolation test above: the same requests,
@@ -727,6 +902,93 @@ async fn every_server_function_works_for_the_site_that_owns_the_course() {
         .map(|(path, (status, body))| format!("{path}: {status} {body}"))
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The same control through Forge Remote: every function, called with a
+/// FIT of the site's installation (and Ada's Forge tokens), does what it
+/// does for her context JWT — one implementation behind both transports —
+/// and every call it makes to Confluence goes through Forge's gateway with
+/// those tokens (no Connect-signed call, no ACT_AS_USER grant).
+#[tokio::test]
+async fn every_server_function_works_through_forge_for_the_site_that_owns_the_course() {
+    // Arrange: as above, through Connect (the site's Connect install names
+    // its Forge installation).
+    let fake = FakeConfluence::start().await;
+    let app = spawn_forge_app_with_confluence(&fake).await;
+    let site = ForgeSite::on(&fake, 0xa3);
+    app.install_on_with_installation(&fake, SITE_A, SECRET_A, &site.installation)
+        .await;
+    fake.allow_edit(ADA_ON_A, PAGE);
+    fake.make_space_admin(ADA_ON_A, "DEV");
+    fake.add_to_group(GROUP, LEO_ON_A);
+    fake.add_user(LEO_ON_A, "Leo");
+    let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
+    let mut arranged = Vec::new();
+    for f in TABLE {
+        let mut content = valid_course("Owned");
+        if f.progress == Progress::SelfEnrolCourse {
+            content["settings"]["access"] = json!("self_enrol");
+        }
+        let course = create_and_publish(&app, &ada, &content).await;
+        let attempt = match f.progress {
+            Progress::None | Progress::SelfEnrolCourse => uuid::Uuid::new_v4().to_string(),
+            Progress::AttemptStarted => start_attempt(&app, &ada, &course).await,
+            Progress::Completed => complete_course(&app, &ada, &course).await,
+            Progress::GroupRule => {
+                let (status, body) = fn_reply(
+                    app.call_fn_json(
+                        "space-admin/enrol-group",
+                        Some(&ada),
+                        &json!({"course_id": course, "group": GROUP, "due": "None"}),
+                    )
+                    .await,
+                )
+                .await;
+                assert_eq!(status, 200, "{body}");
+                uuid::Uuid::new_v4().to_string()
+            }
+        };
+        arranged.push((course, attempt));
+    }
+    let tokens = site.tokens(&fake, SITE_A, ADA_ON_A);
+    fake.clear_log();
+
+    // Act
+    let mut answers = Vec::new();
+    for (f, (course, attempt)) in TABLE.iter().zip(&arranged) {
+        let ids = Ids { course, attempt };
+        let fit = site.fit(Some(ADA_ON_A), PAGE, "DEV");
+        answers.push((f.path, forge_call(&app, f, &fit, &tokens, &ids).await));
+    }
+
+    // Assert
+    let failures: Vec<String> = answers
+        .iter()
+        .filter(|(_, (status, _))| *status != 200)
+        .map(|(path, (status, body))| format!("{path}: {status} {body}"))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let system = format!("Bearer {}", tokens.system.as_deref().unwrap());
+    let user = format!("Bearer {}", tokens.user.as_deref().unwrap());
+    let gateway = format!("/ex/confluence/{}/wiki/", site.cloud_id);
+    let requests = fake.requests();
+    assert!(
+        !requests.is_empty(),
+        "the functions asked Confluence nothing?"
+    );
+    let not_forge: Vec<String> = requests
+        .iter()
+        .filter(|r| {
+            let auth = r.authorization.as_deref().unwrap_or("");
+            !(r.path.starts_with(&gateway) && (auth == system || auth == user))
+        })
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        not_forge.is_empty(),
+        "calls for a Forge caller not made through Forge with its tokens: {not_forge:?}"
+    );
+    assert_eq!(fake.refused(), 0);
 }
 
 /// Creates `content` as a course on [`PAGE`] and publishes it as version 1

@@ -742,7 +742,12 @@ fn matrix(good: &Value, acme_secret: &str) -> Vec<(&'static str, &'static str, F
     let hs_public = {
         let mut h = Header::new(Algorithm::HS256);
         h.kid = Some(FORGE_KID.into());
-        encode(&h, good, &EncodingKey::from_secret(public_pem.as_bytes()).unwrap()).unwrap()
+        encode(
+            &h,
+            good,
+            &EncodingKey::from_secret(public_pem.as_bytes()).unwrap(),
+        )
+        .unwrap()
     };
     let unsigned = {
         use base64::Engine as _;
@@ -1000,7 +1005,11 @@ async fn the_forge_trust_matrix_is_refused_with_401_on_the_lifecycle_and_writes_
             tokio::time::sleep(std::time::Duration::from_millis(210)).await;
             let resp = app.forge_lifecycle(path, Some(&authorization), &body).await;
             assert_eq!(resp.status(), 401, "{case} on {path} {body}");
-            assert_eq!(resp.text().await.unwrap(), "Unauthorized", "{case}: bare 401");
+            assert_eq!(
+                resp.text().await.unwrap(),
+                "Unauthorized",
+                "{case}: bare 401"
+            );
         }
         assert!(
             failures(&app, reason).await >= counted + 2,
@@ -1034,4 +1043,32 @@ async fn the_forge_trust_matrix_is_refused_with_401_on_the_lifecycle_and_writes_
         app.state.db.tenant("acme").await.unwrap().unwrap().state,
         connect::TenantState::Uninstalled
     );
+}
+
+#[tokio::test]
+async fn without_forge_app_id_a_fit_on_a_server_function_meets_the_connect_verifier_only() {
+    let fake = FakeConfluence::start().await;
+    let app = spawn_app_with_confluence(&fake).await;
+    let site = ForgeSite::on(&fake, 0x10);
+    app.install_on_with_installation(&fake, "acme", SECRET_ACME, &site.installation)
+        .await;
+    let resp = app
+        .forge_call_fn(
+            "whoami",
+            &format!("Bearer {}", site.fit(Some(ADA), PAGE, SPACE)),
+            &site.tokens(&fake, "acme", ADA),
+            ForgeBody::Form(&[]),
+        )
+        .await;
+    assert_eq!(resp.status(), 401);
+    assert!(fake.requests().is_empty());
+    // The site's context JWT still works: nothing else changed.
+    let connect = app
+        .call_fn(
+            "whoami",
+            Some(&context_token("acme", SECRET_ACME, ADA, PAGE)),
+            &[],
+        )
+        .await;
+    assert_eq!(connect.status(), 200);
 }

@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use connect::{directory, TenantKey};
+use connect::{directory, host_client::HostAccess, TenantKey};
 use futures::{stream, StreamExt};
 use serde_json::json;
 use store::enrolments as es;
@@ -384,14 +384,18 @@ pub async fn remove_group(
 // ---- the sync --------------------------------------------------------------
 
 /// Syncs one group rule; the audit log records who joined and left.
+///
+/// `access`: the request's caller (a space admin's sync, in the caller's
+/// transport) or the bare tenant (the periodic job, Connect credentials).
 async fn sync_rule(
     state: &AppState,
-    tenant: &TenantKey,
+    access: HostAccess<'_>,
     space_key: &str,
     course_id: &str,
     group: &str,
 ) -> Result<es::SyncOutcome, String> {
-    let members = directory::group_members(&state.connect, tenant, group)
+    let tenant = access.tenant;
+    let members = directory::group_members(&state.connect, access, group)
         .await
         .map_err(|e| e.to_string())?;
     let members: Vec<String> = members.into_iter().map(|m| m.account_id).collect();
@@ -443,7 +447,15 @@ pub async fn sync_course_groups(
     let tenant = &admin.who().tenant;
     let mut out = SyncOutcome::default();
     for rule in state.db.group_rules(tenant, &row.id).await? {
-        match sync_rule(state, tenant, &admin.space_key, &row.id, &rule.group_name).await {
+        match sync_rule(
+            state,
+            admin.who().into(),
+            &admin.space_key,
+            &row.id,
+            &rule.group_name,
+        )
+        .await
+        {
             Ok(o) => {
                 out.added += count(o.added.len() as i64);
                 out.removed += count(o.removed.len() as i64);
@@ -462,6 +474,10 @@ pub async fn sync_course_groups(
 pub async fn sync_space(admin: &SpaceAdmin) -> Result<Vec<String>, AppError> {
     let state = admin.state().clone();
     let tenant = admin.who().tenant.clone();
+    // The caller (and, through Forge, this request's tokens) goes into the
+    // task: it only runs on while this request waits for it (plus what
+    // finishes after the budget), and drops them when done.
+    let who = admin.who().clone();
     let space = admin.space_key.clone();
     let gate = state.space_admin.sync.clone();
     let rules: Vec<(String, String)> = state
@@ -478,9 +494,9 @@ pub async fn sync_space(admin: &SpaceAdmin) -> Result<Vec<String>, AppError> {
     let task = tokio::spawn(async move {
         let results: Vec<(String, String, Result<es::SyncOutcome, String>)> = stream::iter(rules)
             .map(|(course, group)| {
-                let (state, tenant, space) = (&state, &tenant, &space);
+                let (state, who, space) = (&state, &who, &space);
                 async move {
-                    let r = sync_rule(state, tenant, space, &course, &group).await;
+                    let r = sync_rule(state, who.into(), space, &course, &group).await;
                     (course, group, r)
                 }
             })
@@ -539,7 +555,7 @@ pub async fn sync_tenant(state: &AppState, tenant: &TenantKey) -> (usize, usize)
         let Some(Some(space)) = spaces.get(&course) else {
             continue;
         };
-        match sync_rule(state, tenant, space, &course, &group).await {
+        match sync_rule(state, tenant.into(), space, &course, &group).await {
             Ok(_) => ok += 1,
             Err(e) => {
                 tracing::warn!(error = %e, %group, "group sync failed");

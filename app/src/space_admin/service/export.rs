@@ -229,7 +229,7 @@ pub async fn report_csv(
         Some(
             connect::directory::search_users(
                 &state.connect,
-                &tenant,
+                admin.who(),
                 query.search.trim(),
                 super::report::SEARCH_LIMIT,
             )
@@ -266,9 +266,14 @@ pub async fn report_csv(
     .await?;
     let first = style.header(&report_columns(style.loc()))?;
     let course = row.id.clone();
+    // The caller goes with the stream: through Forge, the names of each
+    // page are asked with this request's tokens (which the stream drops
+    // when the download ends).
+    let who = admin.who().clone();
     Ok(paged(first, sq, move |mut sq| {
         let state = state.clone();
         let tenant = tenant.clone();
+        let who = who.clone();
         let course = course.clone();
         async move {
             let page = state.db.report_page(&tenant, &course, &sq).await?;
@@ -276,7 +281,7 @@ pub async fn report_csv(
                 return Ok(None);
             }
             sq.offset += page.rows.len() as i64;
-            let rows = learner_rows(&state, &tenant, &course, page.rows).await?;
+            let rows = learner_rows(&state, (&who).into(), &course, page.rows).await?;
             let cells: Vec<Vec<String>> = rows
                 .iter()
                 .map(|r| {
@@ -358,9 +363,11 @@ pub async fn attempts_csv(
     .await?;
     let first = style.header(&attempt_columns(loc))?;
     let course = row.id.clone();
+    let who = admin.who().clone();
     Ok(paged(first, None::<String>, move |after| {
         let state = state.clone();
         let tenant = tenant.clone();
+        let who = who.clone();
         let course = course.clone();
         async move {
             let page = state
@@ -371,7 +378,7 @@ pub async fn attempts_csv(
                 return Ok(None);
             };
             let accounts: Vec<String> = page.iter().map(|a| a.attempt.account_id.clone()).collect();
-            let names = connect::users::display_names(&state.connect, &tenant, &accounts).await;
+            let names = connect::users::display_names(&state.connect, &who, &accounts).await;
             let mut cells = Vec::new();
             for s in &page {
                 let a = &s.attempt;

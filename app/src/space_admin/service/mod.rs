@@ -70,12 +70,14 @@ impl Default for SpaceAdminService {
 
 impl SpaceAdminService {
     /// Titles and links of pages (cached briefly; see `connect::content`).
-    pub async fn pages(
+    pub async fn pages<'a>(
         &self,
         state: &AppState,
-        tenant: &TenantKey,
+        access: impl Into<connect::host_client::HostAccess<'a>>,
         ids: &[String],
     ) -> HashMap<String, PageSummary> {
+        let access = access.into();
+        let tenant = access.tenant;
         let mut out = HashMap::new();
         let mut missing = Vec::new();
         for id in ids {
@@ -87,7 +89,7 @@ impl SpaceAdminService {
             }
         }
         if !missing.is_empty() {
-            let found = connect::content::page_summaries(&state.connect, tenant, &missing).await;
+            let found = connect::content::page_summaries(&state.connect, access, &missing).await;
             for (id, p) in found {
                 self.pages.insert(
                     (tenant.as_str().to_owned(), id.clone()),
@@ -144,11 +146,7 @@ pub(crate) async fn header(
     let state = admin.state();
     let page = state
         .space_admin
-        .pages(
-            state,
-            &admin.who().tenant,
-            std::slice::from_ref(&row.page_id),
-        )
+        .pages(state, admin.who(), std::slice::from_ref(&row.page_id))
         .await
         .remove(&row.page_id);
     let (lessons_total, quizzes_total) = published

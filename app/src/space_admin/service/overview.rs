@@ -42,7 +42,7 @@ pub async fn overview(admin: &SpaceAdmin, page: u32) -> Result<SpaceOverview, Ap
         .into_iter()
         .map(|c| (c.course_id.clone(), c))
         .collect();
-    let pages = state.space_admin.pages(state, tenant, &page_ids).await;
+    let pages = state.space_admin.pages(state, admin.who(), &page_ids).await;
     let mut courses = Vec::with_capacity(rows.len());
     for c in rows {
         // The access mode of the published version (drafts are open until

@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use connect::TenantKey;
 use course::{
     charts::{self, ChartLabels, DayCount, Segment, SegmentKind},
     grading,
@@ -98,7 +97,7 @@ pub async fn report(
     };
     let page = state.db.report_page(tenant, &row.id, &sq).await?;
     let counts = state.db.report_counts(tenant, &row.id, now).await?;
-    let rows = learner_rows(state, tenant, &row.id, page.rows).await?;
+    let rows = learner_rows(state, admin.who().into(), &row.id, page.rows).await?;
     let groups = state
         .db
         .report_group_rules(tenant, &row.id)
@@ -238,12 +237,13 @@ fn store_sort(s: ReportSort) -> rs::ReportSort {
 /// rules that cover each learner, late answers counted.
 pub(crate) async fn learner_rows(
     state: &AppState,
-    tenant: &TenantKey,
+    access: connect::host_client::HostAccess<'_>,
     course_id: &str,
     rows: Vec<rs::ReportRow>,
 ) -> Result<Vec<LearnerRow>, AppError> {
+    let tenant = access.tenant;
     let accounts: Vec<String> = rows.iter().map(|r| r.account_id.clone()).collect();
-    let names = connect::users::display_names(&state.connect, tenant, &accounts).await;
+    let names = connect::users::display_names(&state.connect, access, &accounts).await;
     let mut groups: BTreeMap<String, Vec<String>> =
         state.db.groups_of(tenant, course_id, &accounts).await?;
     let late: HashMap<String, i64> = state
@@ -302,7 +302,7 @@ pub async fn learner(
     else {
         return Err(AppError::NotFound);
     };
-    let learner_row = learner_rows(state, tenant, &row.id, vec![found])
+    let learner_row = learner_rows(state, admin.who().into(), &row.id, vec![found])
         .await?
         .pop()
         .ok_or(AppError::Internal)?;
