@@ -11,7 +11,8 @@
 #                              failure, locally only a warning)
 #   3. simulator               cargo test -p server --features dev-host --lib (the host
 #                              simulator's own tests; the feature only adds the simulator)
-#   4. browser (Playwright)    build-site.sh + server build + end2end/ against Debian's chromium
+#   4. browser (Playwright)    build-site.sh + build-forge.sh (the Forge Custom UI, for
+#                              forge.spec.ts) + server build + end2end/ against Debian's chromium
 #   5. Forge manifest          scripts/validate-forge-manifest.mjs --self-test: forge/manifest.yml
 #                              through Atlassian's @forge/manifest validator (offline), and
 #                              broken copies of it must be refused
@@ -80,6 +81,7 @@ postgres_suite() { # a function, so the banner does not print the URL (it may ho
 
 browser_suite() {
   bash scripts/build-site.sh &&
+    bash scripts/build-forge.sh &&
     cargo build -p server --features dev-host &&
     npx playwright test -c end2end/playwright.config.ts
 }

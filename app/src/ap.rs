@@ -69,7 +69,7 @@ pub struct SpaceRef {
     pub key: String,
 }
 
-#[cfg(feature = "hydrate")]
+#[cfg(all(feature = "hydrate", not(feature = "forge")))]
 mod imp {
     use super::*;
     use js_sys::{Function, Promise};
@@ -173,6 +173,81 @@ mod imp {
             cb.forget();
         }
     }
+}
+
+/// The same calls in a Forge Custom UI page (feature `forge`): answered by
+/// [`crate::forge_bridge`], so the views call `ap::*` in both hosts.
+#[cfg(feature = "forge")]
+mod imp {
+    use super::*;
+    use crate::forge_bridge::{self, ForgeError};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Set once `view.submit` was sent: Forge closes the config editor
+        /// itself on submit, so a following `close_macro_editor` is a no-op.
+        static SUBMITTED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    fn ap_err(e: ForgeError) -> ApError {
+        match e {
+            ForgeError::Unavailable => ApError::Unavailable,
+            ForgeError::Host(m) => ApError::Host(m),
+        }
+    }
+
+    /// Forge has no context JWT: server functions go through
+    /// `invokeRemote`, which carries a Forge Invocation Token (`crate::client`).
+    pub async fn context_token() -> Result<String, ApError> {
+        Err(ApError::Unavailable)
+    }
+
+    pub async fn context() -> Result<HostContext, ApError> {
+        let ctx = forge_bridge::context().ok_or(ApError::Unavailable)?;
+        Ok(HostContext {
+            confluence: ConfluenceContext {
+                content: ctx.content_id().map(|id| IdRef { id }),
+                space: ctx.space_key().map(|key| SpaceRef { key }),
+            },
+        })
+    }
+
+    pub async fn macro_data() -> Result<serde_json::Map<String, serde_json::Value>, ApError> {
+        let ctx = forge_bridge::context().ok_or(ApError::Unavailable)?;
+        Ok(ctx.extension.config.unwrap_or_default())
+    }
+
+    /// `view.submit(config)`: saves the macro's config. Sent in the
+    /// background (AP's `saveMacro` does not wait either); a refusal is
+    /// logged to the console, where AP's would be too.
+    pub fn save_macro(params: &serde_json::Map<String, serde_json::Value>) -> Result<(), ApError> {
+        forge_bridge::context().ok_or(ApError::Unavailable)?;
+        let params = params.clone();
+        SUBMITTED.with(|s| s.set(true));
+        leptos::task::spawn_local(async move {
+            if let Err(e) = forge_bridge::submit(&params).await.map_err(ap_err) {
+                leptos::logging::error!("{e}");
+            }
+        });
+        Ok(())
+    }
+
+    pub fn close_macro_editor() -> Result<(), ApError> {
+        forge_bridge::context().ok_or(ApError::Unavailable)?;
+        if !SUBMITTED.with(Cell::get) {
+            leptos::task::spawn_local(async {
+                let _ = forge_bridge::close().await;
+            });
+        }
+        Ok(())
+    }
+
+    /// Forge sizes Custom UI frames itself.
+    pub fn resize() {}
+
+    /// A Forge config editor has no host Save button: the editor's own
+    /// Publish button is the only way to save.
+    pub fn on_dialog_submit(_handler: impl Fn() + 'static) {}
 }
 
 #[cfg(not(feature = "hydrate"))]

@@ -7,16 +7,25 @@
 //! expires, and send it as `Authorization: JWT <token>` on the request that
 //! `server_fn`'s browser client (gloo-net) builds.
 //!
+//! In a Forge Custom UI page (feature `forge`) there is no context JWT and
+//! no direct fetch to the app: the same request — the server function's
+//! path, method, headers and body exactly as server_fn encoded them — goes
+//! through `@forge/bridge`'s `invokeRemote`, Forge adds its Forge
+//! Invocation Token, and the answer is handed back to server_fn as if
+//! fetch had produced it ([`forge::InvokeResponse`]). Each server function
+//! keeps one implementation behind both transports.
+//!
 //! Each call also says the page's language (`Accept-Language`, from the
 //! page's `loc` parameter), so what the server answers — a refusal, a
 //! validation problem — is in the language of the page around it
 //! (`crate::locale::request_lang`).
 
+#[cfg(not(feature = "forge"))]
+use server_fn::response::browser::BrowserResponse;
 use server_fn::{
     client::{browser::BrowserClient, Client},
     error::FromServerFnError,
     request::browser::BrowserRequest,
-    response::browser::BrowserResponse,
 };
 use std::future::Future;
 
@@ -31,10 +40,17 @@ where
     OS: FromServerFnError,
 {
     type Request = BrowserRequest;
+    #[cfg(not(feature = "forge"))]
     type Response = BrowserResponse;
+    #[cfg(feature = "forge")]
+    type Response = forge::InvokeResponse;
 
     fn send(req: Self::Request) -> impl Future<Output = Result<Self::Response, E>> + Send {
-        #[cfg(feature = "hydrate")]
+        #[cfg(feature = "forge")]
+        {
+            send_wrapper::SendWrapper::new(forge::send(req))
+        }
+        #[cfg(all(feature = "hydrate", not(feature = "forge")))]
         {
             use server_fn::error::{IntoAppError, ServerFnErrorErr};
             send_wrapper::SendWrapper::new(async move {
@@ -72,7 +88,116 @@ where
     }
 }
 
-#[cfg(feature = "hydrate")]
+/// The Forge transport: server-function requests through `invokeRemote`.
+#[cfg(feature = "forge")]
+pub mod forge {
+    use crate::forge_bridge::{self, RemoteRequest, RemoteResponse};
+    use bytes::Bytes;
+    use futures::Stream;
+    use server_fn::{
+        error::{FromServerFnError, IntoAppError, ServerFnErrorErr},
+        redirect::REDIRECT_HEADER,
+        request::browser::BrowserRequest,
+        response::ClientRes,
+    };
+    use wasm_bindgen_futures::JsFuture;
+
+    /// What server_fn decodes: the remote's answer, already complete (the
+    /// bridge hands over whole bodies, so streaming outputs arrive as one
+    /// chunk).
+    #[derive(Debug)]
+    pub struct InvokeResponse(RemoteResponse);
+
+    fn request_error<E: FromServerFnError>(msg: impl std::fmt::Display) -> E {
+        ServerFnErrorErr::Request(msg.to_string()).into_app_error()
+    }
+
+    /// Reads server_fn's request back out of the `web_sys::Request` it built
+    /// (path and query relative to the app, method, headers, text body) and
+    /// sends it through the bridge.
+    pub(super) async fn send<E: FromServerFnError>(
+        req: BrowserRequest,
+    ) -> Result<InvokeResponse, E> {
+        let req: web_sys::Request = req.into();
+        let url =
+            web_sys::Url::new(&req.url()).map_err(|e| request_error::<E>(format!("{e:?}")))?;
+        let path = format!("{}{}", url.pathname(), url.search());
+        let mut headers = serde_json::Map::new();
+        let entries = js_sys::try_iter(&req.headers())
+            .ok()
+            .flatten()
+            .into_iter()
+            .flatten()
+            .flatten();
+        for pair in entries {
+            let pair = js_sys::Array::from(&pair);
+            if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                headers.insert(k, v.into());
+            }
+        }
+        headers.insert(
+            "accept-language".into(),
+            crate::locale::page_lang().tag().into(),
+        );
+        let body = match req.method().as_str() {
+            "GET" | "HEAD" => String::new(),
+            _ => {
+                let text = req
+                    .text()
+                    .map_err(|e| request_error::<E>(format!("{e:?}")))?;
+                JsFuture::from(text)
+                    .await
+                    .map_err(|e| request_error::<E>(format!("{e:?}")))?
+                    .as_string()
+                    .unwrap_or_default()
+            }
+        };
+        let remote = RemoteRequest {
+            path,
+            method: req.method(),
+            headers,
+            body,
+        };
+        forge_bridge::invoke_remote(&remote)
+            .await
+            .map(InvokeResponse)
+            .map_err(request_error)
+    }
+
+    impl<E: FromServerFnError> ClientRes<E> for InvokeResponse {
+        async fn try_into_string(self) -> Result<String, E> {
+            Ok(self.0.body)
+        }
+
+        async fn try_into_bytes(self) -> Result<Bytes, E> {
+            Ok(Bytes::from(self.0.body))
+        }
+
+        fn try_into_stream(
+            self,
+        ) -> Result<impl Stream<Item = Result<Bytes, Bytes>> + Send + Sync + 'static, E> {
+            Ok(futures::stream::iter([Ok(Bytes::from(self.0.body))]))
+        }
+
+        fn status(&self) -> u16 {
+            self.0.status
+        }
+
+        fn status_text(&self) -> String {
+            String::new()
+        }
+
+        fn location(&self) -> String {
+            self.0.header("location").unwrap_or_default().to_owned()
+        }
+
+        fn has_redirect(&self) -> bool {
+            self.0.header(REDIRECT_HEADER).is_some()
+        }
+    }
+}
+
+#[cfg(all(feature = "hydrate", not(feature = "forge")))]
 mod token_cache {
     use crate::ap::{self, ApError};
     use std::cell::RefCell;

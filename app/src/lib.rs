@@ -8,6 +8,8 @@
 //! - [`pages`]: one page component per Connect module the app exposes
 //!   (course macro, macro editor, space admin tab).
 //! - [`ap`]: the typed bridge to Atlassian's `AP` JavaScript API.
+//! - [`forge_bridge`]: its twin for Forge Custom UI (`@forge/bridge`), in
+//!   the bundles built with the feature `forge`.
 //! - [`api`]: the server-function boundary: `whoami`, the guards every
 //!   server function starts with, and how errors become HTTP statuses.
 //! - [`client`]: the server-function client that attaches the AP context JWT.
@@ -26,6 +28,7 @@ pub mod api;
 pub mod authoring;
 pub mod client;
 pub mod error;
+pub mod forge_bridge;
 pub mod learning;
 pub mod locale;
 pub mod pages;

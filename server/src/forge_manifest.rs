@@ -110,7 +110,7 @@ pub fn render() -> anyhow::Result<String> {
         "# App: {name}. Set at deploy: FORGE_APP_ID (from `forge register`),"
     ));
     line("# APP_BASE_URL (the server's public base URL, as for Connect).");
-    line("# Custom UI resources under forge/static/ are placeholders until #15 item 3.");
+    line("# Custom UI resources under forge/static/: build them with scripts/build-forge.sh.");
     line("app:");
     line("  id: ${FORGE_APP_ID}");
     line("  runtime:");
@@ -204,6 +204,15 @@ pub fn render() -> anyhow::Result<String> {
     for s in &scopes {
         line(&format!("    - {s}"));
     }
+    // The Custom UI pages (scripts/build-forge.sh) are WASM: compiling it
+    // needs `unsafe-eval` in Forge's script CSP (the only source
+    // @forge/manifest allows for it), and Leptos sets `style` attributes,
+    // which need `unsafe-inline` for styles. Untested on a real site.
+    line("  content:");
+    line("    scripts:");
+    line("      - unsafe-eval");
+    line("    styles:");
+    line("      - unsafe-inline");
     line("  external:");
     line("    fetch:");
     line("      backend:");

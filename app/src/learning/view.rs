@@ -75,6 +75,12 @@ fn random_token() -> String {
 
 /// The offline journal: answers not yet confirmed by the server, per attempt,
 /// in the iframe's local storage (survives reloads and network loss).
+///
+/// Where the browser refuses the frame its storage (third-party storage
+/// blocked: the Forge Custom UI frame is cross-site to Confluence, and so
+/// is the simulator's Forge mode), the journal lives in memory for the
+/// page's lifetime: answers are still saved and submitted, only a reload
+/// while offline loses them.
 mod journal {
     use super::*;
 
@@ -84,16 +90,50 @@ mod journal {
         format!("smart-courses:journal:{attempt}")
     }
 
+    /// Local storage, or memory where the frame may not use it.
     #[cfg(feature = "hydrate")]
-    fn storage() -> Option<web_sys::Storage> {
-        web_sys::window()?.local_storage().ok()?
+    mod kv {
+        use std::{cell::RefCell, collections::HashMap};
+
+        thread_local! {
+            static MEMORY: RefCell<HashMap<String, String>> = RefCell::new(HashMap::new());
+        }
+
+        fn storage() -> Option<web_sys::Storage> {
+            // `Err` (SecurityError) when storage is denied to this frame.
+            web_sys::window()?.local_storage().ok()?
+        }
+
+        pub(super) fn get(key: &str) -> Option<String> {
+            MEMORY
+                .with(|m| m.borrow().get(key).cloned())
+                .or_else(|| storage()?.get_item(key).ok().flatten())
+        }
+
+        pub(super) fn set(key: &str, value: &str) {
+            let stored = storage().is_some_and(|s| s.set_item(key, value).is_ok());
+            MEMORY.with(|m| {
+                let mut m = m.borrow_mut();
+                if stored {
+                    m.remove(key);
+                } else {
+                    m.insert(key.to_owned(), value.to_owned());
+                }
+            });
+        }
+
+        pub(super) fn remove(key: &str) {
+            if let Some(s) = storage() {
+                let _ = s.remove_item(key);
+            }
+            MEMORY.with(|m| m.borrow_mut().remove(key));
+        }
     }
 
     pub(super) fn load(attempt: &str) -> Entries {
         #[cfg(feature = "hydrate")]
         {
-            storage()
-                .and_then(|s| s.get_item(&key(attempt)).ok().flatten())
+            kv::get(&key(attempt))
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or_default()
         }
@@ -106,8 +146,8 @@ mod journal {
 
     pub(super) fn store(attempt: &str, entries: &Entries) {
         #[cfg(feature = "hydrate")]
-        if let (Some(s), Ok(text)) = (storage(), serde_json::to_string(entries)) {
-            let _ = s.set_item(&key(attempt), &text);
+        if let Ok(text) = serde_json::to_string(entries) {
+            kv::set(&key(attempt), &text);
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = (attempt, entries);
@@ -115,9 +155,9 @@ mod journal {
 
     pub(super) fn clear(attempt: &str) {
         #[cfg(feature = "hydrate")]
-        if let Some(s) = storage() {
-            let _ = s.remove_item(&key(attempt));
-            let _ = s.remove_item(&checkpoint_key(attempt));
+        {
+            kv::remove(&key(attempt));
+            kv::remove(&checkpoint_key(attempt));
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = attempt;
@@ -133,7 +173,7 @@ mod journal {
     pub(super) fn checkpoint(attempt: &str) -> Option<String> {
         #[cfg(feature = "hydrate")]
         {
-            storage().and_then(|s| s.get_item(&checkpoint_key(attempt)).ok().flatten())
+            kv::get(&checkpoint_key(attempt))
         }
         #[cfg(not(feature = "hydrate"))]
         {
@@ -146,8 +186,8 @@ mod journal {
     /// attempt is open).
     pub(super) fn keep_checkpoint(attempt: &str, checkpoint: Option<&str>) {
         #[cfg(feature = "hydrate")]
-        if let (Some(s), Some(c)) = (storage(), checkpoint) {
-            let _ = s.set_item(&checkpoint_key(attempt), c);
+        if let Some(c) = checkpoint {
+            kv::set(&checkpoint_key(attempt), c);
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = (attempt, checkpoint);
@@ -179,6 +219,12 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
         });
     };
     Effect::new(move |_| reload());
+    // One callback for the view's lifetime, not one per course body: a
+    // lesson or quiz call that answers after a reload rebuilt the body
+    // still reaches it (a callback owned by the old body would be disposed
+    // by then, and running it panics). Slow answers make that race common
+    // (Forge's invokeRemote takes two hops).
+    let reload = Callback::new(move |_| reload());
     // Announced politely; outside the course body, which is rebuilt when
     // the course reloads.
     let announce = RwSignal::new(String::new());
@@ -195,7 +241,7 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
         {move || match course.get() {
             None => view! { <p class="sc-muted" role="status">{leptos_i18n::td_string!(loc, learner.loading)}</p> }.into_any(),
             Some(Err(msg)) => view! { <section class="sc-card"><p class="sc-muted" id="sc-course-error">{msg}</p></section> }.into_any(),
-            Some(Ok(c)) => view! { <CourseBody course=c screen last_result reload=Callback::new(move |_| reload()) enrolled /> }.into_any(),
+            Some(Ok(c)) => view! { <CourseBody course=c screen last_result reload enrolled /> }.into_any(),
         }}
     }
 }

@@ -32,7 +32,15 @@ pub fn HydrationMarker() -> impl IntoView {
 /// when it repeats. The server reads the request's URL, the browser
 /// `location.search`: the same string, so both render the same page.
 /// (No router for this: each module's page is one fixed path.)
+///
+/// A Forge Custom UI page (feature `forge`) has no such URL: the same names
+/// are answered from Forge's `view.getContext()` (macro config, locale), see
+/// [`crate::forge_bridge`].
 pub fn query_param(name: &str) -> Option<String> {
+    #[cfg(feature = "forge")]
+    {
+        crate::forge_bridge::page_param(name)
+    }
     #[cfg(feature = "ssr")]
     {
         let parts = use_context::<http::request::Parts>()?;
@@ -41,7 +49,7 @@ pub fn query_param(name: &str) -> Option<String> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
     }
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    #[cfg(all(feature = "hydrate", not(feature = "ssr"), not(feature = "forge")))]
     {
         let search = web_sys::window()?.location().search().ok()?;
         web_sys::UrlSearchParams::new_with_str(&search)

@@ -16,6 +16,9 @@
 //!   space and groups — permission checks, users, groups, the ACT_AS_USER
 //!   token endpoint), verifying the app's JWTs and the tokens it issued.
 //!
+//! - its **Forge mode** (`/sim/forge`, `forge.rs`) hosts the Custom UI
+//!   build of the same pages with a host-side `@forge/bridge` and calls the
+//!   app with Forge Invocation Tokens from its own JWKS;
 //! - it seeds a **demo** course on its page with some learner activity,
 //!   through the app's real API, and restores it on *Reset demo*
 //!   (`demo.rs`).
@@ -24,6 +27,7 @@
 //! simulator's tokens like any tenant's.
 
 mod demo;
+mod forge;
 mod sim;
 mod site;
 
@@ -76,6 +80,17 @@ pub fn prepare(config: &mut Config) -> anyhow::Result<()> {
     }
     if config.oauth_token_url.is_none() {
         config.oauth_token_url = Some(format!("{sim}/oauth2/token").parse()?);
+    }
+    // Forge mode (`forge.rs`): the app trusts the simulator's FIT key and
+    // app id, unless a Forge app is configured explicitly.
+    if config.forge_app_id.is_none() {
+        config.forge_app_id = Some(forge::APP_ID.to_owned());
+        if config.forge_jwks_url.is_none() {
+            config.forge_jwks_url = Some(format!("{sim}/.well-known/jwks.json").parse()?);
+        }
+        if config.forge_api_base_url.is_none() {
+            config.forge_api_base_url = Some(forge::api_prefix(&sim).parse()?);
+        }
     }
     config.frame_ancestors.push(sim.clone());
     config.tenant_hosts.push(format!(
@@ -163,6 +178,18 @@ mod tests {
     async fn the_simulator_points_the_app_at_itself() {
         let mut config = config();
         prepare(&mut config).unwrap();
+        // Forge mode: the simulator's app id, JWKS and API gateway.
+        assert_eq!(config.forge_app_id.as_deref(), Some(forge::APP_ID));
+        assert_eq!(
+            config.forge_jwks_url.as_ref().map(|u| u.as_str()),
+            Some("http://127.0.0.1:3998/.well-known/jwks.json")
+        );
+        assert_eq!(
+            config.forge_api_base_url.as_ref().map(|u| u.as_str()),
+            Some("http://127.0.0.1:3998/ex/confluence/")
+        );
+        let forge = config.forge().unwrap().expect("Forge settings");
+        assert_eq!(forge.app_id, forge::APP_ID);
         let application = crate::Application::build(&config).await.unwrap();
         let settings = application.state().settings.clone();
         let connect = application.state().connect.settings.clone();

@@ -85,7 +85,7 @@ pub(super) const PAGE_ID: &str = "98305";
 const PAGE_VERSION: u32 = 3;
 
 pub(super) struct Sim {
-    origin: String,
+    pub(super) origin: String,
     pub(super) app_base: String,
     app_base_path: String,
     app_key: String,
@@ -164,7 +164,7 @@ fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
 }
 
-fn user(account_id: &str) -> Option<&'static SimUser> {
+pub(super) fn user(account_id: &str) -> Option<&'static SimUser> {
     USERS.iter().find(|u| u.account_id == account_id)
 }
 
@@ -227,7 +227,12 @@ pub async fn start(
         demo: Mutex::new(DemoState::default()),
         demo_lock: tokio::sync::Mutex::new(()),
     });
-    let router = router(sim.clone());
+    // The product REST API of the simulated site (the test kit's fake
+    // Confluence with the site's tables), also behind the Forge mode's API
+    // gateway (`/ex/confluence/<cloudId>/wiki/…`).
+    let product = super::site::simulated_site(&sim.origin, &sim.app_key, &sim.shared_secret);
+    let forge = Arc::new(super::forge::ForgeSim::new(sim.clone(), product.clone())?);
+    let router = router(sim.clone(), &product).merge(super::forge::routes(forge));
     tracing::info!(url = %format!("{}/", sim.origin), "Confluence host simulator: open this URL");
     let server = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, router).await {
@@ -238,12 +243,10 @@ pub async fn start(
     Ok(server)
 }
 
-fn router(sim: Arc<Sim>) -> Router {
+fn router(sim: Arc<Sim>, product: &testkit::FakeConfluence) -> Router {
     let assets = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src/dev_host/assets"));
     let acjs = sim.node_modules.join("atlassian-connect-js/dist");
-    // The product REST API of the simulated site (the test kit's fake
-    // Confluence with the site's tables) and its install-key server.
-    let product = super::site::simulated_site(&sim.origin, &sim.app_key, &sim.shared_secret);
+    // The install-key server.
     let keys = testkit::KeyServer::new(&[DEV_KEY]);
     Router::new()
         .route_service("/", ServeFile::new(assets.join("host.html")))
@@ -318,6 +321,9 @@ async fn install_once(sim: &Sim, http: &reqwest::Client) -> anyhow::Result<()> {
         "description": "Simulated Confluence (dev-host)",
         "eventType": "installed",
         "oauthClientId": super::site::OAUTH_CLIENT_ID,
+        // Connect on Forge adds the Forge installation: the app maps the
+        // Forge mode's invocation tokens to this tenant through it.
+        "installationId": super::forge::INSTALLATION_ID,
     });
     let resp = http
         .post(format!("{}/installed", sim.app_base))
