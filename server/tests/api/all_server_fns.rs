@@ -859,34 +859,7 @@ async fn every_server_function_works_for_the_site_that_owns_the_course() {
     fake.make_space_admin(ADA_ON_A, "DEV");
     fake.add_to_group(GROUP, LEO_ON_A);
     let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
-    let mut arranged = Vec::new();
-    for f in TABLE {
-        let mut content = valid_course("Owned");
-        if f.progress == Progress::SelfEnrolCourse {
-            content["settings"]["access"] = json!("self_enrol");
-        }
-        let course = create_and_publish(&app, &ada, &content).await;
-        let attempt = match f.progress {
-            // Names no attempt of anyone's.
-            Progress::None | Progress::SelfEnrolCourse => uuid::Uuid::new_v4().to_string(),
-            Progress::AttemptStarted => start_attempt(&app, &ada, &course).await,
-            Progress::Completed => complete_course(&app, &ada, &course).await,
-            Progress::GroupRule => {
-                let (status, body) = fn_reply(
-                    app.call_fn_json(
-                        "space-admin/enrol-group",
-                        Some(&ada),
-                        &json!({"course_id": course, "group": GROUP, "due": "None"}),
-                    )
-                    .await,
-                )
-                .await;
-                assert_eq!(status, 200, "{body}");
-                uuid::Uuid::new_v4().to_string()
-            }
-        };
-        arranged.push((course, attempt));
-    }
+    let arranged = arrange_own_courses(&app, &ada).await;
 
     // Act
     let mut answers = Vec::new();
@@ -923,33 +896,7 @@ async fn every_server_function_works_through_forge_for_the_site_that_owns_the_co
     fake.add_to_group(GROUP, LEO_ON_A);
     fake.add_user(LEO_ON_A, "Leo");
     let ada = context_token(SITE_A, SECRET_A, ADA_ON_A, PAGE);
-    let mut arranged = Vec::new();
-    for f in TABLE {
-        let mut content = valid_course("Owned");
-        if f.progress == Progress::SelfEnrolCourse {
-            content["settings"]["access"] = json!("self_enrol");
-        }
-        let course = create_and_publish(&app, &ada, &content).await;
-        let attempt = match f.progress {
-            Progress::None | Progress::SelfEnrolCourse => uuid::Uuid::new_v4().to_string(),
-            Progress::AttemptStarted => start_attempt(&app, &ada, &course).await,
-            Progress::Completed => complete_course(&app, &ada, &course).await,
-            Progress::GroupRule => {
-                let (status, body) = fn_reply(
-                    app.call_fn_json(
-                        "space-admin/enrol-group",
-                        Some(&ada),
-                        &json!({"course_id": course, "group": GROUP, "due": "None"}),
-                    )
-                    .await,
-                )
-                .await;
-                assert_eq!(status, 200, "{body}");
-                uuid::Uuid::new_v4().to_string()
-            }
-        };
-        arranged.push((course, attempt));
-    }
+    let arranged = arrange_own_courses(&app, &ada).await;
     let tokens = site.tokens(&fake, SITE_A, ADA_ON_A);
     fake.clear_log();
 
@@ -1257,4 +1204,38 @@ async fn space_overview_is_for_space_admins_and_lists_their_space() {
         serde_json::from_value::<AppError>(learner_body).ok(),
         Some(AppError::Forbidden)
     );
+}
+
+/// One course per row of [`TABLE`], owned by Ada on site A and brought to
+/// the row's [`Progress`]; with the attempt id each row's call names.
+async fn arrange_own_courses(app: &TestApp, ada: &str) -> Vec<(String, String)> {
+    let mut arranged = Vec::new();
+    for f in TABLE {
+        let mut content = valid_course("Owned");
+        if f.progress == Progress::SelfEnrolCourse {
+            content["settings"]["access"] = json!("self_enrol");
+        }
+        let course = create_and_publish(app, ada, &content).await;
+        let attempt = match f.progress {
+            // Names no attempt of anyone's.
+            Progress::None | Progress::SelfEnrolCourse => uuid::Uuid::new_v4().to_string(),
+            Progress::AttemptStarted => start_attempt(app, ada, &course).await,
+            Progress::Completed => complete_course(app, ada, &course).await,
+            Progress::GroupRule => {
+                let (status, body) = fn_reply(
+                    app.call_fn_json(
+                        "space-admin/enrol-group",
+                        Some(ada),
+                        &json!({"course_id": course, "group": GROUP, "due": "None"}),
+                    )
+                    .await,
+                )
+                .await;
+                assert_eq!(status, 200, "{body}");
+                uuid::Uuid::new_v4().to_string()
+            }
+        };
+        arranged.push((course, attempt));
+    }
+    arranged
 }

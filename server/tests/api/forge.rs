@@ -4,15 +4,12 @@
 //! `installationId`. Runs on SQLite and, with `SC_TEST_DB=postgres`, on
 //! PostgreSQL.
 
-use axum::{routing::get, Json, Router};
-use jsonwebtoken::{encode, jwk::Jwk, Algorithm, EncodingKey, Header};
+use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use testkit::keys;
 
 use crate::helpers::*;
 
-const APP_ID: &str = "ari:cloud:ecosystem::app/8db7a3f1-2c4d-4e5f-9a0b-1c2d3e4f5a6b";
-const KID: &str = "forge-kid-a";
 const INSTALL_ACME: &str = "ari:cloud:ecosystem::installation/5d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6";
 const INSTALL_GLOBEX: &str =
     "ari:cloud:ecosystem::installation/9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
@@ -20,32 +17,11 @@ const INSTALL_UNKNOWN: &str =
     "ari:cloud:ecosystem::installation/00000000-0000-4000-8000-000000000000";
 const ACCOUNT: &str = "5b10ac8d82e05b22cc7d4ef5";
 
-/// Forge's JWKS on loopback, publishing fixture key A under [`KID`].
-async fn start_jwks() -> String {
-    let key = EncodingKey::from_rsa_pem(keys::FIXTURE_A.private_pem.as_bytes()).unwrap();
-    let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
-    jwk.common.key_id = Some(KID.into());
-    let set = json!({ "keys": [jwk] });
-    let router = Router::new().route(
-        "/.well-known/jwks.json",
-        get(move || {
-            let set = set.clone();
-            async move { Json(set) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    format!("http://{addr}/.well-known/jwks.json")
-}
-
 /// The app with Forge configured against the loopback JWKS.
 async fn spawn_forge_app() -> TestApp {
-    let jwks = start_jwks().await;
+    let jwks = start_forge_jwks().await;
     spawn_app_configured(Options::default(), move |c| {
-        c.forge_app_id = Some(APP_ID.into());
+        c.forge_app_id = Some(FORGE_APP_ID.into());
         c.forge_jwks_url = Some(jwks.parse().unwrap());
     })
     .await
@@ -69,11 +45,11 @@ fn fit(installation_id: &str, principal: Option<&str>) -> String {
     let now = now();
     let mut claims = json!({
         "iss": "forge/invocation-token",
-        "aud": APP_ID,
+        "aud": FORGE_APP_ID,
         "iat": now, "nbf": now, "exp": now + 25,
         "jti": uuid::Uuid::new_v4().to_string(),
         "app": {
-            "id": APP_ID,
+            "id": FORGE_APP_ID,
             "appVersion": "1.0.0",
             "installationId": installation_id,
             "apiBaseUrl": "https://api.atlassian.com/ex/confluence/3f1c6e2a-cloud",
@@ -85,7 +61,7 @@ fn fit(installation_id: &str, principal: Option<&str>) -> String {
         claims["principal"] = json!(p);
     }
     let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(KID.into());
+    header.kid = Some(FORGE_KID.into());
     encode(
         &header,
         &claims,
