@@ -54,14 +54,10 @@ test('Forge mode: a learner reads the lessons, passes the quiz and gets a certif
   await macro.locator('#sc-next').click();
   await expect(macro.locator('#sc-lesson-title')).toHaveText('Exits');
   await macro.locator('#sc-next').click();
-  // Opening a lesson refreshes the course (progress, the quiz's summary):
-  // wait for the third course load (page, Alarms, Exits). Through
-  // invokeRemote that answer can otherwise arrive after a quick click on
-  // Start and redraw the quiz screen over the new attempt (the app then
-  // shows Start again; a second click resumes the attempt).
-  await expect(macro.locator('#sc-progress-text')).toContainText('2 of 2 lessons opened');
-  await expect(page.locator('#sim-log-list li', { hasText: 'POST /api/learning/course →' })).toHaveCount(3);
-
+  // Start straight away: opening a lesson refreshes the course (progress,
+  // the quiz's summary), and through invokeRemote that answer can arrive
+  // after the click on Start. It must not redraw the quiz's Start screen
+  // over the attempt (the view drops it and refreshes after the submit).
   await macro.locator('#sc-start-quiz').click();
   await macro.getByLabel('Leave the building').check();
   await expect(macro.locator('#sc-answer-state')).toHaveText('Answers saved');

@@ -7,12 +7,23 @@
 use std::time::Duration;
 
 use connect::{TenantInstall, TenantKey, Tenants};
-use course::learning::reminders::{
-    compose, due_reminders, ReminderFacts, ReminderSchedule, ReminderText,
+use course::{
+    learning::reminders::{
+        compose, due_reminders, ReminderFacts, ReminderSchedule, ReminderText, ReminderWords,
+    },
+    locale::Lang,
 };
 use mail::{Mailer, SmtpSettings};
 use store::Db;
 use testkit::SmtpSink;
+
+/// The English reminder texts of the app's locale file (the server words
+/// them through `app::learning::service::reminder_words`).
+fn english() -> ReminderWords {
+    let all: serde_json::Value =
+        serde_json::from_str(include_str!("../../app/locales/en.json")).expect("en.json");
+    serde_json::from_value(all["reminder"].clone()).expect("the reminder texts")
+}
 
 /// 2026-01-01T00:00:00Z.
 const JAN_1: i64 = 1_767_225_600_000;
@@ -67,7 +78,7 @@ async fn run_job(
                 page_url: Some("https://acme.atlassian.net/wiki/spaces/HR/pages/42".into()),
                 learner_name: learner.account_id.into(),
             };
-            let (subject, body) = compose(&reminder, &text);
+            let (subject, body) = compose(&reminder, &text, Lang::En, &english());
             match mailer.send(email, &subject, &body).await {
                 Ok(()) => sent += 1,
                 Err(e) if e.is_permanent() => {}

@@ -13,22 +13,22 @@
 //! Dates further back than [`LOOK_BACK`] are left alone, so turning
 //! reminders on does not mail everyone about last year.
 //!
-//! **Language**: reminders are written in English. The job runs outside any
-//! request, and the only place a learner's language exists is Confluence's
-//! `loc` on the page they have open (the app keeps no locale cookie or
-//! profile), and what the job reads about a user from Confluence (names,
-//! e-mail addresses) does not include it. Remembering each learner's last `loc` would need a new per-person
-//! record (with its place in backups and erasure), which is not worth a
-//! guess that is stale the day the learner switches language; English is
-//! the one language every site's mail can assume (README "Languages").
+//! **Language**: each mail is written in the language the learner last used
+//! the app in — the `loc` Confluence gives the page, which every
+//! server-function call carries as `Accept-Language` and the guards record
+//! when it changes (`store::languages`, part of the tenant's data: backed
+//! up, erased, purged). The texts are the `reminder` section of the locale
+//! files (`app::learning::service::reminder_words`). Someone the app has
+//! never seen with a language gets English.
 
 use std::collections::{HashMap, HashSet};
 
 use app::state::AppState;
 use connect::TenantKey;
 use course::learning::reminders::{
-    compose, due_reminders, ReminderFacts, ReminderSchedule, ReminderText,
+    compose, due_reminders, ReminderFacts, ReminderSchedule, ReminderText, ReminderWords,
 };
+use course::locale::Lang;
 use mail::Mailer;
 use store::reminders::ReminderCandidate;
 
@@ -85,6 +85,10 @@ async fn tenant_run(
     let due_to = now + i64::from(schedule.due_soon_days) * DAY_MS;
     let expiry_to = now + i64::from(schedule.expiry_soon_days) * DAY_MS;
     let mut courses: HashMap<String, ReminderText> = HashMap::new();
+    let words: HashMap<Lang, ReminderWords> = Lang::ALL
+        .into_iter()
+        .map(|l| (l, app::learning::service::reminder_words(l)))
+        .collect();
     let mut after: Option<(String, String)> = None;
     loop {
         let page = state
@@ -133,6 +137,9 @@ async fn tenant_run(
                 }
             };
             let names = connect::users::display_names(&state.connect, tenant, &accounts).await;
+            // Each mail in the language the learner last used the app in
+            // (English for anyone the app has not seen with one).
+            let langs = state.db.languages(tenant, &accounts).await?;
             for (c, reminders) in due {
                 let Some(to) = emails.get(&c.account_id) else {
                     run.no_address += reminders.len();
@@ -153,7 +160,11 @@ async fn tenant_run(
                     {
                         continue;
                     }
-                    let (subject, body) = compose(&r, &text);
+                    let lang = langs
+                        .get(&c.account_id)
+                        .map(|t| Lang::from_tag(t))
+                        .unwrap_or_default();
+                    let (subject, body) = compose(&r, &text, lang, &words[&lang]);
                     match settings.mailer.send(to, &subject, &body).await {
                         Ok(()) => run.sent += 1,
                         Err(e) => {

@@ -63,6 +63,7 @@ pub const TABLES: &[&str] = &[
     "reminders_sent",
     "audit_log",
     "support_grants",
+    "learner_languages",
 ];
 
 /// Tables that are not data: job leases belong to running processes, and

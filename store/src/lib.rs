@@ -17,6 +17,7 @@ pub mod courses;
 pub mod demo;
 pub mod enrolments;
 pub mod jobs;
+pub mod languages;
 pub mod learning;
 pub mod privacy;
 mod read_cache;
@@ -99,6 +100,9 @@ pub struct DbParts {
     /// SQLite file databases: the one-hop, group-committing writer
     /// ([`writer`]) for the hottest writes (quiz submits).
     writer: Option<writer::Writer>,
+    /// The language each person was last recorded in by this process
+    /// ([`languages`]).
+    seen_languages: languages::SeenLanguages,
 }
 
 impl std::ops::Deref for Db {
@@ -170,6 +174,7 @@ impl Db {
             write_gate,
             writer,
             keyring: None,
+            seen_languages: languages::SeenLanguages::new(),
             learner_reads: (backend == Backend::Sqlite).then(read_cache::LearnerReads::new),
             course_rows: (backend == Backend::Sqlite).then(read_cache::CourseRows::new),
             instance: {

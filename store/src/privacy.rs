@@ -48,6 +48,7 @@ pub const TENANT_TABLES: &[&str] = &[
     "group_rules",
     "learner_status",
     "reminders_sent",
+    "learner_languages",
     "audit_log",
     "course_versions",
     "courses",
@@ -63,6 +64,7 @@ const LEARNER_TABLES: &[&str] = &[
     "enrolments",
     "learner_status",
     "reminders_sent",
+    "learner_languages",
 ];
 
 /// What [`Db::erase_account`] did.
@@ -152,6 +154,7 @@ impl Db {
         tx.commit().await?;
         // Standings and enrolments of any course may be gone.
         self.reports_changed();
+        self.seen_languages.clear();
         Ok(Some(deleted))
     }
 
@@ -277,6 +280,7 @@ impl Db {
         tx.commit().await?;
         // Standings and enrolments of any course may be gone.
         self.reports_changed();
+        self.seen_languages.clear();
         Ok(done)
     }
 
@@ -293,6 +297,7 @@ impl Db {
                 UNION ALL SELECT account_id, added_at_ms FROM enrolment_groups WHERE client_key = $1 \
                 UNION ALL SELECT account_id, last_activity_ms FROM learner_status WHERE client_key = $1 \
                 UNION ALL SELECT account_id, sent_at_ms FROM reminders_sent WHERE client_key = $1 \
+                UNION ALL SELECT account_id, updated_at_ms FROM learner_languages WHERE client_key = $1 \
                 UNION ALL SELECT created_by, updated_at * 1000 FROM courses \
                     WHERE client_key = $1 AND created_by IS NOT NULL \
                 UNION ALL SELECT published_by, published_at * 1000 FROM course_versions \

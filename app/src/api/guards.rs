@@ -69,6 +69,7 @@ impl Caller {
             },
         };
         state.limits.check(&who)?;
+        keep_language(&state, &who, &parts).await;
         Ok(Self { state, who })
     }
 
@@ -100,6 +101,35 @@ impl Caller {
     /// cannot answer).
     pub async fn can_edit(&self, page_id: &str) -> Result<bool, AppError> {
         Ok(authz::can_edit_page(&self.state.connect, &self.who, page_id).await?)
+    }
+}
+
+/// Remembers the language the caller uses the app in (the page's `loc`,
+/// sent as `Accept-Language` by `crate::client`), for the mail the app
+/// sends outside any request (reminders). Written only when it changed
+/// (`store::languages`); a call without the header (scripts, the API
+/// tests' default) says nothing about the person and changes nothing. A
+/// store that cannot take it costs the call nothing: the next call tries
+/// again.
+async fn keep_language(state: &AppState, who: &Verified, parts: &Parts) {
+    let Some(account) = who.account_id.as_deref().filter(|a| !a.is_empty()) else {
+        return;
+    };
+    let Some(tag) = parts
+        .headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let lang = course::locale::Lang::from_tag(tag).tag();
+    let now = state.learning.now_ms();
+    if let Err(e) = state
+        .db
+        .keep_language(&who.tenant, account, lang, now)
+        .await
+    {
+        tracing::warn!(error = %e, "the caller's language was not recorded");
     }
 }
 

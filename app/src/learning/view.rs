@@ -194,6 +194,25 @@ mod journal {
     }
 }
 
+/// Asks for the course again ([`LearnerView`]); `Copy`, owned by the view
+/// so it outlives the course bodies it rebuilds.
+#[derive(Clone, Copy)]
+struct Refresh {
+    reload: Callback<()>,
+    starts: StoredValue<u64>,
+}
+
+impl Refresh {
+    fn run(self, (): ()) {
+        self.reload.run(());
+    }
+
+    /// An attempt starts: course answers asked for before it are stale.
+    fn attempt_starts(self) {
+        self.starts.try_update_value(|n| *n += 1);
+    }
+}
+
 /// The course macro for a learner. `course_id` comes from the signed macro URL.
 #[component]
 pub fn LearnerView(course_id: String) -> impl IntoView {
@@ -204,7 +223,18 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
     // the course (and its progress) reloads after a submit.
     let last_result = RwSignal::new(None::<AttemptResult>);
     let id = StoredValue::new(course_id);
+    // Bumped when the learner starts (or resumes) an attempt. A course
+    // reload asked for before that answers without the attempt; applied, it
+    // would rebuild the body and draw the quiz's Start screen over the
+    // attempt the learner is answering. Such an answer is dropped and the
+    // course is asked for again once the learner leaves the quiz (a submit
+    // reloads anyway). Slow answers make the race common (Forge's
+    // invokeRemote takes two hops).
+    let starts = StoredValue::new(0u64);
+    let missed = StoredValue::new(false);
     let reload = move || {
+        let asked = starts.get_value();
+        missed.set_value(false);
         spawn_local(async move {
             let result = async { api::learner_course(parse(id.get_value())?).await }
                 .await
@@ -214,17 +244,29 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
                     }
                     other => other.text(loc),
                 });
-            course.set(Some(result));
+            if starts.try_get_value() != Some(asked) {
+                missed.try_set_value(true);
+                return;
+            }
+            course.try_set(Some(result));
             ap::resize();
         });
     };
     Effect::new(move |_| reload());
+    Effect::new(move |_| {
+        let on_quiz = matches!(screen.get(), Screen::Quiz(_));
+        if !on_quiz && missed.get_value() {
+            reload();
+        }
+    });
     // One callback for the view's lifetime, not one per course body: a
     // lesson or quiz call that answers after a reload rebuilt the body
     // still reaches it (a callback owned by the old body would be disposed
-    // by then, and running it panics). Slow answers make that race common
-    // (Forge's invokeRemote takes two hops).
-    let reload = Callback::new(move |_| reload());
+    // by then, and running it panics).
+    let reload = Refresh {
+        reload: Callback::new(move |_| reload()),
+        starts,
+    };
     // Announced politely; outside the course body, which is rebuilt when
     // the course reloads.
     let announce = RwSignal::new(String::new());
@@ -327,7 +369,7 @@ fn CourseBody(
     course: LearnerCourse,
     screen: RwSignal<Screen>,
     last_result: RwSignal<Option<AttemptResult>>,
-    reload: Callback<()>,
+    reload: Refresh,
     enrolled: Callback<LearnerCourse>,
 ) -> impl IntoView {
     let loc = crate::locale::use_locale();
@@ -432,7 +474,7 @@ async fn lazy_quiz(
     c: StoredValue<LearnerCourse>,
     m: usize,
     result: RwSignal<Option<AttemptResult>>,
-    reload: Callback<()>,
+    reload: Refresh,
 ) -> AnyView {
     view! { <QuizScreen c m result reload /> }.into_any()
 }
@@ -504,7 +546,7 @@ fn LessonScreen(
     m: usize,
     l: usize,
     screen: RwSignal<Screen>,
-    reload: Callback<()>,
+    reload: Refresh,
 ) -> impl IntoView {
     let loc = crate::locale::use_locale();
     let (course_id, version, lesson, title, count, prev, next) = c.with_value(|c| {
@@ -573,7 +615,7 @@ fn QuizScreen(
     c: StoredValue<LearnerCourse>,
     m: usize,
     result: RwSignal<Option<AttemptResult>>,
-    reload: Callback<()>,
+    reload: Refresh,
 ) -> impl IntoView {
     let loc = crate::locale::use_locale();
     let lang = crate::locale::use_lang();
@@ -593,6 +635,7 @@ fn QuizScreen(
         busy.set(true);
         error.set(None);
         result.set(None);
+        reload.attempt_starts();
         spawn_local(async move {
             let started = async {
                 api::start_attempt(
@@ -603,12 +646,17 @@ fn QuizScreen(
                 .await
             };
             match started.await {
-                Ok(a) => attempt.set(Some(a)),
+                // try_: the screen may be gone by the time the answer comes.
+                Ok(a) => {
+                    attempt.try_set(Some(a));
+                }
                 // Unenrolled meanwhile: the reload shows the outline and why.
                 Err(AppError::NotEnrolled(_)) => reload.run(()),
-                Err(e) => error.set(Some(e.text(loc))),
+                Err(e) => {
+                    error.try_set(Some(e.text(loc)));
+                }
             }
-            busy.set(false);
+            busy.try_set(false);
             ap::resize();
         });
     };
@@ -660,7 +708,7 @@ fn QuizScreen(
 fn AttemptForm(
     a: AttemptView,
     result: RwSignal<Option<AttemptResult>>,
-    reload: Callback<()>,
+    reload: Refresh,
 ) -> impl IntoView {
     let loc = crate::locale::use_locale();
     let attempt_id = StoredValue::new(a.attempt_id.clone());

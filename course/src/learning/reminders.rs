@@ -29,12 +29,18 @@
 //! "Overdue" means the same here as in the space admin's report: the due
 //! date lies strictly before now (`due_at_ms < now_ms`).
 //!
-//! Dates in the mails are calendar days in UTC (`YYYY-MM-DD`): the server
-//! does not know the learner's time zone, and the mail says so.
+//! Dates in the mails are calendar days in UTC (`YYYY-MM-DD` in English,
+//! `TT.MM.JJJJ` in German): the server does not know the learner's time
+//! zone, and the mail says so.
+//!
+//! **Words.** [`compose`] takes its texts as [`ReminderWords`], the
+//! `reminder` section of the app's locale files (`app/locales/*.json`,
+//! worded per language by `app::learning::service::reminder_words`): the job
+//! writes each mail in the language the learner last used the app in.
 
 use serde::{Deserialize, Serialize};
 
-use crate::charts::format_day;
+use crate::{charts::format_day, locale::Lang};
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
@@ -180,63 +186,120 @@ pub struct ReminderText {
     pub learner_name: String,
 }
 
-/// The subject and plain-text body of a reminder mail.
+/// The texts of a reminder mail in one language: the `reminder` section of
+/// a locale file (`app/locales/en.json`), `{0}` the course (quoted, or
+/// `your_course`), `{1}` the day.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderWords {
+    pub your_course: String,
+    pub quoted: String,
+    pub due_soon_subject: String,
+    pub due_soon_body: String,
+    pub due_soon_ask: String,
+    pub overdue_subject: String,
+    pub overdue_body: String,
+    pub overdue_ask: String,
+    pub expiry_soon_subject: String,
+    pub expiry_soon_body: String,
+    pub expiry_soon_ask: String,
+    pub expired_subject: String,
+    pub expired_body: String,
+    pub expired_ask: String,
+    pub hello: String,
+    pub hello_name: String,
+    pub open_course: String,
+    pub find_course: String,
+    pub once: String,
+}
+
+/// `template` with `{0}`, `{1}`, … replaced by `args` (the locale files'
+/// placeholders). One pass over the template: a course title that itself
+/// contains `{1}` stays as written.
+fn fill(template: &str, args: &[&str]) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let arg = after.find('}').and_then(|close| {
+            let i: usize = after[..close].parse().ok()?;
+            Some((args.get(i)?, close))
+        });
+        match arg {
+            Some((value, close)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The subject and plain-text body of a reminder mail, in `lang` with
+/// `words` (that language's texts).
 ///
 /// Course titles and names are authored text: the subject keeps them to one
 /// line (control characters become spaces) so that no text can end the
 /// header early, and the body says the dates are UTC.
-pub fn compose(reminder: &Reminder, text: &ReminderText) -> (String, String) {
+pub fn compose(
+    reminder: &Reminder,
+    text: &ReminderText,
+    lang: Lang,
+    words: &ReminderWords,
+) -> (String, String) {
     let title = one_line(&text.course_title);
     let title = if title.is_empty() {
-        "your course".to_owned()
+        words.your_course.clone()
     } else {
-        format!("\"{title}\"")
+        fill(&words.quoted, &[&title])
     };
-    let date = format_day(reminder.at_ms.div_euclid(DAY_MS));
-    let (subject, lines) = match reminder.kind {
+    let day = reminder.at_ms.div_euclid(DAY_MS);
+    let date = match lang {
+        Lang::En => format_day(day),
+        other => other.date(day.saturating_mul(86_400)),
+    };
+    let (subject, body, ask) = match reminder.kind {
         ReminderKind::DueSoon => (
-            format!("Reminder: {title} is due on {date}"),
-            [
-                format!("The course {title} is due on {date} (UTC), and you have not completed it yet."),
-                "Please complete it before then.".to_owned(),
-            ],
+            &words.due_soon_subject,
+            &words.due_soon_body,
+            &words.due_soon_ask,
         ),
         ReminderKind::Overdue => (
-            format!("Overdue: {title} was due on {date}"),
-            [
-                format!("The course {title} was due on {date} (UTC), and you have not completed it yet."),
-                "Please complete it as soon as you can.".to_owned(),
-            ],
+            &words.overdue_subject,
+            &words.overdue_body,
+            &words.overdue_ask,
         ),
         ReminderKind::ExpirySoon => (
-            format!("Your certificate for {title} expires on {date}"),
-            [
-                format!("Your certificate for the course {title} expires on {date} (UTC)."),
-                "Take the course again before then to renew it.".to_owned(),
-            ],
+            &words.expiry_soon_subject,
+            &words.expiry_soon_body,
+            &words.expiry_soon_ask,
         ),
         ReminderKind::Expired => (
-            format!("Your certificate for {title} has expired"),
-            [
-                format!("Your certificate for the course {title} expired on {date} (UTC)."),
-                "Take the course again to renew it.".to_owned(),
-            ],
+            &words.expired_subject,
+            &words.expired_body,
+            &words.expired_ask,
         ),
     };
+    let subject = fill(subject, &[&title, &date]);
+    let line = fill(body, &[&title, &date]);
     let name = one_line(&text.learner_name);
     let greeting = if name.is_empty() {
-        "Hello,".to_owned()
+        words.hello.clone()
     } else {
-        format!("Hello {name},")
+        fill(&words.hello_name, &[&name])
     };
     let link = match text.page_url.as_deref().map(one_line) {
-        Some(url) if !url.is_empty() => format!("Open the course: {url}"),
-        _ => "You find the course on its page in Confluence.".to_owned(),
+        Some(url) if !url.is_empty() => fill(&words.open_course, &[&url]),
+        _ => words.find_course.clone(),
     };
     let body = format!(
-        "{greeting}\n\n{}\n{}\n\n{link}\n\n\
-         You get this reminder once for this date.\n\n-- \nSmart Courses for Confluence\n",
-        lines[0], lines[1]
+        "{greeting}\n\n{line}\n{ask}\n\n{link}\n\n{}\n\n-- \nSmart Courses for Confluence\n",
+        words.once
     );
     (subject, body)
 }
@@ -254,6 +317,20 @@ fn one_line(s: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The `reminder` texts of the app's locale file for `lang`.
+    fn words(lang: &str) -> ReminderWords {
+        let file = match lang {
+            "de" => include_str!("../../../app/locales/de.json"),
+            _ => include_str!("../../../app/locales/en.json"),
+        };
+        let all: serde_json::Value = serde_json::from_str(file).unwrap();
+        serde_json::from_value(all["reminder"].clone()).unwrap()
+    }
+
+    fn en(reminder: &Reminder, text: &ReminderText) -> (String, String) {
+        compose(reminder, text, Lang::En, &words("en"))
+    }
 
     /// 2026-01-01T00:00:00Z.
     const JAN_1: i64 = 1_767_225_600_000;
@@ -418,7 +495,7 @@ mod tests {
             kind,
             at_ms: JAN_1 + 10 * 3_600_000,
         };
-        let (subject, body) = compose(&due(ReminderKind::DueSoon), &text);
+        let (subject, body) = en(&due(ReminderKind::DueSoon), &text);
         assert_eq!(subject, "Reminder: \"Fire safety\" is due on 2026-01-01");
         assert!(body.starts_with("Hello Ada Lovelace,\n\n"), "{body}");
         assert!(
@@ -429,25 +506,25 @@ mod tests {
             body.contains("Open the course: https://acme.atlassian.net/wiki/spaces/HR/pages/42\n")
         );
 
-        let (subject, body) = compose(&due(ReminderKind::Overdue), &text);
+        let (subject, body) = en(&due(ReminderKind::Overdue), &text);
         assert_eq!(subject, "Overdue: \"Fire safety\" was due on 2026-01-01");
         assert!(body.contains("as soon as you can"));
 
-        let (subject, body) = compose(&due(ReminderKind::ExpirySoon), &text);
+        let (subject, body) = en(&due(ReminderKind::ExpirySoon), &text);
         assert_eq!(
             subject,
             "Your certificate for \"Fire safety\" expires on 2026-01-01"
         );
         assert!(body.contains("renew it"));
 
-        let (subject, body) = compose(&due(ReminderKind::Expired), &text);
+        let (subject, body) = en(&due(ReminderKind::Expired), &text);
         assert_eq!(subject, "Your certificate for \"Fire safety\" has expired");
         assert!(body.contains("expired on 2026-01-01 (UTC)"));
     }
 
     #[test]
     fn mails_without_a_name_title_or_page_still_read_well() {
-        let (subject, body) = compose(
+        let (subject, body) = en(
             &Reminder {
                 kind: ReminderKind::DueSoon,
                 at_ms: JAN_1 - 1,
@@ -466,7 +543,7 @@ mod tests {
             page_url: Some(" \n".into()),
             learner_name: "Eve\n\nP.S.".into(),
         };
-        let (subject, body) = compose(
+        let (subject, body) = en(
             &Reminder {
                 kind: ReminderKind::Overdue,
                 at_ms: JAN_1,
@@ -479,6 +556,56 @@ mod tests {
         );
         assert!(body.starts_with("Hello Eve P.S.,\n"));
         assert!(body.contains("in Confluence."), "a blank link is no link");
+    }
+
+    #[test]
+    fn german_mails_speak_german_with_german_dates() {
+        let text = ReminderText {
+            course_title: "Brandschutz".into(),
+            page_url: Some("https://acme.atlassian.net/wiki/spaces/HR/pages/42".into()),
+            learner_name: "Lea Lernt".into(),
+        };
+        let r = Reminder {
+            kind: ReminderKind::DueSoon,
+            at_ms: JAN_1 + 10 * 3_600_000,
+        };
+        let (subject, body) = compose(&r, &text, Lang::De, &words("de"));
+        assert_eq!(
+            subject,
+            "Erinnerung: „Brandschutz“ ist am 01.01.2026 fällig"
+        );
+        assert!(body.starts_with("Hallo Lea Lernt,\n\n"), "{body}");
+        assert!(body.contains("ist am 01.01.2026 (UTC) fällig"), "{body}");
+        assert!(body.contains("Zum Kurs: https://acme.atlassian.net/wiki/spaces/HR/pages/42\n"));
+        let expired = Reminder {
+            kind: ReminderKind::Expired,
+            ..r
+        };
+        let (subject, _) = compose(&expired, &ReminderText::default(), Lang::De, &words("de"));
+        assert_eq!(
+            subject,
+            "Dein Zertifikat für „Kurs ohne Titel“ ist abgelaufen"
+        );
+    }
+
+    #[test]
+    fn placeholders_in_authored_text_stay_as_written() {
+        let text = ReminderText {
+            course_title: "Safety {1} {0} {".into(),
+            ..ReminderText::default()
+        };
+        let (subject, _) = en(
+            &Reminder {
+                kind: ReminderKind::DueSoon,
+                at_ms: JAN_1,
+            },
+            &text,
+        );
+        assert_eq!(
+            subject,
+            "Reminder: \"Safety {1} {0} {\" is due on 2026-01-01"
+        );
+        assert_eq!(fill("{0}{x}{9}{", &["a"]), "a{x}{9}{");
     }
 
     proptest! {
@@ -536,7 +663,7 @@ mod tests {
             ],
             at_ms in any::<i64>(),
         ) {
-            let (subject, _) = compose(
+            let (subject, _) = en(
                 &Reminder { kind, at_ms },
                 &ReminderText { course_title: title, ..ReminderText::default() },
             );

@@ -74,6 +74,9 @@ impl Sites {
             .expect("the course is published");
         for who in [LEA, LEO] {
             let t = context_token(site, secret, who, PAGE);
+            // From a German page: the app records the language (for mail).
+            let said = self.app.call_fn_in("de-DE", "whoami", &t, &[]).await;
+            assert_eq!(said.status(), 200);
             self.app.open_lesson(&t, &id, 1, "l1").await.expect("opens");
             let view = self
                 .app
@@ -154,6 +157,7 @@ async fn learner_rows(app: &TestApp, site: &str, account: &str) -> i64 {
         "enrolments",
         "learner_status",
         "reminders_sent",
+        "learner_languages",
     ] {
         n += app
             .count(&format!(
@@ -289,6 +293,10 @@ async fn erasing_an_account_removes_exactly_that_persons_data() {
         .await;
     assert!(learner_rows(app, SITE_A, LEA).await > 0);
     assert!(audit_mentions(app, SITE_A, LEA).await > 0);
+    let lea_lang = format!(
+        "SELECT COUNT(*) FROM learner_languages WHERE client_key = '{SITE_A}' AND account_id = '{LEA}'"
+    );
+    assert_eq!(app.count(&lea_lang).await, 1, "her language is recorded");
 
     // Act
     let erased = server::privacy::erase_account(&app.state.db, SITE_A, LEA)
@@ -303,6 +311,7 @@ async fn erasing_an_account_removes_exactly_that_persons_data() {
     assert!(erased.deleted > 0 && erased.pseudonymised > 0, "{erased:?}");
     assert!(unknown.is_none());
     assert_eq!(learner_rows(app, SITE_A, LEA).await, 0);
+    assert_eq!(app.count(&lea_lang).await, 0, "her language is gone too");
     assert_eq!(audit_mentions(app, SITE_A, LEA).await, 0);
     assert_eq!(learner_rows(app, SITE_A, LEO).await, leo_a, "Leo keeps his");
     assert_eq!(

@@ -92,10 +92,17 @@ async fn one_mail_per_due_date_none_after_completion_and_certificate_expiry_remi
     let sam = token(SAM);
     let due = app.now_ms() + 2 * DAY_MS;
     app.enrol(&sam, &id, &[LEA, NOA], Some(due)).await.unwrap();
-    // Lea uses Confluence in German; the job knows no learner's language
-    // (README "Languages"), so her reminders are in English.
-    let (status, _) = fn_reply(app.call_fn_in("de-DE", "whoami", &token(LEA), &[]).await).await;
-    assert_eq!(status, 200);
+    // Lea uses Confluence in German: her calls say so (the page's `loc` as
+    // Accept-Language), the app records it once, and her mail is German.
+    for _ in 0..3 {
+        let (status, _) = fn_reply(app.call_fn_in("de-DE", "whoami", &token(LEA), &[]).await).await;
+        assert_eq!(status, 200);
+    }
+    let lea_langs = format!(
+        "SELECT COUNT(*) FROM learner_languages WHERE client_key = '{SITE}' \
+         AND account_id = '{LEA}' AND lang = 'de'"
+    );
+    assert_eq!(app.count(&lea_langs).await, 1);
 
     // Act + Assert: the first run sends "due soon" to Lea only.
     let run = send_reminders_once(&app.state, &settings).await;
@@ -103,24 +110,37 @@ async fn one_mail_per_due_date_none_after_completion_and_certificate_expiry_remi
     let mails = sink.wait_for(1, Duration::from_secs(5)).await;
     assert_eq!(mails[0].to, vec!["lea@example.com".to_owned()]);
     let subject = mails[0].subject().unwrap_or_default();
-    assert!(subject.contains("Fire safety"), "{subject}");
     assert!(
-        subject.starts_with("Reminder: \"Fire safety\" is due on "),
+        subject.starts_with("Erinnerung: „Fire safety“ ist am "),
         "{subject}"
     );
+    assert!(subject.ends_with(" fällig"), "{subject}");
+    let text = mails[0].text().unwrap_or_default();
+    assert!(text.starts_with("Hallo Lea Learner,"), "{text}");
     assert!(
-        mails[0].text().unwrap_or_default().contains("/pages/4001"),
-        "a link to the page"
+        text.contains("Zum Kurs: ") && text.contains("/pages/4001"),
+        "{text}"
     );
 
     // The same date again: nothing.
     let again = send_reminders_once(&app.state, &settings).await;
     assert_eq!(again.sent, 0);
-    // A new due date: one new reminder.
+    // Lea switches Confluence to English; calls without a language (as
+    // from scripts) change nothing. A new due date: one new reminder, in
+    // English.
+    let (status, _) = fn_reply(app.call_fn_in("en-GB", "whoami", &token(LEA), &[]).await).await;
+    assert_eq!(status, 200);
+    let (status, _) = fn_reply(app.call_fn("whoami", Some(&token(LEA)), &[]).await).await;
+    assert_eq!(status, 200);
     app.set_due(&sam, &id, &[LEA], Some(due + DAY_MS))
         .await
         .unwrap();
     assert_eq!(send_reminders_once(&app.state, &settings).await.sent, 1);
+    let subject = sink.messages()[1].subject().unwrap_or_default();
+    assert!(
+        subject.starts_with("Reminder: \"Fire safety\" is due on "),
+        "{subject}"
+    );
     // Past the date: "overdue", once.
     app.clock.advance(4 * DAY_MS);
     assert_eq!(send_reminders_once(&app.state, &settings).await.sent, 1);

@@ -50,6 +50,7 @@ mod standing;
 pub(crate) mod words;
 
 pub use access::Access;
+pub use words::reminder_words;
 
 use super::api::*;
 use crate::{api::guards::Learner, error::AppError, locale::Lang};
