@@ -75,6 +75,40 @@ test('Forge mode: a learner reads the lessons, passes the quiz and gets a certif
   await expect(page.locator('#sim-log-list li[data-call="invoke"]').first()).toBeAttached();
 });
 
+test('Forge mode: a course refresh that answers after Start does not redraw the quiz over the attempt', async ({ page, request, config }) => {
+  await publishCourse(request, config.appBaseUrl, FIRE_SAFETY);
+  // Every course answer after the first reaches the page 1.5 s late (the
+  // server has answered; only the delivery waits), as a slow invokeRemote can.
+  let courseLoads = 0;
+  await page.route('**/sim/forge/invoke', async (route) => {
+    const isCourse = (route.request().postData() ?? '').includes('learning/course');
+    const response = await route.fetch();
+    if (isCourse && ++courseLoads > 1) await new Promise((r) => setTimeout(r, 1500));
+    await route.fulfill({ response });
+  });
+  const macro = await openForge(page, LEARNER, 'page');
+  await expect(macro.locator('#sc-course-title')).toHaveText('Fire safety');
+  await macro.locator('#sc-continue').click();
+  await expect(macro.locator('#sc-lesson-title')).toHaveText('Alarms');
+  await macro.locator('#sc-next').click();
+  await macro.locator('#sc-next').click();
+  await macro.locator('#sc-start-quiz').click();
+  await expect(macro.getByLabel('Leave the building')).toBeVisible();
+  // The late answers (asked for before Start) arrive meanwhile and are dropped.
+  await page.waitForTimeout(2500);
+  expect(courseLoads).toBeGreaterThanOrEqual(2);
+  await expect(macro.getByLabel('Leave the building')).toBeVisible();
+  await expect(macro.locator('#sc-start-quiz')).toHaveCount(0);
+  await macro.getByLabel('Leave the building').check();
+  await macro.getByLabel('False').check();
+  await expect(macro.locator('#sc-answer-state')).toHaveText('Answers saved');
+  await macro.locator('#sc-submit-quiz').click();
+  await expect(macro.locator('#sc-score')).toHaveText('100%');
+  // The refresh after the submit shows the progress the dropped ones had.
+  await expect(macro.locator('#sc-progress-text')).toContainText('100% complete');
+  await expect(macro.locator('#sc-progress-text')).toContainText('2 of 2 lessons opened');
+});
+
 test('Forge mode: German locale and dark theme reach the page through getContext and theming', async ({ page, request, config }) => {
   await publishCourse(request, config.appBaseUrl, FIRE_SAFETY);
   await page.goto(`/sim/forge?user=${encodeURIComponent(LEARNER)}&loc=de-DE&theme=dark#page`);

@@ -261,7 +261,7 @@ pub fn compose(
     let day = reminder.at_ms.div_euclid(DAY_MS);
     let date = match lang {
         Lang::En => format_day(day),
-        other => other.date(day.saturating_mul(86_400)),
+        Lang::De => Lang::De.date(day.saturating_mul(86_400)),
     };
     let (subject, body, ask) = match reminder.kind {
         ReminderKind::DueSoon => (

@@ -94,6 +94,33 @@ pub(crate) fn refusal_text(r: &Refusal, a: &Attempt) -> String {
     }
 }
 
+/// The texts of a reminder mail in `lang` (the job runs outside any call,
+/// so the language is the one the learner last used: `Db::languages`).
+pub fn reminder_words(lang: crate::locale::Lang) -> course::learning::reminders::ReminderWords {
+    let l = crate::locale::locale_of(lang);
+    course::learning::reminders::ReminderWords {
+        your_course: td_string!(l, reminder.your_course).into(),
+        quoted: td_string!(l, reminder.quoted).into(),
+        due_soon_subject: td_string!(l, reminder.due_soon_subject).into(),
+        due_soon_body: td_string!(l, reminder.due_soon_body).into(),
+        due_soon_ask: td_string!(l, reminder.due_soon_ask).into(),
+        overdue_subject: td_string!(l, reminder.overdue_subject).into(),
+        overdue_body: td_string!(l, reminder.overdue_body).into(),
+        overdue_ask: td_string!(l, reminder.overdue_ask).into(),
+        expiry_soon_subject: td_string!(l, reminder.expiry_soon_subject).into(),
+        expiry_soon_body: td_string!(l, reminder.expiry_soon_body).into(),
+        expiry_soon_ask: td_string!(l, reminder.expiry_soon_ask).into(),
+        expired_subject: td_string!(l, reminder.expired_subject).into(),
+        expired_body: td_string!(l, reminder.expired_body).into(),
+        expired_ask: td_string!(l, reminder.expired_ask).into(),
+        hello: td_string!(l, reminder.hello).into(),
+        hello_name: td_string!(l, reminder.hello_name).into(),
+        open_course: td_string!(l, reminder.open_course).into(),
+        find_course: td_string!(l, reminder.find_course).into(),
+        once: td_string!(l, reminder.once).into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,32 +175,5 @@ mod tests {
             passed: None,
             checkpoint_key: None,
         }
-    }
-}
-
-/// The texts of a reminder mail in `lang` (the job runs outside any call,
-/// so the language is the one the learner last used: `Db::languages`).
-pub fn reminder_words(lang: crate::locale::Lang) -> course::learning::reminders::ReminderWords {
-    let l = crate::locale::locale_of(lang);
-    course::learning::reminders::ReminderWords {
-        your_course: td_string!(l, reminder.your_course).into(),
-        quoted: td_string!(l, reminder.quoted).into(),
-        due_soon_subject: td_string!(l, reminder.due_soon_subject).into(),
-        due_soon_body: td_string!(l, reminder.due_soon_body).into(),
-        due_soon_ask: td_string!(l, reminder.due_soon_ask).into(),
-        overdue_subject: td_string!(l, reminder.overdue_subject).into(),
-        overdue_body: td_string!(l, reminder.overdue_body).into(),
-        overdue_ask: td_string!(l, reminder.overdue_ask).into(),
-        expiry_soon_subject: td_string!(l, reminder.expiry_soon_subject).into(),
-        expiry_soon_body: td_string!(l, reminder.expiry_soon_body).into(),
-        expiry_soon_ask: td_string!(l, reminder.expiry_soon_ask).into(),
-        expired_subject: td_string!(l, reminder.expired_subject).into(),
-        expired_body: td_string!(l, reminder.expired_body).into(),
-        expired_ask: td_string!(l, reminder.expired_ask).into(),
-        hello: td_string!(l, reminder.hello).into(),
-        hello_name: td_string!(l, reminder.hello_name).into(),
-        open_course: td_string!(l, reminder.open_course).into(),
-        find_course: td_string!(l, reminder.find_course).into(),
-        once: td_string!(l, reminder.once).into(),
     }
 }
