@@ -73,6 +73,8 @@ pub struct AppParts {
     /// (`api::guards`), and the `/forge/*` routes share this verifier (one
     /// key cache). `None`: Connect tokens only.
     pub forge: Option<connect::forge::ForgeVerifier>,
+    /// Drafts the editor opened, per revision (`authoring::drafts`).
+    pub drafts: crate::authoring::drafts::OpenedDrafts,
 }
 
 impl AppState {

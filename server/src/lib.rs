@@ -130,6 +130,7 @@ pub async fn build_state_with_clock(
             },
         )),
         space_admin: SpaceAdminService::default(),
+        drafts: Default::default(),
         // One verifier (one key cache) for the server functions and the
         // `/forge/*` routes.
         forge: config

@@ -148,7 +148,7 @@ impl std::fmt::Debug for CourseRows {
 impl CourseRows {
     pub(crate) fn new() -> Self {
         Self {
-            cache: Cache::new("course-rows", 5 << 20, TTL),
+            cache: Cache::new("course-rows", 4 << 20, TTL),
             versions: Cache::new("course-versions", 1 << 20, TTL),
         }
     }

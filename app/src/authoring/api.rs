@@ -41,6 +41,50 @@ pub struct OutlineModule {
     pub questions: usize,
 }
 
+/// The draft an editor gets. The browser (and any client) reads it as a
+/// course; the server sends a stored draft as the JSON it wrote, without
+/// parsing and serialising it again on each open ([`super::drafts`]).
+#[derive(Clone, Debug)]
+pub enum Draft {
+    Content(CourseContent),
+    /// Stored JSON, checked to be a course when it was first opened.
+    #[cfg(feature = "ssr")]
+    Stored(std::sync::Arc<serde_json::value::RawValue>),
+}
+
+impl Draft {
+    /// The course, when this side holds it parsed (always, after decoding).
+    pub fn into_content(self) -> Option<CourseContent> {
+        match self {
+            Draft::Content(c) => Some(c),
+            #[cfg(feature = "ssr")]
+            Draft::Stored(json) => serde_json::from_str(json.get()).ok(),
+        }
+    }
+}
+
+impl Serialize for Draft {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Draft::Content(c) => c.serialize(s),
+            #[cfg(feature = "ssr")]
+            Draft::Stored(json) => (**json).serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Draft {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        CourseContent::deserialize(d).map(Draft::Content)
+    }
+}
+
+impl PartialEq for Draft {
+    fn eq(&self, other: &Self) -> bool {
+        self.clone().into_content() == other.clone().into_content()
+    }
+}
+
 /// What the editor opens with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EditorState {
@@ -49,7 +93,7 @@ pub struct EditorState {
     /// Whether Confluence lets this user edit the page (else read-only).
     pub can_edit: bool,
     /// The draft (editors only).
-    pub content: Option<CourseContent>,
+    pub content: Option<Draft>,
     /// The outline (everyone who may view the page).
     pub outline: Outline,
     /// Optimistic-concurrency revision of the draft.
@@ -179,6 +223,9 @@ pub async fn editor_analytics(
 }
 
 #[cfg(feature = "ssr")]
+pub(crate) use ssr::{outline as outline_of, parse_draft as parse_stored_draft};
+
+#[cfg(feature = "ssr")]
 mod ssr {
     use super::*;
     use crate::api::guards::{page_and_space, Caller, Editor};
@@ -237,7 +284,7 @@ mod ssr {
         Ok(())
     }
 
-    fn parse_draft(row: &CourseRow) -> Result<CourseContent, AppError> {
+    pub(crate) fn parse_draft(row: &CourseRow) -> Result<CourseContent, AppError> {
         serde_json::from_str(&row.draft_json).map_err(|e| {
             tracing::error!(error = %e, course = %row.id, "stored draft does not parse");
             AppError::Internal
@@ -254,7 +301,7 @@ mod ssr {
         }
     }
 
-    fn outline(c: &CourseContent) -> Outline {
+    pub(crate) fn outline(c: &CourseContent) -> Outline {
         Outline {
             title: c.title.clone(),
             modules: c
@@ -334,7 +381,7 @@ mod ssr {
                 course_id: None,
                 can_edit,
                 outline: outline(&content),
-                content: can_edit.then_some(content),
+                content: can_edit.then_some(Draft::Content(content)),
                 revision: 0,
                 latest_version: None,
                 versions: Vec::new(),
@@ -343,7 +390,8 @@ mod ssr {
         };
         let row = load(&caller, &id).await?;
         let can_edit = course_page_access(&caller, &row, &page, can_edit).await?;
-        let content = parse_draft(&row)?;
+        // Parsed once per draft revision, sent as stored.
+        let opened = caller.state.drafts.get(caller.who.tenant.as_str(), &row)?;
         let versions = caller
             .state
             .db
@@ -355,8 +403,8 @@ mod ssr {
         Ok(EditorState {
             course_id: Some(id),
             can_edit,
-            outline: outline(&content),
-            content: can_edit.then_some(content),
+            outline: opened.outline.clone(),
+            content: can_edit.then(|| opened.draft()),
             revision: row.draft_revision,
             latest_version: row.latest_version,
             versions,

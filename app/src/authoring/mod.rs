@@ -10,6 +10,8 @@
 //!   editor's list and the server's refusal).
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod drafts;
 pub mod editor;
 #[cfg(feature = "ssr")]
 pub mod import_words;

@@ -10,7 +10,7 @@
 use std::fmt::Debug;
 
 use app::{
-    authoring::api::{EditorState, ImportFormat, Outline, OutlineModule},
+    authoring::api::{Draft, EditorState, ImportFormat, Outline, OutlineModule},
     course::model::{CourseContent, ImportReport, QuestionKind, Response},
     error::AppError,
 };
@@ -180,8 +180,11 @@ async fn a_new_macro_opens_editable_and_saves_create_then_update_the_course_refu
         .as_ref()
         .map(|s| s.course_id.to_string())
         .unwrap_or_default();
+    let reopened1 = site.app.editor_open(&ada, Some(&id)).await;
     let saved2 = site.app.save_draft(&ada, Some(&id), 1, &second).await;
     let stale_save = site.app.save_draft(&ada, Some(&id), 1, &stale).await;
+    // Opened drafts are kept per revision: the next open sees the new one.
+    let reopened2 = site.app.editor_open(&ada, Some(&id)).await;
 
     // Assert
     let opened = opened.expect("an editor opens a new macro");
@@ -198,6 +201,23 @@ async fn a_new_macro_opens_editable_and_saves_create_then_update_the_course_refu
     expect_conflict(&stale_save); // a stale revision must be refused
     let stored = site.stored(&id).await;
     assert_eq!(stored.draft, second, "the stale save changed the draft");
+    let title = |o: Result<EditorState, _>| {
+        let o = o.expect("the editor opens the course");
+        (
+            o.revision,
+            o.outline.title,
+            o.content.and_then(Draft::into_content).map(|c| c.title),
+        )
+    };
+    assert_eq!(
+        title(reopened1),
+        (1, "Fire safety".to_owned(), Some("Fire safety".to_owned()))
+    );
+    let second_title = "Fire safety, second draft".to_owned();
+    assert_eq!(
+        title(reopened2),
+        (2, second_title.clone(), Some(second_title))
+    );
     assert_eq!(stored.draft_revision, 2);
     assert_eq!(stored.title, "Fire safety, second draft");
     assert_eq!(stored.page_id, PAGE);
@@ -425,7 +445,7 @@ async fn restoring_version_1_makes_it_the_draft_again_with_a_new_revision() {
     assert_eq!(restored.revision, 3);
     assert_eq!(restored.course_id.as_str(), id);
     let opened = opened.expect("the editor opens");
-    assert_eq!(opened.content, Some(course(&v1_content)));
+    assert_eq!(opened.content, Some(Draft::Content(course(&v1_content))));
     assert_eq!(opened.revision, 3);
     let stored = site.stored(&id).await;
     assert_eq!(stored.draft, v1_content);
@@ -610,7 +630,7 @@ async fn a_course_opened_from_a_copied_page_is_flagged_refuses_saves_and_can_be_
     let new_id = copied.course_id.expect("the copy has an id").into_string();
     assert_ne!(new_id, id);
     assert!(!copied.belongs_to_other_page);
-    assert_eq!(copied.content, Some(course(&content)));
+    assert_eq!(copied.content, Some(Draft::Content(course(&content))));
     assert_eq!(copied.revision, 1);
     let copy = site.stored(&new_id).await;
     assert_eq!(copy.page_id, OTHER_PAGE);

@@ -144,7 +144,7 @@ impl Ctx {
     pub(super) fn apply(self, s: EditorState) {
         self.course_id.set(s.course_id);
         self.can_edit.set(s.can_edit);
-        if let Some(c) = s.content {
+        if let Some(c) = s.content.and_then(api::Draft::into_content) {
             self.draft.set(c);
         }
         self.outline.set(s.outline);
