@@ -27,6 +27,7 @@ pub mod ap;
 pub mod api;
 pub mod authoring;
 pub mod client;
+pub mod codec;
 pub mod error;
 pub mod forge_bridge;
 pub mod learning;

@@ -125,7 +125,7 @@ pub const MAX_DRAFT_BYTES: usize = 512 * 1024;
 
 /// `POST /api/authoring/open` — open the editor for the macro's course
 /// (`None`: a new macro).
-#[server(endpoint = "authoring/open", client = ApClient)]
+#[server(endpoint = "authoring/open", client = ApClient, output = crate::codec::SizedJson)]
 pub async fn editor_open(course_id: Option<CourseId>) -> Result<EditorState, AppError> {
     ssr::open(course_id).await
 }

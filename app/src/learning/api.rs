@@ -45,14 +45,20 @@ use crate::{client::ApClient, error::AppError};
 // ---------------------------------------------------------------------------
 
 /// The course as the learner sees it (`learning/course`).
+///
+/// What a published version fixes — ids, titles, the description, the
+/// lessons — is held as [`SharedText`] and [`SharedList`]: made and
+/// JSON-encoded once per version on the server and written verbatim into
+/// every learner's response, so a read builds and escapes only what is the
+/// learner's own (progress, quiz standing, access).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LearnerCourse {
-    pub course_id: String,
+    pub course_id: SharedText,
     /// The latest published version, which this view shows.
     pub version: i64,
-    pub title: String,
+    pub title: SharedText,
     /// Sanitised HTML.
-    pub description_html: String,
+    pub description_html: SharedText,
     pub modules: Vec<LearnerModule>,
     pub settings: LearnerSettings,
     pub progress: ProgressDto,
@@ -96,9 +102,11 @@ pub struct LearnerEnrolment {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LearnerModule {
-    pub id: String,
-    pub title: String,
-    pub lessons: Vec<LearnerLesson>,
+    pub id: SharedText,
+    pub title: SharedText,
+    /// The module's lessons; bodies empty when the learner may see only
+    /// the outline.
+    pub lessons: SharedList<LearnerLesson>,
     /// The module's quiz (no questions here; see [`start_attempt`]).
     pub quiz: Option<QuizSummary>,
 }
@@ -108,33 +116,28 @@ pub struct LearnerLesson {
     pub id: String,
     pub title: String,
     /// The lesson body, rendered and sanitised on the server.
-    pub html: RenderedHtml,
+    pub html: SharedText,
 }
 
-/// HTML the server rendered once per published version. The server also
-/// keeps it as an encoded JSON string and writes that verbatim, so a
-/// learner's course read does not escape every lesson body again (it was
-/// the largest cost of `learning/course` in `perf`); the browser reads a
+/// Text a published version fixes (an id, a title, rendered HTML), shared
+/// and not copied. On the server it also keeps its JSON encoding, made
+/// once, and writes that verbatim: escaping the lesson bodies on every read
+/// was the largest cost of `learning/course` in `perf`. The browser reads a
 /// plain string. Serialised only with JSON (the server-function codec).
 #[derive(Clone, Debug, Default)]
-pub struct RenderedHtml {
+pub struct SharedText {
     text: std::sync::Arc<str>,
     #[cfg(feature = "ssr")]
     json: Option<std::sync::Arc<serde_json::value::RawValue>>,
 }
 
-impl RenderedHtml {
-    /// `html` with its JSON encoding made now, once.
+impl SharedText {
+    /// `text` with its JSON encoding made now, once.
     #[cfg(feature = "ssr")]
-    pub fn encoded(html: &str) -> Self {
-        let json = serde_json::value::RawValue::from_string(
-            serde_json::to_string(html).expect("a string always encodes"),
-        )
-        .ok()
-        .map(std::sync::Arc::from);
+    pub fn encoded(text: &str) -> Self {
         Self {
-            text: html.into(),
-            json,
+            text: text.into(),
+            json: encode(&text).map(std::sync::Arc::from),
         }
     }
 
@@ -152,14 +155,29 @@ impl RenderedHtml {
     }
 }
 
-impl std::ops::Deref for RenderedHtml {
+/// `value` as JSON text, checked (`None` only if it cannot be encoded,
+/// which the types used here cannot fail).
+#[cfg(feature = "ssr")]
+fn encode<T: Serialize + ?Sized>(value: &T) -> Option<Box<serde_json::value::RawValue>> {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|json| serde_json::value::RawValue::from_string(json).ok())
+}
+
+impl std::ops::Deref for SharedText {
     type Target = str;
     fn deref(&self) -> &str {
         &self.text
     }
 }
 
-impl From<String> for RenderedHtml {
+impl std::fmt::Display for SharedText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl From<String> for SharedText {
     fn from(text: String) -> Self {
         Self {
             text: text.into(),
@@ -169,15 +187,55 @@ impl From<String> for RenderedHtml {
     }
 }
 
-impl PartialEq for RenderedHtml {
+impl From<&str> for SharedText {
+    fn from(text: &str) -> Self {
+        Self {
+            text: text.into(),
+            #[cfg(feature = "ssr")]
+            json: None,
+        }
+    }
+}
+
+impl From<SharedText> for String {
+    fn from(t: SharedText) -> Self {
+        t.text.to_string()
+    }
+}
+
+impl PartialEq for SharedText {
     fn eq(&self, other: &Self) -> bool {
         self.text == other.text
     }
 }
 
-impl Eq for RenderedHtml {}
+impl Eq for SharedText {}
 
-impl Serialize for RenderedHtml {
+impl PartialEq<str> for SharedText {
+    fn eq(&self, other: &str) -> bool {
+        &*self.text == other
+    }
+}
+
+impl PartialEq<&str> for SharedText {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.text == *other
+    }
+}
+
+impl PartialEq<String> for SharedText {
+    fn eq(&self, other: &String) -> bool {
+        *self.text == **other
+    }
+}
+
+impl PartialEq<SharedText> for String {
+    fn eq(&self, other: &SharedText) -> bool {
+        **self == *other.text
+    }
+}
+
+impl Serialize for SharedText {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         #[cfg(feature = "ssr")]
         if let Some(json) = &self.json {
@@ -187,9 +245,90 @@ impl Serialize for RenderedHtml {
     }
 }
 
-impl<'de> Deserialize<'de> for RenderedHtml {
+impl<'de> Deserialize<'de> for SharedText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         String::deserialize(d).map(Self::from)
+    }
+}
+
+/// A list a published version fixes (a module's lessons), shared and not
+/// copied; on the server with its JSON encoding made once, like
+/// [`SharedText`].
+#[derive(Clone, Debug)]
+pub struct SharedList<T> {
+    items: std::sync::Arc<[T]>,
+    #[cfg(feature = "ssr")]
+    json: Option<std::sync::Arc<serde_json::value::RawValue>>,
+}
+
+impl<T: Serialize> SharedList<T> {
+    /// `items` with their JSON encoding made now, once.
+    #[cfg(feature = "ssr")]
+    pub fn encoded(items: Vec<T>) -> Self {
+        let json = encode(&items).map(std::sync::Arc::from);
+        Self {
+            items: items.into(),
+            json,
+        }
+    }
+
+    /// Bytes of the JSON encoding held (0 without one).
+    pub fn json_weight(&self) -> usize {
+        #[cfg(feature = "ssr")]
+        return self.json.as_ref().map_or(0, |j| j.get().len());
+        #[cfg(not(feature = "ssr"))]
+        0
+    }
+}
+
+impl<T> Default for SharedList<T> {
+    fn default() -> Self {
+        Self {
+            items: std::sync::Arc::from(Vec::new()),
+            #[cfg(feature = "ssr")]
+            json: None,
+        }
+    }
+}
+
+impl<T> std::ops::Deref for SharedList<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.items
+    }
+}
+
+impl<T> From<Vec<T>> for SharedList<T> {
+    fn from(items: Vec<T>) -> Self {
+        Self {
+            items: items.into(),
+            #[cfg(feature = "ssr")]
+            json: None,
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for SharedList<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+    }
+}
+
+impl<T: Eq> Eq for SharedList<T> {}
+
+impl<T: Serialize> Serialize for SharedList<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[cfg(feature = "ssr")]
+        if let Some(json) = &self.json {
+            return json.as_ref().serialize(s);
+        }
+        self.items.serialize(s)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for SharedList<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Vec::<T>::deserialize(d).map(Self::from)
     }
 }
 
@@ -393,7 +532,7 @@ pub struct Certificate {
 /// learner, with their progress. 404 (`AppError::NotFound`) when the course
 /// does not exist for this site *or has not been published yet* (the view
 /// says "This course has not been published yet.").
-#[server(name = LearnerCourseFn, endpoint = "learning/course", client = ApClient)]
+#[server(name = LearnerCourseFn, endpoint = "learning/course", client = ApClient, output = crate::codec::SizedJson)]
 pub async fn learner_course(course_id: CourseId) -> Result<LearnerCourse, AppError> {
     let l = Learner::verify().await?;
     l.state().learning.course(&l, &course_id).await

@@ -411,7 +411,7 @@ fn CourseBody(
     view! {
         <section class="sc-card sc-course" aria-labelledby="sc-course-title">
             <header class="sc-course-head">
-                <h1 id="sc-course-title" class="sc-h1" tabindex="-1">{c.with_value(|c| c.title.clone())}</h1>
+                <h1 id="sc-course-title" class="sc-h1" tabindex="-1">{c.with_value(|c| c.title.to_string())}</h1>
                 <div class="sc-progress" role="progressbar" aria-label={leptos_i18n::td_string!(loc, learner.course_progress)}
                     aria-valuemin="0" aria-valuemax="100" aria-valuenow=progress.percent.to_string()>
                     <div class="sc-progress-bar" style=format!("width: {}%", progress.percent)></div>
@@ -423,7 +423,7 @@ fn CourseBody(
                 </p>
                 <EnrolmentStatus access=access.clone() />
                 {(!allowed).then(|| view! {
-                    <EnrolBanner course_id=c.with_value(|c| c.course_id.clone()) access=access.clone() enrolled />
+                    <EnrolBanner course_id=c.with_value(|c| c.course_id.to_string()) access=access.clone() enrolled />
                 })}
                 {(allowed && c.with_value(|c| c.recertification_due)).then(|| view! {
                     <p class="sc-banner sc-banner-warn" role="note">{leptos_i18n::td_string!(loc, learner.recertify)}</p>
@@ -450,7 +450,7 @@ fn CourseBody(
                     <Suspense fallback=loading>{move || Suspend::new(lazy_quiz(c, m, last_result, reload))}</Suspense>
                 }.into_any(),
                 Screen::Certificate => view! {
-                    <Suspense fallback=loading>{move || Suspend::new(lazy_certificate(c.with_value(|c| c.course_id.clone())))}</Suspense>
+                    <Suspense fallback=loading>{move || Suspend::new(lazy_certificate(c.with_value(|c| c.course_id.to_string())))}</Suspense>
                 }.into_any(),
             }}
         </section>
@@ -493,16 +493,16 @@ fn Contents(c: StoredValue<LearnerCourse>, screen: RwSignal<Screen>) -> impl Int
     let opened = course.progress.opened_lessons.clone();
     let passed = course.progress.passed_quizzes.clone();
     view! {
-        <div class="sc-lesson-body" inner_html=course.description_html.clone()></div>
+        <div class="sc-lesson-body" inner_html=course.description_html.to_string()></div>
         <nav aria-label={leptos_i18n::td_string!(loc, learner.toc)}>
             <ol class="sc-toc" id="sc-toc">
                 {course.modules.into_iter().enumerate().map(|(mi, m)| {
-                    let done = passed.contains(&m.id);
+                    let done = passed.iter().any(|p| *p == m.id);
                     view! {
                         <li>
-                            <strong>{m.title}</strong>
+                            <strong>{m.title.to_string()}</strong>
                             <ul>
-                                {m.lessons.into_iter().enumerate().map(|(li, l)| {
+                                {m.lessons.iter().cloned().enumerate().map(|(li, l)| {
                                     let seen = opened.contains(&l.id);
                                     // Not admitted: titles only (there is nothing to open).
                                     let entry = if allowed {
@@ -567,10 +567,10 @@ fn LessonScreen(
             .position(|s| *s == Screen::Lesson(m, l))
             .unwrap_or(0);
         (
-            c.course_id.clone(),
+            c.course_id.to_string(),
             c.version,
             lesson,
-            module.title.clone(),
+            module.title.to_string(),
             flat.len(),
             pos.checked_sub(1).and_then(|p| flat.get(p).cloned()),
             flat.get(pos + 1).cloned(),
@@ -621,8 +621,8 @@ fn QuizScreen(
     let lang = crate::locale::use_lang();
     let (course_id, module_id, summary) = c.with_value(|c| {
         (
-            c.course_id.clone(),
-            c.modules[m].id.clone(),
+            c.course_id.to_string(),
+            c.modules[m].id.to_string(),
             c.modules[m].quiz.clone(),
         )
     });

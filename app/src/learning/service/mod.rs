@@ -80,8 +80,11 @@ type VersionKey = (String, String, i64);
 #[derive(Debug)]
 pub struct Rendered {
     pub content: CourseContent,
-    description_html: String,
-    lessons_html: HashMap<String, RenderedHtml>,
+    title: SharedText,
+    description_html: SharedText,
+    /// Each module as every allowed learner gets it, and as the outline
+    /// (lesson bodies empty) for those who may not take the course yet.
+    modules: Vec<ModuleParts>,
     prompts_html: HashMap<String, String>,
     feedback_html: Mutex<HashMap<String, String>>,
     /// The short-text answer patterns, compiled once.
@@ -93,18 +96,8 @@ pub struct Rendered {
 
 impl Rendered {
     fn new(content: CourseContent, json_bytes: usize) -> Self {
-        let description_html = render_markdown(&content.description_md);
-        let lessons_html: HashMap<String, RenderedHtml> = content
-            .modules
-            .iter()
-            .flat_map(|m| &m.lessons)
-            .map(|l| {
-                (
-                    l.id.clone(),
-                    RenderedHtml::encoded(&render_markdown(&l.body_md)),
-                )
-            })
-            .collect();
+        let description_html = SharedText::encoded(&render_markdown(&content.description_md));
+        let modules: Vec<ModuleParts> = content.modules.iter().map(ModuleParts::of).collect();
         let prompts_html: HashMap<String, String> = content
             .modules
             .iter()
@@ -112,11 +105,10 @@ impl Rendered {
             .flat_map(|q| &q.questions)
             .map(|q| (q.id.clone(), render_markdown(&q.prompt_md)))
             .collect();
-        let html_bytes: usize = description_html.len()
-            + lessons_html
-                .values()
-                .map(RenderedHtml::weight)
-                .sum::<usize>()
+        let title = SharedText::encoded(&content.title);
+        let html_bytes: usize = title.weight()
+            + description_html.weight()
+            + modules.iter().map(ModuleParts::weight).sum::<usize>()
             + prompts_html.values().map(String::len).sum::<usize>();
         let patterns = grading::Patterns::of(
             content
@@ -134,18 +126,12 @@ impl Rendered {
                 + patterns.len() * (64 << 10),
             patterns,
             content,
+            title,
             description_html,
-            lessons_html,
+            modules,
             prompts_html,
             feedback_html: Mutex::new(HashMap::new()),
         }
-    }
-
-    fn lesson_html(&self, id: &str, md: &str) -> RenderedHtml {
-        self.lessons_html
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| RenderedHtml::encoded(&render_markdown(md)))
     }
 
     pub(crate) fn prompt_html(&self, q: &Question) -> String {
@@ -174,6 +160,57 @@ impl Rendered {
 
     fn quiz(&self, module_id: &str) -> Option<&Quiz> {
         quiz_of(&self.content, module_id)
+    }
+}
+
+/// A module's parts that a published version fixes, encoded once
+/// (see [`SharedText`]).
+#[derive(Debug)]
+struct ModuleParts {
+    id: SharedText,
+    title: SharedText,
+    lessons: SharedList<LearnerLesson>,
+    outline: SharedList<LearnerLesson>,
+}
+
+impl ModuleParts {
+    fn of(m: &course::model::Module) -> Self {
+        let lesson = |l: &course::model::Lesson, html: SharedText| LearnerLesson {
+            id: l.id.clone(),
+            title: l.title.clone(),
+            html,
+        };
+        Self {
+            id: SharedText::encoded(&m.id),
+            title: SharedText::encoded(&m.title),
+            lessons: SharedList::encoded(
+                m.lessons
+                    .iter()
+                    .map(|l| lesson(l, render_markdown(&l.body_md).into()))
+                    .collect(),
+            ),
+            // Not allowed yet: the outline only.
+            outline: SharedList::encoded(
+                m.lessons
+                    .iter()
+                    .map(|l| lesson(l, SharedText::default()))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Bytes held: the lessons' texts once, both lists' JSON.
+    fn weight(&self) -> usize {
+        let texts: usize = self
+            .lessons
+            .iter()
+            .map(|l| l.id.len() + l.title.len() + l.html.weight())
+            .sum();
+        self.id.weight()
+            + self.title.weight()
+            + texts
+            + self.lessons.json_weight()
+            + self.outline.json_weight()
     }
 }
 
@@ -647,23 +684,15 @@ impl LearningService {
         let modules = c
             .modules
             .iter()
-            .map(|m| LearnerModule {
-                id: m.id.clone(),
-                title: m.title.clone(),
-                lessons: m
-                    .lessons
-                    .iter()
-                    .map(|les| LearnerLesson {
-                        id: les.id.clone(),
-                        title: les.title.clone(),
-                        // Not enrolled: the outline only.
-                        html: if allowed {
-                            r.lesson_html(&les.id, &les.body_md)
-                        } else {
-                            RenderedHtml::default()
-                        },
-                    })
-                    .collect(),
+            .zip(&r.modules)
+            .map(|(m, parts)| LearnerModule {
+                id: parts.id.clone(),
+                title: parts.title.clone(),
+                lessons: if allowed {
+                    parts.lessons.clone()
+                } else {
+                    parts.outline.clone()
+                },
                 quiz: m.quiz.as_ref().map(|q| {
                     let mine: Vec<&Attempt> = cycle_attempts
                         .iter()
@@ -709,9 +738,9 @@ impl LearningService {
             },
         };
         Ok(LearnerCourse {
-            course_id: row.id.clone(),
+            course_id: row.id.as_str().into(),
             version: p.version,
-            title: c.title.clone(),
+            title: r.title.clone(),
             description_html: r.description_html.clone(),
             modules,
             settings: settings_dto(c),
