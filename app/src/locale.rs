@@ -95,16 +95,18 @@ pub fn fill(template: &str, args: &[&dyn std::fmt::Display]) -> String {
 /// English without one.
 #[cfg(feature = "ssr")]
 pub fn request_lang() -> Lang {
-    use_context::<http::request::Parts>()
-        .and_then(|parts| {
-            parts
-                .headers
-                .get(http::header::ACCEPT_LANGUAGE)?
-                .to_str()
-                .ok()
-                .map(Lang::from_tag)
-        })
-        .unwrap_or_default()
+    // Borrowed, not `use_context` (which clones the request's headers):
+    // guards ask for the language on every call.
+    with_context::<http::request::Parts, _>(|parts| {
+        parts
+            .headers
+            .get(http::header::ACCEPT_LANGUAGE)?
+            .to_str()
+            .ok()
+            .map(Lang::from_tag)
+    })
+    .flatten()
+    .unwrap_or_default()
 }
 
 /// The locale of the current server-function call, for the macros.

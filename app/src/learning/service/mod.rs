@@ -441,6 +441,18 @@ impl LearningService {
         version: i64,
     ) -> Result<Arc<Rendered>, AppError> {
         let key = (tenant.as_str().to_string(), course_id.to_string(), version);
+        self.version_at(tenant, course_id, version, key).await
+    }
+
+    /// [`Self::version`] with its cache key made by the caller (who may
+    /// need the same key for another cache).
+    async fn version_at(
+        &self,
+        tenant: &TenantKey,
+        course_id: &str,
+        version: i64,
+        key: VersionKey,
+    ) -> Result<Arc<Rendered>, AppError> {
         if let Some(r) = self.versions.get(&key) {
             return Ok(r);
         }
@@ -476,11 +488,11 @@ impl LearningService {
             None => {
                 let metas = self.db.versions(tenant, &row.id).await?;
                 let c = cycle::cycle_start(metas.iter().map(|m| (m.version, m.material)), version);
-                self.cycles.insert(key, c);
+                self.cycles.insert(key.clone(), c);
                 c
             }
         };
-        let rendered = self.version(tenant, &row.id, version).await?;
+        let rendered = self.version_at(tenant, &row.id, version, key).await?;
         Ok(Published {
             version,
             rendered,
