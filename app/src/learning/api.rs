@@ -171,12 +171,6 @@ impl std::ops::Deref for SharedText {
     }
 }
 
-impl std::fmt::Display for SharedText {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
 impl From<String> for SharedText {
     fn from(text: String) -> Self {
         Self {
@@ -197,12 +191,6 @@ impl From<&str> for SharedText {
     }
 }
 
-impl From<SharedText> for String {
-    fn from(t: SharedText) -> Self {
-        t.text.to_string()
-    }
-}
-
 impl PartialEq for SharedText {
     fn eq(&self, other: &Self) -> bool {
         self.text == other.text
@@ -210,12 +198,6 @@ impl PartialEq for SharedText {
 }
 
 impl Eq for SharedText {}
-
-impl PartialEq<str> for SharedText {
-    fn eq(&self, other: &str) -> bool {
-        &*self.text == other
-    }
-}
 
 impl PartialEq<&str> for SharedText {
     fn eq(&self, other: &&str) -> bool {
@@ -226,12 +208,6 @@ impl PartialEq<&str> for SharedText {
 impl PartialEq<String> for SharedText {
     fn eq(&self, other: &String) -> bool {
         *self.text == **other
-    }
-}
-
-impl PartialEq<SharedText> for String {
-    fn eq(&self, other: &SharedText) -> bool {
-        **self == *other.text
     }
 }
 
@@ -278,16 +254,6 @@ impl<T: Serialize> SharedList<T> {
         return self.json.as_ref().map_or(0, |j| j.get().len());
         #[cfg(not(feature = "ssr"))]
         0
-    }
-}
-
-impl<T> Default for SharedList<T> {
-    fn default() -> Self {
-        Self {
-            items: std::sync::Arc::from(Vec::new()),
-            #[cfg(feature = "ssr")]
-            json: None,
-        }
     }
 }
 

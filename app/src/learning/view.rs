@@ -497,7 +497,7 @@ fn Contents(c: StoredValue<LearnerCourse>, screen: RwSignal<Screen>) -> impl Int
         <nav aria-label={leptos_i18n::td_string!(loc, learner.toc)}>
             <ol class="sc-toc" id="sc-toc">
                 {course.modules.into_iter().enumerate().map(|(mi, m)| {
-                    let done = passed.iter().any(|p| *p == m.id);
+                    let done = passed.iter().any(|p| m.id == *p);
                     view! {
                         <li>
                             <strong>{m.title.to_string()}</strong>

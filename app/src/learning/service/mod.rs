@@ -199,11 +199,13 @@ impl ModuleParts {
         }
     }
 
-    /// Bytes held: the lessons' texts once, both lists' JSON.
+    /// Bytes held: both lists' lessons (each list has its own ids and
+    /// titles) and both lists' JSON.
     fn weight(&self) -> usize {
         let texts: usize = self
             .lessons
             .iter()
+            .chain(self.outline.iter())
             .map(|l| l.id.len() + l.title.len() + l.html.weight())
             .sum();
         self.id.weight()
