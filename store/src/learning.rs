@@ -59,6 +59,32 @@ pub struct NewAttempt<'a> {
     pub checkpoint_key: &'a str,
 }
 
+/// The attempt row [`Db::create_attempt`] writes for `a`, as a read of it
+/// returns it.
+fn new_attempt_row(a: &NewAttempt<'_>) -> Attempt {
+    Attempt {
+        id: a.id.to_owned(),
+        course_id: a.course_id.to_owned(),
+        module_id: a.module_id.to_owned(),
+        account_id: a.account_id.to_owned(),
+        client_token: a.client_token.to_owned(),
+        course_version: a.course_version,
+        page_version: a.page_version,
+        cycle_version: a.cycle_version,
+        number: a.number,
+        seed: a.seed,
+        started_at_ms: a.started_at_ms,
+        deadline_ms: a.deadline_ms,
+        last_activity_ms: a.started_at_ms,
+        submitted_at_ms: None,
+        score: None,
+        max_score: None,
+        percent: None,
+        passed: None,
+        checkpoint_key: Some(a.checkpoint_key.to_owned()),
+    }
+}
+
 /// Outcome of writing one answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AnswerWrite {
@@ -271,9 +297,31 @@ impl Db {
     /// Creates an attempt. [`StoreError::Conflict`] when the client token or
     /// the attempt number is already taken (a retry or a concurrent start:
     /// read again and return what is there).
+    ///
+    /// On SQLite the new attempt is then kept in the learner cache by id
+    /// (the learner's other entries are dropped, as after any write), so
+    /// that the start's own read of it and the submit that follows read
+    /// memory, not the database.
     pub async fn create_attempt(&self, tenant: &TenantKey, a: &NewAttempt<'_>) -> StoreResult<()> {
-        let _changed = self.learner_changed_on_exit(tenant, a.account_id);
         let _gate = self.sqlite_write_gate().await;
+        let result = {
+            // Dropped (the learner's entries dropped) before the new
+            // attempt is put in below, and also when this future is
+            // dropped half-way.
+            let _changed = self.learner_changed_on_exit(tenant, a.account_id);
+            self.insert_attempt(tenant, a).await
+        };
+        if result.is_ok() {
+            if let Some(cache) = &self.learner_reads {
+                // The write gate is still held: no write of this process
+                // can have committed since, so this is the row as stored.
+                cache.put_attempt(tenant.as_str(), a.account_id, new_attempt_row(a));
+            }
+        }
+        result
+    }
+
+    async fn insert_attempt(&self, tenant: &TenantKey, a: &NewAttempt<'_>) -> StoreResult<()> {
         let result = sqlx::query(
             "INSERT INTO attempts (client_key, id, course_id, module_id, account_id, client_token, \
                                    course_version, page_version, cycle_version, number, seed, \

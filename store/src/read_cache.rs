@@ -310,6 +310,15 @@ impl LearnerReads {
         }
     }
 
+    /// An attempt as just written, by id. Only for a caller that holds
+    /// SQLite's write lock until this returns (see [`Self::replace_learner`]).
+    pub(crate) fn put_attempt(&self, tenant: &str, account: &str, attempt: Attempt) {
+        let shard = self.shard(tenant, account);
+        let key = Self::key(tenant, account, &attempt.id, What::Attempt);
+        shard.invalidate(&key);
+        shard.insert(key, Records::Attempt(Some(Arc::new(attempt))));
+    }
+
     /// One learner's records changed.
     pub(crate) fn learner_changed(&self, tenant: &str, account: &str) {
         self.shard(tenant, account).clear();
