@@ -38,7 +38,7 @@ use std::{
 
 use bench_support::{
     auth, bench_config, course_content, env_or, fakes, http_client, install, publish_course,
-    start_attempt, SECRET,
+    start_learners, Learner, SECRET,
 };
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
@@ -109,12 +109,6 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
-
-struct Learner {
-    auth: String,
-    attempt_id: String,
-    answers: Value,
 }
 
 /// What an acknowledged submit answered.
@@ -211,21 +205,7 @@ async fn check() -> anyhow::Result<()> {
             .step_by(CLIENTS)
             .map(|i| auth(&client_key, &format!("557058:crash-{i}")))
             .collect();
-        setups.push(tokio::spawn(async move {
-            let mut out = Vec::with_capacity(auths.len());
-            for (i, auth) in auths.into_iter().enumerate() {
-                // Every other learner answers right: half pass (and
-                // complete the quiz), half fail.
-                let (attempt_id, answers) =
-                    start_attempt(&http, &base, &auth, &course_id, i % 2 == 0).await?;
-                out.push(Learner {
-                    auth,
-                    attempt_id,
-                    answers: Value::Array(answers),
-                });
-            }
-            anyhow::Ok(out)
-        }));
+        setups.push(tokio::spawn(start_learners(http, base, course_id, auths)));
     }
     for (c, s) in setups.into_iter().enumerate() {
         per_client[c] = s.await??;

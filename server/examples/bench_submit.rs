@@ -34,17 +34,12 @@ mod bench_support;
 use std::time::Instant;
 
 use bench_support::{
-    course_content, env_or, percentiles_ms, permission_checks, rss_kib, start_attempt, Bench,
+    course_content, env_or, percentiles_ms, permission_checks, rss_kib, start_learners, Bench,
+    Learner,
 };
 use serde_json::{json, Value};
 
 const CLIENTS: usize = 64;
-
-struct Learner {
-    auth: String,
-    attempt_id: String,
-    answers: Value,
-}
 
 /// `learning/submit` of the learner's attempt with every answer; the result.
 async fn submit(http: &reqwest::Client, base: &str, l: &Learner) -> anyhow::Result<Value> {
@@ -104,21 +99,7 @@ async fn main() -> anyhow::Result<()> {
             let auths: Vec<String> = (done..done + n)
                 .map(|i| bench.auth(&format!("557058:learner-{c}-{i}")))
                 .collect::<Result<_, _>>()?;
-            setups.push(tokio::spawn(async move {
-                let mut learners = Vec::with_capacity(auths.len());
-                for (i, auth) in auths.into_iter().enumerate() {
-                    // Every other learner answers right: half pass (and
-                    // complete the quiz), half fail.
-                    let (attempt_id, answers) =
-                        start_attempt(&http, &base, &auth, &course_id, i % 2 == 0).await?;
-                    learners.push(Learner {
-                        auth,
-                        attempt_id,
-                        answers: Value::Array(answers),
-                    });
-                }
-                anyhow::Ok(learners)
-            }));
+            setups.push(tokio::spawn(start_learners(http, base, course_id, auths)));
         }
         let mut per_client_learners = Vec::new();
         for s in setups {

@@ -289,12 +289,10 @@ impl LearnerReads {
         attempts: Vec<Attempt>,
         completions: Vec<Completion>,
     ) {
-        let shard = self.shard(tenant, account);
         for a in &attempts {
-            let key = Self::key(tenant, account, &a.id, What::Attempt);
-            shard.invalidate(&key);
-            shard.insert(key, Records::Attempt(Some(Arc::new(a.clone()))));
+            self.put_attempt(tenant, account, a.clone());
         }
+        let shard = self.shard(tenant, account);
         let entries = [
             (What::Opened, Records::Opened(Arc::new(opened))),
             (What::Attempts, Records::Attempts(Arc::new(attempts))),

@@ -329,6 +329,35 @@ pub(crate) fn percentiles_ms(samples: &mut [u64]) -> (f64, f64) {
     (at(0.50), at(0.99))
 }
 
+/// A learner with a started attempt and the answers they will submit.
+pub(crate) struct Learner {
+    pub(crate) auth: String,
+    pub(crate) attempt_id: String,
+    pub(crate) answers: Value,
+}
+
+/// Starts one attempt for each of `auths`, one after another; every other
+/// learner answers right, so half pass (and complete the quiz) and half
+/// fail.
+pub(crate) async fn start_learners(
+    http: reqwest::Client,
+    base: String,
+    course_id: String,
+    auths: Vec<String>,
+) -> anyhow::Result<Vec<Learner>> {
+    let mut out = Vec::with_capacity(auths.len());
+    for (i, auth) in auths.into_iter().enumerate() {
+        let (attempt_id, answers) =
+            start_attempt(&http, &base, &auth, &course_id, i % 2 == 0).await?;
+        out.push(Learner {
+            auth,
+            attempt_id,
+            answers: Value::Array(answers),
+        });
+    }
+    Ok(out)
+}
+
 /// Starts (or resumes) `auth`'s attempt at module `m0` of the bench course
 /// through `learning/start-attempt`: the attempt id and its ten answers,
 /// each the right option (the first: options are not shuffled) or, with
