@@ -176,6 +176,20 @@ fn bad_tokens(valid: &Value, kind: &str) -> Vec<(String, String)> {
         ("missing exp".into(), sign(&without("exp"))),
         ("missing iat".into(), sign(&without("iat"))),
         ("garbage".into(), "not.a.jwt".into()),
+        (
+            "exp as text".into(),
+            sign(&with("exp", json!("9999999999"))),
+        ),
+        ("nbf as text".into(), sign(&with("nbf", json!("0")))),
+        ("four parts".into(), format!("{}.x", sign(valid))),
+        ("another token's signature".into(), {
+            let other = sign(&with("sub", json!("someone-else")));
+            let (message, _) = sign(valid)
+                .rsplit_once('.')
+                .map(|(m, s)| (m.to_owned(), s.to_owned()))
+                .unwrap();
+            format!("{message}.{}", other.rsplit_once('.').unwrap().1)
+        }),
     ];
     if kind == "page" {
         cases.push((
