@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load benchmark: context-JWT-authenticated server-function calls vs /health,
 # on loopback, release build, SQLite. Needs wrk (Debian package; installed if missing).
-# Env: BENCH_SECS (default 10), BENCH_CONNECTIONS (default 32).
+# Env: BENCH_SECS (per phase, default 5), BENCH_ROUNDS (interleaved rounds, default 3), BENCH_CONNECTIONS (default 32).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if ! command -v wrk >/dev/null 2>&1; then

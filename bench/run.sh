@@ -11,7 +11,7 @@
 #   report    server/examples/bench_report.rs  (space-admin report, when present)
 #   bundles   bench/wasm-size.sh               (per-module WASM, brotli)
 #
-# Env: BENCH_SECS (reads, default 10), BENCH_LEARNERS_PER_CLIENT (submits),
+# Env: BENCH_SECS and BENCH_ROUNDS (reads: 5 s per phase, 3 interleaved rounds), BENCH_LEARNERS_PER_CLIENT (submits),
 # BENCH_PG_URL. Needs wrk (installed by bench/load.sh if missing) and a
 # PostgreSQL server for the PostgreSQL rows. Stops by itself.
 set -euo pipefail
@@ -53,12 +53,15 @@ bash bench/wasm-size.sh | tee "$OUT/wasm.txt" || true
 cat "$OUT"/*.txt | sed -n 's/^BENCH \([a-z0-9_]*\)=\(.*\)$/\1 \2/p' >"$OUT/all"
 val() { awk -v k="$1" '$1 == k { print $2 }' "$OUT/all" | tail -1; }
 
-row() { # what figure ceiling target-op target unit
-  local what="$1" fig="$2" ceil="$3" op="$4" target="$5" unit="$6" ratio="—" ok
+row() { # what figure ceiling target-op target unit [ratio, when measured as such]
+  local what="$1" fig="$2" ceil="$3" op="$4" target="$5" unit="$6" given="${7:-}" ratio="—" ok
   [[ -z "$fig" ]] && { printf '| %s | not measured | %s | — | %s %s %s | MISS |\n' "$what" "${ceil:-—}" "$op" "$target" "$unit"; return; }
   [[ -n "$ceil" && "$ceil" != "—" ]] && ratio="$(awk -v a="$fig" -v b="$ceil" 'BEGIN { printf "%.2f×", a / b }')"
   local cmp="$fig"
   [[ "$unit" == "× ceiling" ]] && cmp="$(awk -v a="$fig" -v b="$ceil" 'BEGIN { printf "%.4f", a / b }')"
+  # bench_reads measures each ratio within a round (the ceiling seconds
+  # before the app) and reports the median round: judge by that.
+  if [[ -n "$given" ]]; then cmp="$given"; ratio="$(awk -v r="$given" 'BEGIN { printf "%.2f×", r }')"; fi
   if awk -v a="$cmp" -v t="$target" -v op="$op" 'BEGIN { exit !((op == "≥" && a >= t) || (op == "≤" && a <= t)) }'; then ok=PASS; else ok=MISS; fi
   printf '| %s | %s | %s | %s | %s %s %s | %s |\n' "$what" "$fig" "${ceil:-—}" "$ratio" "$op" "$target" "$unit" "$ok"
 }
@@ -70,9 +73,9 @@ echo
 echo "| figure | value | ceiling | ratio | target | |"
 echo "|---|---|---|---|---|---|"
 row "ceiling: bare axum + HS256, req/s" "$CEIL" "" "≥" 0 "req/s"
-row "learning/course req/s" "$(val learning_course_rps)" "$CEIL" "≥" 0.5 "× ceiling"
+row "learning/course req/s" "$(val learning_course_rps)" "$CEIL" "≥" 0.5 "× ceiling" "$(val learning_course_ratio)"
 row "learning/course p99 ms" "$(val learning_course_p99_ms)" "" "≤" 5 "ms"
-row "authoring/open req/s" "$(val authoring_open_rps)" "$CEIL" "≥" 0.5 "× ceiling"
+row "authoring/open req/s" "$(val authoring_open_rps)" "$CEIL" "≥" 0.5 "× ceiling" "$(val authoring_open_ratio)"
 row "authoring/open p99 ms" "$(val authoring_open_p99_ms)" "" "≤" 5 "ms"
 row "submits/s SQLite" "$(val submit_sqlite_per_s)" "" "≥" 5000 "/s"
 row "submit p99 ms SQLite" "$(val submit_sqlite_p99_ms)" "" "≤" 20 "ms"

@@ -9,7 +9,7 @@
 //! Reference: <https://developer.atlassian.com/cloud/confluence/understanding-jwt-for-connect-apps/>
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use jsonwebtoken::{decode_header, Algorithm, DecodingKey};
+use jsonwebtoken::{Algorithm, DecodingKey};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
@@ -60,6 +60,13 @@ struct HsClaims {
     context: Option<ContextClaim>,
 }
 
+/// The one header field we read (`alg`); borrowed where the JSON allows.
+#[derive(Deserialize)]
+struct HsHeader<'a> {
+    #[serde(borrow)]
+    alg: std::borrow::Cow<'a, str>,
+}
+
 /// A token taken apart once: its header checked (HS256 only), its claims
 /// decoded, and the signed message and signature kept for the check. The
 /// claims are decoded before the signature is checked because the issuer
@@ -76,11 +83,6 @@ struct Unverified<'t> {
 impl<'t> Unverified<'t> {
     fn parse(token: &'t str) -> Result<Self, AuthError> {
         let malformed = |what: &str| AuthError::Malformed(what.to_owned());
-        // 1. Pin the algorithm before trusting anything else in the token.
-        let header = decode_header(token).map_err(|e| AuthError::Malformed(e.to_string()))?;
-        if header.alg != Algorithm::HS256 {
-            return Err(AuthError::Algorithm(format!("{:?}", header.alg)));
-        }
         let mut parts = token.split('.');
         let (Some(head), Some(payload), Some(signature), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -88,6 +90,18 @@ impl<'t> Unverified<'t> {
             return Err(malformed("not three parts"));
         };
         let message = &token[..head.len() + 1 + payload.len()];
+        // 1. Pin the algorithm before trusting anything else in the token:
+        // the header's `alg` is read (nothing else of it is used) and must
+        // be exactly HS256.
+        let head_json = URL_SAFE_NO_PAD
+            .decode(head)
+            .map_err(|_| malformed("header is not base64url"))?;
+        let header: HsHeader<'_> =
+            serde_json::from_slice(&head_json).map_err(|e| AuthError::Malformed(e.to_string()))?;
+        if header.alg != "HS256" {
+            // Logged at debug: kept short, whatever the token says.
+            return Err(AuthError::Algorithm(header.alg.chars().take(16).collect()));
+        }
         let json = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| malformed("claims are not base64url"))?;
@@ -331,8 +345,13 @@ mod tests {
             Some(AuthError::Algorithm(_))
         ));
         let none = b64(&serde_json::json!({"alg": "none"}));
-        assert!(matches!(
+        assert_eq!(
             refused(&format!("{none}.{payload}.")),
+            Some(AuthError::Algorithm("none".into()))
+        );
+        let no_alg = b64(&serde_json::json!({"typ": "JWT"}));
+        assert!(matches!(
+            refused(&format!("{no_alg}.{payload}.c2ln")),
             Some(AuthError::Malformed(_))
         ));
     }
