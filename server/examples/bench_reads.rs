@@ -308,29 +308,21 @@ async fn main() -> anyhow::Result<()> {
         "bench_reads: pid {}; {rounds} rounds of {secs} s ceiling, {secs} s learning/course, {secs} s authoring/open",
         std::process::id()
     );
-    let mut rounds_done = Vec::new();
-    for round in 1..=rounds {
-        let ceil = measure(
+    let phases = [
+        (
             format!("http://{ceiling}/api/learning/course"),
             learner_lua.clone(),
-            connections,
-            secs,
-        )
-        .await?;
-        let course = measure(
-            format!("{base}/api/learning/course"),
-            learner_lua.clone(),
-            connections,
-            secs,
-        )
-        .await?;
-        let open = measure(
-            format!("{base}/api/authoring/open"),
-            author_lua.clone(),
-            connections,
-            secs,
-        )
-        .await?;
+        ),
+        (format!("{base}/api/learning/course"), learner_lua),
+        (format!("{base}/api/authoring/open"), author_lua),
+    ];
+    let mut rounds_done = Vec::new();
+    for round in 1..=rounds {
+        let mut r: Round = Default::default();
+        for (m, (url, script)) in r.iter_mut().zip(&phases) {
+            *m = measure(url.clone(), script.clone(), connections, secs).await?;
+        }
+        let [ceil, course, open] = r;
         eprintln!(
             "bench_reads: round {round}: ceiling {:.0}, learning/course {:.0} ({:.2}x), authoring/open {:.0} ({:.2}x)",
             ceil.0,
@@ -339,7 +331,7 @@ async fn main() -> anyhow::Result<()> {
             open.0,
             open.0 / ceil.0
         );
-        rounds_done.push([ceil, course, open]);
+        rounds_done.push(r);
     }
     let rss_after = rss_kib();
 
