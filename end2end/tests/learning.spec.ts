@@ -163,6 +163,55 @@ test.describe('with the network cut mid-quiz', () => {
   });
 });
 
+test.describe('two views of one attempt', () => {
+  // The second view's saves are cut off for a while (aborted requests).
+  test.use({ expectedErrors: [/ERR_FAILED/] });
+
+  test('a view that found the answer unsent shows it saved once the other view has saved it', async ({
+    page,
+    context,
+    request,
+    config,
+  }) => {
+    // Seen as a flaky Forge test: a quiz form that mounts while the journal
+    // (local storage, shared by the views) still holds an answer says
+    // "Offline"; when another view then saves that answer, the journal is
+    // empty and this form has nothing to send. It must not stay "Offline".
+    await publishCourse(request, config.appBaseUrl, FIRE_SAFETY);
+    const first = await openAsLearner(page);
+    await first.locator('#sc-continue').click();
+    await first.locator('#sc-next').click();
+    await first.locator('#sc-next').click();
+    await first.locator('#sc-start-quiz').click();
+    // The first view's save reaches the server; its answer is held back.
+    let release = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/api/learning/save-answer', async (route) => {
+      const response = await route.fetch();
+      await held;
+      await route.fulfill({ response });
+    });
+    await first.getByLabel('Leave the building').check();
+    await expect(first.locator('#sc-answer-state')).toHaveText('Saving…');
+
+    // The second view resumes the attempt with the answer still in the
+    // journal, and cannot reach the server for now.
+    const other = await context.newPage();
+    await other.route('**/api/learning/save-answer', (route) => route.abort());
+    const second = await openAsLearner(other);
+    await second.getByRole('button', { name: /^Quiz/ }).click();
+    await expect(second.getByLabel('Leave the building')).toBeChecked();
+    await expect(second.locator('#sc-answer-state')).toContainText('Offline');
+
+    // The first view's save lands and empties the journal; then the second
+    // view is back online, with nothing left to send.
+    release();
+    await expect(first.locator('#sc-answer-state')).toHaveText('Answers saved');
+    await other.unroute('**/api/learning/save-answer');
+    await expect(second.locator('#sc-answer-state')).toHaveText('Answers saved');
+  });
+});
+
 test.describe('accessibility', () => {
   // axe-core's stylesheet fetch refused by the page's CSP (see AXE_CSP_NOISE).
   test.use({ expectedErrors: AXE_CSP_NOISE });

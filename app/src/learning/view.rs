@@ -751,6 +751,16 @@ fn AttemptForm(
         let id = attempt_id.get_value();
         let pending = journal::load(&id);
         if pending.is_empty() {
+            // Nothing left to send: another view of this attempt (one this
+            // form replaced, or another tab) saved what the journal held
+            // when this form read it as "offline". Say so, or the form
+            // would show "Offline" until the next answer.
+            if save_state.get_untracked() == SaveState::Offline
+                && !submitting.get_untracked()
+                && !submit_pending.get_untracked()
+            {
+                save_state.set(SaveState::Saved);
+            }
             return;
         }
         in_flight.set_value(true);
