@@ -308,18 +308,31 @@ async fn main() -> anyhow::Result<()> {
         "bench_reads: pid {}; {rounds} rounds of {secs} s ceiling, {secs} s learning/course, {secs} s authoring/open",
         std::process::id()
     );
+    // (table name, BENCH key, URL, wrk script) of each phase, in round order.
     let phases = [
         (
+            "ceiling: bare axum + HS256 verify, same bytes",
+            "ceiling",
             format!("http://{ceiling}/api/learning/course"),
             learner_lua.clone(),
         ),
-        (format!("{base}/api/learning/course"), learner_lua),
-        (format!("{base}/api/authoring/open"), author_lua),
+        (
+            "`learning/course` (learner, SQLite)",
+            "learning_course",
+            format!("{base}/api/learning/course"),
+            learner_lua,
+        ),
+        (
+            "`authoring/open` (author, SQLite)",
+            "authoring_open",
+            format!("{base}/api/authoring/open"),
+            author_lua,
+        ),
     ];
     let mut rounds_done = Vec::new();
     for round in 1..=rounds {
         let mut r: Round = Default::default();
-        for (m, (url, script)) in r.iter_mut().zip(&phases) {
+        for (m, (_, _, url, script)) in r.iter_mut().zip(&phases) {
             *m = measure(url.clone(), script.clone(), connections, secs).await?;
         }
         let [ceil, course, open] = r;
@@ -337,13 +350,8 @@ async fn main() -> anyhow::Result<()> {
 
     println!("| round | endpoint | req/s | p50 | p99 | × ceiling (this round) |");
     println!("|---|---|---|---|---|---|");
-    let names = [
-        "ceiling: bare axum + HS256 verify, same bytes",
-        "`learning/course` (learner, SQLite)",
-        "`authoring/open` (author, SQLite)",
-    ];
     for (i, r) in rounds_done.iter().enumerate() {
-        for (name, m) in names.iter().zip(r) {
+        for ((name, ..), m) in phases.iter().zip(r) {
             println!(
                 "| {} | {name} | {:.0} | {:.2} ms | {:.2} ms | {:.2} |",
                 i + 1,
@@ -373,7 +381,7 @@ async fn main() -> anyhow::Result<()> {
     println!("\nMedian of {rounds} interleaved rounds:\n");
     println!("| endpoint | req/s | p50 | p99 | × ceiling |");
     println!("|---|---|---|---|---|");
-    for (name, m) in names.iter().zip(&summary) {
+    for ((name, ..), m) in phases.iter().zip(&summary) {
         println!(
             "| {name} | {:.0} | {:.2} ms | {:.2} ms | {:.2} |",
             m.0, m.1, m.2, m.3
@@ -385,10 +393,7 @@ async fn main() -> anyhow::Result<()> {
         rss_before / 1024,
         rss_after / 1024
     );
-    for (key, m) in ["ceiling", "learning_course", "authoring_open"]
-        .iter()
-        .zip(&summary)
-    {
+    for ((_, key, ..), m) in phases.iter().zip(&summary) {
         println!("BENCH {key}_rps={:.0}", m.0);
         println!("BENCH {key}_p50_ms={:.2}", m.1);
         println!("BENCH {key}_p99_ms={:.2}", m.2);
