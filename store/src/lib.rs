@@ -21,6 +21,7 @@ pub mod languages;
 pub mod learning;
 pub mod privacy;
 mod read_cache;
+pub use read_cache::LearnerView;
 pub mod reminders;
 pub mod reports;
 pub mod secrets;
@@ -32,6 +33,10 @@ mod writer;
 /// [`Db::delete_course_data`]); false in release builds, and a server test
 /// holds it to that.
 pub const DEMO: bool = cfg!(feature = "demo");
+
+/// Proof of when a learner's view began to be made ([`Db::learner_view`]).
+#[derive(Debug)]
+pub struct ViewTicket(Option<cache::Generation>);
 
 use std::{str::FromStr, time::Duration};
 
@@ -279,6 +284,41 @@ impl Db {
         ChangedOnExit {
             db: self,
             learner: None,
+        }
+    }
+
+    /// The learner's course view as the app last encoded it from their
+    /// records (SQLite only, like the records it is made from; see
+    /// [`read_cache`]), and the ticket to keep a new one with
+    /// ([`Self::keep_learner_view`]): take it *before* reading the records
+    /// the new view is made from.
+    pub fn learner_view(
+        &self,
+        tenant: &connect::TenantKey,
+        account: &str,
+        course: &str,
+    ) -> (Option<std::sync::Arc<LearnerView>>, ViewTicket) {
+        match &self.learner_reads {
+            Some(c) => {
+                let (hit, seen) = c.view(tenant.as_str(), account, course);
+                (hit, ViewTicket(Some(seen)))
+            }
+            None => (None, ViewTicket(None)),
+        }
+    }
+
+    /// Keeps `view` for the learner's next read, unless any of their records
+    /// changed since `ticket` was taken (then it was made from what may be
+    /// old records, and is dropped). Nothing on PostgreSQL.
+    pub fn keep_learner_view(
+        &self,
+        tenant: &connect::TenantKey,
+        account: &str,
+        view: LearnerView,
+        ticket: ViewTicket,
+    ) {
+        if let (Some(c), ViewTicket(Some(seen))) = (&self.learner_reads, ticket) {
+            c.put_view(tenant.as_str(), account, std::sync::Arc::new(view), seen);
         }
     }
 

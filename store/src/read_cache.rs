@@ -39,7 +39,13 @@ use crate::{
 
 const SHARDS: usize = 64;
 /// Bytes for all shards together.
-const MAX_BYTES: usize = 5 << 20;
+const MAX_BYTES: usize = 4 << 20;
+/// Bytes for the learners' encoded course views, all shards together (a
+/// view of a 20-question course of 12 lessons is ~33 KB: ~60 of them, the
+/// learners of the last moments).
+const MAX_VIEW_BYTES: usize = 2 << 20;
+/// Few shards for the views: a shard must hold several of them.
+const VIEW_SHARDS: usize = 4;
 /// A safety net only: entries are cleared by writes, not by age.
 const TTL: Duration = Duration::from_secs(300);
 
@@ -71,6 +77,31 @@ pub(crate) enum Records {
     Attempts(Arc<Vec<Attempt>>),
     Completions(Arc<Vec<Completion>>),
     Attempt(Option<Arc<Attempt>>),
+}
+
+/// A learner's course view, encoded by the app from the learner's cached
+/// records (see `Db::learner_view`). The store does not read it; it keeps
+/// it beside those records, and whatever clears them clears it.
+#[derive(Debug)]
+pub struct LearnerView {
+    /// The course it shows (one view per learner is kept: the last read).
+    pub course: String,
+    /// The published version it shows.
+    pub version: i64,
+    /// What else the encoding depends on, as the app counts it (the
+    /// caller's language).
+    pub variant: u64,
+    /// Served until this moment (epoch ms, exclusive): when the clock
+    /// alone would change it (a deadline, a due date).
+    pub valid_until_ms: i64,
+    /// The encoded answer.
+    pub body: bytes::Bytes,
+}
+
+impl Weigh for LearnerView {
+    fn weigh(&self) -> usize {
+        std::mem::size_of::<Self>() + self.course.len() + self.body.len()
+    }
 }
 
 /// Estimated heap bytes (the budget is approximate by design; strings are
@@ -148,7 +179,7 @@ impl std::fmt::Debug for CourseRows {
 impl CourseRows {
     pub(crate) fn new() -> Self {
         Self {
-            cache: Cache::new("course-rows", 4 << 20, TTL),
+            cache: Cache::new("course-rows", 3 << 20, TTL),
             versions: Cache::new("course-versions", 1 << 20, TTL),
         }
     }
@@ -193,10 +224,18 @@ impl CourseRows {
     }
 }
 
+/// Learners' views by `(tenant, account)`.
+type ViewShard = Cache<(String, String), Arc<LearnerView>>;
+
 /// The shards (see the module docs).
 #[derive(Clone)]
 pub(crate) struct LearnerReads {
     shards: Arc<Vec<Cache<Key, Records>>>,
+    /// The views, one per learner, by `(tenant, account)`: every write
+    /// that changes a learner's records invalidates their view (which also
+    /// moves the view shard's generation, the ticket a view is stored
+    /// with), and a write of many learners' records clears them all.
+    views: Arc<Vec<ViewShard>>,
 }
 
 impl std::fmt::Debug for LearnerReads {
@@ -218,14 +257,70 @@ impl LearnerReads {
                     .map(|_| Cache::new("learner-records", MAX_BYTES / SHARDS, TTL))
                     .collect(),
             ),
+            views: Arc::new(
+                (0..VIEW_SHARDS)
+                    .map(|_| Cache::new("learner-views", MAX_VIEW_BYTES / VIEW_SHARDS, TTL))
+                    .collect(),
+            ),
         }
     }
 
-    fn shard(&self, tenant: &str, account: &str) -> &Cache<Key, Records> {
+    fn hash(tenant: &str, account: &str) -> usize {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         tenant.hash(&mut h);
         account.hash(&mut h);
-        &self.shards[(h.finish() as usize) % SHARDS]
+        h.finish() as usize
+    }
+
+    fn shard(&self, tenant: &str, account: &str) -> &Cache<Key, Records> {
+        &self.shards[Self::hash(tenant, account) % SHARDS]
+    }
+
+    fn view_shard(
+        &self,
+        tenant: &str,
+        account: &str,
+    ) -> &Cache<(String, String), Arc<LearnerView>> {
+        &self.views[Self::hash(tenant, account) % VIEW_SHARDS]
+    }
+
+    /// The learner's view is no longer what their records say.
+    fn drop_view(&self, tenant: &str, account: &str) {
+        self.view_shard(tenant, account)
+            .invalidate(&(tenant.to_owned(), account.to_owned()));
+    }
+
+    /// The learner's cached view of `course`, and the ticket to store a new
+    /// one with (taken first: a write after it makes [`Self::put_view`]
+    /// fail).
+    pub(crate) fn view(
+        &self,
+        tenant: &str,
+        account: &str,
+        course: &str,
+    ) -> (Option<Arc<LearnerView>>, Generation) {
+        let shard = self.view_shard(tenant, account);
+        let seen = shard.generation();
+        let hit = shard
+            .get(&(tenant.to_owned(), account.to_owned()))
+            .filter(|v| v.course == course);
+        (hit, seen)
+    }
+
+    /// Keeps a view made from records read after `seen` was taken, unless
+    /// the learner's records changed since.
+    pub(crate) fn put_view(
+        &self,
+        tenant: &str,
+        account: &str,
+        view: Arc<LearnerView>,
+        seen: Generation,
+    ) {
+        self.view_shard(tenant, account).insert_if_current(
+            (tenant.to_owned(), account.to_owned()),
+            view,
+            seen,
+        );
     }
 
     fn key(tenant: &str, account: &str, course: &str, what: What) -> Key {
@@ -293,6 +388,8 @@ impl LearnerReads {
             self.put_attempt(tenant, account, a.clone());
         }
         let shard = self.shard(tenant, account);
+        // The view was made from the records replaced here.
+        self.drop_view(tenant, account);
         let entries = [
             (What::Opened, Records::Opened(Arc::new(opened))),
             (What::Attempts, Records::Attempts(Arc::new(attempts))),
@@ -311,6 +408,7 @@ impl LearnerReads {
     /// An attempt as just written, by id. Only for a caller that holds
     /// SQLite's write lock until this returns (see [`Self::replace_learner`]).
     pub(crate) fn put_attempt(&self, tenant: &str, account: &str, attempt: Attempt) {
+        self.drop_view(tenant, account);
         let shard = self.shard(tenant, account);
         let key = Self::key(tenant, account, &attempt.id, What::Attempt);
         shard.invalidate(&key);
@@ -320,11 +418,15 @@ impl LearnerReads {
     /// One learner's records changed.
     pub(crate) fn learner_changed(&self, tenant: &str, account: &str) {
         self.shard(tenant, account).clear();
+        self.drop_view(tenant, account);
     }
 
     /// Many learners' records changed.
     pub(crate) fn all_changed(&self) {
         for s in self.shards.iter() {
+            s.clear();
+        }
+        for s in self.views.iter() {
             s.clear();
         }
     }
@@ -425,5 +527,65 @@ mod tests {
         r.learner_changed("t", "a");
         assert_eq!(attempts_of(&r, "a"), None);
         assert!(r.get("t", "a", "c", What::Enrolment).is_err());
+    }
+
+    fn view(version: i64) -> Arc<LearnerView> {
+        Arc::new(LearnerView {
+            course: "c".into(),
+            version,
+            variant: 0,
+            valid_until_ms: i64::MAX,
+            body: bytes::Bytes::from_static(b"{}"),
+        })
+    }
+
+    fn cached_view(r: &LearnerReads) -> Option<i64> {
+        r.view("t", "a", "c").0.map(|v| v.version)
+    }
+
+    #[test]
+    fn a_view_is_kept_only_if_no_record_of_the_learner_changed_since_its_ticket() {
+        let r = LearnerReads::new();
+        let (none, seen) = r.view("t", "a", "c");
+        assert!(none.is_none());
+        r.put_view("t", "a", view(1), seen);
+        assert_eq!(cached_view(&r), Some(1));
+
+        // Each kind of write of the learner's records, between the ticket
+        // and the put, keeps the (possibly old) view out, and drops the
+        // one that was there.
+        type Write<'a> = &'a dyn Fn(&LearnerReads);
+        let writes: [(&str, Write<'_>); 4] = [
+            ("learner_changed", &|r| r.learner_changed("t", "a")),
+            ("all_changed", &|r| r.all_changed()),
+            ("replace_learner", &|r| {
+                r.replace_learner("t", "a", "c", vec![], vec![attempt("x")], vec![])
+            }),
+            ("put_attempt", &|r| r.put_attempt("t", "a", attempt("y"))),
+        ];
+        for (name, write) in writes {
+            let (_, seen) = r.view("t", "a", "c");
+            write(&r);
+            assert_eq!(cached_view(&r), None, "{name} left the view");
+            r.put_view("t", "a", view(2), seen);
+            assert_eq!(
+                cached_view(&r),
+                None,
+                "{name}: a view from before it was kept"
+            );
+            let (_, seen) = r.view("t", "a", "c");
+            r.put_view("t", "a", view(3), seen);
+            assert_eq!(
+                cached_view(&r),
+                Some(3),
+                "{name}: a view after it was not kept"
+            );
+        }
+
+        // Another learner's write leaves this one's view in place.
+        r.learner_changed("t", "b");
+        assert_eq!(cached_view(&r), Some(3));
+        // One view per learner: another course's is not this one's.
+        assert!(r.view("t", "a", "other-course").0.is_none());
     }
 }

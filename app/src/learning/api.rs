@@ -498,8 +498,14 @@ pub struct Certificate {
 /// learner, with their progress. 404 (`AppError::NotFound`) when the course
 /// does not exist for this site *or has not been published yet* (the view
 /// says "This course has not been published yet.").
-#[server(name = LearnerCourseFn, endpoint = "learning/course", client = ApClient, output = crate::codec::SizedJson)]
-pub async fn learner_course(course_id: CourseId) -> Result<LearnerCourse, AppError> {
+///
+/// Encoded once per change: the server keeps the learner's view (on
+/// SQLite) until their records change or the clock would change it, and
+/// sends those bytes again (`LearningService::course`).
+#[server(name = LearnerCourseFn, endpoint = "learning/course", client = ApClient, output = crate::codec::EncodedJson)]
+pub async fn learner_course(
+    course_id: CourseId,
+) -> Result<crate::codec::Encoded<LearnerCourse>, AppError> {
     let l = Learner::verify().await?;
     l.state().learning.course(&l, &course_id).await
 }

@@ -236,14 +236,18 @@ pub fn LearnerView(course_id: String) -> impl IntoView {
         let asked = starts.get_value();
         missed.set_value(false);
         spawn_local(async move {
-            let result = async { api::learner_course(parse(id.get_value())?).await }
-                .await
-                .map_err(|e| match e {
-                    AppError::NotFound => {
-                        leptos_i18n::td_string!(loc, learner.not_published).to_string()
-                    }
-                    other => other.text(loc),
-                });
+            let result = async {
+                api::learner_course(parse(id.get_value())?)
+                    .await?
+                    .into_inner()
+            }
+            .await
+            .map_err(|e| match e {
+                AppError::NotFound => {
+                    leptos_i18n::td_string!(loc, learner.not_published).to_string()
+                }
+                other => other.text(loc),
+            });
             if starts.try_get_value() != Some(asked) {
                 missed.try_set_value(true);
                 return;

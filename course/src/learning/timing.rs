@@ -202,6 +202,37 @@ pub fn timed_out(a: &Attempt, now: i64) -> bool {
     state_of(a, now) == AttemptState::TimeUp
 }
 
+/// Until when (exclusive, epoch ms) what the clock decides about these
+/// attempts and an enrolment due at `due_at_ms` stays as it is at `now`:
+/// [`is_open`], [`abandoned`] and, unless the course is `complete`, whether
+/// the due date has passed (`due < now`). `i64::MAX`: nothing changes with
+/// time alone. A learner's course view computed at `now` may be served
+/// again until then (as long as none of their records changed: the caller
+/// keeps it only in a cache their writes clear).
+pub fn unchanged_until(
+    attempts: &[Attempt],
+    due_at_ms: Option<i64>,
+    complete: bool,
+    now: i64,
+) -> i64 {
+    // Each rule flips one millisecond after its boundary (`now <= b` holds
+    // through `b`); a boundary already behind `now` has flipped for good.
+    let flips = |b: i64| (b >= now).then(|| b.saturating_add(1));
+    let attempts = attempts
+        .iter()
+        .filter(|a| a.submitted_at_ms.is_none())
+        .filter_map(|a| a.deadline_ms.map(|d| (a, d)))
+        .flat_map(|(a, d)| {
+            [
+                flips(d.saturating_add(GRACE_MS)),
+                flips(d.saturating_add(attempt_offline_window_ms(a))),
+            ]
+        })
+        .flatten();
+    let due = due_at_ms.filter(|_| !complete).and_then(flips);
+    attempts.chain(due).min().unwrap_or(i64::MAX)
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -344,6 +375,43 @@ pub(crate) mod tests {
     }
 
     proptest! {
+        /// Nothing the clock decides changes before `unchanged_until`, and
+        /// something does at it (unless it is `i64::MAX`).
+        #[test]
+        fn views_stay_unchanged_until_the_first_boundary(
+            deadlines in proptest::collection::vec(
+                (0i64..4_000_000, proptest::option::of(1i64..3_000_000), any::<bool>()), 0..4),
+            due in proptest::option::of(0i64..5_000_000),
+            complete in any::<bool>(),
+            now in 0i64..5_000_000,
+        ) {
+            let attempts: Vec<Attempt> = deadlines
+                .iter()
+                .map(|&(start, limit, submitted)| {
+                    let mut a = attempt(start, limit.map(|l| start + l));
+                    a.submitted_at_ms = submitted.then_some(start + 1);
+                    a
+                })
+                .collect();
+            let seen = |t: i64| {
+                (
+                    attempts.iter().map(|a| (is_open(a, t), abandoned(a, t))).collect::<Vec<_>>(),
+                    !complete && due.is_some_and(|d| d < t),
+                )
+            };
+            let until = unchanged_until(&attempts, due, complete, now);
+            prop_assert!(until > now);
+            let at_now = seen(now);
+            // Every boundary lies below 20,000,000: probe the end of the
+            // span and a few points inside it.
+            let last = until.min(20_000_000) - 1;
+            for t in [now, now + (last - now) / 3, now + (last - now) / 2, last] {
+                prop_assert_eq!(&seen(t), &at_now, "changed at {} before {}", t, until);
+            }
+            if until != i64::MAX {
+                prop_assert_ne!(seen(until), at_now, "nothing changed at {}", until);
+            }
+        }
         /// An accepted answer (received after the start, as the server's
         /// clock guarantees) is never stored later than it was received,
         /// never before the start's slack, never after deadline + grace; a

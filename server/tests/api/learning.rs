@@ -1191,6 +1191,55 @@ async fn learning_the_attempt_limit_is_enforced_with_409() {
     assert!(leo.is_ok(), "{leo:?}");
 }
 
+/// The course view is kept between reads (on SQLite) and sent again; an
+/// attempt's time limit must still show on time: open through deadline +
+/// grace, not open a millisecond later, and graded once its offline window
+/// has closed.
+#[tokio::test]
+async fn a_kept_course_view_follows_the_attempts_time_limit() {
+    // Arrange: a 60 s limit (a 60 s offline window); Lea starts.
+    let site = Site::new().await;
+    let id = site
+        .publish(&true_false_course(2, json!({"time_limit_secs": 60})))
+        .await;
+    let before = site.course(LEA, &id).await.expect("the course view");
+    assert_eq!(
+        before.modules[0].quiz.as_ref().unwrap().open_attempt_id,
+        None
+    );
+    let lea = site.start_ok(LEA, &id).await;
+    let deadline = lea.deadline_ms.expect("a time limit");
+    let quiz = || async {
+        let c = site.course(LEA, &id).await.expect("the course view");
+        c.modules[0].quiz.clone().expect("a quiz")
+    };
+
+    // Act + Assert: the start shows at once (the view kept before it was
+    // dropped), and again from the kept view.
+    let open = Some(lea.attempt_id.clone());
+    assert_eq!(quiz().await.open_attempt_id, open);
+    assert_eq!(quiz().await.open_attempt_id, open);
+    // (The test's clock also runs in real time: 5 s margins, no exact
+    // millisecond.)
+    site.app
+        .clock
+        .advance(deadline + GRACE - 5_000 - site.now());
+    assert_eq!(quiz().await.open_attempt_id, open, "open in the grace");
+    assert_eq!(
+        quiz().await.open_attempt_id,
+        open,
+        "open in the grace, kept"
+    );
+    site.app.clock.advance(10_000);
+    assert_eq!(quiz().await.open_attempt_id, None, "closed after the grace");
+    // The offline window (60 s after the deadline) closes: the visit grades
+    // the attempt with what was saved (nothing: 0 %).
+    site.app.clock.advance(60_000 - GRACE);
+    let q = quiz().await;
+    assert_eq!(q.attempts_used, 1);
+    assert!(q.best_percent.is_some_and(|p| close(p, 0.0)), "{q:?}");
+}
+
 #[tokio::test]
 async fn learning_time_limit_with_grace_counts_answers_given_in_time() {
     // Arrange: a 60 s limit (so a 60 s offline window). Lea starts, and 40 s

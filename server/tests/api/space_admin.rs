@@ -1054,3 +1054,61 @@ async fn a_learner_without_a_name_is_not_looked_up_on_every_report() {
         "later reports do not ask about either learner again"
     );
 }
+
+/// The learner's course view is kept between reads (on SQLite) and sent
+/// again; what the clock alone changes, and the caller's language, must
+/// still show: overdue from one millisecond after the due date, the
+/// refusal in the page's language.
+#[tokio::test]
+async fn a_kept_course_view_turns_overdue_on_time_and_speaks_the_callers_language() {
+    // Arrange: Lea is enrolled, due in a day; Leo is not enrolled in the
+    // enrolled-only course.
+    let site = Site::new().await;
+    let id = site
+        .publish(&course_json(1, json!({"access": "enrolled_only"})))
+        .await;
+    let due = site.app.now_ms() + DAY_MS;
+    site.app
+        .enrol(&token(SAM), &id, &[LEA], Some(due))
+        .await
+        .expect("enrolled");
+    let overdue = || async {
+        let view = site.app.learner_course(&token(LEA), &id).await.unwrap();
+        view.access.enrolment.expect("her enrolment").overdue
+    };
+    let refusal_in = |language: &'static str| {
+        let (site, id) = (&site, &id);
+        async move {
+            let view = calls::typed::<Value>(
+                site.app
+                    .call_fn_in(
+                        language,
+                        "learning/course",
+                        &token(LEO),
+                        &[("course_id", id.as_str())],
+                    )
+                    .await,
+            )
+            .await
+            .expect("an outline");
+            view["access"]["message"].as_str().unwrap().to_owned()
+        }
+    };
+
+    // Act + Assert: read twice (the second read is the kept view), then a
+    // minute before the due date, then a minute after it (the test's clock
+    // runs in real time besides: no exact millisecond).
+    assert!(!overdue().await);
+    assert!(!overdue().await);
+    site.app.clock.advance(DAY_MS - 60_000);
+    assert!(!overdue().await, "a minute before the due date");
+    assert!(!overdue().await, "a minute before the due date, kept");
+    site.app.clock.advance(120_000);
+    assert!(overdue().await, "a minute after the due date: overdue");
+
+    let en = refusal_in("en").await;
+    let de = refusal_in("de").await;
+    assert_ne!(en, de, "the German page gets its own words: {en} / {de}");
+    assert_eq!(refusal_in("en").await, en);
+    assert_eq!(refusal_in("de").await, de);
+}

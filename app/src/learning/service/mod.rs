@@ -53,7 +53,7 @@ pub use access::Access;
 pub use words::reminder_words;
 
 use super::api::*;
-use crate::{api::guards::Learner, error::AppError, locale::Lang};
+use crate::{api::guards::Learner, codec::Encoded, error::AppError, locale::Lang};
 
 /// Largest stored response (its JSON), bytes.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
@@ -663,27 +663,76 @@ impl LearningService {
 
     // ---- learning/course -----------------------------------------------------
 
+    /// The learner's view of the course, encoded. On SQLite the encoded view
+    /// is kept beside the learner's cached records and sent again while
+    /// nothing it was made from changed: the records (any write of theirs
+    /// drops it), the published version, the caller's language, and what
+    /// the clock decides (an attempt's time limit, a due date:
+    /// `timing::unchanged_until`). A visit that writes (grades an abandoned
+    /// attempt, records a completion) is not kept.
     pub async fn course(
         &self,
         l: &Learner,
         course_id: &CourseId,
-    ) -> Result<LearnerCourse, AppError> {
+    ) -> Result<Encoded<LearnerCourse>, AppError> {
         let row = self.course_row(l, course_id).await?;
         let tenant = &l.who().tenant;
         let p = self.published(tenant, &row).await?;
-        let access = self.access(tenant, course_id, &l.account, &p).await?;
+        let variant = crate::locale::request_lang() as u64;
+        let (kept, ticket) = self.db.learner_view(tenant, &l.account, course_id);
+        let now = self.now_ms();
+        if let Some(v) = kept
+            .filter(|v| v.version == p.version && v.variant == variant && now < v.valid_until_ms)
+        {
+            return Ok(Encoded::from_bytes(v.body.clone()));
+        }
+        let (view, unchanged_until) = self.course_view(l, &row, &p).await?;
+        let encoded = Encoded::new(&view).map_err(|e| {
+            tracing::error!(error = %e, "the learner's view does not encode");
+            AppError::Internal
+        })?;
+        if let Some(valid_until_ms) = unchanged_until {
+            self.db.keep_learner_view(
+                tenant,
+                &l.account,
+                store::LearnerView {
+                    course: row.id.clone(),
+                    version: p.version,
+                    variant,
+                    valid_until_ms,
+                    body: encoded.body().clone(),
+                },
+                ticket,
+            );
+        }
+        Ok(encoded)
+    }
+
+    /// The learner's view of the latest published version `p` of `row`,
+    /// and until when it may be served again unchanged (`None`: this visit
+    /// wrote to the learner's records).
+    async fn course_view(
+        &self,
+        l: &Learner,
+        row: &CourseRow,
+        p: &Published,
+    ) -> Result<(LearnerCourse, Option<i64>), AppError> {
+        let tenant = &l.who().tenant;
+        let course_id = row.id.as_str();
+        let access = self.access(tenant, course_id, &l.account, p).await?;
         let (s, graded) = self.standing_of(tenant, course_id, &l.account).await?;
         let st = status::status(&p.rendered.content, &s, p.cycle_start);
-        let current = self.completion(l, course_id, &p, &st).await?;
+        let current = self.completion(l, course_id, p, &st).await?;
         let now = self.now_ms();
-        if graded || st.completion_due {
+        let wrote = graded || st.completion_due;
+        if wrote {
             // The visit changed the learner's records (an abandoned attempt
             // graded, a completion recorded): the reports must see it.
             self.keep_status(
                 tenant,
                 course_id,
                 &l.account,
-                &p,
+                p,
                 &s,
                 &st,
                 current.as_ref(),
@@ -736,6 +785,13 @@ impl LearningService {
         )
         .filter(|_| allowed);
         let complete = current.is_some();
+        let unchanged_until = (!wrote).then(|| {
+            let due = match &access {
+                Access::Enrolled(e) => e.due_at_ms,
+                _ => None,
+            };
+            timing::unchanged_until(&s.attempts, due, complete, now)
+        });
         let learner_access = LearnerAccess {
             mode: c.settings.access,
             allowed,
@@ -751,7 +807,7 @@ impl LearningService {
                 _ => None,
             },
         };
-        Ok(LearnerCourse {
+        let view = LearnerCourse {
             course_id: row.id.as_str().into(),
             version: p.version,
             title: r.title.clone(),
@@ -763,7 +819,8 @@ impl LearningService {
             progress: st.progress,
             resume,
             access: learner_access,
-        })
+        };
+        Ok((view, unchanged_until))
     }
 
     // ---- learning/enrol --------------------------------------------------------
@@ -804,7 +861,7 @@ impl LearningService {
                 )
                 .await?;
         }
-        self.course(l, course_id).await
+        Ok(self.course_view(l, &row, &p).await?.0)
     }
 
     // ---- learning/open-lesson ------------------------------------------------
