@@ -100,6 +100,20 @@ async fn metrics_count_requests_per_route_and_auth_failures_by_reason() {
     let refused = app.call_fn("whoami", None, &[]).await;
     assert_eq!(refused.status(), 401);
     app.http.get(app.url("/health")).send().await.unwrap();
+    // Names and methods a caller made up are counted, not used as labels.
+    app.http
+        .post(app.url("/api/no-such-fn-chosen-by-caller"))
+        .send()
+        .await
+        .unwrap();
+    app.http
+        .request(
+            reqwest::Method::from_bytes(b"BREWCALLERMETHOD").unwrap(),
+            app.url("/health"),
+        )
+        .send()
+        .await
+        .unwrap();
 
     // Act
     let resp = app.http.get(app.url("/metrics")).send().await.unwrap();
@@ -117,11 +131,15 @@ async fn metrics_count_requests_per_route_and_auth_failures_by_reason() {
         "auth_failures_total{reason=\"missing\"}",
         "http_request_duration_seconds_bucket{route=\"/health\"",
         "db_pool_connections{state=\"open\"}",
+        "http_requests_total{route=\"/api/(unknown)\",method=\"POST\"",
+        "http_requests_total{route=\"/health\",method=\"OTHER\"",
     ] {
         assert!(text.contains(needle), "{needle} missing in:\n{text}");
     }
     // Labels are route templates and function names, never ids or queries.
     assert!(!text.contains("jwt="), "{text}");
+    assert!(!text.contains("chosen-by-caller"), "{text}");
+    assert!(!text.contains("BREWCALLERMETHOD"), "{text}");
 }
 
 #[tokio::test]
