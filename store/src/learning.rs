@@ -173,6 +173,28 @@ mod sql {
     );
     pub(super) const COMPLETIONS: &str = "SELECT version, completed_at FROM completions \
          WHERE client_key = $1 AND course_id = $2 AND account_id = $3 ORDER BY version";
+    /// [`OPENED`], [`ATTEMPTS`] (all modules) and [`COMPLETIONS`] in one
+    /// statement (one round trip where three were: a submit's transaction
+    /// on PostgreSQL): one row per record, `kind` `a`, `o` or `c`, each
+    /// with its own columns and NULL in the others'; attempts and
+    /// completions in their orders. The first part types the columns the
+    /// others fill (`CAST`, which both databases read alike).
+    pub(super) const RECORDS: &str = concat!(
+        "SELECT 'a' AS kind, ",
+        attempt_columns!(),
+        ", CAST(NULL AS TEXT) AS lesson_id, CAST(NULL AS BIGINT) AS version, \
+           CAST(NULL AS BIGINT) AS completed_at \
+         FROM attempts WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+         UNION ALL \
+         SELECT 'o', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                NULL, NULL, NULL, NULL, NULL, NULL, NULL, lesson_id, NULL, NULL \
+         FROM lesson_views WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+         UNION ALL \
+         SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, version, completed_at \
+         FROM completions WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+         ORDER BY kind, started_at_ms, cycle_version, number, version"
+    );
     /// A completion at `$4` unless one at `$6` or later exists (one per
     /// re-certification cycle).
     pub(super) const RECORD_COMPLETION: &str =
@@ -643,33 +665,7 @@ impl Db {
             None => None,
             Some(after) => {
                 let course = attempt.course_id.as_str();
-                let records = LearnerRecords {
-                    opened: sqlx::query_scalar(sql::OPENED)
-                        .bind(tenant.as_str())
-                        .bind(course)
-                        .bind(account_id)
-                        .fetch_all(&mut **tx)
-                        .await?,
-                    attempts: sqlx::query(sql::ATTEMPTS)
-                        .bind(tenant.as_str())
-                        .bind(course)
-                        .bind(account_id)
-                        .bind(None::<&str>)
-                        .fetch_all(&mut **tx)
-                        .await?
-                        .iter()
-                        .map(attempt_from_row)
-                        .collect::<Result<_, _>>()?,
-                    completions: sqlx::query(sql::COMPLETIONS)
-                        .bind(tenant.as_str())
-                        .bind(course)
-                        .bind(account_id)
-                        .fetch_all(&mut **tx)
-                        .await?
-                        .iter()
-                        .map(completion_from_row)
-                        .collect::<Result<_, _>>()?,
-                };
+                let records = records_in(&mut tx, tenant, course, account_id).await?;
                 let settled = after(&records, &attempt).map(Box::new);
                 if let Some(settle) = &settled {
                     if let Some(c) = &settle.completion {
@@ -997,6 +993,36 @@ async fn stored_answer(
     .fetch_optional(&mut **tx)
     .await?;
     Ok(row.as_ref().map(answer_from_row).transpose()?)
+}
+
+/// The learner's records on a course, inside the write transaction, in
+/// one statement ([`sql::RECORDS`]).
+async fn records_in(
+    tx: &mut Transaction<'static, Any>,
+    tenant: &TenantKey,
+    course_id: &str,
+    account_id: &str,
+) -> StoreResult<LearnerRecords> {
+    let rows = sqlx::query(sql::RECORDS)
+        .bind(tenant.as_str())
+        .bind(course_id)
+        .bind(account_id)
+        .fetch_all(&mut **tx)
+        .await?;
+    let mut records = LearnerRecords {
+        opened: Vec::new(),
+        attempts: Vec::new(),
+        completions: Vec::new(),
+    };
+    for row in &rows {
+        let kind: String = row.try_get("kind")?;
+        match kind.as_str() {
+            "a" => records.attempts.push(attempt_from_row(row)?),
+            "o" => records.opened.push(row.try_get("lesson_id")?),
+            _ => records.completions.push(completion_from_row(row)?),
+        }
+    }
+    Ok(records)
 }
 
 /// Every stored answer of an attempt, inside the write transaction.
