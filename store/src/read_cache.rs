@@ -284,10 +284,14 @@ impl LearnerReads {
         &self.views[Self::hash(tenant, account) % VIEW_SHARDS]
     }
 
+    fn view_key(tenant: &str, account: &str) -> (String, String) {
+        (tenant.to_owned(), account.to_owned())
+    }
+
     /// The learner's view is no longer what their records say.
     fn drop_view(&self, tenant: &str, account: &str) {
         self.view_shard(tenant, account)
-            .invalidate(&(tenant.to_owned(), account.to_owned()));
+            .invalidate(&Self::view_key(tenant, account));
     }
 
     /// The learner's cached view of `course`, and the ticket to store a new
@@ -302,7 +306,7 @@ impl LearnerReads {
         let shard = self.view_shard(tenant, account);
         let seen = shard.generation();
         let hit = shard
-            .get(&(tenant.to_owned(), account.to_owned()))
+            .get(&Self::view_key(tenant, account))
             .filter(|v| v.course == course);
         (hit, seen)
     }
@@ -317,7 +321,7 @@ impl LearnerReads {
         seen: Generation,
     ) {
         self.view_shard(tenant, account).insert_if_current(
-            (tenant.to_owned(), account.to_owned()),
+            Self::view_key(tenant, account),
             view,
             seen,
         );
