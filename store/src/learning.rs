@@ -37,6 +37,7 @@ use sqlx::{Any, Row, Transaction};
 use std::sync::Arc;
 
 use crate::read_cache::{Records, What};
+use crate::reports::StatusValue;
 
 use super::{Db, StoreError, StoreResult};
 
@@ -194,6 +195,34 @@ mod sql {
                 NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, version, completed_at \
          FROM completions WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
          ORDER BY kind, started_at_ms, cycle_version, number, version"
+    );
+    /// The stored answers of attempt `$4` and [`RECORDS`] of its learner
+    /// on course `$2` in one statement (PostgreSQL's submit): kind `q` for
+    /// an answer, in question order, with its four columns.
+    pub(super) const ANSWERS_AND_RECORDS: &str = concat!(
+        "SELECT 'a' AS kind, ",
+        attempt_columns!(),
+        ", CAST(NULL AS TEXT) AS lesson_id, CAST(NULL AS BIGINT) AS version, \
+           CAST(NULL AS BIGINT) AS completed_at, CAST(NULL AS TEXT) AS question_id, \
+           CAST(NULL AS TEXT) AS response_json, CAST(NULL AS BIGINT) AS answered_at_ms, \
+           CAST(NULL AS BIGINT) AS received_at_ms \
+         FROM attempts WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+         UNION ALL \
+         SELECT 'o', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                NULL, NULL, NULL, NULL, NULL, NULL, NULL, lesson_id, NULL, NULL, \
+                NULL, NULL, NULL, NULL \
+         FROM lesson_views WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+         UNION ALL \
+         SELECT 'c', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, version, completed_at, \
+                NULL, NULL, NULL, NULL \
+         FROM completions WHERE client_key = $1 AND course_id = $2 AND account_id = $3 \
+         UNION ALL \
+         SELECT 'q', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                question_id, response_json, answered_at_ms, received_at_ms \
+         FROM attempt_answers WHERE client_key = $1 AND attempt_id = $4 \
+         ORDER BY kind, started_at_ms, cycle_version, number, version, question_id"
     );
     /// A completion at `$4` unless one at `$6` or later exists (one per
     /// re-certification cycle).
@@ -623,6 +652,20 @@ impl Db {
                 },
             );
         }
+        if self.backend() == crate::Backend::Postgres {
+            return self
+                .submit_on_postgres(
+                    tenant,
+                    account_id,
+                    attempt_id,
+                    now_ms,
+                    merge_answers,
+                    merge,
+                    grade,
+                    after,
+                )
+                .await;
+        }
         let _changed = self.learner_changed_on_exit(tenant, account_id);
         let mut tx = self.begin_write().await?;
         if !claim_open(&mut tx, tenant, account_id, attempt_id, now_ms).await? {
@@ -690,6 +733,120 @@ impl Db {
                 settled
             }
         };
+        tx.commit().await?;
+        if settled.is_some() {
+            self.report_changed(tenant, &attempt.course_id);
+        }
+        Ok(SubmitOutcome::Submitted {
+            attempt,
+            answers,
+            kept: plan.kept,
+            settled,
+        })
+    }
+
+    /// [`Self::submit_attempt`] on PostgreSQL: the same steps in five
+    /// statements (BEGIN, lock, read, write, COMMIT) where they were nine.
+    ///
+    /// `perf` put PostgreSQL's cost of a submit in the number of statements
+    /// (a flat profile per statement), and the claim's `UPDATE` wrote a
+    /// row version, with an entry in each of the attempt's six indexes, only
+    /// to lock the row. Here:
+    /// 1. `SELECT … FOR UPDATE` takes the same row lock (a saved answer
+    ///    waits for it, and this waits for a save in flight) and writes
+    ///    nothing;
+    /// 2. one statement, in a snapshot taken after the lock, reads the
+    ///    stored answers and the learner's records on the course
+    ///    ([`sql::ANSWERS_AND_RECORDS`]);
+    /// 3. the merge, the grade and `after` run here, on the records with
+    ///    this attempt as it will be stored;
+    /// 4. one statement writes the answers, the completion, the standing
+    ///    and the score ([`graded_write`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn submit_on_postgres(
+        &self,
+        tenant: &TenantKey,
+        account_id: &str,
+        attempt_id: &str,
+        now_ms: i64,
+        merge_answers: &[NewAnswer<'_>],
+        merge: Merge,
+        grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord + Send + 'static,
+        after: Option<AfterSubmit>,
+    ) -> StoreResult<SubmitOutcome> {
+        let mut tx = self.begin_write().await?;
+        let course: Option<String> = sqlx::query_scalar(
+            "SELECT course_id FROM attempts \
+             WHERE client_key = $1 AND id = $2 AND account_id = $3 AND submitted_at_ms IS NULL \
+             FOR UPDATE",
+        )
+        .bind(tenant.as_str())
+        .bind(attempt_id)
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(course) = course else {
+            drop(tx);
+            return Ok(
+                match self.attempt_from_db(tenant, account_id, attempt_id).await? {
+                    Some(a) => SubmitOutcome::AlreadySubmitted(a),
+                    None => SubmitOutcome::Missing,
+                },
+            );
+        };
+        let rows = sqlx::query(sql::ANSWERS_AND_RECORDS)
+            .bind(tenant.as_str())
+            .bind(course.as_str())
+            .bind(account_id)
+            .bind(attempt_id)
+            .fetch_all(&mut **tx)
+            .await?;
+        let (stored, mut records) = answers_and_records(&rows)?;
+        let plan = answers::plan(merge, &stored, merge_answers);
+        let answers = stored_after(stored, &plan.write, now_ms);
+        let s = grade(&answers);
+        // This attempt as the write below stores it.
+        let place = records
+            .attempts
+            .iter()
+            .position(|a| a.id == attempt_id)
+            .ok_or(StoreError::Conflict)?;
+        let graded = {
+            let a = &mut records.attempts[place];
+            a.submitted_at_ms = Some(now_ms);
+            a.last_activity_ms = now_ms;
+            a.score = Some(s.score);
+            a.max_score = Some(s.max_score);
+            a.percent = Some(s.percent);
+            a.passed = Some(s.passed);
+            a.clone()
+        };
+        let settled = after.and_then(|after| after(&records, &graded).map(Box::new));
+        let (text, binds) = graded_write(
+            tenant.as_str(),
+            account_id,
+            attempt_id,
+            &course,
+            now_ms,
+            &s,
+            &plan.write,
+            settled.as_deref(),
+        );
+        // Audited: `text` is built from literals and numbered placeholders
+        // only; every value is a bind parameter.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(text));
+        for b in binds {
+            q = match b {
+                StatusValue::Text(t) => q.bind(t),
+                StatusValue::Int(i) => q.bind(i),
+                StatusValue::OptInt(i) => q.bind(i),
+                StatusValue::Real(f) => q.bind(f),
+            };
+        }
+        let row = q.fetch_optional(&mut **tx).await?;
+        // Cannot be missing while this transaction holds the row lock.
+        let attempt = attempt_from_row(&row.ok_or(StoreError::Conflict)?)?;
+        debug_assert_eq!(attempt, graded, "the stored attempt is the one graded");
         tx.commit().await?;
         if settled.is_some() {
             self.report_changed(tenant, &attempt.course_id);
@@ -1023,6 +1180,143 @@ async fn records_in(
         }
     }
     Ok(records)
+}
+
+/// The rows of [`sql::ANSWERS_AND_RECORDS`]: the attempt's stored answers
+/// and the learner's records.
+fn answers_and_records(
+    rows: &[sqlx::any::AnyRow],
+) -> Result<(Vec<StoredAnswer>, LearnerRecords), sqlx::Error> {
+    let mut answers = Vec::new();
+    let mut records = LearnerRecords {
+        opened: Vec::new(),
+        attempts: Vec::new(),
+        completions: Vec::new(),
+    };
+    for row in rows {
+        let kind: String = row.try_get("kind")?;
+        match kind.as_str() {
+            "a" => records.attempts.push(attempt_from_row(row)?),
+            "o" => records.opened.push(row.try_get("lesson_id")?),
+            "c" => records.completions.push(completion_from_row(row)?),
+            _ => answers.push(answer_from_row(row)?),
+        }
+    }
+    Ok((answers, records))
+}
+
+/// PostgreSQL's graded write as one statement: the answers the merge chose,
+/// the completion and the standing `settled` holds, each a data-modifying
+/// `WITH` part, and the score as the main `UPDATE … RETURNING` the attempt.
+/// The `UPDATE` reads a count of each part first, so the parts have run
+/// before the attempt turns submitted (the answers' "frozen" trigger reads
+/// it). The text and its parameters, numbered in order.
+#[allow(clippy::too_many_arguments)]
+fn graded_write<'a>(
+    tenant: &'a str,
+    account_id: &'a str,
+    attempt_id: &'a str,
+    course_id: &'a str,
+    now_ms: i64,
+    s: &ScoreRecord,
+    winners: &'a [NewAnswer<'a>],
+    settled: Option<&'a Settle>,
+) -> (String, Vec<StatusValue<'a>>) {
+    use std::fmt::Write as _;
+    use StatusValue::{Int, Real, Text};
+    let mut sql = String::new();
+    let mut binds: Vec<StatusValue<'a>> = Vec::new();
+    let mut parts: Vec<&str> = Vec::new();
+    // The next parameter: bound to `v`, its placeholder returned.
+    fn p<'a>(binds: &mut Vec<StatusValue<'a>>, v: StatusValue<'a>) -> String {
+        binds.push(v);
+        format!("${}", binds.len())
+    }
+    if !winners.is_empty() {
+        sql.push_str(
+            "WITH answers_written AS (INSERT INTO attempt_answers (client_key, attempt_id, \
+                 question_id, response_json, answered_at_ms, received_at_ms) VALUES ",
+        );
+        for (i, w) in winners.iter().enumerate() {
+            let row = [
+                p(&mut binds, Text(tenant)),
+                p(&mut binds, Text(attempt_id)),
+                p(&mut binds, Text(w.question_id)),
+                p(&mut binds, Text(w.response_json)),
+                p(&mut binds, Int(w.answered_at_ms)),
+                p(&mut binds, Int(now_ms)),
+            ];
+            let _ = write!(sql, "{}({})", if i > 0 { ", " } else { "" }, row.join(", "));
+        }
+        sql.push_str(
+            " ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
+             SET response_json = excluded.response_json, \
+                 answered_at_ms = excluded.answered_at_ms, \
+                 received_at_ms = excluded.received_at_ms RETURNING 1)",
+        );
+        parts.push("answers_written");
+    }
+    if let Some(settle) = settled {
+        if let Some(c) = &settle.completion {
+            let (t, co, a) = (
+                p(&mut binds, Text(tenant)),
+                p(&mut binds, Text(course_id)),
+                p(&mut binds, Text(account_id)),
+            );
+            let (v, at, cycle) = (
+                p(&mut binds, Int(c.version)),
+                p(&mut binds, Int(c.completed_at)),
+                p(&mut binds, Int(settle.cycle_start)),
+            );
+            let _ = write!(
+                sql,
+                "{} completion_written AS (INSERT INTO completions (client_key, course_id, \
+                     account_id, version, completed_at) SELECT {t}, {co}, {a}, {v}, {at} \
+                 WHERE NOT EXISTS (SELECT 1 FROM completions WHERE client_key = {t} \
+                     AND course_id = {co} AND account_id = {a} AND version >= {cycle}) \
+                 ON CONFLICT (client_key, course_id, account_id, version) DO NOTHING \
+                 RETURNING 1)",
+                if parts.is_empty() { "WITH" } else { "," },
+            );
+            parts.push("completion_written");
+        }
+        let first = binds.len() + 1;
+        binds.extend(crate::reports::status_values(
+            tenant,
+            course_id,
+            &settle.status,
+        ));
+        let _ = write!(
+            sql,
+            "{} standing_written AS ({} RETURNING 1)",
+            if parts.is_empty() { "WITH" } else { "," },
+            crate::reports::status_upsert_sql(1, first),
+        );
+        parts.push("standing_written");
+    }
+    let (at, score, max, percent, passed) = (
+        p(&mut binds, Int(now_ms)),
+        p(&mut binds, Real(s.score)),
+        p(&mut binds, Real(s.max_score)),
+        p(&mut binds, Real(s.percent)),
+        p(&mut binds, Int(s.passed as i64)),
+    );
+    let (t, id, a) = (
+        p(&mut binds, Text(tenant)),
+        p(&mut binds, Text(attempt_id)),
+        p(&mut binds, Text(account_id)),
+    );
+    let _ = write!(
+        sql,
+        " UPDATE attempts SET submitted_at_ms = {at}, last_activity_ms = {at}, score = {score}, \
+             max_score = {max}, percent = {percent}, passed = {passed} \
+         WHERE client_key = {t} AND id = {id} AND account_id = {a} AND submitted_at_ms IS NULL",
+    );
+    for part in &parts {
+        let _ = write!(sql, " AND (SELECT COUNT(*) FROM {part}) >= 0");
+    }
+    sql.push_str(concat!(" RETURNING ", attempt_columns!()));
+    (sql, binds)
 }
 
 /// Every stored answer of an attempt, inside the write transaction.

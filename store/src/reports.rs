@@ -693,7 +693,9 @@ const STATUSES_PER_STATEMENT: usize = 50;
 /// The upsert of `n` standings; the last activity never goes back (a
 /// refresh computed from fewer records keeps the later time stored). Bind
 /// each row with [`status_values`].
-fn status_upsert_sql(n: usize) -> String {
+/// The upsert of `n` standings, its parameters numbered from `first`
+/// (`1` alone; more inside a larger statement).
+pub(crate) fn status_upsert_sql(n: usize, first: usize) -> String {
     let mut sql = String::from(
         "INSERT INTO learner_status (client_key, course_id, account_id, version, \
             cycle_start, complete, recertification_due, progress_percent, lessons_opened, \
@@ -709,7 +711,7 @@ fn status_upsert_sql(n: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            let n = i * STATUS_WIDTH + c + 1;
+            let n = i * STATUS_WIDTH + c + first;
             if c == BEST_PERCENT_COLUMN {
                 let _ = write!(sql, "NULLIF(${n}, {NO_SCORE:.1})");
             } else {
@@ -739,14 +741,14 @@ fn status_upsert_sql(n: usize) -> String {
 }
 
 /// One standing's parameters, in [`status_upsert_sql`] order.
-enum StatusValue<'a> {
+pub(crate) enum StatusValue<'a> {
     Text(&'a str),
     Int(i64),
     OptInt(Option<i64>),
     Real(f64),
 }
 
-fn status_values<'a>(
+pub(crate) fn status_values<'a>(
     tenant: &'a str,
     course_id: &'a str,
     r: &'a StatusRow,
@@ -782,7 +784,7 @@ pub(crate) async fn write_statuses(
 ) -> StoreResult<()> {
     for chunk in rows.chunks(STATUSES_PER_STATEMENT) {
         // Audited: literals and numbered placeholders only.
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(status_upsert_sql(chunk.len())));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(status_upsert_sql(chunk.len(), 1)));
         for r in chunk {
             for v in status_values(tenant, course_id, r) {
                 q = match v {
@@ -813,7 +815,7 @@ pub(crate) fn write_status_one_hop(
         StatusValue::OptInt(i) => i.map_or(Value::Null, Value::Integer),
         StatusValue::Real(f) => Value::Real(f),
     });
-    c.prepare_cached(&status_upsert_sql(1))
+    c.prepare_cached(&status_upsert_sql(1, 1))
         .and_then(|mut st| st.execute(rusqlite::params_from_iter(values)))
         .map_err(crate::writer::sql_err)?;
     Ok(())
