@@ -350,16 +350,33 @@ impl Db {
     /// read again and return what is there).
     ///
     /// On SQLite the new attempt is then kept in the learner cache by id
-    /// (the learner's other entries are dropped, as after any write), so
-    /// that the start's own read of it and the submit that follows read
-    /// memory, not the database.
+    /// (the course's attempt list is dropped: the one entry the new row
+    /// changes), so that the start's own read of it and the submit that
+    /// follows read memory, not the database.
     pub async fn create_attempt(&self, tenant: &TenantKey, a: &NewAttempt<'_>) -> StoreResult<()> {
+        /// Drops the learner's attempt list of the course when dropped:
+        /// after the insert, and also when this future is dropped half-way.
+        struct AttemptsChanged<'a>(
+            Option<&'a crate::read_cache::LearnerReads>,
+            &'a str,
+            &'a str,
+            &'a str,
+        );
+        impl Drop for AttemptsChanged<'_> {
+            fn drop(&mut self) {
+                if let Some(cache) = self.0 {
+                    cache.attempts_changed(self.1, self.2, self.3);
+                }
+            }
+        }
         let _gate = self.sqlite_write_gate().await;
         let result = {
-            // Dropped (the learner's entries dropped) before the new
-            // attempt is put in below, and also when this future is
-            // dropped half-way.
-            let _changed = self.learner_changed_on_exit(tenant, a.account_id);
+            let _changed = AttemptsChanged(
+                self.learner_reads.as_ref(),
+                tenant.as_str(),
+                a.account_id,
+                a.course_id,
+            );
             self.insert_attempt(tenant, a).await
         };
         if result.is_ok() {

@@ -419,6 +419,22 @@ impl LearnerReads {
         shard.insert(key, Records::Attempt(Some(Arc::new(attempt))));
     }
 
+    /// The learner started an attempt on `course`: of their entries only
+    /// the course's attempt list (and their view) no longer hold — their
+    /// enrolment, lessons and completions, and every other learner's
+    /// entries in the shard, still do. (Clearing the shard, as
+    /// [`Self::learner_changed`] does, dropped the attempt just put in by
+    /// id for everyone whose learner hashes alike: with a few thousand
+    /// learners starting, almost every submit read its attempt from the
+    /// database again.) The invalidation still moves the shard's
+    /// generation, so a read that began before it cannot store what it
+    /// read.
+    pub(crate) fn attempts_changed(&self, tenant: &str, account: &str, course: &str) {
+        self.shard(tenant, account)
+            .invalidate(&Self::key(tenant, account, course, What::Attempts));
+        self.drop_view(tenant, account);
+    }
+
     /// One learner's records changed.
     pub(crate) fn learner_changed(&self, tenant: &str, account: &str) {
         self.shard(tenant, account).clear();
@@ -531,6 +547,52 @@ mod tests {
         r.learner_changed("t", "a");
         assert_eq!(attempts_of(&r, "a"), None);
         assert!(r.get("t", "a", "c", What::Enrolment).is_err());
+    }
+
+    /// A new attempt drops the learner's attempt list of that course and
+    /// nothing else: not their other entries, not the entries of another
+    /// learner in the same shard (each start used to clear the shard, and
+    /// with it the attempts other learners had just started). A read that
+    /// began before it still cannot store what it read.
+    #[test]
+    fn a_new_attempt_drops_only_the_attempt_list_it_changes() {
+        let r = LearnerReads::new();
+        let shard_of = |a: &str| LearnerReads::hash("t", a) % SHARDS;
+        let other = (0..)
+            .map(|n| format!("b{n}"))
+            .find(|b| shard_of(b) == shard_of("a"))
+            .expect("some account shares the shard");
+        r.replace_learner("t", "a", "c", vec!["l1".into()], vec![attempt("x")], vec![]);
+        r.put_attempt("t", &other, attempt("y"));
+        let Err(before) = r.get("t", "a", "c2", What::Opened) else {
+            panic!("nothing cached for c2")
+        };
+        r.attempts_changed("t", "a", "c");
+        assert_eq!(attempts_of(&r, "a"), None, "the attempt list changed");
+        assert!(
+            r.get("t", "a", "c", What::Opened).is_ok(),
+            "the lessons did not change"
+        );
+        assert!(
+            r.get("t", "a", "x", What::Attempt).is_ok(),
+            "the attempt by id did not change"
+        );
+        assert!(
+            r.get("t", &other, "y", What::Attempt).is_ok(),
+            "another learner's new attempt stays"
+        );
+        r.put(
+            "t",
+            "a",
+            "c2",
+            What::Opened,
+            Records::Opened(Arc::new(vec![])),
+            before,
+        );
+        assert!(
+            r.get("t", "a", "c2", What::Opened).is_err(),
+            "a read from before the change is not stored"
+        );
     }
 
     fn view(version: i64) -> Arc<LearnerView> {
