@@ -180,6 +180,11 @@ struct Entry<V> {
 /// the entries read again) and gives recent entries room.
 const HOT_ALLOCATION: f64 = 0.5;
 
+/// The least bytes of one of `quick_cache`'s internal shards (see
+/// [`Cache::new`]): with [`HOT_ALLOCATION`], an entry of up to half of it,
+/// or of the whole budget when that is smaller, is kept.
+const MIN_SHARD_BYTES: u64 = 1 << 20;
+
 #[derive(Clone)]
 struct ByBytes;
 
@@ -247,7 +252,15 @@ where
         // `quick_cache` sizes its shards from an item estimate; assume
         // entries of about half a kilobyte.
         let estimated_items = (max_bytes / 512).clamp(16, 1 << 20) as usize;
+        // `quick_cache` splits the budget into shards of its own (4 per
+        // core by default) and refuses an entry heavier than a shard's
+        // hot share. A small cache of large entries (a learner's encoded
+        // view is ~33 KB; the views' shards hold 512 KB) would refuse
+        // them all, so its shards are at least `MIN_SHARD_BYTES`; our
+        // hot caches are sharded outside already.
+        let shards = (max_bytes / MIN_SHARD_BYTES).clamp(1, 16) as usize;
         let options = quick_cache::OptionsBuilder::new()
+            .shards(shards)
             .estimated_items_capacity(estimated_items)
             .weight_capacity(max_bytes)
             .hot_allocation(HOT_ALLOCATION)
@@ -409,6 +422,23 @@ mod tests {
             .filter(|n| c.get(&key("new", *n)).is_some())
             .count();
         assert_eq!(kept, learners, "decisions evicted before their second read");
+    }
+
+    /// A small cache keeps large entries: the learners' views are ~33 KB
+    /// in shards of 512 KB (with `quick_cache`'s own 8 shards of 64 KB and
+    /// half of each for read-again entries, every view was refused).
+    #[test]
+    fn an_entry_of_up_to_half_the_budget_is_kept() {
+        let c = cache(512 << 10, 30);
+        for n in 0..4 {
+            c.insert(format!("view-{n}"), "x".repeat(33 << 10));
+        }
+        let kept = (0..4)
+            .filter(|n| c.get(&format!("view-{n}")).is_some())
+            .count();
+        assert_eq!(kept, 4);
+        c.insert("half".into(), "x".repeat(200 << 10));
+        assert!(c.get(&"half".to_string()).is_some());
     }
 
     #[test]

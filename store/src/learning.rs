@@ -662,12 +662,7 @@ impl Db {
                 }
                 return Ok(outcome);
             }
-            return Ok(
-                match self.attempt_from_db(tenant, account_id, attempt_id).await? {
-                    Some(a) => SubmitOutcome::AlreadySubmitted(a),
-                    None => SubmitOutcome::Missing,
-                },
-            );
+            return self.not_open(tenant, account_id, attempt_id).await;
         }
         if self.backend() == crate::Backend::Postgres {
             return self
@@ -687,12 +682,7 @@ impl Db {
         let mut tx = self.begin_write().await?;
         if !claim_open(&mut tx, tenant, account_id, attempt_id, now_ms).await? {
             drop(tx);
-            return Ok(
-                match self.attempt_from_db(tenant, account_id, attempt_id).await? {
-                    Some(a) => SubmitOutcome::AlreadySubmitted(a),
-                    None => SubmitOutcome::Missing,
-                },
-            );
+            return self.not_open(tenant, account_id, attempt_id).await;
         }
         let stored = answers_in(&mut tx, tenant, attempt_id).await?;
         let plan = answers::plan(merge, &stored, merge_answers);
@@ -762,6 +752,23 @@ impl Db {
         })
     }
 
+    /// What a submit answers when the attempt was not open for this
+    /// learner: submitted already (by a concurrent submit, say), or missing
+    /// or someone else's.
+    async fn not_open(
+        &self,
+        tenant: &TenantKey,
+        account_id: &str,
+        attempt_id: &str,
+    ) -> StoreResult<SubmitOutcome> {
+        Ok(
+            match self.attempt_from_db(tenant, account_id, attempt_id).await? {
+                Some(a) => SubmitOutcome::AlreadySubmitted(a),
+                None => SubmitOutcome::Missing,
+            },
+        )
+    }
+
     /// [`Self::submit_attempt`] on PostgreSQL: the same steps in five
     /// statements (BEGIN, lock, read, write, COMMIT) where they were nine.
     ///
@@ -804,12 +811,7 @@ impl Db {
         .await?;
         let Some(course) = course else {
             drop(tx);
-            return Ok(
-                match self.attempt_from_db(tenant, account_id, attempt_id).await? {
-                    Some(a) => SubmitOutcome::AlreadySubmitted(a),
-                    None => SubmitOutcome::Missing,
-                },
-            );
+            return self.not_open(tenant, account_id, attempt_id).await;
         };
         let rows = sqlx::query(sql::ANSWERS_AND_RECORDS)
             .bind(tenant.as_str())
