@@ -125,7 +125,14 @@ pub struct Settle {
 /// Computes a [`Settle`] from the records and the submitted attempt; `None`
 /// leaves the standing to the caller (e.g. when it needs what the rules
 /// cannot decide from these records alone).
-pub type AfterSubmit = Box<dyn FnOnce(&LearnerRecords, &Attempt) -> Option<Settle> + Send>;
+///
+/// `Fn`, not `FnOnce`: on PostgreSQL a submit runs in a batch of many
+/// learners' submits ([`crate::group_commit`]), and when that batch cannot
+/// commit each of its submits runs again on its own.
+pub type AfterSubmit = Box<dyn Fn(&LearnerRecords, &Attempt) -> Option<Settle> + Send + Sync>;
+
+/// How a submit grades what the attempt holds once the merge is applied.
+pub type Grade = Box<dyn Fn(&[StoredAnswer]) -> ScoreRecord + Send + Sync>;
 
 /// Outcome of a submit.
 #[derive(Clone, Debug, PartialEq)]
@@ -164,7 +171,7 @@ macro_rules! select_attempts {
 /// The statements that both the sqlx path and the SQLite writer's one-hop
 /// jobs run (SQLite numbers `$n` parameters in the order they first
 /// appear, which is `$1, $2, …` in each of these).
-mod sql {
+pub(crate) mod sql {
     pub(super) const OPENED: &str = "SELECT lesson_id FROM lesson_views \
          WHERE client_key = $1 AND course_id = $2 AND account_id = $3";
     pub(super) const ATTEMPTS: &str = select_attempts!(
@@ -224,6 +231,84 @@ mod sql {
          FROM attempt_answers WHERE client_key = $1 AND attempt_id = $4 \
          ORDER BY kind, started_at_ms, cycle_version, number, version, question_id"
     );
+    /// A batch's row locks ([`crate::group_commit`]): the open attempts
+    /// among `$1`, a JSON array of `{k, id, acc}` (tenant, attempt,
+    /// learner), locked in key order (two batches, of this process or
+    /// another, lock shared rows in the same order). Returns the locked
+    /// attempts' tenant, id and course.
+    pub(crate) const BATCH_LOCK: &str = "SELECT a.client_key, a.id, a.course_id \
+         FROM jsonb_to_recordset($1::jsonb) AS j(k TEXT, id TEXT, acc TEXT) \
+         JOIN attempts a ON a.client_key = j.k AND a.id = j.id AND a.account_id = j.acc \
+         WHERE a.submitted_at_ms IS NULL \
+         ORDER BY a.client_key, a.id FOR UPDATE OF a";
+    /// [`ANSWERS_AND_RECORDS`] of every locked attempt of a batch in one
+    /// statement: `$1` a JSON array of `{k, c, acc, att}` (tenant, course,
+    /// learner, attempt); each row names its attempt in `job`.
+    pub(crate) const BATCH_READ: &str = concat!(
+        "WITH j AS (SELECT * FROM jsonb_to_recordset($1::jsonb) \
+                      AS j(k TEXT, c TEXT, acc TEXT, att TEXT)) \
+         SELECT j.att AS job, 'a' AS kind, ",
+        attempt_columns!(),
+        ", CAST(NULL AS TEXT) AS lesson_id, CAST(NULL AS BIGINT) AS version, \
+           CAST(NULL AS BIGINT) AS completed_at, CAST(NULL AS TEXT) AS question_id, \
+           CAST(NULL AS TEXT) AS response_json, CAST(NULL AS BIGINT) AS answered_at_ms, \
+           CAST(NULL AS BIGINT) AS received_at_ms \
+         FROM j JOIN attempts ON client_key = j.k AND course_id = j.c AND account_id = j.acc \
+         UNION ALL \
+         SELECT j.att, 'o', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, lesson_id, NULL, NULL, \
+                NULL, NULL, NULL, NULL \
+         FROM j JOIN lesson_views ON client_key = j.k AND course_id = j.c AND account_id = j.acc \
+         UNION ALL \
+         SELECT j.att, 'c', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, version, completed_at, \
+                NULL, NULL, NULL, NULL \
+         FROM j JOIN completions ON client_key = j.k AND course_id = j.c AND account_id = j.acc \
+         UNION ALL \
+         SELECT j.att, 'q', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+                question_id, response_json, answered_at_ms, received_at_ms \
+         FROM j JOIN attempt_answers ON client_key = j.k AND attempt_id = j.att \
+         ORDER BY job, kind, started_at_ms, cycle_version, number, version, question_id"
+    );
+    /// The end of a batch's write ([`crate::group_commit`]): every graded
+    /// attempt's score, from `$4`, a JSON array of `{xk, xid, xacc, xat,
+    /// xscore, xmax, xpct, xpassed}` (named apart from the attempt's own
+    /// columns, which `RETURNING` names), once the parts before it ran.
+    pub(crate) const BATCH_SCORES: &str = concat!(
+        " UPDATE attempts SET submitted_at_ms = x.xat, last_activity_ms = x.xat, \
+             score = x.xscore, max_score = x.xmax, percent = x.xpct, passed = x.xpassed \
+         FROM jsonb_to_recordset($4::jsonb) AS x(xk TEXT, xid TEXT, xacc TEXT, xat BIGINT, \
+             xscore DOUBLE PRECISION, xmax DOUBLE PRECISION, xpct DOUBLE PRECISION, \
+             xpassed BIGINT) \
+         WHERE attempts.client_key = x.xk AND attempts.id = x.xid \
+           AND attempts.account_id = x.xacc AND attempts.submitted_at_ms IS NULL \
+           AND (SELECT COUNT(*) FROM answers_written) >= 0 \
+           AND (SELECT COUNT(*) FROM completions_written) >= 0 \
+           AND (SELECT COUNT(*) FROM standings_written) >= 0 \
+         RETURNING client_key AS xtenant, ",
+        attempt_columns!()
+    );
+    /// The first parts of a batch's write: the answers the merges chose
+    /// (`$1`: `{k, att, q, resp, at, recv}`), the completions the passes
+    /// earned (`$2`: `{k, c, acc, v, at, cycle}`, each unless one at
+    /// `cycle` or later exists, as [`RECORD_COMPLETION`]).
+    pub(crate) const BATCH_ANSWERS_AND_COMPLETIONS: &str = "WITH answers_written AS ( \
+           INSERT INTO attempt_answers (client_key, attempt_id, question_id, response_json, \
+                                        answered_at_ms, received_at_ms) \
+           SELECT k, att, q, resp, at, recv FROM jsonb_to_recordset($1::jsonb) \
+             AS x(k TEXT, att TEXT, q TEXT, resp TEXT, at BIGINT, recv BIGINT) \
+           ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
+           SET response_json = excluded.response_json, \
+               answered_at_ms = excluded.answered_at_ms, \
+               received_at_ms = excluded.received_at_ms RETURNING 1), \
+         completions_written AS ( \
+           INSERT INTO completions (client_key, course_id, account_id, version, completed_at) \
+           SELECT x.k, x.c, x.acc, x.v, x.at FROM jsonb_to_recordset($2::jsonb) \
+             AS x(k TEXT, c TEXT, acc TEXT, v BIGINT, at BIGINT, cycle BIGINT) \
+           WHERE NOT EXISTS (SELECT 1 FROM completions d WHERE d.client_key = x.k \
+               AND d.course_id = x.c AND d.account_id = x.acc AND d.version >= x.cycle) \
+           ON CONFLICT (client_key, course_id, account_id, version) DO NOTHING RETURNING 1)";
     /// A completion at `$4` unless one at `$6` or later exists (one per
     /// re-certification cycle).
     pub(super) const RECORD_COMPLETION: &str =
@@ -235,7 +320,7 @@ mod sql {
          ON CONFLICT (client_key, course_id, account_id, version) DO NOTHING";
 }
 
-fn attempt_from_row(row: &sqlx::any::AnyRow) -> Result<Attempt, sqlx::Error> {
+pub(crate) fn attempt_from_row(row: &sqlx::any::AnyRow) -> Result<Attempt, sqlx::Error> {
     let seed_text: String = row.try_get("seed")?;
     let seed = seed_text
         .parse::<u64>()
@@ -596,7 +681,9 @@ impl Db {
     /// On SQLite the whole of it is one job of the writer thread (see
     /// [`crate::writer`]), and the records it read replace the learner's
     /// cached ones once it committed: the learner's next request reads
-    /// them from memory.
+    /// them from memory. On PostgreSQL it is committed in a batch with
+    /// other learners' submits ([`crate::group_commit`]), or on its own
+    /// ([`Self::submit_on_postgres`]) when the batch could not commit.
     #[allow(clippy::too_many_arguments)]
     pub async fn submit_attempt(
         &self,
@@ -606,7 +693,7 @@ impl Db {
         now_ms: i64,
         merge_answers: &[NewAnswer<'_>],
         merge: Merge,
-        grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord + Send + 'static,
+        grade: impl Fn(&[StoredAnswer]) -> ScoreRecord + Send + Sync + 'static,
         after: Option<AfterSubmit>,
     ) -> StoreResult<SubmitOutcome> {
         if let Some(writer) = &self.writer {
@@ -664,7 +751,45 @@ impl Db {
             }
             return self.not_open(tenant, account_id, attempt_id).await;
         }
-        if self.backend() == crate::Backend::Postgres {
+        if let Some(batches) = &self.group_commit {
+            let job = crate::group_commit::Job {
+                tenant: tenant.as_str().to_owned(),
+                account_id: account_id.to_owned(),
+                attempt_id: attempt_id.to_owned(),
+                now_ms,
+                merge_answers: merge_answers
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.question_id.to_owned(),
+                            a.response_json.to_owned(),
+                            a.answered_at_ms,
+                        )
+                    })
+                    .collect(),
+                merge,
+                grade: Box::new(grade),
+                after,
+            };
+            use crate::group_commit::Reply;
+            let (grade, after) = match batches.submit(job).await {
+                Reply::Submitted(outcome) => {
+                    let outcome = *outcome;
+                    if let SubmitOutcome::Submitted {
+                        attempt,
+                        settled: Some(_),
+                        ..
+                    } = &outcome
+                    {
+                        self.report_changed(tenant, &attempt.course_id);
+                    }
+                    return Ok(outcome);
+                }
+                Reply::NotOpen => return self.not_open(tenant, account_id, attempt_id).await,
+                // The batch could not commit (or this job could not be
+                // computed in it): this submit alone, as before batches.
+                Reply::Alone { grade, after } => (grade, after),
+            };
             return self
                 .submit_on_postgres(
                     tenant,
@@ -795,7 +920,7 @@ impl Db {
         now_ms: i64,
         merge_answers: &[NewAnswer<'_>],
         merge: Merge,
-        grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord + Send + 'static,
+        grade: impl Fn(&[StoredAnswer]) -> ScoreRecord,
         after: Option<AfterSubmit>,
     ) -> StoreResult<SubmitOutcome> {
         let mut tx = self.begin_write().await?;
@@ -820,27 +945,23 @@ impl Db {
             .bind(attempt_id)
             .fetch_all(&mut **tx)
             .await?;
-        let (stored, mut records) = answers_and_records(&rows)?;
-        let plan = answers::plan(merge, &stored, merge_answers);
-        let answers = stored_after(stored, &plan.write, now_ms);
-        let s = grade(&answers);
-        // This attempt as the write below stores it.
-        let place = records
-            .attempts
-            .iter()
-            .position(|a| a.id == attempt_id)
-            .ok_or(StoreError::Conflict)?;
-        let graded = {
-            let a = &mut records.attempts[place];
-            a.submitted_at_ms = Some(now_ms);
-            a.last_activity_ms = now_ms;
-            a.score = Some(s.score);
-            a.max_score = Some(s.max_score);
-            a.percent = Some(s.percent);
-            a.passed = Some(s.passed);
-            a.clone()
-        };
-        let settled = after.and_then(|after| after(&records, &graded).map(Box::new));
+        let (stored, records) = answers_and_records(&rows)?;
+        let Graded {
+            plan,
+            answers,
+            score: s,
+            attempt: graded,
+            settled,
+        } = graded_on_records(
+            attempt_id,
+            stored,
+            records,
+            merge_answers,
+            merge,
+            now_ms,
+            &grade,
+            after.as_ref(),
+        )?;
         let (text, binds) = graded_write(
             tenant.as_str(),
             account_id,
@@ -1206,22 +1327,84 @@ async fn records_in(
 fn answers_and_records(
     rows: &[sqlx::any::AnyRow],
 ) -> Result<(Vec<StoredAnswer>, LearnerRecords), sqlx::Error> {
-    let mut answers = Vec::new();
-    let mut records = LearnerRecords {
-        opened: Vec::new(),
-        attempts: Vec::new(),
-        completions: Vec::new(),
-    };
+    let mut read = (Vec::new(), LearnerRecords::default());
     for row in rows {
-        let kind: String = row.try_get("kind")?;
-        match kind.as_str() {
-            "a" => records.attempts.push(attempt_from_row(row)?),
-            "o" => records.opened.push(row.try_get("lesson_id")?),
-            "c" => records.completions.push(completion_from_row(row)?),
-            _ => answers.push(answer_from_row(row)?),
-        }
+        push_answer_or_record(row, &mut read)?;
     }
-    Ok((answers, records))
+    Ok(read)
+}
+
+/// One row of [`sql::ANSWERS_AND_RECORDS`] (or of a batch's
+/// [`sql::BATCH_READ`]) into the answers or the records it belongs to.
+pub(crate) fn push_answer_or_record(
+    row: &sqlx::any::AnyRow,
+    (answers, records): &mut (Vec<StoredAnswer>, LearnerRecords),
+) -> Result<(), sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    match kind.as_str() {
+        "a" => records.attempts.push(attempt_from_row(row)?),
+        "o" => records.opened.push(row.try_get("lesson_id")?),
+        "c" => records.completions.push(completion_from_row(row)?),
+        _ => answers.push(answer_from_row(row)?),
+    }
+    Ok(())
+}
+
+/// What a PostgreSQL submit stores, computed from what its transaction
+/// read under the attempt's row lock ([`graded_on_records`]).
+pub(crate) struct Graded<'m> {
+    /// The merge of the submitted answers into the stored ones.
+    pub(crate) plan: answers::MergePlan<'m>,
+    /// What the attempt holds once `plan` is written: what was graded.
+    pub(crate) answers: Vec<StoredAnswer>,
+    pub(crate) score: ScoreRecord,
+    /// The attempt as the write stores it.
+    pub(crate) attempt: Attempt,
+    pub(crate) settled: Option<Box<Settle>>,
+}
+
+/// Steps 3 of [`Db::submit_on_postgres`], shared with the batches of
+/// [`crate::group_commit`]: the merge, the grade, and `after` on the
+/// learner's records with this attempt as it will be stored. A conflict
+/// when the records lack the attempt (they were read after its lock, so
+/// they cannot).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn graded_on_records<'m>(
+    attempt_id: &str,
+    stored: Vec<StoredAnswer>,
+    mut records: LearnerRecords,
+    merge_answers: &'m [NewAnswer<'m>],
+    merge: Merge,
+    now_ms: i64,
+    grade: &dyn Fn(&[StoredAnswer]) -> ScoreRecord,
+    after: Option<&AfterSubmit>,
+) -> StoreResult<Graded<'m>> {
+    let plan = answers::plan(merge, &stored, merge_answers);
+    let answers = stored_after(stored, &plan.write, now_ms);
+    let score = grade(&answers);
+    let place = records
+        .attempts
+        .iter()
+        .position(|a| a.id == attempt_id)
+        .ok_or(StoreError::Conflict)?;
+    let attempt = {
+        let a = &mut records.attempts[place];
+        a.submitted_at_ms = Some(now_ms);
+        a.last_activity_ms = now_ms;
+        a.score = Some(score.score);
+        a.max_score = Some(score.max_score);
+        a.percent = Some(score.percent);
+        a.passed = Some(score.passed);
+        a.clone()
+    };
+    let settled = after.and_then(|after| after(&records, &attempt).map(Box::new));
+    Ok(Graded {
+        plan,
+        answers,
+        score,
+        attempt,
+        settled,
+    })
 }
 
 /// PostgreSQL's graded write as one statement: the answers the merge chose,

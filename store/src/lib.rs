@@ -16,6 +16,8 @@ pub mod courses;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod enrolments;
+mod group_commit;
+pub use group_commit::BatchCounts;
 pub mod jobs;
 pub mod languages;
 pub mod learning;
@@ -105,6 +107,9 @@ pub struct DbParts {
     /// SQLite file databases: the one-hop, group-committing writer
     /// ([`writer`]) for the hottest writes (quiz submits).
     writer: Option<writer::Writer>,
+    /// PostgreSQL: quiz submits of many learners committed together
+    /// ([`group_commit`]).
+    group_commit: Option<group_commit::Batcher>,
     /// The language each person was last recorded in by this process
     /// ([`languages`]).
     seen_languages: languages::SeenLanguages,
@@ -174,6 +179,8 @@ impl Db {
             Backend::Postgres => None,
         };
         Ok(Self(std::sync::Arc::new(DbParts {
+            group_commit: (backend == Backend::Postgres)
+                .then(|| group_commit::Batcher::start(pool.clone())),
             pool,
             backend,
             write_gate,
@@ -191,6 +198,15 @@ impl Db {
             },
             reports: Default::default(),
         })))
+    }
+
+    /// PostgreSQL: how quiz submits went through [`group_commit`]'s
+    /// batches since the start; `None` on SQLite (whose writer commits
+    /// every kind of write together, [`writer`]).
+    pub fn submit_batches(&self) -> Option<BatchCounts> {
+        self.group_commit
+            .as_ref()
+            .map(group_commit::Batcher::counts)
     }
 
     /// The store with its data keys (see [`secrets`]).

@@ -696,12 +696,7 @@ const STATUSES_PER_STATEMENT: usize = 50;
 /// The upsert of `n` standings, its parameters numbered from `first`
 /// (`1` alone; more inside a larger statement).
 pub(crate) fn status_upsert_sql(n: usize, first: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO learner_status (client_key, course_id, account_id, version, \
-            cycle_start, complete, recertification_due, progress_percent, lessons_opened, \
-            quizzes_passed, attempts, best_percent, completed_at_ms, completed_version, \
-            expires_at_ms, last_activity_ms, started) VALUES ",
-    );
+    let mut sql = format!("INSERT INTO learner_status ({STATUS_COLUMNS}) VALUES ");
     for i in 0..n {
         if i > 0 {
             sql.push_str(", ");
@@ -720,24 +715,93 @@ pub(crate) fn status_upsert_sql(n: usize, first: usize) -> String {
         }
         sql.push(')');
     }
-    sql.push_str(
-        " ON CONFLICT (client_key, course_id, account_id) DO UPDATE SET \
-           version = excluded.version, cycle_start = excluded.cycle_start, \
-           complete = excluded.complete, \
-           recertification_due = excluded.recertification_due, \
-           progress_percent = excluded.progress_percent, \
-           lessons_opened = excluded.lessons_opened, \
-           quizzes_passed = excluded.quizzes_passed, attempts = excluded.attempts, \
-           best_percent = excluded.best_percent, \
-           completed_at_ms = excluded.completed_at_ms, \
-           completed_version = excluded.completed_version, \
-           expires_at_ms = excluded.expires_at_ms, has_standing = 1, \
-           last_activity_ms = CASE \
-               WHEN excluded.last_activity_ms > learner_status.last_activity_ms \
-               THEN excluded.last_activity_ms ELSE learner_status.last_activity_ms END, \
-           started = excluded.started",
-    );
+    sql.push_str(STATUS_ON_CONFLICT);
     sql
+}
+
+/// A standing's columns, in [`status_values`] order.
+const STATUS_COLUMNS: &str = "client_key, course_id, account_id, version, cycle_start, \
+     complete, recertification_due, progress_percent, lessons_opened, quizzes_passed, \
+     attempts, best_percent, completed_at_ms, completed_version, expires_at_ms, \
+     last_activity_ms, started";
+
+/// How a standing replaces the stored one (the last activity only moves
+/// forward).
+const STATUS_ON_CONFLICT: &str = " ON CONFLICT (client_key, course_id, account_id) DO UPDATE SET \
+       version = excluded.version, cycle_start = excluded.cycle_start, \
+       complete = excluded.complete, \
+       recertification_due = excluded.recertification_due, \
+       progress_percent = excluded.progress_percent, \
+       lessons_opened = excluded.lessons_opened, \
+       quizzes_passed = excluded.quizzes_passed, attempts = excluded.attempts, \
+       best_percent = excluded.best_percent, \
+       completed_at_ms = excluded.completed_at_ms, \
+       completed_version = excluded.completed_version, \
+       expires_at_ms = excluded.expires_at_ms, has_standing = 1, \
+       last_activity_ms = CASE \
+           WHEN excluded.last_activity_ms > learner_status.last_activity_ms \
+           THEN excluded.last_activity_ms ELSE learner_status.last_activity_ms END, \
+       started = excluded.started";
+
+/// PostgreSQL: the standings of `$<param>`, a JSON array of
+/// [`StatusJson`], upserted as [`status_upsert_sql`] does (a batch of
+/// submits, [`crate::group_commit`]).
+pub(crate) fn status_upsert_from_json(param: usize) -> String {
+    format!(
+        "INSERT INTO learner_status ({STATUS_COLUMNS}) SELECT {STATUS_COLUMNS} \
+         FROM jsonb_to_recordset(${param}::jsonb) AS s(client_key TEXT, course_id TEXT, \
+             account_id TEXT, version BIGINT, cycle_start BIGINT, complete BIGINT, \
+             recertification_due BIGINT, progress_percent BIGINT, lessons_opened BIGINT, \
+             quizzes_passed BIGINT, attempts BIGINT, best_percent DOUBLE PRECISION, \
+             completed_at_ms BIGINT, completed_version BIGINT, expires_at_ms BIGINT, \
+             last_activity_ms BIGINT, started BIGINT){STATUS_ON_CONFLICT}"
+    )
+}
+
+/// One standing as a row of [`status_upsert_from_json`].
+#[derive(serde::Serialize)]
+pub(crate) struct StatusJson<'a> {
+    client_key: &'a str,
+    course_id: &'a str,
+    account_id: &'a str,
+    version: i64,
+    cycle_start: i64,
+    complete: i64,
+    recertification_due: i64,
+    progress_percent: i64,
+    lessons_opened: i64,
+    quizzes_passed: i64,
+    attempts: i64,
+    best_percent: Option<f64>,
+    completed_at_ms: Option<i64>,
+    completed_version: Option<i64>,
+    expires_at_ms: Option<i64>,
+    last_activity_ms: i64,
+    started: i64,
+}
+
+impl<'a> StatusJson<'a> {
+    pub(crate) fn new(tenant: &'a str, course_id: &'a str, r: &'a StatusRow) -> Self {
+        Self {
+            client_key: tenant,
+            course_id,
+            account_id: &r.account_id,
+            version: r.version,
+            cycle_start: r.cycle_start,
+            complete: i64::from(r.complete),
+            recertification_due: i64::from(r.recertification_due),
+            progress_percent: r.progress_percent,
+            lessons_opened: r.lessons_opened,
+            quizzes_passed: r.quizzes_passed,
+            attempts: r.attempts,
+            best_percent: r.best_percent,
+            completed_at_ms: r.completed_at_ms,
+            completed_version: r.completed_version,
+            expires_at_ms: r.expires_at_ms,
+            last_activity_ms: r.last_activity_ms,
+            started: i64::from(r.started),
+        }
+    }
 }
 
 /// One standing's parameters, in [`status_upsert_sql`] order.

@@ -967,6 +967,98 @@ async fn learning_the_same_submission_sent_three_times_gives_one_attempt_and_one
     assert_eq!(history[0].state, AttemptState::Submitted);
 }
 
+/// Many learners submitting at once (each submit sent twice, as a retrying
+/// client does): each is graded on its own answers, stored once, and
+/// counted in its own standing. On PostgreSQL the submits are committed
+/// together in batches (`store::group_commit`), at most one per learner
+/// per batch; this checks that batching changes none of the above.
+#[tokio::test]
+async fn many_learners_submitting_at_once_are_each_graded_once_on_their_own_answers() {
+    // Arrange
+    const LEARNERS: usize = 40;
+    let site = Site::new().await;
+    let learners: Vec<String> = (0..LEARNERS)
+        .map(|i| format!("557058:batch-learner-{i}"))
+        .collect();
+    for l in &learners {
+        site.fake.allow_read_only(l, PAGE);
+    }
+    let id = site
+        .publish(&true_false_course(2, json!({"pass_mark_percent": 50})))
+        .await;
+    let mut attempts = Vec::new();
+    for l in &learners {
+        attempts.push(site.start_ok(l, &id).await.attempt_id);
+    }
+    // Learner i answers both right (100 %), one right (50 %) or none (0 %).
+    let expected = |i: usize| [100.0, 50.0, 0.0][i % 3];
+    let at = site.now();
+    let answers: Vec<[(&str, Response, i64); 2]> = (0..LEARNERS)
+        .map(|i| {
+            [
+                ("t1", r_bool(i % 3 != 2), at),
+                ("t2", r_bool(i % 3 == 0), at),
+            ]
+        })
+        .collect();
+    let before = site.app.state.db.submit_batches();
+
+    // Act: every submit twice, all at once.
+    let results = futures::future::join_all((0..2 * LEARNERS).map(|k| {
+        let i = k % LEARNERS;
+        site.submit(&learners[i], &attempts[i], &answers[i])
+    }))
+    .await;
+
+    // Assert
+    for (k, r) in results.iter().enumerate() {
+        let i = k % LEARNERS;
+        let r = r.as_ref().expect("the attempt is graded");
+        assert_eq!(r.attempt_id, attempts[i]);
+        assert!(close(r.percent, expected(i)), "learner {i}: {r:?}");
+        assert_eq!(r.passed, expected(i) >= 50.0, "learner {i}");
+        assert_eq!(
+            Ok(r.clone()),
+            results[(k + LEARNERS) % (2 * LEARNERS)],
+            "both sends of learner {i} answer the same"
+        );
+    }
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM attempts WHERE submitted_at_ms IS NOT NULL")
+            .await,
+        LEARNERS as i64
+    );
+    assert_eq!(
+        site.count("SELECT COUNT(*) FROM attempt_answers").await,
+        2 * LEARNERS as i64
+    );
+    let report = site.report(SAM, &id).await.expect("the report");
+    for (i, l) in learners.iter().enumerate() {
+        let row = report
+            .rows
+            .iter()
+            .find(|r| &r.account_id == l)
+            .unwrap_or_else(|| panic!("no report row for learner {i}"));
+        assert_eq!(row.attempts, 1, "learner {i}: {row:?}");
+        assert!(
+            row.best_percent.is_some_and(|p| close(p, expected(i))),
+            "learner {i}: {row:?}"
+        );
+    }
+    let after = site.app.state.db.submit_batches();
+    assert_eq!(after.is_some(), test_backend_is_postgres());
+    if let (Some(before), Some(after)) = (before, after) {
+        let submits = after.submits - before.submits;
+        let batches = after.batches - before.batches;
+        assert_eq!(submits, LEARNERS as u64, "each submit committed once");
+        assert_eq!(after.alone, before.alone, "no batch failed");
+        assert!(
+            batches < submits,
+            "submits shared commits: {submits} submits in {batches} batches"
+        );
+    }
+}
+
 #[tokio::test]
 async fn learning_a_retried_start_with_the_same_token_returns_the_same_attempt() {
     // Arrange
