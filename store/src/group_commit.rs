@@ -200,15 +200,30 @@ async fn dispatch(
             batches += 1;
             let (pool, me, counters) = (pool.clone(), me.clone(), counters.clone());
             tokio::spawn(async move {
-                let learners: Vec<(String, String)> = batch
-                    .iter()
-                    .map(|(j, _)| (j.tenant.clone(), j.account_id.clone()))
-                    .collect();
+                let _finished = Finished {
+                    learners: batch
+                        .iter()
+                        .map(|(j, _)| (j.tenant.clone(), j.account_id.clone()))
+                        .collect(),
+                    me,
+                };
                 run_batch(&pool, batch, &counters).await;
-                if let Some(me) = me.upgrade() {
-                    let _ = me.send(Message::Finished(learners));
-                }
             });
+        }
+    }
+}
+
+/// Tells the dispatcher that a batch is over when dropped — also when the
+/// batch's task panicked, so its learners are never left waiting.
+struct Finished {
+    learners: Vec<(String, String)>,
+    me: mpsc::WeakUnboundedSender<Message>,
+}
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        if let Some(me) = self.me.upgrade() {
+            let _ = me.send(Message::Finished(std::mem::take(&mut self.learners)));
         }
     }
 }
@@ -418,17 +433,24 @@ async fn commit_batch(pool: &AnyPool, jobs: &[Job]) -> StoreResult<Vec<Done>> {
     let mut graded: Vec<Option<Graded<'_>>> = Vec::with_capacity(jobs.len());
     for (i, j) in jobs.iter().enumerate() {
         let computed = match (course_of(j), read.remove(&j.attempt_id)) {
-            (Some(_), Some((stored, records))) => graded_on_records(
-                &j.attempt_id,
-                stored,
-                records,
-                &merges[i],
-                j.merge,
-                j.now_ms,
-                &j.grade,
-                j.after.as_ref(),
-            )
-            .ok(),
+            // A computation that fails or panics leaves its submit to run
+            // on its own after the batch; the others go on.
+            (Some(_), Some((stored, records))) => {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    graded_on_records(
+                        &j.attempt_id,
+                        stored,
+                        records,
+                        &merges[i],
+                        j.merge,
+                        j.now_ms,
+                        &j.grade,
+                        j.after.as_ref(),
+                    )
+                }))
+                .ok()
+                .and_then(Result::ok)
+            }
             _ => None,
         };
         graded.push(computed);
@@ -472,6 +494,11 @@ async fn commit_batch(pool: &AnyPool, jobs: &[Job]) -> StoreResult<Vec<Done>> {
             xpassed: i64::from(g.score.passed),
         });
     }
+    // Rows another server process's batch may also write (a learner's
+    // standing and completions) in key order, so two batches wait for each
+    // other rather than deadlock.
+    standings.sort_by_key(StatusJson::key);
+    completions.sort_by_key(|c| (c.k, c.c, c.acc, c.v));
     let mut stored: HashMap<(String, String), crate::learning::Attempt> = HashMap::new();
     if !scores.is_empty() {
         for row in sqlx::query(batch_write())

@@ -781,6 +781,11 @@ pub(crate) struct StatusJson<'a> {
 }
 
 impl<'a> StatusJson<'a> {
+    /// The standing's primary key.
+    pub(crate) fn key(&self) -> (&'a str, &'a str, &'a str) {
+        (self.client_key, self.course_id, self.account_id)
+    }
+
     pub(crate) fn new(tenant: &'a str, course_id: &'a str, r: &'a StatusRow) -> Self {
         Self {
             client_key: tenant,
