@@ -702,16 +702,7 @@ impl Db {
                 account_id: account_id.to_owned(),
                 attempt_id: attempt_id.to_owned(),
                 now_ms,
-                merge_answers: merge_answers
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.question_id.to_owned(),
-                            a.response_json.to_owned(),
-                            a.answered_at_ms,
-                        )
-                    })
-                    .collect(),
+                merge_answers: owned_answers(merge_answers),
                 merge,
             };
             let cache = self.learner_reads.clone();
@@ -739,15 +730,7 @@ impl Db {
                 )
                 .await?;
             if let Some((outcome, _)) = done {
-                if let SubmitOutcome::Submitted {
-                    attempt,
-                    settled: Some(_),
-                    ..
-                } = &outcome
-                {
-                    self.report_changed(tenant, &attempt.course_id);
-                }
-                return Ok(outcome);
+                return Ok(self.submitted(tenant, outcome));
             }
             return self.not_open(tenant, account_id, attempt_id).await;
         }
@@ -757,34 +740,14 @@ impl Db {
                 account_id: account_id.to_owned(),
                 attempt_id: attempt_id.to_owned(),
                 now_ms,
-                merge_answers: merge_answers
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.question_id.to_owned(),
-                            a.response_json.to_owned(),
-                            a.answered_at_ms,
-                        )
-                    })
-                    .collect(),
+                merge_answers: owned_answers(merge_answers),
                 merge,
                 grade: Box::new(grade),
                 after,
             };
             use crate::group_commit::Reply;
             let (grade, after) = match batches.submit(job).await {
-                Reply::Submitted(outcome) => {
-                    let outcome = *outcome;
-                    if let SubmitOutcome::Submitted {
-                        attempt,
-                        settled: Some(_),
-                        ..
-                    } = &outcome
-                    {
-                        self.report_changed(tenant, &attempt.course_id);
-                    }
-                    return Ok(outcome);
-                }
+                Reply::Submitted(outcome) => return Ok(self.submitted(tenant, *outcome)),
                 Reply::NotOpen => return self.not_open(tenant, account_id, attempt_id).await,
                 // The batch could not commit (or this job could not be
                 // computed in it): this submit alone, as before batches.
@@ -866,15 +829,29 @@ impl Db {
             }
         };
         tx.commit().await?;
-        if settled.is_some() {
+        Ok(self.submitted(
+            tenant,
+            SubmitOutcome::Submitted {
+                attempt,
+                answers,
+                kept: plan.kept,
+                settled,
+            },
+        ))
+    }
+
+    /// A submit's outcome once committed: a standing it settled changes
+    /// the course's report counts.
+    fn submitted(&self, tenant: &TenantKey, outcome: SubmitOutcome) -> SubmitOutcome {
+        if let SubmitOutcome::Submitted {
+            attempt,
+            settled: Some(_),
+            ..
+        } = &outcome
+        {
             self.report_changed(tenant, &attempt.course_id);
         }
-        Ok(SubmitOutcome::Submitted {
-            attempt,
-            answers,
-            kept: plan.kept,
-            settled,
-        })
+        outcome
     }
 
     /// What a submit answers when the attempt was not open for this
@@ -988,15 +965,15 @@ impl Db {
         let attempt = attempt_from_row(&row.ok_or(StoreError::Conflict)?)?;
         debug_assert_eq!(attempt, graded, "the stored attempt is the one graded");
         tx.commit().await?;
-        if settled.is_some() {
-            self.report_changed(tenant, &attempt.course_id);
-        }
-        Ok(SubmitOutcome::Submitted {
-            attempt,
-            answers,
-            kept: plan.kept,
-            settled,
-        })
+        Ok(self.submitted(
+            tenant,
+            SubmitOutcome::Submitted {
+                attempt,
+                answers,
+                kept: plan.kept,
+                settled,
+            },
+        ))
     }
 
     /// The course's open attempts whose deadline has passed by `now_ms`:
@@ -1348,6 +1325,21 @@ pub(crate) fn push_answer_or_record(
         _ => answers.push(answer_from_row(row)?),
     }
     Ok(())
+}
+
+/// The submitted answers as a queued job owns them: `(question id,
+/// response JSON, answered at)`.
+fn owned_answers(answers: &[NewAnswer<'_>]) -> Vec<(String, String, i64)> {
+    answers
+        .iter()
+        .map(|a| {
+            (
+                a.question_id.to_owned(),
+                a.response_json.to_owned(),
+                a.answered_at_ms,
+            )
+        })
+        .collect()
 }
 
 /// What a PostgreSQL submit stores, computed from what its transaction
