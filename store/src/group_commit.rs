@@ -340,7 +340,7 @@ fn batch_write() -> &'static str {
 }
 
 fn json<T: serde::Serialize>(rows: &[T]) -> StoreResult<String> {
-    serde_json::to_string(rows).map_err(|e| StoreError::Writer(e.to_string()))
+    serde_json::to_string(rows).map_err(|e| StoreError::Sqlx(sqlx::Error::Encode(Box::new(e))))
 }
 
 /// The five statements for `jobs`, one outcome per job in order. An error

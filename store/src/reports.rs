@@ -696,7 +696,10 @@ const STATUSES_PER_STATEMENT: usize = 50;
 /// The upsert of `n` standings, its parameters numbered from `first`
 /// (`1` alone; more inside a larger statement).
 pub(crate) fn status_upsert_sql(n: usize, first: usize) -> String {
-    let mut sql = format!("INSERT INTO learner_status ({STATUS_COLUMNS}) VALUES ");
+    let mut sql = format!(
+        "INSERT INTO learner_status ({}) VALUES ",
+        status_column_list()
+    );
     for i in 0..n {
         if i > 0 {
             sql.push_str(", ");
@@ -719,11 +722,32 @@ pub(crate) fn status_upsert_sql(n: usize, first: usize) -> String {
     sql
 }
 
-/// A standing's columns, in [`status_values`] order.
-const STATUS_COLUMNS: &str = "client_key, course_id, account_id, version, cycle_start, \
-     complete, recertification_due, progress_percent, lessons_opened, quizzes_passed, \
-     attempts, best_percent, completed_at_ms, completed_version, expires_at_ms, \
-     last_activity_ms, started";
+/// A standing's columns, in [`status_values`] order, with their types
+/// (PostgreSQL's names, for [`status_upsert_from_json`]).
+const STATUS_COLUMNS: [(&str, &str); STATUS_WIDTH] = [
+    ("client_key", "TEXT"),
+    ("course_id", "TEXT"),
+    ("account_id", "TEXT"),
+    ("version", "BIGINT"),
+    ("cycle_start", "BIGINT"),
+    ("complete", "BIGINT"),
+    ("recertification_due", "BIGINT"),
+    ("progress_percent", "BIGINT"),
+    ("lessons_opened", "BIGINT"),
+    ("quizzes_passed", "BIGINT"),
+    ("attempts", "BIGINT"),
+    ("best_percent", "DOUBLE PRECISION"),
+    ("completed_at_ms", "BIGINT"),
+    ("completed_version", "BIGINT"),
+    ("expires_at_ms", "BIGINT"),
+    ("last_activity_ms", "BIGINT"),
+    ("started", "BIGINT"),
+];
+
+/// `client_key, course_id, …`: the column list of an upsert.
+fn status_column_list() -> String {
+    STATUS_COLUMNS.map(|(name, _)| name).join(", ")
+}
 
 /// How a standing replaces the stored one (the last activity only moves
 /// forward).
@@ -747,65 +771,61 @@ const STATUS_ON_CONFLICT: &str = " ON CONFLICT (client_key, course_id, account_i
 /// [`StatusJson`], upserted as [`status_upsert_sql`] does (a batch of
 /// submits, [`crate::group_commit`]).
 pub(crate) fn status_upsert_from_json(param: usize) -> String {
+    let select: Vec<String> = STATUS_COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(c, (name, _))| {
+            if c == BEST_PERCENT_COLUMN {
+                format!("NULLIF({name}, {NO_SCORE:.1})")
+            } else {
+                (*name).to_owned()
+            }
+        })
+        .collect();
+    let record: Vec<String> = STATUS_COLUMNS
+        .iter()
+        .map(|(name, ty)| format!("{name} {ty}"))
+        .collect();
     format!(
-        "INSERT INTO learner_status ({STATUS_COLUMNS}) SELECT {STATUS_COLUMNS} \
-         FROM jsonb_to_recordset(${param}::jsonb) AS s(client_key TEXT, course_id TEXT, \
-             account_id TEXT, version BIGINT, cycle_start BIGINT, complete BIGINT, \
-             recertification_due BIGINT, progress_percent BIGINT, lessons_opened BIGINT, \
-             quizzes_passed BIGINT, attempts BIGINT, best_percent DOUBLE PRECISION, \
-             completed_at_ms BIGINT, completed_version BIGINT, expires_at_ms BIGINT, \
-             last_activity_ms BIGINT, started BIGINT){STATUS_ON_CONFLICT}"
+        "INSERT INTO learner_status ({}) SELECT {} \
+         FROM jsonb_to_recordset(${param}::jsonb) AS s({}){STATUS_ON_CONFLICT}",
+        status_column_list(),
+        select.join(", "),
+        record.join(", "),
     )
 }
 
-/// One standing as a row of [`status_upsert_from_json`].
-#[derive(serde::Serialize)]
-pub(crate) struct StatusJson<'a> {
-    client_key: &'a str,
-    course_id: &'a str,
-    account_id: &'a str,
-    version: i64,
-    cycle_start: i64,
-    complete: i64,
-    recertification_due: i64,
-    progress_percent: i64,
-    lessons_opened: i64,
-    quizzes_passed: i64,
-    attempts: i64,
-    best_percent: Option<f64>,
-    completed_at_ms: Option<i64>,
-    completed_version: Option<i64>,
-    expires_at_ms: Option<i64>,
-    last_activity_ms: i64,
-    started: i64,
-}
+/// One standing as a row of [`status_upsert_from_json`]: its
+/// [`status_values`] as a JSON object keyed by [`STATUS_COLUMNS`].
+pub(crate) struct StatusJson<'a>([StatusValue<'a>; STATUS_WIDTH]);
 
 impl<'a> StatusJson<'a> {
-    /// The standing's primary key.
-    pub(crate) fn key(&self) -> (&'a str, &'a str, &'a str) {
-        (self.client_key, self.course_id, self.account_id)
+    pub(crate) fn new(tenant: &'a str, course_id: &'a str, r: &'a StatusRow) -> Self {
+        Self(status_values(tenant, course_id, r))
     }
 
-    pub(crate) fn new(tenant: &'a str, course_id: &'a str, r: &'a StatusRow) -> Self {
-        Self {
-            client_key: tenant,
-            course_id,
-            account_id: &r.account_id,
-            version: r.version,
-            cycle_start: r.cycle_start,
-            complete: i64::from(r.complete),
-            recertification_due: i64::from(r.recertification_due),
-            progress_percent: r.progress_percent,
-            lessons_opened: r.lessons_opened,
-            quizzes_passed: r.quizzes_passed,
-            attempts: r.attempts,
-            best_percent: r.best_percent,
-            completed_at_ms: r.completed_at_ms,
-            completed_version: r.completed_version,
-            expires_at_ms: r.expires_at_ms,
-            last_activity_ms: r.last_activity_ms,
-            started: i64::from(r.started),
+    /// The standing's primary key (tenant, course, learner).
+    pub(crate) fn key(&self) -> [&'a str; 3] {
+        [0, 1, 2].map(|c| match self.0[c] {
+            StatusValue::Text(t) => t,
+            _ => "",
+        })
+    }
+}
+
+impl serde::Serialize for StatusJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(STATUS_WIDTH))?;
+        for ((name, _), v) in STATUS_COLUMNS.iter().zip(&self.0) {
+            match v {
+                StatusValue::Text(t) => map.serialize_entry(name, t)?,
+                StatusValue::Int(i) => map.serialize_entry(name, i)?,
+                StatusValue::OptInt(i) => map.serialize_entry(name, i)?,
+                StatusValue::Real(f) => map.serialize_entry(name, f)?,
+            }
         }
+        map.end()
     }
 }
 
