@@ -202,6 +202,57 @@ pub(crate) fn http_client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
+/// One keep-alive HTTP/1.1 connection of a measured client, for phases
+/// where the load generator's own cost would be most of what shares the
+/// cores with the server: requests are built from bytes prepared during
+/// set-up and answers come back as bytes. reqwest's pool, its URL parsing
+/// and a `serde_json::Value` of every answer were ~10 % of the samples of
+/// `bench_submit` (README "Measured", 2026-12-02). Still real HTTP on a
+/// real loopback socket to the real server.
+pub(crate) struct Conn {
+    send: hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    host: http::HeaderValue,
+}
+
+impl Conn {
+    /// Connects to `base` (`http://127.0.0.1:<port>`).
+    pub(crate) async fn open(base: &str) -> anyhow::Result<Self> {
+        let addr = base
+            .strip_prefix("http://")
+            .ok_or_else(|| anyhow::anyhow!("not an http:// base: {base}"))?;
+        let stream = tokio::net::TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let (send, conn) =
+            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await?;
+        tokio::spawn(conn);
+        Ok(Self {
+            send,
+            host: http::HeaderValue::from_str(addr)?,
+        })
+    }
+
+    /// `POST path` with a JSON `body` and `authorization`: the status and
+    /// the answer's bytes.
+    pub(crate) async fn post_json(
+        &mut self,
+        path: &str,
+        authorization: &http::HeaderValue,
+        body: bytes::Bytes,
+    ) -> anyhow::Result<(http::StatusCode, bytes::Bytes)> {
+        use http_body_util::BodyExt;
+        let request = http::Request::post(path)
+            .header(http::header::HOST, self.host.clone())
+            .header(http::header::AUTHORIZATION, authorization.clone())
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(http_body_util::Full::new(body))?;
+        self.send.ready().await?;
+        let response = self.send.send_request(request).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        Ok((status, body))
+    }
+}
+
 /// Installs the site `client_key` through the real signed `POST /installed`.
 pub(crate) async fn install(
     http: &reqwest::Client,
