@@ -16,10 +16,11 @@
 //! 2. **Measured (after each wave's set-up):** 64 concurrent clients, each
 //!    on its own keep-alive connection with its requests prepared as bytes
 //!    during set-up, working through its wave's learners one after
-//!    another, send `learning/submit` with all ten answers in the journal: context-JWT verification, tenant lookup,
-//!    view permission (cached), attempt + pinned version load, answer merge,
-//!    server-side grading and the transactional graded write (answers,
-//!    score, attempt state, completion).
+//!    another, send `learning/submit` with all ten answers in the journal:
+//!    context-JWT verification, tenant lookup, view permission (cached),
+//!    attempt + pinned version load, answer merge, server-side grading and
+//!    the transactional graded write (answers, score, attempt state,
+//!    completion).
 //! 3. **Checked afterwards:** every submit returned 200 with a score; a
 //!    second submit of a sample of attempts returns the same result (the
 //!    idempotent path) and `learning/history` shows exactly one submitted
