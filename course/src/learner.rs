@@ -123,11 +123,21 @@ pub fn quiz_for_learner(
     attempt_seed: u64,
 ) -> Vec<LearnerQuestion> {
     let choice_seed = settings.shuffle_options.then_some(attempt_seed);
-    let mut out: Vec<LearnerQuestion> = quiz
-        .questions
-        .iter()
+    questions_in_order(quiz, settings, attempt_seed)
+        .into_iter()
         .map(|q| view(q, choice_seed, Some(attempt_seed)))
-        .collect();
+        .collect()
+}
+
+/// The questions of `quiz` in the order [`quiz_for_learner`] shows them
+/// for this attempt, without building their views (a submit's result
+/// lists the questions in this order and needs nothing else of the view).
+pub fn questions_in_order<'q>(
+    quiz: &'q Quiz,
+    settings: &CourseSettings,
+    attempt_seed: u64,
+) -> Vec<&'q Question> {
+    let mut out: Vec<&Question> = quiz.questions.iter().collect();
     if settings.shuffle_questions {
         shuffle(&mut out, attempt_seed ^ 0x5155_495a_5f4f_5244);
     }
@@ -489,5 +499,35 @@ mod tests {
         let shuffled = ids(quiz_for_learner(&quiz, &settings, 9));
         assert_ne!(shuffled, plain);
         assert_eq!(shuffled, ids(quiz_for_learner(&quiz, &settings, 9)));
+    }
+
+    #[test]
+    fn the_question_order_alone_is_the_views_order() {
+        let quiz = Quiz {
+            questions: (0..12)
+                .map(|i| {
+                    let mut x = q(QuestionKind::TrueFalse { answer: true });
+                    x.id = format!("q{i}");
+                    x
+                })
+                .collect(),
+        };
+        for shuffle_questions in [false, true] {
+            let settings = CourseSettings {
+                shuffle_questions,
+                ..CourseSettings::default()
+            };
+            for seed in [0, 1, 9, u64::MAX] {
+                let views: Vec<String> = quiz_for_learner(&quiz, &settings, seed)
+                    .into_iter()
+                    .map(|v| v.id)
+                    .collect();
+                let order: Vec<String> = questions_in_order(&quiz, &settings, seed)
+                    .into_iter()
+                    .map(|q| q.id.clone())
+                    .collect();
+                assert_eq!(order, views, "seed {seed}, shuffled {shuffle_questions}");
+            }
+        }
     }
 }

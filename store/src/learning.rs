@@ -710,19 +710,21 @@ impl Db {
             let done = writer
                 .run_then(
                     move |c| job.run(c, grade, after),
-                    move |done: &Option<(SubmitOutcome, Option<LearnerRecords>)>| {
+                    // The records go into the cache (the caller does not
+                    // need them): moved, not copied on the writer's thread.
+                    move |done: &mut Option<(SubmitOutcome, Option<LearnerRecords>)>| {
                         let (Some(cache), Some((outcome, records))) = (&cache, done) else {
                             return;
                         };
-                        match (outcome, records) {
+                        match (outcome, records.take()) {
                             (SubmitOutcome::Submitted { attempt, .. }, Some(r)) => cache
                                 .replace_learner(
                                     &t,
                                     &account,
                                     &attempt.course_id,
-                                    r.opened.clone(),
-                                    r.attempts.clone(),
-                                    r.completions.clone(),
+                                    r.opened,
+                                    r.attempts,
+                                    r.completions,
                                 ),
                             _ => cache.learner_changed(&t, &account),
                         }
@@ -1746,22 +1748,22 @@ mod one_hop {
             grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord,
             after: Option<AfterSubmit>,
         ) -> StoreResult<Option<(SubmitOutcome, Option<LearnerRecords>)>> {
-            let claimed = c
+            // The writer holds SQLite's write lock for the whole batch, so
+            // reading that the attempt is open is as good as claiming it:
+            // nothing else can submit it or save into it before this job
+            // ends. (An `UPDATE` here wrote the row, its indexes and the
+            // immutability trigger's check once more, only to be written
+            // again by the score's `UPDATE` below, which sets the activity
+            // time too, as on PostgreSQL.)
+            let open = c
                 .prepare_cached(
-                    "UPDATE attempts SET last_activity_ms = ?1 \
-                     WHERE client_key = ?2 AND id = ?3 AND account_id = ?4 \
+                    "SELECT 1 FROM attempts \
+                     WHERE client_key = ?1 AND id = ?2 AND account_id = ?3 \
                        AND submitted_at_ms IS NULL",
                 )
-                .and_then(|mut st| {
-                    st.execute((
-                        self.now_ms,
-                        &self.tenant,
-                        &self.attempt_id,
-                        &self.account_id,
-                    ))
-                })
+                .and_then(|mut st| st.exists((&self.tenant, &self.attempt_id, &self.account_id)))
                 .map_err(sql_err)?;
-            if claimed != 1 {
+            if !open {
                 return Ok(None);
             }
             let stored: Vec<StoredAnswer> = c
@@ -1821,8 +1823,8 @@ mod one_hop {
             let s = grade(&answers);
             let attempt = c
                 .prepare_cached(concat!(
-                    "UPDATE attempts SET submitted_at_ms = ?1, score = ?2, max_score = ?3, \
-                         percent = ?4, passed = ?5 \
+                    "UPDATE attempts SET submitted_at_ms = ?1, last_activity_ms = ?1, \
+                         score = ?2, max_score = ?3, percent = ?4, passed = ?5 \
                      WHERE client_key = ?6 AND id = ?7 AND account_id = ?8 \
                        AND submitted_at_ms IS NULL RETURNING ",
                     attempt_columns!()

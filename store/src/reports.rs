@@ -904,7 +904,10 @@ pub(crate) fn write_status_one_hop(
         StatusValue::OptInt(i) => i.map_or(Value::Null, Value::Integer),
         StatusValue::Real(f) => Value::Real(f),
     });
-    c.prepare_cached(&status_upsert_sql(1, 1))
+    // The statement's text is the key of the connection's statement cache:
+    // made once per process, not per submit.
+    static ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| status_upsert_sql(1, 1));
+    c.prepare_cached(&ONE)
         .and_then(|mut st| st.execute(rusqlite::params_from_iter(values)))
         .map_err(crate::writer::sql_err)?;
     Ok(())

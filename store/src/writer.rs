@@ -64,14 +64,16 @@ impl Writer {
     /// created and migrated through sqlx) and starts its thread. `None` for
     /// an in-memory database.
     pub(crate) fn open(path: &str, gate: Arc<tokio::sync::Mutex<()>>) -> StoreResult<Option<Self>> {
-        Self::open_with(path, gate, CHECKPOINT_AFTER)
+        Self::open_with(path, gate, CHECKPOINT_AFTER, RESTART_AFTER_FRAMES)
     }
 
-    /// [`Self::open`] with the checkpointer's wait (shorter in tests).
+    /// [`Self::open`] with the checkpointer's wait and the WAL's length
+    /// that restarts it (both shorter in tests).
     fn open_with(
         path: &str,
         gate: Arc<tokio::sync::Mutex<()>>,
         checkpoint_after: Duration,
+        restart_after_frames: i64,
     ) -> StoreResult<Option<Self>> {
         if path.is_empty() || path == ":memory:" || path.contains("mode=memory") {
             return Ok(None);
@@ -111,7 +113,15 @@ impl Writer {
         let ckpt_gate = gate.clone();
         thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || checkpointer(ckpt, commits, ckpt_gate, checkpoint_after))?;
+            .spawn(move || {
+                checkpointer(
+                    ckpt,
+                    commits,
+                    ckpt_gate,
+                    checkpoint_after,
+                    restart_after_frames,
+                )
+            })?;
         let (jobs, queue) = mpsc::channel::<Job>();
         thread::Builder::new()
             .name("sqlite-writer".into())
@@ -136,12 +146,15 @@ impl Writer {
     /// job's transaction committed, before any other write can begin (the
     /// store's write gate is still held): the place to put what the job
     /// read into a cache, which no later write can then be missing from.
-    /// It does not run when the job failed or the commit did.
+    /// It may take what the cache keeps out of the job's value (the caller
+    /// gets the rest) rather than copy it on this thread, which every
+    /// other write waits for. It does not run when the job failed or the
+    /// commit did.
     pub(crate) async fn run_then<T, F, C>(&self, job: F, committed: C) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
-        C: FnOnce(&T) + Send + 'static,
+        C: FnOnce(&mut T) + Send + 'static,
     {
         let (answer, result) = tokio::sync::oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |conn: &Connection| {
@@ -169,7 +182,8 @@ impl Writer {
             Box::new(move |commit: Result<(), String>| {
                 let _ = answer.send(match commit {
                     Ok(()) => {
-                        if let Ok(value) = &outcome {
+                        let mut outcome = outcome;
+                        if let Ok(value) = &mut outcome {
                             // A panic here must not take the writer down;
                             // the write itself has committed.
                             if catch_unwind(AssertUnwindSafe(|| committed(value))).is_err() {
@@ -239,16 +253,26 @@ fn run(
 /// hears of: a page written by many commits is copied once.
 const CHECKPOINT_AFTER: Duration = Duration::from_millis(200);
 
+/// WAL frames (pages; 4 KiB each by default) past which the checkpointer
+/// takes the write gate to let the WAL start again from its beginning:
+/// 64 MiB of WAL at most, plus what one wait adds.
+const RESTART_AFTER_FRAMES: i64 = 16_384;
+
 /// The checkpointer thread: once commits arrived, waits `after`, then
 /// copies the WAL into the database file in two steps.
 ///
 /// 1. A PASSIVE checkpoint beside the writer (it takes no write lock): the
 ///    bulk of the copying and both `fsync`s, while submits go on.
-/// 2. Under the store's write gate (no write running), a PASSIVE
-///    checkpoint again for the frames committed meanwhile (few). With the
-///    whole WAL copied, the next write starts it again from its beginning;
-///    without this step a WAL written to without pause is never wholly
-///    copied, and SQLite lets it grow without end.
+/// 2. Only once the WAL holds [`RESTART_AFTER_FRAMES`]: under the store's
+///    write gate (no write running), a PASSIVE checkpoint again for the
+///    frames committed meanwhile (few). With the whole WAL copied, the
+///    next write starts it again from its beginning; without this step a
+///    WAL written to without pause is never wholly copied, and SQLite lets
+///    it grow without end. Every write waits for this step and its `fsync`
+///    of the database file (`strace -T` during `bench_submit`: 2–30 ms,
+///    once 200 ms), so it runs once per tens of MiB of WAL, not after
+///    every wait. When writes pause, step 1 alone copies the whole WAL
+///    and the next write starts it again without the gate.
 ///
 /// Ends with the writer thread (its sender dropped). A failed checkpoint is
 /// logged and tried again after the next commit: the data is safe in the
@@ -258,17 +282,26 @@ fn checkpointer(
     commits: mpsc::Receiver<()>,
     gate: Arc<tokio::sync::Mutex<()>>,
     after: Duration,
+    restart_after: i64,
 ) {
-    let checkpoint = |step: &str| {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+    // The frames in the WAL (`log` of the pragma's answer), `None` when
+    // the checkpoint failed.
+    let checkpoint = |step: &str| match conn
+        .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+    {
+        Ok(frames) => Some(frames),
+        Err(e) => {
             tracing::warn!(error = %e, step, "sqlite checkpoint failed");
+            None
         }
     };
     while commits.recv().is_ok() {
         thread::sleep(after);
-        checkpoint("beside the writer");
-        let _turn = gate.blocking_lock();
-        checkpoint("between writes");
+        let frames = checkpoint("beside the writer");
+        if frames.is_none_or(|f| f >= restart_after) {
+            let _turn = gate.blocking_lock();
+            checkpoint("between writes");
+        }
     }
 }
 
@@ -370,7 +403,7 @@ mod tests {
                         .map_err(sql_err)?;
                     Ok(5i64)
                 },
-                move |v: &i64| s.store(*v, Ordering::SeqCst),
+                move |v: &mut i64| s.store(*v, Ordering::SeqCst),
             )
             .await
             .unwrap();
@@ -379,7 +412,7 @@ mod tests {
         let r = w
             .run_then(
                 |_| Err::<i64, _>(StoreError::Conflict),
-                move |_: &i64| s.store(-1, Ordering::SeqCst),
+                move |_: &mut i64| s.store(-1, Ordering::SeqCst),
             )
             .await;
         assert!(matches!(r, Err(StoreError::Conflict)));
@@ -392,7 +425,7 @@ mod tests {
                         .map_err(sql_err)?;
                     Ok(())
                 },
-                |_: &()| panic!("hook"),
+                |_: &mut ()| panic!("hook"),
             )
             .await;
         assert!(r.is_ok());
@@ -415,13 +448,13 @@ mod tests {
     }
 
     /// Written to without pause, the WAL is still copied back and started
-    /// again: it holds about what the last checkpoint interval wrote, not
-    /// everything since the start (SQLite's own automatic checkpoint is off
-    /// on the writer's connection).
+    /// again once it is long: it holds about what the last checkpoint
+    /// intervals wrote, not everything since the start (SQLite's own
+    /// automatic checkpoint is off on the writer's connection).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_checkpointer_keeps_a_busy_wal_short() {
         let path = temp_db("checkpoint");
-        let w = Writer::open_with(&path, Default::default(), Duration::from_millis(50))
+        let w = Writer::open_with(&path, Default::default(), Duration::from_millis(50), 64)
             .unwrap()
             .unwrap();
         let stop = std::time::Instant::now() + Duration::from_millis(1500);

@@ -23,7 +23,7 @@ use connect::TenantKey;
 use course::{
     grading,
     ids::{AttemptId, ClientToken, CourseId, LessonId, ModuleId, QuestionId},
-    learner::quiz_for_learner,
+    learner::{questions_in_order, quiz_for_learner},
     learning::{
         answers::Merge,
         certificate, checkpoint,
@@ -1230,15 +1230,15 @@ impl LearningService {
         } else {
             let (scored, _) = score_of(quiz, &r.patterns, settings.pass_mark_percent, rows);
             let answered = parse_answers(rows);
-            let by_id: HashMap<&str, (&Question, &course::model::Grade)> = quiz
+            let grades: HashMap<&str, &course::model::Grade> = quiz
                 .questions
                 .iter()
                 .zip(&scored.grades)
-                .map(|(q, g)| (q.id.as_str(), (q, g)))
+                .map(|(q, g)| (q.id.as_str(), g))
                 .collect();
-            quiz_for_learner(quiz, settings, a.seed)
-                .iter()
-                .filter_map(|view| by_id.get(view.id.as_str()))
+            questions_in_order(quiz, settings, a.seed)
+                .into_iter()
+                .filter_map(|q| Some((q, *grades.get(q.id.as_str())?)))
                 .map(|(q, g)| QuestionResult {
                     question_id: q.id.clone(),
                     prompt_html: r.prompt_html(q),
