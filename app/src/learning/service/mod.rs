@@ -1228,8 +1228,8 @@ impl LearningService {
         let questions = if settings.feedback_mode == FeedbackMode::Never {
             Vec::new()
         } else {
-            let (scored, _) = score_of(quiz, &r.patterns, settings.pass_mark_percent, rows);
             let answered = parse_answers(rows);
+            let scored = grading::score_attempt_with(&quiz.questions, &answered, &r.patterns);
             let grades: HashMap<&str, &course::model::Grade> = quiz
                 .questions
                 .iter()
