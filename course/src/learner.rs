@@ -480,17 +480,22 @@ mod tests {
         assert_eq!(sorted, plain_sorted);
     }
 
-    #[test]
-    fn quiz_view_shuffles_questions_only_when_asked() {
-        let quiz = Quiz {
-            questions: (0..10)
+    /// A quiz of `n` true/false questions with ids `q0`, `q1`, ….
+    fn true_false_quiz(n: usize) -> Quiz {
+        Quiz {
+            questions: (0..n)
                 .map(|i| {
                     let mut x = q(QuestionKind::TrueFalse { answer: true });
                     x.id = format!("q{i}");
                     x
                 })
                 .collect(),
-        };
+        }
+    }
+
+    #[test]
+    fn quiz_view_shuffles_questions_only_when_asked() {
+        let quiz = true_false_quiz(10);
         let mut settings = CourseSettings::default();
         let ids = |v: Vec<LearnerQuestion>| v.into_iter().map(|x| x.id).collect::<Vec<_>>();
         let plain = ids(quiz_for_learner(&quiz, &settings, 9));
@@ -503,15 +508,7 @@ mod tests {
 
     #[test]
     fn the_question_order_alone_is_the_views_order() {
-        let quiz = Quiz {
-            questions: (0..12)
-                .map(|i| {
-                    let mut x = q(QuestionKind::TrueFalse { answer: true });
-                    x.id = format!("q{i}");
-                    x
-                })
-                .collect(),
-        };
+        let quiz = true_false_quiz(12);
         for shuffle_questions in [false, true] {
             let settings = CourseSettings {
                 shuffle_questions,
