@@ -123,25 +123,29 @@ pub fn quiz_for_learner(
     attempt_seed: u64,
 ) -> Vec<LearnerQuestion> {
     let choice_seed = settings.shuffle_options.then_some(attempt_seed);
-    questions_in_order(quiz, settings, attempt_seed)
-        .into_iter()
-        .map(|q| view(q, choice_seed, Some(attempt_seed)))
-        .collect()
+    in_attempt_order(
+        quiz.questions
+            .iter()
+            .map(|q| view(q, choice_seed, Some(attempt_seed)))
+            .collect(),
+        settings,
+        attempt_seed,
+    )
 }
 
-/// The questions of `quiz` in the order [`quiz_for_learner`] shows them
-/// for this attempt, without building their views (a submit's result
-/// lists the questions in this order and needs nothing else of the view).
-pub fn questions_in_order<'q>(
-    quiz: &'q Quiz,
+/// `items`, one per question of the quiz in the author's order, put in the
+/// order [`quiz_for_learner`] shows the questions for this attempt (a
+/// submit's result lists each question with its grade in this order and
+/// needs nothing of the views).
+pub fn in_attempt_order<T>(
+    mut items: Vec<T>,
     settings: &CourseSettings,
     attempt_seed: u64,
-) -> Vec<&'q Question> {
-    let mut out: Vec<&Question> = quiz.questions.iter().collect();
+) -> Vec<T> {
     if settings.shuffle_questions {
-        shuffle(&mut out, attempt_seed ^ 0x5155_495a_5f4f_5244);
+        shuffle(&mut items, attempt_seed ^ 0x5155_495a_5f4f_5244);
     }
-    out
+    items
 }
 
 /// Per-question seed, so questions with equally many options differ.
@@ -519,10 +523,11 @@ mod tests {
                     .into_iter()
                     .map(|v| v.id)
                     .collect();
-                let order: Vec<String> = questions_in_order(&quiz, &settings, seed)
-                    .into_iter()
-                    .map(|q| q.id.clone())
-                    .collect();
+                let order: Vec<String> =
+                    in_attempt_order(quiz.questions.iter().collect(), &settings, seed)
+                        .into_iter()
+                        .map(|q| q.id.clone())
+                        .collect();
                 assert_eq!(order, views, "seed {seed}, shuffled {shuffle_questions}");
             }
         }

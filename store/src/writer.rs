@@ -158,7 +158,7 @@ impl Writer {
     {
         let (answer, result) = tokio::sync::oneshot::channel::<StoreResult<T>>();
         let job: Job = Box::new(move |conn: &Connection| {
-            let outcome = match conn
+            let mut outcome = match conn
                 .prepare_cached("SAVEPOINT job")
                 .and_then(|mut s| s.execute([]))
             {
@@ -182,7 +182,6 @@ impl Writer {
             Box::new(move |commit: Result<(), String>| {
                 let _ = answer.send(match commit {
                     Ok(()) => {
-                        let mut outcome = outcome;
                         if let Ok(value) = &mut outcome {
                             // A panic here must not take the writer down;
                             // the write itself has committed.

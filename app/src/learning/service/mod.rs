@@ -23,7 +23,7 @@ use connect::TenantKey;
 use course::{
     grading,
     ids::{AttemptId, ClientToken, CourseId, LessonId, ModuleId, QuestionId},
-    learner::{questions_in_order, quiz_for_learner},
+    learner::{in_attempt_order, quiz_for_learner},
     learning::{
         answers::Merge,
         certificate, checkpoint,
@@ -1230,15 +1230,9 @@ impl LearningService {
         } else {
             let answered = parse_answers(rows);
             let scored = grading::score_attempt_with(&quiz.questions, &answered, &r.patterns);
-            let grades: HashMap<&str, &course::model::Grade> = quiz
-                .questions
-                .iter()
-                .zip(&scored.grades)
-                .map(|(q, g)| (q.id.as_str(), g))
-                .collect();
-            questions_in_order(quiz, settings, a.seed)
+            let graded = quiz.questions.iter().zip(&scored.grades).collect();
+            in_attempt_order(graded, settings, a.seed)
                 .into_iter()
-                .filter_map(|q| Some((q, *grades.get(q.id.as_str())?)))
                 .map(|(q, g)| QuestionResult {
                     question_id: q.id.clone(),
                     prompt_html: r.prompt_html(q),
