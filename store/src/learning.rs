@@ -709,7 +709,9 @@ impl Db {
             let (t, account) = (tenant.as_str().to_owned(), account_id.to_owned());
             let done = writer
                 .run_then(
-                    move |c| job.run(c, grade, after),
+                    // Runs again if another job of its batch fails (see
+                    // `crate::writer`): it reads and grades from scratch.
+                    move |c| job.run(c, &grade, after.as_ref()),
                     // The records go into the cache (the caller does not
                     // need them): moved, not copied on the writer's thread.
                     move |done: &mut Option<(SubmitOutcome, Option<LearnerRecords>)>| {
@@ -1743,10 +1745,10 @@ mod one_hop {
         /// missing or someone else's): the caller reads which. With
         /// `after`, also the learner's records on the course as committed.
         pub(super) fn run(
-            self,
+            &self,
             c: &Connection,
-            grade: impl FnOnce(&[StoredAnswer]) -> ScoreRecord,
-            after: Option<AfterSubmit>,
+            grade: &impl Fn(&[StoredAnswer]) -> ScoreRecord,
+            after: Option<&AfterSubmit>,
         ) -> StoreResult<Option<(SubmitOutcome, Option<LearnerRecords>)>> {
             // The writer holds SQLite's write lock for the whole batch, so
             // reading that the attempt is open is as good as claiming it:
