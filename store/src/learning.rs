@@ -1721,6 +1721,8 @@ impl Db {
 /// back to back on the writer's connection. The SQL is SQLite's only;
 /// PostgreSQL keeps the sqlx path (and the same tests run on both).
 mod one_hop {
+    use std::fmt::Write as _;
+
     use course::learning::answers::{self, Merge};
     use rusqlite::{Connection, OptionalExtension};
 
@@ -1796,30 +1798,38 @@ mod one_hop {
                 })
                 .collect();
             let plan = answers::plan(self.merge, &stored, &incoming);
-            {
-                let mut insert = c
-                    .prepare_cached(
-                        "INSERT INTO attempt_answers (client_key, attempt_id, question_id, \
-                             response_json, answered_at_ms, received_at_ms) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
-                         ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
-                         SET response_json = excluded.response_json, \
-                             answered_at_ms = excluded.answered_at_ms, \
-                             received_at_ms = excluded.received_at_ms",
-                    )
-                    .map_err(sql_err)?;
-                for w in &plan.write {
-                    insert
-                        .execute((
-                            &self.tenant,
-                            &self.attempt_id,
-                            w.question_id,
-                            w.response_json,
-                            w.answered_at_ms,
-                            self.now_ms,
-                        ))
-                        .map_err(sql_err)?;
+            // One statement per hundred answers, not one per answer: each
+            // statement on these tables (a foreign key, the frozen-answer
+            // triggers) keeps a journal of the pages it changes, and the
+            // answers of an attempt share their pages.
+            for chunk in plan.write.chunks(super::ANSWERS_PER_INSERT) {
+                let mut sql = String::from(
+                    "INSERT INTO attempt_answers (client_key, attempt_id, question_id, \
+                         response_json, answered_at_ms, received_at_ms) VALUES ",
+                );
+                let mut binds: Vec<&dyn rusqlite::ToSql> =
+                    vec![&self.tenant, &self.attempt_id, &self.now_ms];
+                for (i, w) in chunk.iter().enumerate() {
+                    let n = 4 + 3 * i;
+                    if i > 0 {
+                        sql.push_str(", ");
+                    }
+                    let _ = write!(sql, "(?1, ?2, ?{n}, ?{}, ?{}, ?3)", n + 1, n + 2);
+                    binds.extend([
+                        &w.question_id as &dyn rusqlite::ToSql,
+                        &w.response_json,
+                        &w.answered_at_ms,
+                    ]);
                 }
+                sql.push_str(
+                    " ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
+                     SET response_json = excluded.response_json, \
+                         answered_at_ms = excluded.answered_at_ms, \
+                         received_at_ms = excluded.received_at_ms",
+                );
+                c.prepare_cached(&sql)
+                    .and_then(|mut st| st.execute(binds.as_slice()))
+                    .map_err(sql_err)?;
             }
             let answers = super::stored_after(stored, &plan.write, self.now_ms);
             let s = grade(&answers);

@@ -163,6 +163,10 @@ impl Writer {
              PRAGMA cache_spill = OFF;",
         )
         .map_err(sql_err)?;
+        // Room for the statements whose text varies with their rows (the
+        // answers' insert by count, the standing's update by the columns
+        // that changed) beside the fixed ones.
+        conn.set_prepared_statement_cache_capacity(64);
         let ckpt = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
