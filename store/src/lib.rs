@@ -142,14 +142,16 @@ impl Db {
             Backend::Postgres => url.to_owned(),
         };
         let options = AnyConnectOptions::from_str(&url)?;
-        // Neither pool pings a connection before handing it out (sqlx's
-        // default does): the ping is a hop to SQLite's connection thread, or
-        // a round trip to PostgreSQL, before every statement outside a
-        // transaction — `perf` of `bench_submit` had it at 6 % of the request
-        // side. sqlx still pings each connection when it comes back (which
-        // also flushes a dropped transaction's rollback) and closes one that
-        // fails; a connection PostgreSQL closed while idle fails its next
-        // statement (one 5xx), not a request after it.
+        // SQLite's pool does not ping a connection before handing it out
+        // (sqlx's default does): the ping is a hop to the connection's thread
+        // and back before every statement outside a transaction — `perf` of
+        // `bench_submit` had it at 6 % of the request side — and a
+        // connection to a file has no server that could have dropped it.
+        // sqlx still pings each connection when it comes back (which also
+        // flushes a dropped transaction's rollback). PostgreSQL's pool keeps
+        // the ping: it replaces a connection the server closed while it was
+        // idle (a restart, say) before a request fails on it, and removing
+        // it bought no measurable rate (README "2026-12-02, midday").
         let pool = match backend {
             Backend::Sqlite => {
                 AnyPoolOptions::new()
@@ -179,8 +181,6 @@ impl Db {
                 AnyPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
-                    // No ping before each use (see above).
-                    .test_before_acquire(false)
                     .connect_with(options)
                     .await?
             }
