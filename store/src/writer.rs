@@ -245,9 +245,9 @@ impl Writer {
 /// commit it tells the checkpointer (`news`) that the WAL grew.
 ///
 /// A batch first runs its jobs back to back with nothing between them.
-/// Only when one fails (an error or a panic, rare: a submit that finds
-/// its attempt closed returns before it writes) is the transaction rolled
-/// back and the batch run again with each job in a savepoint of its own,
+/// Only when one fails (an error or a panic, both rare: a submit that
+/// finds its attempt closed is no failure, it returns before it writes)
+/// is the transaction rolled back and the batch run again with each job in a savepoint of its own,
 /// so that the failed job's writes are taken back alone. A savepoint per
 /// job on every batch made SQLite copy each page a job first touched into
 /// the savepoint's journal: `perf` of `bench_submit` had that at a tenth of
