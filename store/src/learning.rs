@@ -1569,6 +1569,40 @@ fn stored_after(
 /// parameter limits).
 const ANSWERS_PER_INSERT: usize = 100;
 
+/// The upsert of `rows` answers, six parameters each: tenant, attempt,
+/// question, response JSON, answered at, received at. Its text is
+/// literals and numbered placeholders only.
+fn answers_insert_sql(rows: usize) -> String {
+    use std::fmt::Write as _;
+    let mut sql = String::from(
+        "INSERT INTO attempt_answers (client_key, attempt_id, question_id, response_json, \
+                                      answered_at_ms, received_at_ms) VALUES ",
+    );
+    for i in 0..rows {
+        let p = i * 6;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let _ = write!(
+            sql,
+            "(${}, ${}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6
+        );
+    }
+    sql.push_str(
+        " ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
+         SET response_json = excluded.response_json, \
+             answered_at_ms = excluded.answered_at_ms, \
+             received_at_ms = excluded.received_at_ms",
+    );
+    sql
+}
+
 /// Writes the answers the merge rule chose (at most one per question), a
 /// few multi-row statements for all of them. The rule was applied to what
 /// is stored under the attempt's row lock, so these replace unconditionally.
@@ -1580,31 +1614,7 @@ async fn write_answers(
     received_at_ms: i64,
 ) -> StoreResult<()> {
     for chunk in winners.chunks(ANSWERS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO attempt_answers (client_key, attempt_id, question_id, response_json, \
-                                          answered_at_ms, received_at_ms) VALUES ",
-        );
-        for i in 0..chunk.len() {
-            let p = i * 6;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                p + 1,
-                p + 2,
-                p + 3,
-                p + 4,
-                p + 5,
-                p + 6
-            ));
-        }
-        sql.push_str(
-            " ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
-             SET response_json = excluded.response_json, \
-                 answered_at_ms = excluded.answered_at_ms, \
-                 received_at_ms = excluded.received_at_ms",
-        );
+        let sql = answers_insert_sql(chunk.len());
         // Audited: `sql` is built from literals and numbered placeholders
         // only; every value is a bind parameter.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -1721,8 +1731,6 @@ impl Db {
 /// back to back on the writer's connection. The SQL is SQLite's only;
 /// PostgreSQL keeps the sqlx path (and the same tests run on both).
 mod one_hop {
-    use std::fmt::Write as _;
-
     use course::learning::answers::{self, Merge};
     use rusqlite::{Connection, OptionalExtension};
 
@@ -1803,31 +1811,18 @@ mod one_hop {
             // triggers) keeps a journal of the pages it changes, and the
             // answers of an attempt share their pages.
             for chunk in plan.write.chunks(super::ANSWERS_PER_INSERT) {
-                let mut sql = String::from(
-                    "INSERT INTO attempt_answers (client_key, attempt_id, question_id, \
-                         response_json, answered_at_ms, received_at_ms) VALUES ",
-                );
-                let mut binds: Vec<&dyn rusqlite::ToSql> =
-                    vec![&self.tenant, &self.attempt_id, &self.now_ms];
-                for (i, w) in chunk.iter().enumerate() {
-                    let n = 4 + 3 * i;
-                    if i > 0 {
-                        sql.push_str(", ");
-                    }
-                    let _ = write!(sql, "(?1, ?2, ?{n}, ?{}, ?{}, ?3)", n + 1, n + 2);
+                let mut binds: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 6);
+                for w in chunk {
                     binds.extend([
-                        &w.question_id as &dyn rusqlite::ToSql,
+                        &self.tenant as &dyn rusqlite::ToSql,
+                        &self.attempt_id,
+                        &w.question_id,
                         &w.response_json,
                         &w.answered_at_ms,
+                        &self.now_ms,
                     ]);
                 }
-                sql.push_str(
-                    " ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
-                     SET response_json = excluded.response_json, \
-                         answered_at_ms = excluded.answered_at_ms, \
-                         received_at_ms = excluded.received_at_ms",
-                );
-                c.prepare_cached(&sql)
+                c.prepare_cached(&super::answers_insert_sql(chunk.len()))
                     .and_then(|mut st| st.execute(binds.as_slice()))
                     .map_err(sql_err)?;
             }
