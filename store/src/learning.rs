@@ -1431,26 +1431,22 @@ fn graded_write<'a>(
         format!("${}", binds.len())
     }
     if !winners.is_empty() {
-        sql.push_str(
-            "WITH answers_written AS (INSERT INTO attempt_answers (client_key, attempt_id, \
-                 question_id, response_json, answered_at_ms, received_at_ms) VALUES ",
-        );
-        for (i, w) in winners.iter().enumerate() {
-            let row = [
-                p(&mut binds, Text(tenant)),
-                p(&mut binds, Text(attempt_id)),
-                p(&mut binds, Text(w.question_id)),
-                p(&mut binds, Text(w.response_json)),
-                p(&mut binds, Int(w.answered_at_ms)),
-                p(&mut binds, Int(now_ms)),
-            ];
-            let _ = write!(sql, "{}({})", if i > 0 { ", " } else { "" }, row.join(", "));
+        // The answers come first: their parameters are $1 … $6n, in the
+        // order `answers_insert_sql` numbers them.
+        for w in winners {
+            binds.extend([
+                Text(tenant),
+                Text(attempt_id),
+                Text(w.question_id),
+                Text(w.response_json),
+                Int(w.answered_at_ms),
+                Int(now_ms),
+            ]);
         }
-        sql.push_str(
-            " ON CONFLICT (client_key, attempt_id, question_id) DO UPDATE \
-             SET response_json = excluded.response_json, \
-                 answered_at_ms = excluded.answered_at_ms, \
-                 received_at_ms = excluded.received_at_ms RETURNING 1)",
+        let _ = write!(
+            sql,
+            "WITH answers_written AS ({} RETURNING 1)",
+            answers_insert_sql(winners.len())
         );
         parts.push("answers_written");
     }
